@@ -1,0 +1,172 @@
+package function
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	"knobs.dev/knobs/pkg/algorithm"
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+)
+
+// Defaults of a function's server.
+const (
+	DefaultPort            = "8080"
+	DefaultMaxRequestBytes = 32 << 20
+	DefaultShutdownTimeout = 20 * time.Second
+)
+
+// Options configure a function's server.
+type Options struct {
+	// MaxRequestBytes bounds a request body or gRPC message.
+	MaxRequestBytes int64
+	// Logger receives one line per request and every fault.
+	Logger *slog.Logger
+}
+
+func (o *Options) withDefaults() Options {
+	out := *o
+	if out.MaxRequestBytes <= 0 {
+		out.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if out.Logger == nil {
+		out.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return out
+}
+
+// NewHandler returns the function's HTTP handler: gRPC for HTTP/2 requests
+// of content type application/grpc, GET /healthz, and CloudEvents for the
+// rest.
+func NewHandler(svc *Service, opts Options) http.Handler {
+	opts = opts.withDefaults()
+	log := opts.Logger.With("algorithm", svc.Name)
+
+	gs := grpc.NewServer(
+		grpc.MaxRecvMsgSize(int(opts.MaxRequestBytes)),
+		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log)),
+	)
+	api.RegisterSuggestionServer(gs, svc)
+	hs := health.NewServer()
+	hs.SetServingStatus(api.Suggestion_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(gs, hs)
+	reflection.Register(gs)
+
+	events := &eventHandler{svc: svc, source: "knobs.dev/functions/" + svc.Name, maxBytes: opts.MaxRequestBytes, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/", events)
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+			gs.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// Serve serves h on ln, HTTP/1.1 and h2c (HTTP/2 without TLS, as gRPC
+// clients and Knative's h2c ports speak it), until ctx is done; then it
+// stops taking connections and waits up to DefaultShutdownTimeout for the
+// requests in flight.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{
+		Handler:           h,
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", DefaultShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), DefaultShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Main runs an algorithm as a function: it listens on $PORT (default 8080)
+// and serves until SIGTERM or SIGINT. It is all a function's main needs.
+func Main(name string, alg algorithm.Algorithm) {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := run(name, alg, log); err != nil {
+		log.Error("function stopped", "algorithm", name, "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(name string, alg algorithm.Algorithm, log *slog.Logger) error {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = DefaultPort
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	ln, err := net.Listen("tcp", ":"+port)
+	if err != nil {
+		return fmt.Errorf("listening on port %s (set $PORT to change it): %w", port, err)
+	}
+	log.Info("serving", "algorithm", name, "address", ln.Addr().String())
+	svc := &Service{Name: name, Algorithm: alg}
+	return Serve(ctx, ln, NewHandler(svc, Options{Logger: log}), log)
+}
+
+func recoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				log.Error("panic serving gRPC", "method", info.FullMethod, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				err = status.Error(codes.Internal, "internal error: the function failed on this request; it has been logged")
+			}
+		}()
+		return handler(ctx, req)
+	}
+}
+
+func logUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		start := time.Now()
+		resp, err := handler(ctx, req)
+		if info.FullMethod != healthpb.Health_Check_FullMethodName {
+			log.Info("grpc", "method", info.FullMethod, "code", status.Code(err).String(), "ms", millis(time.Since(start)))
+		}
+		return resp, err
+	}
+}
+
+// millis is a duration in milliseconds, for logs.
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,128 @@
+// Package function serves one search algorithm as a Knobs function: the
+// Suggestion API over gRPC and as CloudEvents over HTTP, on one port.
+//
+// The transports share one Service, so a request gets the same answer and the
+// same errors whichever way it comes.
+package function
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"knobs.dev/knobs/pkg/algorithm"
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+)
+
+// DefaultMaxRequestNumber bounds the suggestions one request may ask for.
+const DefaultMaxRequestNumber = 10000
+
+// Service answers the Suggestion API with one algorithm.
+type Service struct {
+	api.UnimplementedSuggestionServer
+
+	// Name is the algorithm's name, used in replies and logs.
+	Name      string
+	Algorithm algorithm.Algorithm
+	// MaxRequestNumber bounds request_number; DefaultMaxRequestNumber if 0.
+	MaxRequestNumber int32
+}
+
+var _ api.SuggestionServer = (*Service)(nil)
+
+// GetSuggestions implements api.SuggestionServer.
+func (s *Service) GetSuggestions(ctx context.Context, req *api.GetSuggestionsRequest) (*api.GetSuggestionsReply, error) {
+	limit := s.MaxRequestNumber
+	if limit <= 0 {
+		limit = DefaultMaxRequestNumber
+	}
+	if n := req.GetRequestNumber(); n <= 0 || n > limit {
+		return nil, status.Errorf(codes.InvalidArgument, "requestNumber: %d is out of range: ask for 1 to %d suggestions", n, limit)
+	}
+	p, err := algorithm.NewProblem(s.Algorithm, req.GetExperiment())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	trials, err := p.ParseTrials(req.GetTrials())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	count := int(req.GetRequestNumber())
+	out, err := s.Algorithm.Suggest(ctx, p, trials, count)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if err := s.check(p, out, count); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	reply := &api.GetSuggestionsReply{
+		ParameterAssignments: make([]*api.GetSuggestionsReply_ParameterAssignments, len(out.Points)),
+		Algorithm: &api.AlgorithmSpec{
+			AlgorithmName:     s.algorithmName(req.GetExperiment()),
+			AlgorithmSettings: out.State,
+		},
+		SearchSpaceExhausted: out.Exhausted,
+	}
+	for i, pt := range out.Points {
+		reply.ParameterAssignments[i] = &api.GetSuggestionsReply_ParameterAssignments{Assignments: p.Space.Format(pt)}
+	}
+	return reply, nil
+}
+
+// ValidateAlgorithmSettings implements api.SuggestionServer.
+func (s *Service) ValidateAlgorithmSettings(_ context.Context, req *api.ValidateAlgorithmSettingsRequest) (*api.ValidateAlgorithmSettingsReply, error) {
+	if _, err := algorithm.NewProblem(s.Algorithm, req.GetExperiment()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &api.ValidateAlgorithmSettingsReply{}, nil
+}
+
+// check holds an algorithm to its contract before its answer leaves the
+// process: a fault here is ours, not the caller's.
+func (s *Service) check(p *algorithm.Problem, out *algorithm.Suggestions, count int) error {
+	switch {
+	case len(out.Points) > count:
+		return fmt.Errorf("algorithm %s returned %d suggestions for %d asked", s.Name, len(out.Points), count)
+	case len(out.Points) < count && !out.Exhausted:
+		return fmt.Errorf("algorithm %s returned %d suggestions for %d asked without saying the space is exhausted", s.Name, len(out.Points), count)
+	}
+	seen := make(map[string]struct{}, len(out.Points))
+	for _, pt := range out.Points {
+		if !p.Space.Contains(pt) {
+			return fmt.Errorf("algorithm %s suggested a point outside the search space: %v", s.Name, p.Space.Format(pt))
+		}
+		k := p.Space.Key(pt)
+		if _, dup := seen[k]; dup {
+			return fmt.Errorf("algorithm %s suggested one point twice: %v", s.Name, p.Space.Format(pt))
+		}
+		seen[k] = struct{}{}
+	}
+	return nil
+}
+
+func (s *Service) algorithmName(exp *api.Experiment) string {
+	if n := exp.GetExperimentSpec().GetAlgorithm().GetAlgorithmName(); n != "" {
+		return n
+	}
+	return s.Name
+}
+
+// toStatus turns an error into a gRPC status: the caller's mistakes are
+// InvalidArgument, everything else is worth a retry.
+func toStatus(err error) error {
+	switch {
+	case algorithm.IsInvalidArgument(err):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, err.Error())
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	return status.Error(codes.Internal, err.Error())
+}

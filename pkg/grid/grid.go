@@ -1,0 +1,76 @@
+// Package grid is grid search with Katib's semantics: a double parameter
+// needs a step, an int parameter steps by 1 unless told otherwise, discrete
+// and categorical parameters take their lists.
+//
+// Points come in a fixed mixed-radix order (searchspace.Space.PointAt): the
+// n-th point depends on n alone, each point is handed out once, and nothing is
+// computed for points not yet asked for, so a grid of 10^12 points costs no
+// more than one of ten.
+package grid
+
+import (
+	"context"
+	"fmt"
+
+	"knobs.dev/knobs/pkg/algorithm"
+	"knobs.dev/knobs/pkg/searchspace"
+)
+
+// Grid is the grid search algorithm.
+type Grid struct{}
+
+var _ algorithm.Algorithm = Grid{}
+
+// Settings implements algorithm.Algorithm: grid search takes none.
+func (Grid) Settings() []algorithm.Setting { return nil }
+
+// Validate implements algorithm.Algorithm.
+func (Grid) Validate(p *algorithm.Problem) error {
+	for i := range p.Space.Params {
+		param := &p.Space.Params[i]
+		if !param.Finite() {
+			return algorithm.Invalidf(
+				fmt.Sprintf("experiment.experimentSpec.parameterSpecs.parameters[%d] (%q).feasibleSpace.step", i, param.Name),
+				"missing: grid search needs a step for a double parameter, such as %q for ten points from min to max",
+				param.Format((param.Max-param.Min)/9))
+		}
+	}
+	return nil
+}
+
+// Suggest implements algorithm.Algorithm. It walks the grid from its start
+// and hands out the first points no trial holds.
+func (Grid) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, count int) (*algorithm.Suggestions, error) {
+	space := p.Space
+	taken := make(map[uint64]struct{}, len(trials))
+	for i := range trials {
+		if k, ok := space.IndexOf(trials[i].Point); ok {
+			taken[k] = struct{}{}
+		}
+	}
+	size, exact := space.Size()
+	out := &algorithm.Suggestions{Points: make([]searchspace.Point, 0, count)}
+	i := uint64(0)
+	for ; len(out.Points) < count && (!exact || i < size); i++ {
+		if _, dup := taken[i]; dup {
+			continue
+		}
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		out.Points = append(out.Points, space.PointAt(i))
+	}
+	if exact {
+		// Exhausted when no index from here on is free.
+		rest := uint64(0)
+		for k := range taken {
+			if k >= i {
+				rest++
+			}
+		}
+		out.Exhausted = size-i == rest
+	}
+	return out, nil
+}
