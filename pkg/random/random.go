@@ -35,96 +35,94 @@ const enumerateBelow = 1 << 22
 func (Random) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, count int) (*algorithm.Suggestions, error) {
 	space := p.Space
 	rng := p.Rand(len(trials))
+	if size, exact := space.Size(); space.Finite() && exact {
+		return finite(ctx, space, rng, trials, count, size)
+	}
+
+	// A continuous parameter makes repeats vanishingly rare, and a space too
+	// large to count cannot run out: draw until the reply is full.
 	seen := make(map[string]struct{}, len(trials)+count)
 	for i := range trials {
 		seen[space.Key(trials[i].Point)] = struct{}{}
 	}
 	out := &algorithm.Suggestions{}
-	take := func(pt searchspace.Point) bool {
-		k := space.Key(pt)
-		if _, dup := seen[k]; dup {
-			return false
+	for len(out.Points) < count {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		seen[k] = struct{}{}
-		out.Points = append(out.Points, pt)
-		return true
+		pt := space.Sample(rng)
+		if k := space.Key(pt); !has(seen, k) {
+			seen[k] = struct{}{}
+			out.Points = append(out.Points, pt)
+		}
 	}
+	return out, nil
+}
 
-	size, exact := space.Size()
-	if !space.Finite() {
-		// A continuous parameter makes repeats vanishingly rare; draw until
-		// the reply is full.
-		for len(out.Points) < count {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			take(space.Sample(rng))
+// finite suggests from a space of size points, identified by their index.
+func finite(ctx context.Context, space *searchspace.Space, rng *rand.Rand, trials []algorithm.Trial, count int, size uint64) (*algorithm.Suggestions, error) {
+	taken := make(map[uint64]struct{}, len(trials)+count)
+	for i := range trials {
+		if k, ok := space.IndexOf(trials[i].Point); ok {
+			taken[k] = struct{}{}
 		}
+	}
+	out := &algorithm.Suggestions{}
+	take := func(i uint64) {
+		if !has(taken, i) {
+			taken[i] = struct{}{}
+			out.Points = append(out.Points, space.PointAt(i))
+		}
+	}
+	if unseen := size - uint64(len(taken)); unseen <= uint64(count) {
+		// Everything left fits in this reply; size is at most
+		// len(trials)+count here.
+		for _, i := range free(size, taken) {
+			take(i)
+		}
+		rng.Shuffle(len(out.Points), func(a, b int) { out.Points[a], out.Points[b] = out.Points[b], out.Points[a] })
+		out.Exhausted = true
 		return out, nil
-	}
-
-	unseen := size
-	if exact {
-		unseen = size - countInSpace(space, trials)
-		if unseen <= uint64(count) {
-			// Everything left fits in this reply.
-			for _, i := range unseenIndices(space, size, seen) {
-				take(space.PointAt(i))
-			}
-			rng.Shuffle(len(out.Points), func(a, b int) { out.Points[a], out.Points[b] = out.Points[b], out.Points[a] })
-			out.Exhausted = true
-			return out, nil
-		}
 	}
 
 	// Draw from the prior; give up on it when repeats dominate, which happens
 	// when most of the likely points are taken.
 	for tries := 0; len(out.Points) < count && tries < 64*count+1024; tries++ {
-		take(space.Sample(rng))
+		i, _ := space.IndexOf(space.Sample(rng))
+		take(i)
 	}
-	if len(out.Points) < count && exact && size <= enumerateBelow {
-		left := unseenIndices(space, size, seen)
+	if len(out.Points) < count && size <= enumerateBelow {
+		left := free(size, taken)
 		for i := 0; len(out.Points) < count; i++ {
 			j := i + rng.IntN(len(left)-i)
 			left[i], left[j] = left[j], left[i]
-			take(space.PointAt(left[i]))
+			take(left[i])
 		}
 	}
-	for len(out.Points) < count {
-		// A huge space with a concentrated prior: draw uniformly instead.
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	for tries := 0; len(out.Points) < count; tries++ {
+		// A large space whose likely points are taken: draw uniformly.
+		if tries%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
-		take(space.PointAt(uniformIndex(rng, size)))
+		take(rng.Uint64N(size))
 	}
 	return out, nil
 }
 
-// countInSpace counts the distinct points of the trials that lie on the grid
-// of a finite space.
-func countInSpace(space *searchspace.Space, trials []algorithm.Trial) uint64 {
-	idx := make(map[uint64]struct{}, len(trials))
-	for i := range trials {
-		if k, ok := space.IndexOf(trials[i].Point); ok {
-			idx[k] = struct{}{}
-		}
-	}
-	return uint64(len(idx))
-}
-
-func unseenIndices(space *searchspace.Space, size uint64, seen map[string]struct{}) []uint64 {
-	var left []uint64
+// free lists the indices below size that are not taken.
+func free(size uint64, taken map[uint64]struct{}) []uint64 {
+	left := make([]uint64, 0, size-uint64(len(taken)))
 	for i := uint64(0); i < size; i++ {
-		if _, dup := seen[space.Key(space.PointAt(i))]; !dup {
+		if !has(taken, i) {
 			left = append(left, i)
 		}
 	}
 	return left
 }
 
-func uniformIndex(rng *rand.Rand, size uint64) uint64 {
-	if size == 0 {
-		return rng.Uint64()
-	}
-	return rng.Uint64N(size)
+func has[K comparable](m map[K]struct{}, k K) bool {
+	_, ok := m[k]
+	return ok
 }

@@ -167,6 +167,9 @@ func (p *Param) Format(v float64) string {
 	}
 	if p.Step > 0 {
 		s := strconv.FormatFloat(v, 'f', p.decimals, 64)
+		if strings.IndexByte(s, '.') >= 0 {
+			s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+		}
 		if p.exponent {
 			r, _ := strconv.ParseFloat(s, 64)
 			return strconv.FormatFloat(r, 'g', -1, 64)

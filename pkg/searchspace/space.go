@@ -83,8 +83,10 @@ func parseParam(p *Param, spec *api.ParameterSpec, path string) error {
 		p.Type = Discrete
 	case api.ParameterType_CATEGORICAL:
 		p.Type = Categorical
+	case api.ParameterType_UNKNOWN_TYPE:
+		return errorf(path+".parameterType", "missing or unknown parameter type: use DOUBLE, INT, DISCRETE or CATEGORICAL")
 	default:
-		return errorf(path+".parameterType", "unknown parameter type %s: use DOUBLE, INT, DISCRETE or CATEGORICAL", spec.GetParameterType())
+		return errorf(path+".parameterType", "unknown parameter type %d: use DOUBLE, INT, DISCRETE or CATEGORICAL", spec.GetParameterType())
 	}
 	switch fs.GetDistribution() {
 	case api.Distribution_DISTRIBUTION_UNSPECIFIED, api.Distribution_UNIFORM:
@@ -96,7 +98,7 @@ func parseParam(p *Param, spec *api.ParameterSpec, path string) error {
 	case api.Distribution_LOG_NORMAL:
 		p.Distribution = LogNormal
 	default:
-		return errorf(fsPath+".distribution", "unknown distribution %s: use UNIFORM, LOG_UNIFORM, NORMAL or LOG_NORMAL", fs.GetDistribution())
+		return errorf(fsPath+".distribution", "unknown distribution %d: use UNIFORM, LOG_UNIFORM, NORMAL or LOG_NORMAL", fs.GetDistribution())
 	}
 	if p.Type == Discrete || p.Type == Categorical {
 		return parseList(p, fs, fsPath)

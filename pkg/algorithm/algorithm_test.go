@@ -1,0 +1,479 @@
+package algorithm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"knobs.dev/knobs/pkg/algorithm"
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	"knobs.dev/knobs/pkg/searchspace"
+)
+
+// fake is an algorithm that suggests nothing and validates with a function.
+type fake struct {
+	settings []algorithm.Setting
+	validate func(*algorithm.Problem) error
+	calls    *int
+}
+
+func (f fake) Settings() []algorithm.Setting { return f.settings }
+
+func (f fake) Validate(p *algorithm.Problem) error {
+	if f.calls != nil {
+		*f.calls++
+	}
+	if f.validate == nil {
+		return nil
+	}
+	return f.validate(p)
+}
+
+func (f fake) Suggest(context.Context, *algorithm.Problem, []algorithm.Trial, int) (*algorithm.Suggestions, error) {
+	return &algorithm.Suggestions{}, nil
+}
+
+// experiment is Katib's random search example.
+func experiment(settings ...*api.AlgorithmSetting) *api.Experiment {
+	return &api.Experiment{
+		Name: "random-example",
+		ExperimentSpec: &api.ExperimentSpec{
+			Algorithm: &api.AlgorithmSpec{AlgorithmName: "random", AlgorithmSettings: settings},
+			Objective: &api.ObjectiveSpec{Type: api.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
+			ParameterSpecs: &api.ParameterSpecs{Parameters: []*api.ParameterSpec{
+				{Name: "--lr", ParameterType: api.ParameterType_DOUBLE, FeasibleSpace: &api.FeasibleSpace{Min: "0.01", Max: "0.03"}},
+				{Name: "--num-layers", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "2", Max: "5"}},
+				{Name: "--optimizer", ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
+			}},
+		},
+	}
+}
+
+func mustProblem(t *testing.T, alg algorithm.Algorithm, exp *api.Experiment) *algorithm.Problem {
+	t.Helper()
+	p, err := algorithm.NewProblem(alg, exp)
+	if err != nil {
+		t.Fatalf("NewProblem: %v", err)
+	}
+	return p
+}
+
+func TestNewProblem(t *testing.T) {
+	calls := 0
+	var seen *algorithm.Problem
+	alg := fake{settings: specs(), calls: &calls, validate: func(p *algorithm.Problem) error { seen = p; return nil }}
+	p := mustProblem(t, alg, experiment(&api.AlgorithmSetting{Name: "n", Value: "3"}))
+	if calls != 1 || seen != p {
+		t.Errorf("Validate called %d times with %p, want once with the problem %p", calls, seen, p)
+	}
+	if p.Experiment != "random-example" {
+		t.Errorf("Experiment = %q", p.Experiment)
+	}
+	want := algorithm.Objective{Maximize: true, Metric: "Validation-accuracy", Goal: 0.99}
+	if p.Objective != want {
+		t.Errorf("Objective = %+v, want %+v", p.Objective, want)
+	}
+	if p.Space.Len() != 3 || p.Space.Params[2].Name != "--optimizer" {
+		t.Errorf("Space has %d parameters, want the three of the experiment", p.Space.Len())
+	}
+	if p.Settings.Int("n") != 3 || p.Settings.String("mode") != "fast" {
+		t.Errorf("Settings n=%d mode=%q, want 3 and the default fast", p.Settings.Int("n"), p.Settings.String("mode"))
+	}
+}
+
+func TestNewProblemObjective(t *testing.T) {
+	tests := []struct {
+		name string
+		typ  api.ObjectiveType
+		want bool
+	}{
+		{"maximize", api.ObjectiveType_MAXIMIZE, true},
+		{"minimize", api.ObjectiveType_MINIMIZE, false},
+		{"unknown is allowed for algorithms that need none", api.ObjectiveType_UNKNOWN, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exp := experiment()
+			exp.ExperimentSpec.Objective.Type = tt.typ
+			p := mustProblem(t, fake{}, exp)
+			if p.Objective.Maximize != tt.want {
+				t.Errorf("Maximize = %v, want %v", p.Objective.Maximize, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewProblemErrors(t *testing.T) {
+	errValidate := algorithm.Invalidf("experiment.experimentSpec.parameterSpecs.parameters[0] (\"--lr\").feasibleSpace.step", "missing")
+	tests := []struct {
+		name   string
+		alg    algorithm.Algorithm
+		exp    func() *api.Experiment
+		path   string
+		words  []string
+		isSame error // when set, the very error NewProblem must return
+	}{
+		{"no experiment", fake{}, func() *api.Experiment { return nil },
+			"experiment", []string{"missing", "experimentSpec"}, nil},
+		{"no spec", fake{}, func() *api.Experiment { return &api.Experiment{Name: "x"} },
+			"experiment", []string{"missing"}, nil},
+		{"no parameters", fake{}, func() *api.Experiment {
+			e := experiment()
+			e.ExperimentSpec.ParameterSpecs = nil
+			return e
+		}, "experiment.experimentSpec.parameterSpecs.parameters", []string{"no parameters"}, nil},
+		{"bad bound", fake{}, func() *api.Experiment {
+			e := experiment()
+			e.ExperimentSpec.ParameterSpecs.Parameters[0].FeasibleSpace.Min = "abc"
+			return e
+		}, `experiment.experimentSpec.parameterSpecs.parameters[0] ("--lr").feasibleSpace.min`, []string{`"abc" is not a number`}, nil},
+		{"bad category", fake{}, func() *api.Experiment {
+			e := experiment()
+			e.ExperimentSpec.ParameterSpecs.Parameters[2].FeasibleSpace.List = []string{"sgd", "sgd"}
+			return e
+		}, `experiment.experimentSpec.parameterSpecs.parameters[2] ("--optimizer").feasibleSpace.list[1]`, []string{"repeats"}, nil},
+		{"unknown objective type", fake{}, func() *api.Experiment {
+			e := experiment()
+			e.ExperimentSpec.Objective.Type = api.ObjectiveType(7)
+			return e
+		}, "experiment.experimentSpec.objective.type", []string{"unknown objective type", "MINIMIZE or MAXIMIZE"}, nil},
+		{"unknown setting", fake{settings: specs()}, func() *api.Experiment {
+			return experiment(&api.AlgorithmSetting{Name: "n", Value: "2"}, &api.AlgorithmSetting{Name: "nope", Value: "1"})
+		}, "experiment.experimentSpec.algorithm.algorithmSettings[1]", []string{`unknown setting "nope"`, "budget, mode, n"}, nil},
+		{"setting out of range", fake{settings: specs()}, func() *api.Experiment {
+			return experiment(&api.AlgorithmSetting{Name: "n", Value: "20"})
+		}, "experiment.experimentSpec.algorithm.algorithmSettings[0]", []string{"an integer from 1 to 10"}, nil},
+		{"validate error returned as is", fake{validate: func(*algorithm.Problem) error { return errValidate }}, func() *api.Experiment { return experiment() },
+			errValidate.Path, []string{"missing"}, errValidate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := algorithm.NewProblem(tt.alg, tt.exp())
+			if err == nil {
+				t.Fatalf("NewProblem = %+v, want an error", p)
+			}
+			if tt.isSame != nil && err != tt.isSame {
+				t.Errorf("error = %v, want the Validate error itself", err)
+			}
+			var ae *algorithm.Error
+			if !errors.As(err, &ae) {
+				t.Fatalf("error %v is %T, want *algorithm.Error", err, err)
+			}
+			if ae.Path != tt.path {
+				t.Errorf("Path = %q, want %q", ae.Path, tt.path)
+			}
+			if !strings.HasPrefix(err.Error(), tt.path+": ") {
+				t.Errorf("Error() = %q, want it to start with the path", err)
+			}
+			for _, w := range tt.words {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Error() = %q, want it to contain %q", err, w)
+				}
+			}
+			if !algorithm.IsInvalidArgument(err) {
+				t.Error("IsInvalidArgument = false")
+			}
+		})
+	}
+}
+
+func TestNewProblemPassesOtherErrorsThrough(t *testing.T) {
+	boom := errors.New("boom")
+	_, err := algorithm.NewProblem(fake{validate: func(*algorithm.Problem) error { return boom }}, experiment())
+	if err != boom {
+		t.Fatalf("error = %v, want the Validate error", err)
+	}
+	if algorithm.IsInvalidArgument(err) {
+		t.Error("IsInvalidArgument(plain error) = true")
+	}
+}
+
+func TestIsInvalidArgument(t *testing.T) {
+	inv := algorithm.Invalidf("x", "bad %d", 1)
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain", errors.New("x"), false},
+		{"algorithm error", inv, true},
+		{"searchspace error", &searchspace.Error{Path: "p", Message: "m"}, true},
+		{"wrapped once", fmt.Errorf("context: %w", inv), true},
+		{"wrapped twice", fmt.Errorf("a: %w", fmt.Errorf("b: %w", inv)), true},
+		{"wrapped plain", fmt.Errorf("a: %w", errors.New("x")), false},
+	}
+	for _, tt := range tests {
+		if got := algorithm.IsInvalidArgument(tt.err); got != tt.want {
+			t.Errorf("%s: IsInvalidArgument = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if got := inv.Error(); got != "x: bad 1" {
+		t.Errorf("Invalidf(...).Error() = %q, want %q", got, "x: bad 1")
+	}
+	if got := (&algorithm.Error{Message: "m"}).Error(); got != "m" {
+		t.Errorf("Error without path = %q, want %q", got, "m")
+	}
+}
+
+func TestRequireObjective(t *testing.T) {
+	p := mustProblem(t, fake{}, experiment())
+	if err := p.RequireObjective(); err != nil {
+		t.Errorf("RequireObjective with a metric = %v", err)
+	}
+	exp := experiment()
+	exp.ExperimentSpec.Objective = nil
+	p = mustProblem(t, fake{}, exp)
+	err := p.RequireObjective()
+	var ae *algorithm.Error
+	if !errors.As(err, &ae) || ae.Path != "experiment.experimentSpec.objective.objectiveMetricName" || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("RequireObjective without a metric = %v, want a missing objectiveMetricName error", err)
+	}
+}
+
+func TestObjectiveLoss(t *testing.T) {
+	if got := (algorithm.Objective{Maximize: true}).Loss(0.9); got != -0.9 {
+		t.Errorf("maximize Loss(0.9) = %v, want -0.9", got)
+	}
+	if got := (algorithm.Objective{}).Loss(0.9); got != 0.9 {
+		t.Errorf("minimize Loss(0.9) = %v, want 0.9", got)
+	}
+}
+
+// trial builds an api.Trial of the example experiment.
+func trial(name string, cond api.TrialCondition, metrics ...string) *api.Trial {
+	t := &api.Trial{
+		Name: name,
+		Spec: &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: []*api.ParameterAssignment{
+			{Name: "--lr", Value: "0.02"}, {Name: "--num-layers", Value: "3"}, {Name: "--optimizer", Value: "adam"},
+		}}},
+		Status: &api.TrialStatus{Condition: cond},
+	}
+	if len(metrics) > 0 {
+		t.Status.Observation = &api.Observation{}
+		for i := 0; i < len(metrics); i += 2 {
+			t.Status.Observation.Metrics = append(t.Status.Observation.Metrics, &api.Metric{Name: metrics[i], Value: metrics[i+1]})
+		}
+	}
+	return t
+}
+
+func TestParseTrials(t *testing.T) {
+	const unset = api.TrialCondition_TRIAL_CONDITION_UNSPECIFIED
+	tests := []struct {
+		name      string
+		trial     *api.Trial
+		cond      api.TrialCondition
+		value     float64
+		hasValue  bool
+		completed bool
+		active    bool
+	}{
+		{"value without condition succeeded", trial("a", unset, "Validation-accuracy", "0.93"), api.TrialCondition_SUCCEEDED, 0.93, true, true, false},
+		{"no value without condition pending", trial("a", unset), api.TrialCondition_PENDING, 0, false, false, true},
+		{"other metric only is pending", trial("a", unset, "loss", "0.3"), api.TrialCondition_PENDING, 0, false, false, true},
+		{"objective among others", trial("a", unset, "loss", "0.3", "Validation-accuracy", "0.8", "x", "not read"), api.TrialCondition_SUCCEEDED, 0.8, true, true, false},
+		{"running kept", trial("a", api.TrialCondition_RUNNING), api.TrialCondition_RUNNING, 0, false, false, true},
+		{"pending kept", trial("a", api.TrialCondition_PENDING), api.TrialCondition_PENDING, 0, false, false, true},
+		{"succeeded with value", trial("a", api.TrialCondition_SUCCEEDED, "Validation-accuracy", "1e-2"), api.TrialCondition_SUCCEEDED, 0.01, true, true, false},
+		{"succeeded without value is not completed", trial("a", api.TrialCondition_SUCCEEDED), api.TrialCondition_SUCCEEDED, 0, false, false, false},
+		{"early stopped with value is completed", trial("a", api.TrialCondition_EARLY_STOPPED, "Validation-accuracy", "-3"), api.TrialCondition_EARLY_STOPPED, -3, true, true, false},
+		{"failed with value is not completed", trial("a", api.TrialCondition_FAILED, "Validation-accuracy", "0.5"), api.TrialCondition_FAILED, 0.5, true, false, false},
+		{"metrics unavailable", trial("a", api.TrialCondition_METRICS_UNAVAILABLE), api.TrialCondition_METRICS_UNAVAILABLE, 0, false, false, false},
+		{"infinite value is a number", trial("a", unset, "Validation-accuracy", "+Inf"), api.TrialCondition_SUCCEEDED, math.Inf(1), true, true, false},
+	}
+	p := mustProblem(t, fake{}, experiment())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			trials, err := p.ParseTrials([]*api.Trial{tt.trial})
+			if err != nil {
+				t.Fatalf("ParseTrials: %v", err)
+			}
+			if len(trials) != 1 {
+				t.Fatalf("got %d trials, want 1", len(trials))
+			}
+			tr := trials[0]
+			if tr.Name != "a" || tr.Raw != tt.trial {
+				t.Errorf("Name = %q, Raw = %p; want %q and the request's trial", tr.Name, tr.Raw, "a")
+			}
+			if len(tr.Point) != 3 || tr.Point[0] != 0.02 || tr.Point[1] != 3 || tr.Point[2] != 1 {
+				t.Errorf("Point = %v, want [0.02 3 1]", tr.Point)
+			}
+			if tr.Condition != tt.cond || tr.Value != tt.value || tr.HasValue != tt.hasValue {
+				t.Errorf("got %v value %v (has %v); want %v value %v (has %v)", tr.Condition, tr.Value, tr.HasValue, tt.cond, tt.value, tt.hasValue)
+			}
+			if tr.Completed() != tt.completed || tr.Active() != tt.active {
+				t.Errorf("Completed %v Active %v; want %v %v", tr.Completed(), tr.Active(), tt.completed, tt.active)
+			}
+		})
+	}
+}
+
+func TestParseTrialsKeepsOrder(t *testing.T) {
+	p := mustProblem(t, fake{}, experiment())
+	raw := []*api.Trial{trial("first", api.TrialCondition_RUNNING), trial("second", 0, "Validation-accuracy", "0.5")}
+	raw[1].Spec.ParameterAssignments.Assignments[2].Value = "ftrl"
+	trials, err := p.ParseTrials(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trials) != 2 || trials[0].Name != "first" || trials[1].Name != "second" || trials[1].Point[2] != 2 {
+		t.Errorf("ParseTrials = %+v", trials)
+	}
+	if got, err := p.ParseTrials(nil); err != nil || len(got) != 0 {
+		t.Errorf("ParseTrials(nil) = %v, %v; want no trials", got, err)
+	}
+}
+
+func TestParseTrialsWithoutObjectiveIgnoresMetrics(t *testing.T) {
+	exp := experiment()
+	exp.ExperimentSpec.Objective = nil
+	p := mustProblem(t, fake{}, exp)
+	trials, err := p.ParseTrials([]*api.Trial{trial("a", 0, "", "not a number", "Validation-accuracy", "0.9")})
+	if err != nil {
+		t.Fatalf("ParseTrials: %v", err)
+	}
+	if trials[0].HasValue || trials[0].Condition != api.TrialCondition_PENDING {
+		t.Errorf("trial = %+v, want no value and PENDING when the experiment names no metric", trials[0])
+	}
+}
+
+func TestParseTrialsErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		trial *api.Trial
+		path  string
+		words []string
+	}{
+		{"non-numeric metric", trial("t1", 0, "Validation-accuracy", "high"),
+			`trials[1] ("t1").status.observation`, []string{`metric "Validation-accuracy"`, `"high" is not a number`}},
+		{"NaN metric", trial("t1", api.TrialCondition_SUCCEEDED, "Validation-accuracy", "NaN"),
+			`trials[1] ("t1").status.observation`, []string{`"NaN" is not a number`}},
+		{"empty metric", trial("t1", api.TrialCondition_SUCCEEDED, "Validation-accuracy", ""),
+			`trials[1] ("t1").status.observation`, []string{`"" is not a number`}},
+		{"unknown parameter", func() *api.Trial {
+			tr := trial("t1", 0)
+			tr.Spec.ParameterAssignments.Assignments[0].Name = "--momentum"
+			return tr
+		}(), `trials[1] ("t1").spec.parameterAssignments.assignments[0]`, []string{`unknown parameter "--momentum"`}},
+		{"wrong type", func() *api.Trial {
+			tr := trial("t1", 0)
+			tr.Spec.ParameterAssignments.Assignments[2].Value = "rmsprop"
+			return tr
+		}(), `trials[1] ("t1").spec.parameterAssignments.assignments[2]`, []string{`"--optimizer"`, "rmsprop"}},
+		{"missing assignment without name", func() *api.Trial {
+			tr := trial("", 0)
+			tr.Spec.ParameterAssignments.Assignments = tr.Spec.ParameterAssignments.Assignments[:2]
+			return tr
+		}(), `trials[1].spec.parameterAssignments.assignments`, []string{`"--optimizer" is not assigned`}},
+		{"no spec", &api.Trial{Name: "t1"}, `trials[1] ("t1").spec.parameterAssignments.assignments`, []string{"is not assigned"}},
+	}
+	p := mustProblem(t, fake{}, experiment())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			trials, err := p.ParseTrials([]*api.Trial{trial("ok", 0), tt.trial})
+			var ae *algorithm.Error
+			if !errors.As(err, &ae) {
+				t.Fatalf("ParseTrials = %v, %v; want an *algorithm.Error", trials, err)
+			}
+			if ae.Path != tt.path {
+				t.Errorf("Path = %q, want %q (%v)", ae.Path, tt.path, err)
+			}
+			for _, w := range tt.words {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Error() = %q, want it to contain %q", err, w)
+				}
+			}
+			if !algorithm.IsInvalidArgument(err) {
+				t.Error("IsInvalidArgument = false")
+			}
+		})
+	}
+}
+
+func TestTrialCompletedActive(t *testing.T) {
+	tests := []struct {
+		cond      api.TrialCondition
+		hasValue  bool
+		completed bool
+		active    bool
+	}{
+		{api.TrialCondition_TRIAL_CONDITION_UNSPECIFIED, true, false, false},
+		{api.TrialCondition_PENDING, false, false, true},
+		{api.TrialCondition_RUNNING, false, false, true},
+		{api.TrialCondition_RUNNING, true, false, true},
+		{api.TrialCondition_SUCCEEDED, true, true, false},
+		{api.TrialCondition_SUCCEEDED, false, false, false},
+		{api.TrialCondition_EARLY_STOPPED, true, true, false},
+		{api.TrialCondition_FAILED, true, false, false},
+		{api.TrialCondition_METRICS_UNAVAILABLE, false, false, false},
+	}
+	for _, tt := range tests {
+		tr := algorithm.Trial{Condition: tt.cond, HasValue: tt.hasValue}
+		if tr.Completed() != tt.completed || tr.Active() != tt.active {
+			t.Errorf("%v (value %v): Completed %v Active %v; want %v %v", tt.cond, tt.hasValue, tr.Completed(), tr.Active(), tt.completed, tt.active)
+		}
+	}
+}
+
+// draws returns the first n numbers of a generator.
+func draws(p *algorithm.Problem, trials, n int) []uint64 {
+	rng := p.Rand(trials)
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = rng.Uint64()
+	}
+	return out
+}
+
+func equal(a, b []uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestProblemRand(t *testing.T) {
+	seeded := func(seed string) *algorithm.Problem {
+		return mustProblem(t, fake{settings: specs()}, experiment(&api.AlgorithmSetting{Name: algorithm.RandomState, Value: seed}))
+	}
+	named := func(name string) *algorithm.Problem {
+		exp := experiment()
+		exp.Name = name
+		return mustProblem(t, fake{settings: specs()}, exp)
+	}
+	tests := []struct {
+		name     string
+		a, b     *algorithm.Problem
+		ta, tb   int
+		wantSame bool
+	}{
+		{"same seed and trial count", seeded("42"), seeded("42"), 3, 3, true},
+		{"same seed, other trial count", seeded("42"), seeded("42"), 3, 4, false},
+		{"other seed", seeded("42"), seeded("43"), 3, 3, false},
+		{"seed zero is a seed", seeded("0"), named("random-example"), 0, 0, false},
+		{"same name without seed", named("exp-a"), named("exp-a"), 5, 5, true},
+		{"other name without seed", named("exp-a"), named("exp-b"), 5, 5, false},
+		{"seed wins over name", func() *algorithm.Problem {
+			exp := experiment(&api.AlgorithmSetting{Name: algorithm.RandomState, Value: "7"})
+			exp.Name = "other"
+			return mustProblem(t, fake{settings: specs()}, exp)
+		}(), seeded("7"), 2, 2, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := draws(tt.a, tt.ta, 8), draws(tt.b, tt.tb, 8)
+			if equal(a, b) != tt.wantSame {
+				t.Errorf("sequences %v and %v: same = %v, want %v", a, b, !tt.wantSame, tt.wantSame)
+			}
+		})
+	}
+}

@@ -1,0 +1,99 @@
+package function
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"knobs.dev/knobs/pkg/algorithm"
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	"knobs.dev/knobs/pkg/grid"
+	"knobs.dev/knobs/pkg/random"
+)
+
+// fuzzHandlers serve every algorithm of this package's tests in process.
+func fuzzHandlers() []http.Handler {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var hs []http.Handler
+	for _, alg := range []algorithm.Algorithm{random.Random{}, grid.Grid{}} {
+		hs = append(hs, NewHandler(&Service{Name: "fuzz", Algorithm: alg}, Options{Logger: quiet, MaxRequestBytes: 1 << 20}))
+	}
+	return hs
+}
+
+func fuzzSeeds() []*api.GetSuggestionsRequest {
+	withTrials := seedRequest(2)
+	withTrials.Trials = []*api.Trial{{
+		Name: "t1",
+		Spec: &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: []*api.ParameterAssignment{
+			{Name: "--lr", Value: "0.02"}, {Name: "--num-layers", Value: "3"}, {Name: "--optimizer", Value: "sgd"}}}},
+		Status: &api.TrialStatus{Condition: api.TrialCondition_SUCCEEDED, Observation: &api.Observation{Metrics: []*api.Metric{{Name: "Validation-accuracy", Value: "0.9"}}}},
+	}}
+	stepped := seedRequest(5)
+	stepped.Experiment.ExperimentSpec.ParameterSpecs.Parameters[0].FeasibleSpace.Step = "0.005"
+	stepped.Experiment.ExperimentSpec.ParameterSpecs.Parameters[0].FeasibleSpace.Distribution = api.Distribution_LOG_UNIFORM
+	discrete := seedRequest(1)
+	discrete.Experiment.ExperimentSpec.ParameterSpecs.Parameters = append(discrete.Experiment.ExperimentSpec.ParameterSpecs.Parameters,
+		&api.ParameterSpec{Name: "batch", ParameterType: api.ParameterType_DISCRETE, FeasibleSpace: &api.FeasibleSpace{List: []string{"16", "32", "64"}}})
+	return []*api.GetSuggestionsRequest{seedRequest(3), withTrials, stepped, discrete}
+}
+
+// fuzzEvent sends data as a binary-mode CloudEvent to every handler and fails
+// on a 5xx, a reply that does not decode, or more suggestions than asked for.
+func fuzzEvent(t *testing.T, handlers []http.Handler, contentType string, data []byte) {
+	for _, h := range handlers {
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(data))
+		req.Header.Set("ce-specversion", "1.0")
+		req.Header.Set("ce-id", "fuzz")
+		req.Header.Set("ce-source", "fuzz")
+		req.Header.Set("ce-type", TypeSuggestionRequest)
+		req.Header.Set("Content-Type", contentType)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for a caller's input: %s", rec.Code, rec.Body.String())
+		}
+		if rec.Code != http.StatusOK {
+			continue
+		}
+		in, out := &api.GetSuggestionsRequest{}, &api.GetSuggestionsReply{}
+		var inErr, outErr error
+		if contentType == ContentTypeProtobuf {
+			inErr, outErr = proto.Unmarshal(data, in), proto.Unmarshal(rec.Body.Bytes(), out)
+		} else {
+			inErr, outErr = unmarshalJSON.Unmarshal(data, in), protojson.Unmarshal(rec.Body.Bytes(), out)
+		}
+		if inErr != nil || outErr != nil {
+			t.Fatalf("accepted input or reply does not decode: %v, %v", inErr, outErr)
+		}
+		if n := len(out.GetParameterAssignments()); n > int(in.GetRequestNumber()) || (n < int(in.GetRequestNumber()) && !out.GetSearchSpaceExhausted()) {
+			t.Fatalf("%d suggestions for %d asked (exhausted %v)", n, in.GetRequestNumber(), out.GetSearchSpaceExhausted())
+		}
+	}
+}
+
+func FuzzSuggestionRequestJSON(f *testing.F) {
+	for _, r := range fuzzSeeds() {
+		b, _ := protojson.Marshal(r)
+		f.Add(b)
+	}
+	f.Add([]byte(`{"experiment": {`))
+	f.Add([]byte(`{"requestNumber": 3, "experiment": {"experimentSpec": {"parameterSpecs": {"parameters": [{"name": "a", "parameterType": "INT", "feasibleSpace": {"min": "1", "max": "3"}}]}}}}`))
+	handlers := fuzzHandlers()
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzEvent(t, handlers, ContentTypeJSON, data) })
+}
+
+func FuzzSuggestionRequestProtobuf(f *testing.F) {
+	for _, r := range fuzzSeeds() {
+		b, _ := proto.Marshal(r)
+		f.Add(b)
+	}
+	handlers := fuzzHandlers()
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzEvent(t, handlers, ContentTypeProtobuf, data) })
+}
