@@ -345,29 +345,6 @@ func TestConcentratedPriorMostlyTaken(t *testing.T) {
 	}
 }
 
-// TestConcentratedPriorLargeSpace takes the likely middle of a space too
-// large to list, so that the algorithm must fall back to other draws.
-func TestConcentratedPriorLargeSpace(t *testing.T) {
-	specs := []*api.ParameterSpec{
-		param("a", api.ParameterType_INT, "0", "2", "", api.Distribution_NORMAL),
-		param("b", api.ParameterType_INT, "0", "2", "", api.Distribution_NORMAL),
-		param("c", api.ParameterType_INT, "0", "2", "", api.Distribution_NORMAL),
-		param("d", api.ParameterType_INT, "0", "2", "", api.Distribution_NORMAL),
-		param("e", api.ParameterType_INT, "0", "2", "", api.Distribution_NORMAL),
-		param("f", api.ParameterType_INT, "0", "2", "", api.Distribution_NORMAL),
-		// 5M values, each as likely as the next.
-		integer("wide", "1", "5000000"),
-	}
-	p := problem(t, "9", specs...)
-	if n, exact := p.Space.Size(); n != 729*5000000 || !exact {
-		t.Fatalf("Size = %d, %v", n, exact)
-	}
-	out := suggest(t, p, nil, 50)
-	if len(out.Points) != 50 || out.Exhausted {
-		t.Errorf("%d points, exhausted %v; want 50, false", len(out.Points), out.Exhausted)
-	}
-}
-
 func TestContinuousSpaceNeverExhausts(t *testing.T) {
 	p := problem(t, "11", double("x", "0", "1"))
 	var history []searchspace.Point

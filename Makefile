@@ -1,0 +1,47 @@
+# Knobs: hyperparameter tuning native to Knative.
+#
+#   make run             run the functions locally and ask them for suggestions
+#   make test            unit, function and fuzz-seed tests (installs the tools)
+#   make verify-codegen  fail when generated code is stale
+#   make codegen         regenerate generated code
+#   make vet             go vet
+#   make fuzz            fuzz request decoding, FUZZTIME per target
+#   make bench           benchmarks, printed as a table
+
+GO       ?= go
+FUZZTIME ?= 30s
+
+.PHONY: all build run test tools codegen verify-codegen vet fuzz bench clean
+
+all: build test
+
+build:
+	$(GO) build ./...
+
+run:
+	hack/run-local.sh
+
+tools:
+	hack/install-tools.sh >/dev/null
+
+test: tools
+	$(GO) test -race -count=1 ./...
+
+codegen:
+	hack/update-codegen.sh
+
+verify-codegen:
+	hack/verify-codegen.sh
+
+vet:
+	$(GO) vet ./...
+
+fuzz:
+	$(GO) test ./pkg/function -run '^$$' -fuzz '^FuzzSuggestionRequestJSON$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/function -run '^$$' -fuzz '^FuzzSuggestionRequestProtobuf$$' -fuzztime $(FUZZTIME)
+
+bench:
+	$(GO) test ./pkg/... -run '^$$' -bench . -benchmem
+
+clean:
+	rm -rf _output .bin

@@ -1,0 +1,77 @@
+package function
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	"knobs.dev/knobs/pkg/random"
+)
+
+// historyRequest is the design's experiment with n completed trials.
+func historyRequest(n int) *api.GetSuggestionsRequest {
+	req := seedRequest(3)
+	for i := 0; i < n; i++ {
+		req.Trials = append(req.Trials, &api.Trial{
+			Name: fmt.Sprintf("random-experiment-%05d", i),
+			Spec: &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: []*api.ParameterAssignment{
+				{Name: "--lr", Value: strconv.FormatFloat(0.01+0.02*float64(i%997)/997, 'f', -1, 64)},
+				{Name: "--num-layers", Value: strconv.Itoa(2 + i%4)},
+				{Name: "--optimizer", Value: []string{"sgd", "adam", "ftrl"}[i%3]},
+			}}},
+			Status: &api.TrialStatus{
+				Condition:   api.TrialCondition_SUCCEEDED,
+				Observation: &api.Observation{Metrics: []*api.Metric{{Name: "Validation-accuracy", Value: strconv.FormatFloat(float64(i%100)/100, 'f', -1, 64)}}},
+			},
+		})
+	}
+	return req
+}
+
+// BenchmarkCloudEvent measures one CloudEvents call of random search, from
+// HTTP request to HTTP reply in process, as the history grows, for both
+// encodings. The request size is reported as bytes/request.
+func BenchmarkCloudEvent(b *testing.B) {
+	h := NewHandler(&Service{Name: "random", Algorithm: random.Random{}}, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	for _, n := range []int{0, 100, 1000, 10000} {
+		req := historyRequest(n)
+		for _, enc := range []struct {
+			name, contentType string
+			marshal           func(proto.Message) ([]byte, error)
+		}{
+			{"protobuf", ContentTypeProtobuf, proto.Marshal},
+			{"json", ContentTypeJSON, protojson.Marshal},
+		} {
+			data, err := enc.marshal(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(fmt.Sprintf("trials=%d/%s", n, enc.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(data))
+					r.Header.Set("ce-specversion", "1.0")
+					r.Header.Set("ce-id", "bench")
+					r.Header.Set("ce-source", "bench")
+					r.Header.Set("ce-type", TypeSuggestionRequest)
+					r.Header.Set("Content-Type", enc.contentType)
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, r)
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", w.Code, w.Body.String())
+					}
+				}
+				b.ReportMetric(float64(len(data)), "request-bytes")
+			})
+		}
+	}
+}

@@ -1,0 +1,419 @@
+// Package functions tests each function as users run it: the real binary,
+// started as a process on a free port, called over real sockets with the
+// cloudevents CLI (github.com/cloudevents/conformance), with Knobs'
+// CloudEvents client and with gRPC.
+//
+// The CLI comes from hack/install-tools.sh (into .bin/), or from the folder
+// in $KNOBS_TOOLS_BIN.
+package functions
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	"knobs.dev/knobs/pkg/function"
+)
+
+var (
+	binDir string // the function binaries built for this run
+	cliBin string // the cloudevents CLI
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	tools := os.Getenv("KNOBS_TOOLS_BIN")
+	if tools == "" {
+		tools = filepath.Join(root, ".bin")
+	}
+	cliBin = filepath.Join(tools, "cloudevents")
+	if _, err := os.Stat(cliBin); err != nil {
+		fmt.Fprintf(os.Stderr, "the cloudevents CLI is missing (%v): run hack/install-tools.sh, or set KNOBS_TOOLS_BIN to the folder holding it\n", err)
+		return 1
+	}
+	binDir, err = os.MkdirTemp("", "knobs-functions-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(binDir)
+	build := exec.Command("go", "build", "-o", binDir+"/", "./functions/...")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the functions: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// proc is a function running as a process.
+type proc struct {
+	name string
+	url  string
+	addr string
+	cmd  *exec.Cmd
+	logs *lockedBuffer
+	done chan error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// start runs a function binary and waits until it answers /healthz.
+func start(t *testing.T, name string) *proc {
+	t.Helper()
+	port := freePort(t)
+	p := &proc{
+		name: name, url: "http://127.0.0.1:" + port, addr: "127.0.0.1:" + port,
+		cmd: exec.Command(filepath.Join(binDir, name)), logs: &lockedBuffer{}, done: make(chan error, 1),
+	}
+	p.cmd.Env = append(os.Environ(), "PORT="+port)
+	p.cmd.Stderr = p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("%s log:\n%s", name, p.logs.String())
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-p.done:
+			t.Fatalf("%s exited at start: %v\n%s", name, err, p.logs.String())
+		default:
+		}
+		if resp, err := http.Get(p.url + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer /healthz within 10s\n%s", name, p.logs.String())
+	return nil
+}
+
+// alive fails the test if the process has exited.
+func (p *proc) alive(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		t.Fatalf("%s exited: %v", p.name, err)
+	default:
+	}
+	resp, err := http.Get(p.url + "/healthz")
+	if err != nil {
+		t.Fatalf("%s does not answer: %v", p.name, err)
+	}
+	resp.Body.Close()
+}
+
+// cli runs the cloudevents CLI's send command and returns its output and
+// whether it succeeded, that is, whether the function replied 2xx.
+func cli(t *testing.T, args ...string) (string, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, cliBin, append([]string{"send"}, args...)...).CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("running the cloudevents CLI: %v", err)
+	}
+	return string(out), err == nil
+}
+
+// experiment is the experiment of the Katib Suggestion design; grid needs a
+// step for --lr.
+func experiment(algorithm string) *api.Experiment {
+	lr := &api.FeasibleSpace{Min: "0.01", Max: "0.03"}
+	if algorithm == "grid" {
+		lr.Step = "0.005"
+	}
+	return &api.Experiment{
+		Name: algorithm + "-experiment",
+		ExperimentSpec: &api.ExperimentSpec{
+			Algorithm: &api.AlgorithmSpec{AlgorithmName: algorithm},
+			Objective: &api.ObjectiveSpec{Type: api.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
+			ParameterSpecs: &api.ParameterSpecs{Parameters: []*api.ParameterSpec{
+				{Name: "--lr", ParameterType: api.ParameterType_DOUBLE, FeasibleSpace: lr},
+				{Name: "--num-layers", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "2", Max: "5"}},
+				{Name: "--optimizer", ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
+			}},
+		},
+	}
+}
+
+func requestJSON(t *testing.T, m proto.Message) string {
+	t.Helper()
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// checkReply checks that a reply holds n valid assignments for the design's
+// experiment, none twice.
+func checkReply(t *testing.T, algorithm string, reply *api.GetSuggestionsReply, n int) {
+	t.Helper()
+	if got := len(reply.GetParameterAssignments()); got != n {
+		t.Fatalf("%d assignments, want %d: %v", got, n, reply)
+	}
+	seen := map[string]bool{}
+	for _, a := range reply.GetParameterAssignments() {
+		var key []string
+		values := map[string]string{}
+		for _, pa := range a.GetAssignments() {
+			values[pa.GetName()] = pa.GetValue()
+			key = append(key, pa.GetValue())
+		}
+		if len(values) != 3 {
+			t.Errorf("assignment %v: want --lr, --num-layers and --optimizer", a)
+		}
+		var lr float64
+		if _, err := fmt.Sscan(values["--lr"], &lr); err != nil || lr < 0.01 || lr > 0.03 {
+			t.Errorf("--lr = %q, want a number in [0.01, 0.03]", values["--lr"])
+		}
+		if v := values["--num-layers"]; v != "2" && v != "3" && v != "4" && v != "5" {
+			t.Errorf("--num-layers = %q, want 2 to 5", v)
+		}
+		if v := values["--optimizer"]; v != "sgd" && v != "adam" && v != "ftrl" {
+			t.Errorf("--optimizer = %q, want sgd, adam or ftrl", v)
+		}
+		if k := strings.Join(key, " "); seen[k] {
+			t.Errorf("assignment %s twice", k)
+		} else {
+			seen[k] = true
+		}
+	}
+}
+
+func TestFunctions(t *testing.T) {
+	for _, name := range []string{"random", "grid"} {
+		t.Run(name, func(t *testing.T) {
+			p := start(t, name)
+			req := &api.GetSuggestionsRequest{Experiment: experiment(name), RequestNumber: 3}
+			validate := &api.ValidateAlgorithmSettingsRequest{Experiment: experiment(name)}
+
+			t.Run("cloudevents CLI", func(t *testing.T) {
+				for _, mode := range []string{"binary", "structured"} {
+					id := "cli-" + mode
+					out, ok := cli(t, p.url, "--mode", mode, "--id", id, "--source", "test/functions",
+						"--type", function.TypeSuggestionRequest, "--subject", name+"-experiment",
+						"--datacontenttype", "application/json", "--data", requestJSON(t, req))
+					if !ok {
+						t.Fatalf("%s mode: %s", mode, out)
+					}
+					out, ok = cli(t, p.url, "--mode", mode, "--id", id+"-validate", "--source", "test/functions",
+						"--type", function.TypeValidateRequest, "--datacontenttype", "application/json", "--data", requestJSON(t, validate))
+					if !ok {
+						t.Fatalf("%s mode, validate: %s", mode, out)
+					}
+				}
+				// The function logged each event the CLI sent as answered.
+				logs := p.logs.String()
+				for _, id := range []string{"cli-binary", "cli-structured", "cli-binary-validate", "cli-structured-validate"} {
+					if !logged(logs, id, "OK") {
+						t.Errorf("no OK logged for event %s:\n%s", id, logs)
+					}
+				}
+			})
+
+			t.Run("cloudevents CLI, bad input", func(t *testing.T) {
+				badSpace := proto.Clone(req).(*api.GetSuggestionsRequest)
+				badSpace.Experiment.ExperimentSpec.ParameterSpecs.Parameters[1].FeasibleSpace.Min = "9"
+				emptyList := proto.Clone(req).(*api.GetSuggestionsRequest)
+				emptyList.Experiment.ExperimentSpec.ParameterSpecs.Parameters[2].FeasibleSpace.List = nil
+				tooMany := proto.Clone(req).(*api.GetSuggestionsRequest)
+				tooMany.RequestNumber = 1 << 30
+				cases := []struct{ name, typ, data string }{
+					{"min above max", function.TypeSuggestionRequest, requestJSON(t, badSpace)},
+					{"empty list", function.TypeSuggestionRequest, requestJSON(t, emptyList)},
+					{"absurd request number", function.TypeSuggestionRequest, requestJSON(t, tooMany)},
+					{"malformed JSON", function.TypeSuggestionRequest, `{"experiment": [`},
+					{"empty data", function.TypeSuggestionRequest, ""},
+					{"wrong event type", "com.example.unknown", requestJSON(t, req)},
+				}
+				for _, tc := range cases {
+					out, ok := cli(t, p.url, "--id", "bad", "--source", "test/functions", "--type", tc.typ,
+						"--datacontenttype", "application/json", "--data", tc.data)
+					if ok || !strings.Contains(out, "400 Bad Request") {
+						t.Errorf("%s: want a 400, CLI said (ok=%v): %.300s", tc.name, ok, out)
+					}
+				}
+				p.alive(t)
+			})
+
+			t.Run("CloudEvents client", func(t *testing.T) {
+				for _, useJSON := range []bool{false, true} {
+					c := &function.Client{JSON: useJSON}
+					reply, err := c.GetSuggestions(context.Background(), p.url, req)
+					if err != nil {
+						t.Fatalf("JSON=%v: %v", useJSON, err)
+					}
+					checkReply(t, name, reply, 3)
+					if err := c.ValidateAlgorithmSettings(context.Background(), p.url, validate); err != nil {
+						t.Fatalf("JSON=%v: validate: %v", useJSON, err)
+					}
+				}
+			})
+
+			t.Run("gRPC", func(t *testing.T) {
+				conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				c := api.NewSuggestionClient(conn)
+				ctx := context.Background()
+				reply, err := c.GetSuggestions(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkReply(t, name, reply, 3)
+				if _, err := c.ValidateAlgorithmSettings(ctx, validate); err != nil {
+					t.Fatal(err)
+				}
+				bad := proto.Clone(req).(*api.GetSuggestionsRequest)
+				bad.Experiment.ExperimentSpec.ParameterSpecs.Parameters[0].FeasibleSpace.Max = "high"
+				_, err = c.GetSuggestions(ctx, bad)
+				if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), `"high" is not a number`) {
+					t.Errorf("bad bound: %v, want InvalidArgument naming it", err)
+				}
+			})
+
+			t.Run("SIGTERM shuts down cleanly", func(t *testing.T) {
+				if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case err := <-p.done:
+					if err != nil {
+						t.Fatalf("exit after SIGTERM: %v", err)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("still running 10s after SIGTERM")
+				}
+				if !strings.Contains(p.logs.String(), `"msg":"shutting down"`) {
+					t.Errorf("no shutdown logged:\n%s", p.logs.String())
+				}
+			})
+		})
+	}
+}
+
+// logged reports whether the function logged the event with the given id and
+// code.
+func logged(logs, id, code string) bool {
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.Contains(line, `"id":"`+id+`"`) && strings.Contains(line, `"code":"`+code+`"`) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestGridUsesUpItsSpace walks the 60 points of the stepped design
+// experiment over gRPC, feeding each reply back as trials as the controller
+// does, and checks every point comes once and the end is reported.
+func TestGridUsesUpItsSpace(t *testing.T) {
+	p := start(t, "grid")
+	conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := api.NewSuggestionClient(conn)
+	req := &api.GetSuggestionsRequest{Experiment: experiment("grid"), RequestNumber: 7}
+	seen := map[string]bool{}
+	for round := 0; round < 20; round++ {
+		reply, err := c.GetSuggestions(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range reply.GetParameterAssignments() {
+			k := fmt.Sprint(a.GetAssignments())
+			if seen[k] {
+				t.Fatalf("round %d: %s again", round, k)
+			}
+			seen[k] = true
+			req.Trials = append(req.Trials, &api.Trial{
+				Name:   fmt.Sprintf("t%d", len(req.Trials)),
+				Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: a.GetAssignments()}},
+				Status: &api.TrialStatus{Condition: api.TrialCondition_RUNNING},
+			})
+		}
+		if reply.GetSearchSpaceExhausted() {
+			if len(seen) != 60 {
+				t.Fatalf("exhausted after %d points, want 60", len(seen))
+			}
+			if got := len(reply.GetParameterAssignments()); got != 60%7 {
+				t.Errorf("last reply has %d points, want %d", got, 60%7)
+			}
+			return
+		}
+		if len(reply.GetParameterAssignments()) != 7 {
+			t.Fatalf("round %d: %d points without exhaustion, want 7", round, len(reply.GetParameterAssignments()))
+		}
+	}
+	t.Fatalf("not exhausted after %d points", len(seen))
+}
