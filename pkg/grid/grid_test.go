@@ -340,9 +340,13 @@ func TestHistoryOffTheGridIsIgnored(t *testing.T) {
 		{0.01, 9, 0},  // int out of range
 		{0.01, 1, 1},  // int below range
 	}
-	out := suggest(t, p, append(points(p.Space, 0), off...), 3)
-	if got := indices(t, p.Space, out.Points); !slices.Equal(got, []uint64{1, 2, 3}) || out.Exhausted {
-		t.Errorf("indices %v exhausted %v; want [1 2 3] false", got, out.Exhausted)
+	out := suggest(t, p, off, 3)
+	if got := indices(t, p.Space, out.Points); !slices.Equal(got, []uint64{0, 1, 2}) || out.Exhausted {
+		t.Errorf("indices %v exhausted %v; want [0 1 2] false", got, out.Exhausted)
+	}
+	out = suggest(t, p, append(points(p.Space, 1), off...), 3)
+	if got := indices(t, p.Space, out.Points); !slices.Equal(got, []uint64{0, 2, 3}) || out.Exhausted {
+		t.Errorf("indices %v exhausted %v; want [0 2 3] false", got, out.Exhausted)
 	}
 	// Off-grid history does not make the grid run out early.
 	history := append(points(p.Space, span(0, 58)...), off...)

@@ -282,6 +282,11 @@ func TestSamplesFollowThePrior(t *testing.T) {
 		{"uniform", double("x", "0", "1"), 0.5},
 		{"logUniform", param("x", api.ParameterType_DOUBLE, "1e-4", "1", "", api.Distribution_LOG_UNIFORM), 1e-2},
 		{"logNormal", param("x", api.ParameterType_DOUBLE, "1e-3", "10", "", api.Distribution_LOG_NORMAL), 0.1},
+		// A finite space where no value is likely enough for not repeating
+		// points to change the distribution much. (From 1, the values 1, 2,
+		// 3... would each be drawn often; skipping their repeats would shift
+		// the fresh points up.)
+		{"int logUniform", param("n", api.ParameterType_INT, "1000", "1000000", "", api.Distribution_LOG_UNIFORM), 31623},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -297,16 +302,29 @@ func TestSamplesFollowThePrior(t *testing.T) {
 			}
 		})
 	}
-	// The normal prior puts about 68% within a sixth of the width of the middle.
-	out := suggest(t, problem(t, "3", param("x", api.ParameterType_DOUBLE, "0", "6", "", api.Distribution_NORMAL)), nil, 2000)
-	n := 0
-	for _, pt := range out.Points {
-		if pt[0] >= 2 && pt[0] <= 4 {
-			n++
-		}
+	// The normal prior puts about 68% within a sixth of the width of the
+	// middle.
+	normals := []struct {
+		name   string
+		spec   *api.ParameterSpec
+		lo, hi float64
+	}{
+		{"double normal", param("x", api.ParameterType_DOUBLE, "0", "6", "", api.Distribution_NORMAL), 2, 4},
+		{"int normal", param("n", api.ParameterType_INT, "0", "60000", "", api.Distribution_NORMAL), 20000, 40000},
 	}
-	if frac := float64(n) / 2000; math.Abs(frac-0.68) > 0.05 {
-		t.Errorf("normal: %.3f within one sd, want about 0.68", frac)
+	for _, tt := range normals {
+		t.Run(tt.name, func(t *testing.T) {
+			out := suggest(t, problem(t, "3", tt.spec), nil, 2000)
+			n := 0
+			for _, pt := range out.Points {
+				if pt[0] >= tt.lo && pt[0] <= tt.hi {
+					n++
+				}
+			}
+			if frac := float64(n) / 2000; math.Abs(frac-0.68) > 0.05 {
+				t.Errorf("%.3f within one sd, want about 0.68", frac)
+			}
+		})
 	}
 }
 

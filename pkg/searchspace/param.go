@@ -163,7 +163,9 @@ func (p *Param) Format(v float64) string {
 		}
 		return p.List[i]
 	case Int:
-		return strconv.FormatInt(int64(math.Round(v)), 10)
+		// Not FormatInt: a bound such as "1e19" lies beyond int64. The +0
+		// writes -0 as "0".
+		return strconv.FormatFloat(math.Round(v)+0, 'f', 0, 64)
 	}
 	if p.Step > 0 {
 		s := strconv.FormatFloat(v, 'f', p.decimals, 64)

@@ -10,6 +10,9 @@ import (
 	api "knobs.dev/knobs/pkg/api/v1alpha3"
 )
 
+// maxExactInt is the largest integer below which every integer is a float64.
+const maxExactInt = 1 << 53
+
 // MaxListLength bounds a discrete or categorical list.
 const MaxListLength = 100000
 
@@ -175,6 +178,9 @@ func parseRange(p *Param, fs *api.FeasibleSpace, path string) error {
 	}
 	if p.Max, err = bound("max", fs.GetMax()); err != nil {
 		return err
+	}
+	if p.Type == Int && (math.Abs(p.Min) > maxExactInt || math.Abs(p.Max) > maxExactInt) {
+		return errorf(path, "int bounds must lie within ±%d, where every integer has an exact value", int64(maxExactInt))
 	}
 	if p.Min > p.Max {
 		return errorf(path, "min %s is greater than max %s", fs.GetMin(), fs.GetMax())

@@ -323,6 +323,9 @@ func TestFormat(t *testing.T) {
 		{"negative int", integer("n", "-5", "5"), -3, "-3"},
 		{"int rounds", integer("n", "0", "10"), 3.9999999999, "4"},
 		{"int from exponent bounds", integer("n", "1e3", "2e3"), 1500, "1500"},
+		{"int at the edge of exact integers", integer("n", "9007199254740992", "9007199254740992"), 1 << 53, "9007199254740992"},
+		{"int negative zero", integer("n", "-1", "1"), math.Copysign(0, -1), "0"},
+		{"int rounding to zero from below", integer("n", "-1", "1"), -0.2, "0"},
 		{"continuous double", double("--lr", "0.01", "0.03"), 0.015, "0.015"},
 		{"continuous double shortest round trip", double("--lr", "0.01", "0.03"), tenth + fifth, "0.30000000000000004"},
 		{"continuous double no exponent", double("x", "0", "1"), 1e-7, "0.0000001"},
@@ -347,6 +350,17 @@ func TestFormat(t *testing.T) {
 				t.Errorf("Format(%v) = %q, want %q", tt.value, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestIntBeyondInt64 checks that a point of an int parameter whose bounds
+// lie beyond int64 formats to a value of the parameter.
+func TestIntBeyondExactIntegers(t *testing.T) {
+	for _, bounds := range [][2]string{{"1e19", "1e19"}, {"-1e20", "0"}, {"0", "9007199254740993"}} {
+		_, err := searchspace.Parse([]*api.ParameterSpec{integer("n", bounds[0], bounds[1])})
+		if err == nil || !strings.Contains(err.Error(), `parameters[0] ("n").feasibleSpace: int bounds must lie within ±9007199254740992`) {
+			t.Errorf("int [%s, %s]: %v, want the bounds refused", bounds[0], bounds[1], err)
+		}
 	}
 }
 
@@ -510,6 +524,9 @@ func unitCases() []*api.ParameterSpec {
 		withDist(double("double logUniform", "1e-4", "1"), api.Distribution_LOG_UNIFORM),
 		withDist(double("double normal", "-2", "2"), api.Distribution_NORMAL),
 		withDist(double("double logNormal", "1e-3", "10"), api.Distribution_LOG_NORMAL),
+		// Bounds whose logarithms do not come back exactly through exp.
+		withDist(double("double logUniform inexact bounds", "0.03", "0.07"), api.Distribution_LOG_UNIFORM),
+		withDist(double("double logNormal inexact bounds", "0.3", "0.7"), api.Distribution_LOG_NORMAL),
 		double("double single value", "1.5", "1.5"),
 		withDist(double("double single value normal", "1.5", "1.5"), api.Distribution_NORMAL),
 		withStep(double("stepped uniform", "0.01", "0.03"), "0.005"),

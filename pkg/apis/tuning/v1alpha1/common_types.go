@@ -1,0 +1,100 @@
+package v1alpha1
+
+// AlgorithmSpec names a search algorithm and its settings.
+type AlgorithmSpec struct {
+	// AlgorithmName is the algorithm to use, such as random, grid, bayesopt,
+	// hyperband, tpe, cmaes, sobol, bohb or smac. It is resolved to a
+	// function through the config-algorithms ConfigMap or a Knative Service
+	// labelled tuning.knobs.dev/algorithm: <algorithmName>.
+	AlgorithmName string `json:"algorithmName"`
+
+	// AlgorithmSettings tune the algorithm, such as random_state; each
+	// algorithm rejects settings it does not know.
+	// +optional
+	AlgorithmSettings []AlgorithmSetting `json:"algorithmSettings,omitempty"`
+}
+
+// AlgorithmSetting is one named setting of an algorithm.
+type AlgorithmSetting struct {
+	// Name of the setting.
+	Name string `json:"name"`
+	// Value of the setting, as a string.
+	Value string `json:"value"`
+}
+
+// ParameterType is the type of a hyperparameter.
+type ParameterType string
+
+// The parameter types.
+const (
+	ParameterTypeDouble      ParameterType = "double"
+	ParameterTypeInt         ParameterType = "int"
+	ParameterTypeDiscrete    ParameterType = "discrete"
+	ParameterTypeCategorical ParameterType = "categorical"
+)
+
+// Distribution is the prior over a numeric parameter's feasible space.
+type Distribution string
+
+// The distributions.
+const (
+	DistributionUniform    Distribution = "uniform"
+	DistributionLogUniform Distribution = "logUniform"
+	DistributionNormal     Distribution = "normal"
+	DistributionLogNormal  Distribution = "logNormal"
+)
+
+// ParameterSpec is one hyperparameter to tune.
+type ParameterSpec struct {
+	// Name of the parameter, as the trial template refers to it.
+	Name string `json:"name"`
+	// ParameterType is double, int, discrete or categorical.
+	ParameterType ParameterType `json:"parameterType"`
+	// FeasibleSpace is the set of values the parameter may take.
+	FeasibleSpace FeasibleSpace `json:"feasibleSpace"`
+}
+
+// FeasibleSpace is the set of values a parameter may take: [min, max] for
+// double and int parameters, list for discrete and categorical ones.
+type FeasibleSpace struct {
+	// Min is the smallest value of a double or int parameter.
+	// +optional
+	Min string `json:"min,omitempty"`
+	// Max is the largest value of a double or int parameter.
+	// +optional
+	Max string `json:"max,omitempty"`
+	// List holds the values of a discrete or categorical parameter.
+	// +optional
+	List []string `json:"list,omitempty"`
+	// Step spaces the values of a double or int parameter; grid search
+	// needs it for doubles. Ints step by 1 unless told otherwise.
+	// +optional
+	Step string `json:"step,omitempty"`
+	// Distribution is the prior over [min, max] of a double or int
+	// parameter: uniform (the default), logUniform, normal or logNormal.
+	// +optional
+	Distribution Distribution `json:"distribution,omitempty"`
+}
+
+// ParameterAssignment is the value given to one parameter.
+type ParameterAssignment struct {
+	// Name of the parameter.
+	Name string `json:"name"`
+	// Value of the parameter, as a string.
+	Value string `json:"value"`
+}
+
+// Metric is one observed value of a metric.
+type Metric struct {
+	// Name of the metric.
+	Name string `json:"name"`
+	// Value of the metric, as a string.
+	Value string `json:"value"`
+}
+
+// Observation is what a trial reported.
+type Observation struct {
+	// Metrics are the objective metric and the additional metrics.
+	// +optional
+	Metrics []Metric `json:"metrics,omitempty"`
+}

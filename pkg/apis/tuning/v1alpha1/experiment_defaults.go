@@ -1,0 +1,32 @@
+package v1alpha1
+
+import (
+	"context"
+
+	"k8s.io/utils/ptr"
+)
+
+// Defaults of an Experiment, as in Katib.
+const (
+	DefaultParallelTrialCount  = 3
+	DefaultMaxTrialCount       = 12
+	DefaultMaxFailedTrialCount = 3
+)
+
+// SetDefaults implements apis.Defaultable.
+func (e *Experiment) SetDefaults(ctx context.Context) {
+	e.Spec.SetDefaults(ctx)
+}
+
+// SetDefaults fills in the counts the user left out.
+func (es *ExperimentSpec) SetDefaults(context.Context) {
+	if es.ParallelTrialCount == nil {
+		es.ParallelTrialCount = ptr.To[int32](DefaultParallelTrialCount)
+	}
+	if es.MaxTrialCount == nil {
+		es.MaxTrialCount = ptr.To[int32](DefaultMaxTrialCount)
+	}
+	if es.MaxFailedTrialCount == nil {
+		es.MaxFailedTrialCount = ptr.To[int32](DefaultMaxFailedTrialCount)
+	}
+}

@@ -1,0 +1,177 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"knative.dev/pkg/apis"
+	duckv1 "knative.dev/pkg/apis/duck/v1"
+	"knative.dev/pkg/kmeta"
+)
+
+// Experiment is a hyperparameter search: a search space, an objective, an
+// algorithm, and the template of the trials that evaluate its suggestions.
+//
+// +genclient
+// +genreconciler
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+type Experiment struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is what the user asks for.
+	Spec ExperimentSpec `json:"spec,omitempty"`
+
+	// Status is how far the experiment has come.
+	// +optional
+	Status ExperimentStatus `json:"status,omitempty"`
+}
+
+var (
+	_ apis.Validatable   = (*Experiment)(nil)
+	_ apis.Defaultable   = (*Experiment)(nil)
+	_ kmeta.OwnerRefable = (*Experiment)(nil)
+	_ duckv1.KRShaped    = (*Experiment)(nil)
+)
+
+// ObjectiveType says whether to minimise or maximise the objective.
+type ObjectiveType string
+
+// The objective types.
+const (
+	ObjectiveTypeMinimize ObjectiveType = "minimize"
+	ObjectiveTypeMaximize ObjectiveType = "maximize"
+)
+
+// ExperimentSpec describes a hyperparameter search.
+type ExperimentSpec struct {
+	// Objective is the metric to optimise.
+	Objective ObjectiveSpec `json:"objective"`
+
+	// Algorithm is the search algorithm.
+	Algorithm AlgorithmSpec `json:"algorithm"`
+
+	// Parameters are the hyperparameters to tune.
+	Parameters []ParameterSpec `json:"parameters"`
+
+	// ParallelTrialCount is how many trials may run at once. Default 3.
+	// +optional
+	ParallelTrialCount *int32 `json:"parallelTrialCount,omitempty"`
+
+	// MaxTrialCount is how many trials to run at most. Default 12.
+	// +optional
+	MaxTrialCount *int32 `json:"maxTrialCount,omitempty"`
+
+	// MaxFailedTrialCount is how many trials may fail before the experiment
+	// fails. Default 3.
+	// +optional
+	MaxFailedTrialCount *int32 `json:"maxFailedTrialCount,omitempty"`
+
+	// TrialTemplate is the workload each trial runs.
+	// +optional
+	TrialTemplate *TrialTemplate `json:"trialTemplate,omitempty"`
+}
+
+// ObjectiveSpec is the metric an experiment optimises.
+type ObjectiveSpec struct {
+	// Type is minimize or maximize.
+	Type ObjectiveType `json:"type"`
+
+	// Goal ends the experiment when a trial reaches it.
+	// +optional
+	Goal *float64 `json:"goal,omitempty"`
+
+	// ObjectiveMetricName is the metric to optimise.
+	ObjectiveMetricName string `json:"objectiveMetricName"`
+
+	// AdditionalMetricNames are further metrics to record.
+	// +optional
+	AdditionalMetricNames []string `json:"additionalMetricNames,omitempty"`
+}
+
+// TrialTemplate is the workload a trial runs, in one of two forms: a Go
+// template (the Katib v1alpha3 form) or a trialSpec with trialParameters (the
+// Katib v1beta1 form).
+type TrialTemplate struct {
+	// GoTemplate renders the workload from a Go template with .Trial,
+	// .NameSpace and .HyperParameters (a list of .Name and .Value).
+	// +optional
+	GoTemplate *GoTemplate `json:"goTemplate,omitempty"`
+
+	// TrialSpec is the workload, in which ${trialParameters.<name>} is
+	// replaced by the value of the trial parameter of that name.
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	TrialSpec *runtime.RawExtension `json:"trialSpec,omitempty"`
+
+	// TrialParameters map the names used in trialSpec to parameters.
+	// +optional
+	TrialParameters []TrialParameterSpec `json:"trialParameters,omitempty"`
+
+	// SuccessCondition says when the workload succeeded, such as
+	// status.conditions.#(type=="Complete")#|#(status=="True")#.
+	// +optional
+	SuccessCondition string `json:"successCondition,omitempty"`
+
+	// FailureCondition says when the workload failed.
+	// +optional
+	FailureCondition string `json:"failureCondition,omitempty"`
+}
+
+// GoTemplate is a trial workload as a Go template.
+type GoTemplate struct {
+	// RawTemplate is the template's text.
+	RawTemplate string `json:"rawTemplate"`
+}
+
+// TrialParameterSpec names a value substituted into a trialSpec.
+type TrialParameterSpec struct {
+	// Name used in the trialSpec as ${trialParameters.<name>}.
+	Name string `json:"name"`
+	// Description of the parameter, for people.
+	// +optional
+	Description string `json:"description,omitempty"`
+	// Reference is the experiment parameter whose value is substituted.
+	Reference string `json:"reference"`
+}
+
+// ExperimentStatus is how far an experiment has come.
+type ExperimentStatus struct {
+	duckv1.Status `json:",inline"`
+
+	// Trials is the number of trials created.
+	// +optional
+	Trials int32 `json:"trials,omitempty"`
+	// TrialsSucceeded is the number of trials that succeeded.
+	// +optional
+	TrialsSucceeded int32 `json:"trialsSucceeded,omitempty"`
+	// TrialsFailed is the number of trials that failed.
+	// +optional
+	TrialsFailed int32 `json:"trialsFailed,omitempty"`
+	// TrialsRunning is the number of trials running.
+	// +optional
+	TrialsRunning int32 `json:"trialsRunning,omitempty"`
+	// TrialsPending is the number of trials waiting to run.
+	// +optional
+	TrialsPending int32 `json:"trialsPending,omitempty"`
+}
+
+// ExperimentList is a list of Experiments.
+//
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+type ExperimentList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	Items []Experiment `json:"items"`
+}
+
+// GetGroupVersionKind implements kmeta.OwnerRefable.
+func (*Experiment) GetGroupVersionKind() schema.GroupVersionKind {
+	return SchemeGroupVersion.WithKind("Experiment")
+}
+
+// GetStatus implements duckv1.KRShaped.
+func (e *Experiment) GetStatus() *duckv1.Status {
+	return &e.Status.Status
+}

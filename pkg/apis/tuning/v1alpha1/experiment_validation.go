@@ -1,0 +1,167 @@
+package v1alpha1
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"knative.dev/pkg/apis"
+
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	"knobs.dev/knobs/pkg/searchspace"
+)
+
+// Validate implements apis.Validatable.
+func (e *Experiment) Validate(ctx context.Context) *apis.FieldError {
+	errs := e.Spec.Validate(ctx).ViaField("spec")
+	if apis.IsInUpdate(ctx) {
+		if old, ok := apis.GetBaseline(ctx).(*Experiment); ok && old != nil {
+			errs = errs.Also(e.Spec.checkImmutable(&old.Spec).ViaField("spec"))
+		}
+	}
+	return errs
+}
+
+// checkImmutable refuses changes to what the trials so far were drawn from.
+func (es *ExperimentSpec) checkImmutable(old *ExperimentSpec) *apis.FieldError {
+	var errs *apis.FieldError
+	if !equality.Semantic.DeepEqual(es.Parameters, old.Parameters) {
+		errs = errs.Also(&apis.FieldError{Message: "Immutable field changed: the trials so far were drawn from the old search space; create a new Experiment", Paths: []string{"parameters"}})
+	}
+	if es.Algorithm.AlgorithmName != old.Algorithm.AlgorithmName {
+		errs = errs.Also(&apis.FieldError{Message: "Immutable field changed: create a new Experiment to change the algorithm", Paths: []string{"algorithm.algorithmName"}})
+	}
+	if !equality.Semantic.DeepEqual(es.Objective, old.Objective) {
+		errs = errs.Also(&apis.FieldError{Message: "Immutable field changed: the trials so far were judged by the old objective; create a new Experiment", Paths: []string{"objective"}})
+	}
+	return errs
+}
+
+// Validate checks an experiment's spec; every error names the field to fix.
+func (es *ExperimentSpec) Validate(ctx context.Context) *apis.FieldError {
+	errs := es.Objective.Validate().ViaField("objective")
+	errs = errs.Also(es.Algorithm.Validate().ViaField("algorithm"))
+	errs = errs.Also(ValidateParameters(es.Parameters))
+	errs = errs.Also(positive(es.ParallelTrialCount, 1, "parallelTrialCount"))
+	errs = errs.Also(positive(es.MaxTrialCount, 1, "maxTrialCount"))
+	errs = errs.Also(positive(es.MaxFailedTrialCount, 0, "maxFailedTrialCount"))
+	if es.TrialTemplate != nil {
+		errs = errs.Also(es.TrialTemplate.Validate(es.Parameters).ViaField("trialTemplate"))
+	}
+	return errs
+}
+
+func positive(v *int32, lo int32, field string) *apis.FieldError {
+	if v != nil && *v < lo {
+		return apis.ErrOutOfBoundsValue(*v, lo, int32(1<<31-1), field)
+	}
+	return nil
+}
+
+// Validate checks an objective.
+func (o *ObjectiveSpec) Validate() *apis.FieldError {
+	var errs *apis.FieldError
+	switch o.Type {
+	case ObjectiveTypeMinimize, ObjectiveTypeMaximize:
+	case "":
+		errs = errs.Also(apis.ErrMissingField("type").Also(&apis.FieldError{Message: "use minimize or maximize", Paths: []string{"type"}}))
+	default:
+		errs = errs.Also(apis.ErrInvalidValue(o.Type, "type", "use minimize or maximize"))
+	}
+	if o.ObjectiveMetricName == "" {
+		errs = errs.Also(apis.ErrMissingField("objectiveMetricName"))
+	}
+	return errs
+}
+
+// Validate checks an algorithm spec.
+func (a *AlgorithmSpec) Validate() *apis.FieldError {
+	var errs *apis.FieldError
+	if a.AlgorithmName == "" {
+		errs = errs.Also(apis.ErrMissingField("algorithmName"))
+	}
+	seen := map[string]int{}
+	for i, s := range a.AlgorithmSettings {
+		if s.Name == "" {
+			errs = errs.Also(apis.ErrMissingField("name").ViaFieldIndex("algorithmSettings", i))
+			continue
+		}
+		if j, dup := seen[s.Name]; dup {
+			errs = errs.Also(apis.ErrInvalidValue(s.Name, "name", fmt.Sprintf("algorithmSettings[%d] has the same name", j)).ViaFieldIndex("algorithmSettings", i))
+		}
+		seen[s.Name] = i
+	}
+	return errs
+}
+
+// ValidateParameters checks a search space as the functions will, so that a
+// mistake is refused when the Experiment is applied rather than when the
+// first suggestion is asked for.
+func ValidateParameters(params []ParameterSpec) *apis.FieldError {
+	if len(params) == 0 {
+		return apis.ErrMissingField("parameters")
+	}
+	var errs *apis.FieldError
+	seen := map[string]int{}
+	for i := range params {
+		p := &params[i]
+		if p.Name != "" {
+			if j, dup := seen[p.Name]; dup {
+				errs = errs.Also(apis.ErrInvalidValue(p.Name, "name", fmt.Sprintf("parameters[%d] has the same name", j)).ViaFieldIndex("parameters", i))
+				continue
+			}
+			seen[p.Name] = i
+		}
+		errs = errs.Also(p.Validate().ViaFieldIndex("parameters", i))
+	}
+	return errs
+}
+
+// Validate checks one parameter.
+func (p *ParameterSpec) Validate() *apis.FieldError {
+	if p.Name == "" {
+		return apis.ErrMissingField("name")
+	}
+	if _, ok := parameterTypes[p.ParameterType]; !ok {
+		return apis.ErrInvalidValue(p.ParameterType, "parameterType", "use double, int, discrete or categorical")
+	}
+	if _, ok := distributions[p.FeasibleSpace.Distribution]; !ok {
+		return apis.ErrInvalidValue(p.FeasibleSpace.Distribution, "feasibleSpace.distribution", "use uniform, logUniform, normal or logNormal")
+	}
+	_, err := searchspace.Parse([]*api.ParameterSpec{p.Proto()})
+	var se *searchspace.Error
+	if !errors.As(err, &se) {
+		return nil
+	}
+	// The search space names the field after the parameter's own path.
+	field := strings.TrimPrefix(strings.TrimPrefix(se.Path, fmt.Sprintf("parameters[0] (%q)", p.Name)), ".")
+	return &apis.FieldError{Message: se.Message, Paths: []string{field}}
+}
+
+// Validate checks a trial template against the experiment's parameters.
+func (tt *TrialTemplate) Validate(params []ParameterSpec) *apis.FieldError {
+	var errs *apis.FieldError
+	switch {
+	case tt.GoTemplate != nil && tt.TrialSpec != nil:
+		errs = errs.Also(apis.ErrMultipleOneOf("goTemplate", "trialSpec"))
+	case tt.GoTemplate == nil && tt.TrialSpec == nil:
+		errs = errs.Also(apis.ErrMissingOneOf("goTemplate", "trialSpec"))
+	case tt.GoTemplate != nil && strings.TrimSpace(tt.GoTemplate.RawTemplate) == "":
+		errs = errs.Also(apis.ErrMissingField("goTemplate.rawTemplate"))
+	}
+	names := map[string]bool{}
+	for _, p := range params {
+		names[p.Name] = true
+	}
+	for i, tp := range tt.TrialParameters {
+		if tp.Name == "" {
+			errs = errs.Also(apis.ErrMissingField("name").ViaFieldIndex("trialParameters", i))
+		}
+		if !names[tp.Reference] {
+			errs = errs.Also(apis.ErrInvalidValue(tp.Reference, "reference", "name one of the experiment's parameters").ViaFieldIndex("trialParameters", i))
+		}
+	}
+	return errs
+}

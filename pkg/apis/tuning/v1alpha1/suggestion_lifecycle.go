@@ -1,0 +1,98 @@
+package v1alpha1
+
+import (
+	"fmt"
+
+	"knative.dev/pkg/apis"
+)
+
+// The conditions of a Suggestion. Ready is True when the function is known
+// and every requested assignment has been handed out (or the search space is
+// used up).
+const (
+	SuggestionConditionReady = apis.ConditionReady
+	// SuggestionConditionFunctionReady says which function serves the
+	// algorithm, or why none does.
+	SuggestionConditionFunctionReady apis.ConditionType = "FunctionReady"
+	// SuggestionConditionFulfilled says whether spec.requests assignments
+	// have been handed out, or why not.
+	SuggestionConditionFulfilled apis.ConditionType = "Fulfilled"
+)
+
+// Reasons of the Suggestion's conditions.
+const (
+	ReasonConfigMapURL          = "ConfigMapURL"
+	ReasonKnativeService        = "KnativeService"
+	ReasonFunctionNotFound      = "FunctionNotFound"
+	ReasonFunctionNotReady      = "FunctionNotReady"
+	ReasonExperimentNotFound    = "ExperimentNotFound"
+	ReasonFunctionRejected      = "FunctionRejected"
+	ReasonFunctionUnavailable   = "FunctionUnavailable"
+	ReasonInvalidReply          = "InvalidReply"
+	ReasonSearchSpaceExhausted  = "SearchSpaceExhausted"
+	ReasonSuggestionsHandedOut  = "SuggestionsHandedOut"
+)
+
+var suggestionCondSet = apis.NewLivingConditionSet(SuggestionConditionFunctionReady, SuggestionConditionFulfilled)
+
+// GetConditionSet implements apis.ConditionsAccessor's owner.
+func (*Suggestion) GetConditionSet() apis.ConditionSet { return suggestionCondSet }
+
+// InitializeConditions sets every condition of the set to Unknown.
+func (ss *SuggestionStatus) InitializeConditions() {
+	suggestionCondSet.Manage(ss).InitializeConditions()
+}
+
+// IsReady reports whether the Suggestion is Ready.
+func (ss *SuggestionStatus) IsReady() bool {
+	return suggestionCondSet.Manage(ss).IsHappy()
+}
+
+// MarkFunctionReady records the function in use and how it was found.
+func (ss *SuggestionStatus) MarkFunctionReady(reason, url, messageFormat string, messageA ...interface{}) {
+	ss.FunctionURL = url
+	suggestionCondSet.Manage(ss).SetCondition(apis.Condition{
+		Type:    SuggestionConditionFunctionReady,
+		Status:  "True",
+		Reason:  reason,
+		Message: fmt.Sprintf(messageFormat, messageA...),
+	})
+}
+
+// MarkFunctionNotReady says why no function can serve the algorithm.
+func (ss *SuggestionStatus) MarkFunctionNotReady(reason, messageFormat string, messageA ...interface{}) {
+	suggestionCondSet.Manage(ss).MarkFalse(SuggestionConditionFunctionReady, reason, messageFormat, messageA...)
+}
+
+// MarkFulfilled says that every requested assignment has been handed out.
+func (ss *SuggestionStatus) MarkFulfilled() {
+	suggestionCondSet.Manage(ss).SetCondition(apis.Condition{
+		Type:    SuggestionConditionFulfilled,
+		Status:  "True",
+		Reason:  ReasonSuggestionsHandedOut,
+		Message: fmt.Sprintf("%d assignments handed out", ss.SuggestionCount),
+	})
+}
+
+// MarkExhausted says that the search space has no unseen point left.
+func (ss *SuggestionStatus) MarkExhausted() {
+	ss.SearchSpaceExhausted = true
+	suggestionCondSet.Manage(ss).SetCondition(apis.Condition{
+		Type:    SuggestionConditionFulfilled,
+		Status:  "True",
+		Reason:  ReasonSearchSpaceExhausted,
+		Message: fmt.Sprintf("the search space has no unseen point left; %d assignments handed out in all", ss.SuggestionCount),
+	})
+}
+
+// MarkRequestFailed says that assignments cannot be had until something
+// changes: the Experiment, the function, or the Suggestion's spec.
+func (ss *SuggestionStatus) MarkRequestFailed(reason, messageFormat string, messageA ...interface{}) {
+	suggestionCondSet.Manage(ss).MarkFalse(SuggestionConditionFulfilled, reason, messageFormat, messageA...)
+}
+
+// MarkRequestRetrying says that the last attempt failed in a way worth a
+// retry, which is under way.
+func (ss *SuggestionStatus) MarkRequestRetrying(reason, messageFormat string, messageA ...interface{}) {
+	suggestionCondSet.Manage(ss).MarkUnknown(SuggestionConditionFulfilled, reason, messageFormat, messageA...)
+}

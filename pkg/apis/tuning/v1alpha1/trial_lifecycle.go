@@ -1,0 +1,69 @@
+package v1alpha1
+
+import "knative.dev/pkg/apis"
+
+// TrialConditionSucceeded is the Trial's one condition, as for a batch
+// resource: Unknown while pending or running, then True or False.
+const TrialConditionSucceeded = apis.ConditionSucceeded
+
+// Reasons of a Trial's Succeeded condition that tell its phase apart.
+const (
+	TrialReasonPending            = "Pending"
+	TrialReasonRunning            = "Running"
+	TrialReasonSucceeded          = "Succeeded"
+	TrialReasonFailed             = "Failed"
+	TrialReasonMetricsUnavailable = "MetricsUnavailable"
+	TrialReasonEarlyStopped       = "EarlyStopped"
+)
+
+var trialCondSet = apis.NewBatchConditionSet()
+
+// GetConditionSet returns the Trial's condition set.
+func (*Trial) GetConditionSet() apis.ConditionSet { return trialCondSet }
+
+// InitializeConditions sets Succeeded to Unknown.
+func (ts *TrialStatus) InitializeConditions() {
+	trialCondSet.Manage(ts).InitializeConditions()
+}
+
+// MarkPending says the trial waits for its workload to start.
+func (ts *TrialStatus) MarkPending(messageFormat string, messageA ...interface{}) {
+	trialCondSet.Manage(ts).MarkUnknown(TrialConditionSucceeded, TrialReasonPending, messageFormat, messageA...)
+}
+
+// MarkRunning says the trial's workload runs.
+func (ts *TrialStatus) MarkRunning(messageFormat string, messageA ...interface{}) {
+	trialCondSet.Manage(ts).MarkUnknown(TrialConditionSucceeded, TrialReasonRunning, messageFormat, messageA...)
+}
+
+// MarkSucceeded says the trial ended with its objective metric observed.
+func (ts *TrialStatus) MarkSucceeded(messageFormat string, messageA ...interface{}) {
+	trialCondSet.Manage(ts).MarkTrueWithReason(TrialConditionSucceeded, TrialReasonSucceeded, messageFormat, messageA...)
+}
+
+// MarkEarlyStopped says the trial was stopped early, with what it observed
+// until then.
+func (ts *TrialStatus) MarkEarlyStopped(messageFormat string, messageA ...interface{}) {
+	trialCondSet.Manage(ts).MarkTrueWithReason(TrialConditionSucceeded, TrialReasonEarlyStopped, messageFormat, messageA...)
+}
+
+// MarkMetricsUnavailable says the workload succeeded without reporting the
+// objective metric.
+func (ts *TrialStatus) MarkMetricsUnavailable(messageFormat string, messageA ...interface{}) {
+	trialCondSet.Manage(ts).MarkFalse(TrialConditionSucceeded, TrialReasonMetricsUnavailable, messageFormat, messageA...)
+}
+
+// MarkFailed says the trial's workload failed.
+func (ts *TrialStatus) MarkFailed(messageFormat string, messageA ...interface{}) {
+	trialCondSet.Manage(ts).MarkFalse(TrialConditionSucceeded, TrialReasonFailed, messageFormat, messageA...)
+}
+
+// Phase returns the trial's phase: one of the TrialReason constants, Pending
+// when nothing is known yet.
+func (ts *TrialStatus) Phase() string {
+	c := trialCondSet.Manage(ts).GetCondition(TrialConditionSucceeded)
+	if c == nil || c.Reason == "" {
+		return TrialReasonPending
+	}
+	return c.Reason
+}

@@ -1,0 +1,83 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"knative.dev/pkg/apis"
+	duckv1 "knative.dev/pkg/apis/duck/v1"
+	"knative.dev/pkg/kmeta"
+)
+
+// Trial runs one parameter assignment of an Experiment and records what it
+// observed. Trials carry the label tuning.knobs.dev/experiment.
+//
+// +genclient
+// +genreconciler
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+type Trial struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the assignment to run and how.
+	Spec TrialSpec `json:"spec,omitempty"`
+
+	// Status is how the trial went.
+	// +optional
+	Status TrialStatus `json:"status,omitempty"`
+}
+
+var (
+	_ apis.Validatable   = (*Trial)(nil)
+	_ apis.Defaultable   = (*Trial)(nil)
+	_ kmeta.OwnerRefable = (*Trial)(nil)
+	_ duckv1.KRShaped    = (*Trial)(nil)
+)
+
+// TrialSpec is the assignment a trial runs, and how.
+type TrialSpec struct {
+	// ParameterAssignments give every parameter of the Experiment a value.
+	ParameterAssignments []ParameterAssignment `json:"parameterAssignments"`
+
+	// RunSpec is the workload rendered from the Experiment's trial template.
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	RunSpec *runtime.RawExtension `json:"runSpec,omitempty"`
+}
+
+// TrialStatus is how a trial went.
+type TrialStatus struct {
+	duckv1.Status `json:",inline"`
+
+	// Observation is what the trial reported.
+	// +optional
+	Observation *Observation `json:"observation,omitempty"`
+
+	// StartTime is when the trial's workload started.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+
+	// CompletionTime is when the trial ended.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+}
+
+// TrialList is a list of Trials.
+//
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+type TrialList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	Items []Trial `json:"items"`
+}
+
+// GetGroupVersionKind implements kmeta.OwnerRefable.
+func (*Trial) GetGroupVersionKind() schema.GroupVersionKind {
+	return SchemeGroupVersion.WithKind("Trial")
+}
+
+// GetStatus implements duckv1.KRShaped.
+func (t *Trial) GetStatus() *duckv1.Status {
+	return &t.Status.Status
+}

@@ -1,0 +1,25 @@
+package v1alpha1
+
+import (
+	"context"
+	"fmt"
+
+	"knative.dev/pkg/apis"
+)
+
+// Validate implements apis.Validatable.
+func (t *Trial) Validate(context.Context) *apis.FieldError {
+	var errs *apis.FieldError
+	seen := map[string]int{}
+	for i, a := range t.Spec.ParameterAssignments {
+		if a.Name == "" {
+			errs = errs.Also(apis.ErrMissingField("name").ViaFieldIndex("parameterAssignments", i))
+			continue
+		}
+		if j, dup := seen[a.Name]; dup {
+			errs = errs.Also(apis.ErrInvalidValue(a.Name, "name", fmt.Sprintf("parameterAssignments[%d] assigns it already", j)).ViaFieldIndex("parameterAssignments", i))
+		}
+		seen[a.Name] = i
+	}
+	return errs.ViaField("spec")
+}
