@@ -5,12 +5,13 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	api "knobs.dev/knobs/pkg/api/v1alpha3"
 )
 
-// maxExactInt is the largest integer below which every integer is a float64.
+// maxExactInt is 2^53: every integer of smaller magnitude is a float64.
 const maxExactInt = 1 << 53
 
 // MaxListLength bounds a discrete or categorical list.
@@ -179,8 +180,8 @@ func parseRange(p *Param, fs *api.FeasibleSpace, path string) error {
 	if p.Max, err = bound("max", fs.GetMax()); err != nil {
 		return err
 	}
-	if p.Type == Int && (math.Abs(p.Min) > maxExactInt || math.Abs(p.Max) > maxExactInt) {
-		return errorf(path, "int bounds must lie within ±%d, where every integer has an exact value", int64(maxExactInt))
+	if p.Type == Int && (math.Abs(p.Min) >= maxExactInt || math.Abs(p.Max) >= maxExactInt) {
+		return errorf(path, "int bounds must lie within ±%d, where every integer has an exact value", int64(maxExactInt-1))
 	}
 	if p.Min > p.Max {
 		return errorf(path, "min %s is greater than max %s", fs.GetMin(), fs.GetMax())
@@ -202,7 +203,7 @@ func parseRange(p *Param, fs *api.FeasibleSpace, path string) error {
 	if p.Step > 0 {
 		cells := math.Floor((p.Max-p.Min)/p.Step + 1e-9)
 		if cells >= 1<<53 {
-			return errorf(path+".step", "%s makes more than 2^53 values between min and max: use a larger step", fs.GetStep())
+			return errorf(path+".step", "more than 2^53 values between min and max at step %s: use a larger step", strconv.FormatFloat(p.Step, 'g', -1, 64))
 		}
 		p.n = uint64(cells) + 1
 		p.decimals = max(decimals(fs.GetMin()), decimals(fs.GetStep()))

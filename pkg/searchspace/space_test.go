@@ -323,7 +323,7 @@ func TestFormat(t *testing.T) {
 		{"negative int", integer("n", "-5", "5"), -3, "-3"},
 		{"int rounds", integer("n", "0", "10"), 3.9999999999, "4"},
 		{"int from exponent bounds", integer("n", "1e3", "2e3"), 1500, "1500"},
-		{"int at the edge of exact integers", integer("n", "9007199254740992", "9007199254740992"), 1 << 53, "9007199254740992"},
+		{"int at the edge of exact integers", integer("n", "9007199254740991", "9007199254740991"), 1<<53 - 1, "9007199254740991"},
 		{"int negative zero", integer("n", "-1", "1"), math.Copysign(0, -1), "0"},
 		{"int rounding to zero from below", integer("n", "-1", "1"), -0.2, "0"},
 		{"continuous double", double("--lr", "0.01", "0.03"), 0.015, "0.015"},
@@ -356,9 +356,9 @@ func TestFormat(t *testing.T) {
 // TestIntBeyondInt64 checks that a point of an int parameter whose bounds
 // lie beyond int64 formats to a value of the parameter.
 func TestIntBeyondExactIntegers(t *testing.T) {
-	for _, bounds := range [][2]string{{"1e19", "1e19"}, {"-1e20", "0"}, {"0", "9007199254740993"}} {
+	for _, bounds := range [][2]string{{"1e19", "1e19"}, {"-1e20", "0"}, {"0", "9007199254740992"}} {
 		_, err := searchspace.Parse([]*api.ParameterSpec{integer("n", bounds[0], bounds[1])})
-		if err == nil || !strings.Contains(err.Error(), `parameters[0] ("n").feasibleSpace: int bounds must lie within ±9007199254740992`) {
+		if err == nil || !strings.Contains(err.Error(), `parameters[0] ("n").feasibleSpace: int bounds must lie within ±9007199254740991`) {
 			t.Errorf("int [%s, %s]: %v, want the bounds refused", bounds[0], bounds[1], err)
 		}
 	}

@@ -21,16 +21,16 @@ const (
 
 // Reasons of the Suggestion's conditions.
 const (
-	ReasonConfigMapURL          = "ConfigMapURL"
-	ReasonKnativeService        = "KnativeService"
-	ReasonFunctionNotFound      = "FunctionNotFound"
-	ReasonFunctionNotReady      = "FunctionNotReady"
-	ReasonExperimentNotFound    = "ExperimentNotFound"
-	ReasonFunctionRejected      = "FunctionRejected"
-	ReasonFunctionUnavailable   = "FunctionUnavailable"
-	ReasonInvalidReply          = "InvalidReply"
-	ReasonSearchSpaceExhausted  = "SearchSpaceExhausted"
-	ReasonSuggestionsHandedOut  = "SuggestionsHandedOut"
+	ReasonConfigMapURL         = "ConfigMapURL"
+	ReasonKnativeService       = "KnativeService"
+	ReasonFunctionNotFound     = "FunctionNotFound"
+	ReasonFunctionNotReady     = "FunctionNotReady"
+	ReasonExperimentNotFound   = "ExperimentNotFound"
+	ReasonFunctionRejected     = "FunctionRejected"
+	ReasonFunctionUnavailable  = "FunctionUnavailable"
+	ReasonInvalidReply         = "InvalidReply"
+	ReasonSearchSpaceExhausted = "SearchSpaceExhausted"
+	ReasonSuggestionsHandedOut = "SuggestionsHandedOut"
 )
 
 var suggestionCondSet = apis.NewLivingConditionSet(SuggestionConditionFunctionReady, SuggestionConditionFulfilled)
