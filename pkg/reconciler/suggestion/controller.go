@@ -1,0 +1,70 @@
+package suggestion
+
+import (
+	"context"
+	"net/http"
+
+	"k8s.io/client-go/tools/cache"
+	"knative.dev/pkg/configmap"
+	"knative.dev/pkg/controller"
+	"knative.dev/pkg/logging"
+	pkgreconciler "knative.dev/pkg/reconciler"
+	serviceinformer "knative.dev/serving/pkg/client/injection/informers/serving/v1/service"
+
+	"knobs.dev/knobs/pkg/apis/tuning"
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	experimentinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/experiment"
+	suggestioninformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/suggestion"
+	trialinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/trial"
+	suggestionreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/suggestion"
+	"knobs.dev/knobs/pkg/config"
+	"knobs.dev/knobs/pkg/function"
+)
+
+// NewController returns the Suggestion controller.
+func NewController(ctx context.Context, cmw configmap.Watcher) *controller.Impl {
+	logger := logging.FromContext(ctx)
+	suggestionInformer := suggestioninformer.Get(ctx)
+	experimentInformer := experimentinformer.Get(ctx)
+	trialInformer := trialinformer.Get(ctx)
+	serviceInformer := serviceinformer.Get(ctx)
+
+	r := &Reconciler{
+		experimentLister: experimentInformer.Lister(),
+		trialLister:      trialInformer.Lister(),
+		serviceLister:    serviceInformer.Lister(),
+		functions:        &function.Client{HTTP: &http.Client{}, Source: "knobs.dev/controller"},
+	}
+	impl := suggestionreconciler.NewImpl(ctx, r, func(impl *controller.Impl) controller.Options {
+		store := config.NewStore(logger.Named("config-store"), func(string, interface{}) {
+			impl.GlobalResync(suggestionInformer.Informer())
+		})
+		store.WatchConfigs(cmw)
+		return controller.Options{ConfigStore: store}
+	})
+
+	suggestionInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
+	// An Experiment's Suggestion has its name.
+	experimentInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
+	// A Trial's Suggestion is named by its experiment label.
+	trialInformer.Informer().AddEventHandler(cache.FilteringResourceEventHandler{
+		FilterFunc: pkgreconciler.LabelExistsFilterFunc(tuning.ExperimentLabelKey),
+		Handler:    controller.HandleAll(impl.EnqueueLabelOfNamespaceScopedResource("", tuning.ExperimentLabelKey)),
+	})
+	// A function's Knative Service changing may unblock the Suggestions of
+	// its algorithm, in any namespace.
+	serviceInformer.Informer().AddEventHandler(cache.FilteringResourceEventHandler{
+		FilterFunc: pkgreconciler.LabelExistsFilterFunc(tuning.AlgorithmLabelKey),
+		Handler: controller.HandleAll(func(obj interface{}) {
+			algorithm := ""
+			if m, ok := obj.(interface{ GetLabels() map[string]string }); ok {
+				algorithm = m.GetLabels()[tuning.AlgorithmLabelKey]
+			}
+			impl.FilteredGlobalResync(func(o interface{}) bool {
+				s, ok := o.(*v1alpha1.Suggestion)
+				return ok && (algorithm == "" || s.Spec.Algorithm.AlgorithmName == algorithm)
+			}, suggestionInformer.Informer())
+		}),
+	})
+	return impl
+}

@@ -1,0 +1,187 @@
+// Package resources builds what the Suggestion reconciler sends and checks
+// what it receives; every function here is pure.
+package resources
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"knative.dev/pkg/kmeta"
+
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/searchspace"
+)
+
+// MakeRequest builds the GetSuggestionsRequest for a Suggestion: the
+// Experiment's spec, with its algorithm settings overlaid by the state the
+// algorithm returned last; every trial handed out so far (from the Trials
+// when they exist, as pending when not); and the number still wanted.
+func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1alpha1.Trial) *api.GetSuggestionsRequest {
+	return &api.GetSuggestionsRequest{
+		Experiment: &api.Experiment{
+			Name: exp.Name,
+			ExperimentSpec: &api.ExperimentSpec{
+				Algorithm: &api.AlgorithmSpec{
+					AlgorithmName:     s.Spec.Algorithm.AlgorithmName,
+					AlgorithmSettings: v1alpha1.ProtoSettings(OverlaySettings(exp.Spec.Algorithm.AlgorithmSettings, s.Status.AlgorithmSettings)),
+				},
+				Objective:      exp.Spec.Objective.Proto(),
+				ParameterSpecs: &api.ParameterSpecs{Parameters: exp.Spec.ProtoParameters()},
+			},
+		},
+		Trials:        history(s, trials),
+		RequestNumber: s.Spec.Requests - s.Status.SuggestionCount,
+	}
+}
+
+// OverlaySettings returns base with each setting of over replacing the one of
+// the same name, or added after them.
+func OverlaySettings(base, over []v1alpha1.AlgorithmSetting) []v1alpha1.AlgorithmSetting {
+	out := make([]v1alpha1.AlgorithmSetting, 0, len(base)+len(over))
+	at := make(map[string]int, len(base)+len(over))
+	for _, list := range [][]v1alpha1.AlgorithmSetting{base, over} {
+		for _, s := range list {
+			if i, ok := at[s.Name]; ok {
+				out[i] = s
+				continue
+			}
+			at[s.Name] = len(out)
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// history lists the suggestions handed out, in order, then any other trial of
+// the experiment (by name), each with what its Trial says.
+func history(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []*api.Trial {
+	byName := make(map[string]*v1alpha1.Trial, len(trials))
+	for _, t := range trials {
+		byName[t.Name] = t
+	}
+	out := make([]*api.Trial, 0, len(s.Status.Suggestions)+len(trials))
+	listed := make(map[string]bool, len(s.Status.Suggestions))
+	for _, a := range s.Status.Suggestions {
+		listed[a.Name] = true
+		if t, ok := byName[a.Name]; ok {
+			out = append(out, protoTrial(t))
+			continue
+		}
+		out = append(out, &api.Trial{
+			Name:   a.Name,
+			Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: v1alpha1.ProtoAssignments(a.ParameterAssignments)}},
+			Status: &api.TrialStatus{Condition: api.TrialCondition_PENDING},
+		})
+	}
+	var others []*v1alpha1.Trial
+	for _, t := range trials {
+		if !listed[t.Name] {
+			others = append(others, t)
+		}
+	}
+	sort.Slice(others, func(i, j int) bool { return others[i].Name < others[j].Name })
+	for _, t := range others {
+		out = append(out, protoTrial(t))
+	}
+	return out
+}
+
+// trialConditions maps a Trial's phase to the API's condition.
+var trialConditions = map[string]api.TrialCondition{
+	v1alpha1.TrialReasonPending:            api.TrialCondition_PENDING,
+	v1alpha1.TrialReasonRunning:            api.TrialCondition_RUNNING,
+	v1alpha1.TrialReasonSucceeded:          api.TrialCondition_SUCCEEDED,
+	v1alpha1.TrialReasonFailed:             api.TrialCondition_FAILED,
+	v1alpha1.TrialReasonMetricsUnavailable: api.TrialCondition_METRICS_UNAVAILABLE,
+	v1alpha1.TrialReasonEarlyStopped:       api.TrialCondition_EARLY_STOPPED,
+}
+
+func protoTrial(t *v1alpha1.Trial) *api.Trial {
+	cond, ok := trialConditions[t.Status.Phase()]
+	if !ok {
+		cond = api.TrialCondition_PENDING
+	}
+	out := &api.Trial{
+		Name:   t.Name,
+		Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: v1alpha1.ProtoAssignments(t.Spec.ParameterAssignments)}},
+		Status: &api.TrialStatus{Condition: cond},
+	}
+	if obs := t.Status.Observation; obs != nil {
+		out.Status.Observation = &api.Observation{}
+		for _, m := range obs.Metrics {
+			out.Status.Observation.Metrics = append(out.Status.Observation.Metrics, &api.Metric{Name: m.Name, Value: m.Value})
+		}
+	}
+	return out
+}
+
+// TrialName is the stable name of the n-th assignment (from 1) of a
+// Suggestion: the Suggestion's name and n, shortened with a hash when too
+// long for a Kubernetes name.
+func TrialName(s *v1alpha1.Suggestion, n int) string {
+	return kmeta.ChildName(s.Name, "-"+strconv.Itoa(n))
+}
+
+// CheckReply checks a function's reply before it is trusted: at most the
+// number asked for, and exactly that unless the space is exhausted; every
+// parameter assigned once and inside its feasible space; no assignment twice,
+// within the reply or with one handed out before. It returns the new
+// assignments, each with the parameters in the Experiment's order.
+func CheckReply(space *searchspace.Space, s *v1alpha1.Suggestion, reply *api.GetSuggestionsReply, want int32) ([][]v1alpha1.ParameterAssignment, error) {
+	got := int32(len(reply.GetParameterAssignments()))
+	switch {
+	case got > want:
+		return nil, fmt.Errorf("the function returned %d assignments for %d asked", got, want)
+	case got < want && !reply.GetSearchSpaceExhausted():
+		return nil, fmt.Errorf("the function returned %d assignments for %d asked without saying the search space is exhausted", got, want)
+	}
+	seen := make(map[string]bool, len(s.Status.Suggestions)+int(got))
+	for _, a := range s.Status.Suggestions {
+		if pt, err := space.ParseAssignments(v1alpha1.ProtoAssignments(a.ParameterAssignments)); err == nil {
+			seen[space.Key(pt)] = true
+		}
+	}
+	out := make([][]v1alpha1.ParameterAssignment, 0, got)
+	for i, a := range reply.GetParameterAssignments() {
+		pt, err := space.ParseAssignments(a.GetAssignments())
+		if err != nil {
+			return nil, fmt.Errorf("assignment %d of the reply: %w", i, err)
+		}
+		for j := range space.Params {
+			if !space.Params[j].Contains(pt[j]) {
+				return nil, fmt.Errorf("assignment %d of the reply: parameter %q: %s is outside its feasible space", i, space.Params[j].Name, space.Params[j].Format(pt[j]))
+			}
+		}
+		k := space.Key(pt)
+		if seen[k] {
+			return nil, fmt.Errorf("assignment %d of the reply repeats one handed out before: %v", i, a.GetAssignments())
+		}
+		seen[k] = true
+		// Keep the function's strings: they are what the user will see, and
+		// they parse to a point inside the space.
+		values := make(map[string]string, len(a.GetAssignments()))
+		for _, pa := range a.GetAssignments() {
+			values[pa.GetName()] = pa.GetValue()
+		}
+		row := make([]v1alpha1.ParameterAssignment, len(space.Params))
+		for j := range space.Params {
+			row[j] = v1alpha1.ParameterAssignment{Name: space.Params[j].Name, Value: values[space.Params[j].Name]}
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// FromProtoSettings converts the algorithm's returned state.
+func FromProtoSettings(settings []*api.AlgorithmSetting) []v1alpha1.AlgorithmSetting {
+	if len(settings) == 0 {
+		return nil
+	}
+	out := make([]v1alpha1.AlgorithmSetting, len(settings))
+	for i, s := range settings {
+		out[i] = v1alpha1.AlgorithmSetting{Name: s.GetName(), Value: s.GetValue()}
+	}
+	return out
+}

@@ -1,0 +1,234 @@
+// Package suggestion reconciles Suggestions: it asks the algorithm's function
+// for the assignments still wanted and records them in the status.
+package suggestion
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+	corev1 "k8s.io/api/core/v1"
+	apierrs "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"knative.dev/pkg/logging"
+	pkgreconciler "knative.dev/pkg/reconciler"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+	servinglisters "knative.dev/serving/pkg/client/listers/serving/v1"
+
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	"knobs.dev/knobs/pkg/apis/tuning"
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	suggestionreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/suggestion"
+	listers "knobs.dev/knobs/pkg/client/listers/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/config"
+	"knobs.dev/knobs/pkg/function"
+	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
+	"knobs.dev/knobs/pkg/searchspace"
+)
+
+// Event reasons.
+const (
+	reasonHandedOut   = "SuggestionsHandedOut"
+	reasonExhausted   = v1alpha1.ReasonSearchSpaceExhausted
+	reasonRejected    = v1alpha1.ReasonFunctionRejected
+	reasonUnavailable = v1alpha1.ReasonFunctionUnavailable
+	reasonBadReply    = v1alpha1.ReasonInvalidReply
+	reasonBadSpace    = "InvalidExperiment"
+)
+
+// Reconciler implements suggestionreconciler.Interface.
+type Reconciler struct {
+	experimentLister listers.ExperimentLister
+	trialLister      listers.TrialLister
+	serviceLister    servinglisters.ServiceLister
+	// functions calls the algorithms' functions.
+	functions *function.Client
+	// rejected remembers the last request a function refused, per
+	// Suggestion, so that it is not sent again: only a changed request (a
+	// new spec, Experiment or trial) is worth sending.
+	rejected rejections
+}
+
+// rejections maps a Suggestion's key to the digest of its refused request.
+type rejections struct {
+	mu     sync.Mutex
+	digest map[types.NamespacedName][sha256.Size]byte
+}
+
+func (r *rejections) has(key types.NamespacedName, d [sha256.Size]byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old, ok := r.digest[key]
+	return ok && old == d
+}
+
+func (r *rejections) set(key types.NamespacedName, d [sha256.Size]byte, rejected bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !rejected {
+		delete(r.digest, key)
+		return
+	}
+	if r.digest == nil {
+		r.digest = map[types.NamespacedName][sha256.Size]byte{}
+	}
+	r.digest[key] = d
+}
+
+// digest identifies a request by its deterministic encoding.
+func digest(req *api.GetSuggestionsRequest) [sha256.Size]byte {
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(req)
+	return sha256.Sum256(b)
+}
+
+var _ suggestionreconciler.Interface = (*Reconciler)(nil)
+
+// ReconcileKind implements suggestionreconciler.Interface.
+func (r *Reconciler) ReconcileKind(ctx context.Context, s *v1alpha1.Suggestion) pkgreconciler.Event {
+	s.Status.InitializeConditions()
+	cfg := config.FromContext(ctx)
+
+	url, ok, err := r.resolveFunction(s, cfg.Algorithms)
+	if err != nil || !ok {
+		return err // the condition says why; a change to the function requeues
+	}
+
+	exp, err := r.experimentLister.Experiments(s.Namespace).Get(s.Name)
+	if apierrs.IsNotFound(err) {
+		s.Status.MarkRequestFailed(v1alpha1.ReasonExperimentNotFound,
+			"no Experiment %q in namespace %q: a Suggestion hands out assignments for the Experiment of the same name", s.Name, s.Namespace)
+		return nil
+	} else if err != nil {
+		return err
+	}
+
+	want := s.Spec.Requests - s.Status.SuggestionCount
+	switch {
+	case s.Status.SearchSpaceExhausted:
+		s.Status.MarkExhausted()
+		return nil
+	case want <= 0:
+		s.Status.MarkFulfilled()
+		return nil
+	}
+
+	space, err := searchspace.Parse(exp.Spec.ProtoParameters())
+	if err != nil {
+		s.Status.MarkRequestFailed(reasonBadSpace, "Experiment %q: %v", exp.Name, err)
+		return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonBadSpace, "Experiment %q: %v", exp.Name, err)
+	}
+	trials, err := r.trialLister.Trials(s.Namespace).List(labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: exp.Name}))
+	if err != nil {
+		return err
+	}
+	req := resources.MakeRequest(s, exp, trials)
+	key, d := types.NamespacedName{Namespace: s.Namespace, Name: s.Name}, digest(req)
+	if r.rejected.has(key, d) {
+		return nil // refused before, and nothing has changed; the condition says why
+	}
+
+	callCtx, cancel := context.WithTimeout(ctx, cfg.Algorithms.RequestTimeout)
+	defer cancel()
+	reply, err := r.functions.GetSuggestions(callCtx, url, req)
+	if err != nil {
+		var ce *function.CallError
+		if errors.As(err, &ce) && ce.Permanent() {
+			// The function refused the request: asking again cannot help
+			// until the Experiment or the Suggestion changes.
+			r.rejected.set(key, d, true)
+			s.Status.MarkRequestFailed(reasonRejected, "%s", ce.Message)
+			return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonRejected, "the function for %q refused the request: %s", s.Spec.Algorithm.AlgorithmName, ce.Message)
+		}
+		s.Status.MarkRequestRetrying(reasonUnavailable, "calling %s: %v", url, err)
+		// Wrapped, the event is recorded and the key requeued with backoff.
+		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonUnavailable, "calling %s: %v", url, err))
+	}
+
+	r.rejected.set(key, d, false)
+	assignments, err := resources.CheckReply(space, s, reply, want)
+	if err != nil {
+		s.Status.MarkRequestRetrying(reasonBadReply, "%s: %v", url, err)
+		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonBadReply, "%s: %v", url, err))
+	}
+
+	// Everything below lands in one status update.
+	for _, a := range assignments {
+		s.Status.Suggestions = append(s.Status.Suggestions, v1alpha1.TrialAssignment{
+			Name:                 resources.TrialName(s, len(s.Status.Suggestions)+1),
+			ParameterAssignments: a,
+		})
+	}
+	s.Status.SuggestionCount = int32(len(s.Status.Suggestions))
+	s.Status.AlgorithmSettings = resources.FromProtoSettings(reply.GetAlgorithm().GetAlgorithmSettings())
+	logging.FromContext(ctx).Infow("suggestions handed out", "new", len(assignments), "total", s.Status.SuggestionCount, "function", url)
+	if reply.GetSearchSpaceExhausted() {
+		s.Status.MarkExhausted()
+		return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonExhausted,
+			"%d new assignments; the search space has no unseen point left", len(assignments))
+	}
+	s.Status.MarkFulfilled()
+	return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonHandedOut, "%d new assignments from %s", len(assignments), url)
+}
+
+// resolveFunction finds the function of the Suggestion's algorithm: a URL in
+// config-algorithms, else a Knative Service labelled with the algorithm in
+// the Suggestion's namespace, else in knobs-system. It marks FunctionReady
+// with what it found, and reports false when nothing can be called.
+func (r *Reconciler) resolveFunction(s *v1alpha1.Suggestion, cfg *config.Algorithms) (string, bool, error) {
+	name := s.Spec.Algorithm.AlgorithmName
+	if u, ok := cfg.URLs[name]; ok {
+		s.Status.MarkFunctionReady(v1alpha1.ReasonConfigMapURL, u, "%s maps algorithm %q to %s", config.AlgorithmsConfigName, name, u)
+		return u, true, nil
+	}
+	selector := labels.SelectorFromSet(labels.Set{tuning.AlgorithmLabelKey: name})
+	namespaces := []string{s.Namespace}
+	if s.Namespace != tuning.SystemNamespace {
+		namespaces = append(namespaces, tuning.SystemNamespace)
+	}
+	for _, ns := range namespaces {
+		svcs, err := r.serviceLister.Services(ns).List(selector)
+		if err != nil {
+			return "", false, err
+		}
+		if len(svcs) == 0 {
+			continue
+		}
+		sort.Slice(svcs, func(i, j int) bool { return svcs[i].Name < svcs[j].Name })
+		for _, svc := range svcs {
+			if u := readyAddress(svc); u != "" {
+				s.Status.MarkFunctionReady(v1alpha1.ReasonKnativeService, u, "Knative Service %s/%s serves algorithm %q at %s", ns, svc.Name, name, u)
+				return u, true, nil
+			}
+		}
+		svc := svcs[0]
+		why := "it has no Ready condition yet"
+		if c := svc.Status.GetCondition(servingv1.ServiceConditionReady); c != nil && c.Message != "" {
+			why = c.Message
+		} else if c != nil {
+			why = fmt.Sprintf("Ready is %s", c.Status)
+		}
+		s.Status.MarkFunctionNotReady(v1alpha1.ReasonFunctionNotReady, "Knative Service %s/%s for algorithm %q is not Ready: %s", ns, svc.Name, name, why)
+		return "", false, nil
+	}
+	s.Status.MarkFunctionNotReady(v1alpha1.ReasonFunctionNotFound,
+		"no function for algorithm %q: add its URL to ConfigMap %s/%s, or deploy a Knative Service labelled %s=%s in namespace %s or %s",
+		name, tuning.SystemNamespace, config.AlgorithmsConfigName, tuning.AlgorithmLabelKey, name, s.Namespace, tuning.SystemNamespace)
+	return "", false, nil
+}
+
+// readyAddress returns the cluster-local address of a Ready Knative Service,
+// or "" when it is not Ready or has no address.
+func readyAddress(svc *servingv1.Service) string {
+	if !svc.IsReady() {
+		return ""
+	}
+	if svc.Status.Address != nil && svc.Status.Address.URL != nil {
+		return svc.Status.Address.URL.String()
+	}
+	return ""
+}
