@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"knative.dev/pkg/kmeta"
 
@@ -156,7 +157,7 @@ func CheckReply(space *searchspace.Space, s *v1alpha1.Suggestion, reply *api.Get
 		}
 		k := space.Key(pt)
 		if seen[k] {
-			return nil, fmt.Errorf("assignment %d of the reply repeats one handed out before: %v", i, a.GetAssignments())
+			return nil, fmt.Errorf("assignment %d of the reply repeats one handed out before: %s", i, formatAssignments(a.GetAssignments()))
 		}
 		seen[k] = true
 		// Keep the function's strings: they are what the user will see, and
@@ -184,4 +185,13 @@ func FromProtoSettings(settings []*api.AlgorithmSetting) []v1alpha1.AlgorithmSet
 		out[i] = v1alpha1.AlgorithmSetting{Name: s.GetName(), Value: s.GetValue()}
 	}
 	return out
+}
+
+// formatAssignments writes assignments as name=value pairs, for messages.
+func formatAssignments(as []*api.ParameterAssignment) string {
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = a.GetName() + "=" + a.GetValue()
+	}
+	return strings.Join(parts, " ")
 }
