@@ -1,0 +1,67 @@
+package suggestion
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/config"
+	"knobs.dev/knobs/pkg/function"
+	"knobs.dev/knobs/pkg/grid"
+	. "knobs.dev/knobs/pkg/reconciler/testing"
+)
+
+// A request the function refused is not sent again until it changes, so a
+// bad Experiment costs one call, not one per resync or Trial update.
+func TestRefusedRequestIsNotResent(t *testing.T) {
+	var calls atomic.Int32
+	h := function.NewHandler(&function.Service{Name: "grid", Algorithm: grid.Grid{}},
+		function.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	bad := NewExperiment(name, ns, WithExperimentAlgorithm("grid", "random_state", "1"))
+	good := NewExperiment(name, ns, WithExperimentAlgorithm("grid"))
+	reconcile := func(exp *v1alpha1.Experiment, s *v1alpha1.Suggestion, r *Reconciler) error {
+		ls := NewListers([]runtime.Object{exp, s})
+		r.experimentLister, r.trialLister, r.serviceLister = ls.GetExperimentLister(), ls.GetTrialLister(), ls.GetServiceLister()
+		ctx := config.ToContext(context.Background(), &config.Config{Algorithms: &config.Algorithms{
+			URLs: map[string]string{"grid": srv.URL}, RequestTimeout: 5 * time.Second}})
+		return r.ReconcileKind(ctx, s)
+	}
+
+	r := &Reconciler{functions: &function.Client{}}
+	s := NewSuggestion(name, ns, WithAlgorithm("grid"), WithRequests(2))
+	_ = reconcile(bad, s, r)
+	_ = reconcile(bad, s, r)
+	if got := calls.Load(); got != 1 {
+		t.Fatalf("the refused request was sent %d times, want once", got)
+	}
+	if c := s.Status.GetCondition(v1alpha1.SuggestionConditionFulfilled); c == nil || c.Reason != v1alpha1.ReasonFunctionRejected {
+		t.Fatalf("Fulfilled = %+v, want the refusal kept", c)
+	}
+
+	// A fixed Experiment changes the request: it is sent, and answered.
+	// (A Normal event comes back as the reconcile's result.)
+	if err := reconcile(good, s, r); err != nil && !strings.Contains(err.Error(), "2 new assignments") {
+		t.Fatalf("after the fix: %v", err)
+	}
+	if got := calls.Load(); got != 2 {
+		t.Fatalf("%d calls after the fix, want 2", got)
+	}
+	if s.Status.SuggestionCount != 2 || !s.Status.IsReady() {
+		t.Fatalf("after the fix: %d suggestions, ready %v; want 2 and ready", s.Status.SuggestionCount, s.Status.IsReady())
+	}
+}
