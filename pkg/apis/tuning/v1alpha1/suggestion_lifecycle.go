@@ -1,10 +1,6 @@
 package v1alpha1
 
-import (
-	"fmt"
-
-	"knative.dev/pkg/apis"
-)
+import "knative.dev/pkg/apis"
 
 // The conditions of a Suggestion. Ready is True when the function is known
 // and every requested assignment has been handed out (or the search space is
@@ -51,12 +47,7 @@ func (ss *SuggestionStatus) IsReady() bool {
 // MarkFunctionReady records the function in use and how it was found.
 func (ss *SuggestionStatus) MarkFunctionReady(reason, url, messageFormat string, messageA ...interface{}) {
 	ss.FunctionURL = url
-	suggestionCondSet.Manage(ss).SetCondition(apis.Condition{
-		Type:    SuggestionConditionFunctionReady,
-		Status:  "True",
-		Reason:  reason,
-		Message: fmt.Sprintf(messageFormat, messageA...),
-	})
+	suggestionCondSet.Manage(ss).MarkTrueWithReason(SuggestionConditionFunctionReady, reason, messageFormat, messageA...)
 }
 
 // MarkFunctionNotReady says why no function can serve the algorithm.
@@ -66,23 +57,14 @@ func (ss *SuggestionStatus) MarkFunctionNotReady(reason, messageFormat string, m
 
 // MarkFulfilled says that every requested assignment has been handed out.
 func (ss *SuggestionStatus) MarkFulfilled() {
-	suggestionCondSet.Manage(ss).SetCondition(apis.Condition{
-		Type:    SuggestionConditionFulfilled,
-		Status:  "True",
-		Reason:  ReasonSuggestionsHandedOut,
-		Message: fmt.Sprintf("%d assignments handed out", ss.SuggestionCount),
-	})
+	suggestionCondSet.Manage(ss).MarkTrueWithReason(SuggestionConditionFulfilled, ReasonSuggestionsHandedOut, "%d assignments handed out", ss.SuggestionCount)
 }
 
 // MarkExhausted says that the search space has no unseen point left.
 func (ss *SuggestionStatus) MarkExhausted() {
 	ss.SearchSpaceExhausted = true
-	suggestionCondSet.Manage(ss).SetCondition(apis.Condition{
-		Type:    SuggestionConditionFulfilled,
-		Status:  "True",
-		Reason:  ReasonSearchSpaceExhausted,
-		Message: fmt.Sprintf("the search space has no unseen point left; %d assignments handed out in all", ss.SuggestionCount),
-	})
+	suggestionCondSet.Manage(ss).MarkTrueWithReason(SuggestionConditionFulfilled, ReasonSearchSpaceExhausted,
+		"the search space has no unseen point left; %d assignments handed out in all", ss.SuggestionCount)
 }
 
 // MarkRequestFailed says that assignments cannot be had until something
