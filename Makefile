@@ -2,6 +2,7 @@
 #
 #   make run             run the functions locally and ask them for suggestions
 #   make test            unit, function and fuzz-seed tests (installs the tools)
+#   make test-integration  against a real kube-apiserver and etcd (built and cached)
 #   make verify-codegen  fail when generated code is stale
 #   make codegen         regenerate generated code
 #   make vet             go vet
@@ -11,7 +12,7 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: all build run test tools codegen verify-codegen vet fuzz bench clean
+.PHONY: all build run test test-integration tools codegen verify-codegen vet fuzz bench clean
 
 all: build test
 
@@ -26,6 +27,9 @@ tools:
 
 test: tools
 	$(GO) test -race -count=1 ./...
+
+test-integration:
+	$(GO) test -tags integration -count=1 -timeout 40m ./test/integration/
 
 codegen:
 	hack/update-codegen.sh

@@ -1,0 +1,273 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrs "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"knative.dev/pkg/apis"
+	duckv1 "knative.dev/pkg/apis/duck/v1"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	"knobs.dev/knobs/pkg/apis/tuning"
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+)
+
+// proc is a process the test started.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func startProc(t *testing.T, name string, env []string, bin string, args ...string) *proc {
+	t.Helper()
+	logf, err := os.OpenFile(filepath.Join(envLogDir(), name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(bin), args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{name: name, cmd: cmd, done: make(chan error, 1)}
+	go func() {
+		p.done <- cmd.Wait()
+		logf.Close()
+	}()
+	t.Cleanup(func() { p.stop(syscall.SIGTERM) })
+	return p
+}
+
+// stop signals the process and waits for it; SIGKILL is a crash.
+func (p *proc) stop(sig syscall.Signal) {
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case err := <-p.done:
+		p.done <- err
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		p.done <- <-p.done
+	}
+}
+
+func envLogDir() string { return env.logDir }
+
+// startController runs the controller as its ServiceAccount.
+func startController(t *testing.T, name string) *proc {
+	t.Helper()
+	return startProc(t, name, []string{
+		"KUBECONFIG=" + env.controller,
+		"SYSTEM_NAMESPACE=" + tuning.SystemNamespace,
+		"POD_NAME=" + name,
+		"CONFIG_LOGGING_NAME=config-logging",
+		"CONFIG_OBSERVABILITY_NAME=config-observability",
+		"METRICS_DOMAIN=knobs.dev/tuning",
+		"PROFILING_PORT=" + freePort(t),
+	}, filepath.Join(env.bin, "controller"))
+}
+
+// function is a function process on a fixed port, so that it can be
+// stopped and started again at the same URL.
+type function struct {
+	algorithm string // the binary: random or grid
+	port      string
+	url       string
+	p         *proc
+}
+
+func startFunction(t *testing.T, binary string) *function {
+	t.Helper()
+	f := &function{algorithm: binary, port: freePort(t)}
+	f.url = "http://127.0.0.1:" + f.port
+	f.start(t)
+	return f
+}
+
+func (f *function) start(t *testing.T) {
+	t.Helper()
+	f.p = startProc(t, f.algorithm+"-"+f.port, []string{"PORT=" + f.port}, filepath.Join(env.bin, f.algorithm))
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		resp, err := http.Get(f.url + "/healthz")
+		if err != nil {
+			return false, err.Error()
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status
+	})
+}
+
+func (f *function) stop() { f.p.stop(syscall.SIGTERM) }
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// serving plays Knative Serving for the functions: a Knative Service
+// labelled with an algorithm is marked Ready at the URL of the function
+// process registered for it, or not Ready when there is none.
+type serving struct {
+	mu   sync.Mutex
+	urls map[string]string // namespace/name → URL; "" when the function is down
+}
+
+var standIn = &serving{urls: map[string]string{}}
+
+// serve registers the function of a Knative Service and marks it.
+func (s *serving) serve(t *testing.T, ns, name, url string) {
+	t.Helper()
+	s.mu.Lock()
+	s.urls[ns+"/"+name] = url
+	s.mu.Unlock()
+	s.mark(t, ns, name)
+}
+
+// mark updates the Service's status as Serving would.
+func (s *serving) mark(t *testing.T, ns, name string) {
+	t.Helper()
+	s.mu.Lock()
+	url := s.urls[ns+"/"+name]
+	s.mu.Unlock()
+	ctx := context.Background()
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		svc, err := env.serving.ServingV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		svc.Status.ObservedGeneration = svc.Generation
+		if url == "" {
+			svc.Status.Address = nil
+			svc.Status.SetConditions(apis.Conditions{{Type: apis.ConditionReady, Status: corev1.ConditionFalse,
+				Reason: "RevisionMissing", Message: "the function's revision has no running instance", LastTransitionTime: apis.VolatileTime{Inner: metav1.Now()}}})
+		} else {
+			u, _ := apis.ParseURL(url)
+			svc.Status.Address = &duckv1.Addressable{URL: u}
+			svc.Status.URL = u
+			svc.Status.SetConditions(apis.Conditions{{Type: apis.ConditionReady, Status: corev1.ConditionTrue, LastTransitionTime: apis.VolatileTime{Inner: metav1.Now()}}})
+		}
+		if _, err := env.serving.ServingV1().Services(ns).UpdateStatus(ctx, svc, metav1.UpdateOptions{}); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+}
+
+// down marks a Service's function as gone.
+func (s *serving) down(t *testing.T, ns, name string) { s.serve(t, ns, name, "") }
+
+// createService creates a labelled Knative Service as a user applying
+// config/ would, and lets the stand-in mark it.
+func createService(t *testing.T, ns, name, algorithm, url string) {
+	t.Helper()
+	svc := &servingv1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{
+			tuning.AlgorithmLabelKey:              algorithm,
+			"networking.knative.dev/visibility": "cluster-local",
+		}},
+		Spec: servingv1.ServiceSpec{ConfigurationSpec: servingv1.ConfigurationSpec{Template: servingv1.RevisionTemplateSpec{
+			Spec: servingv1.RevisionSpec{PodSpec: corev1.PodSpec{Containers: []corev1.Container{{Image: "registry.example.com/knobs/" + algorithm}}}},
+		}}},
+	}
+	if _, err := env.serving.ServingV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil && !apierrs.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	standIn.serve(t, ns, name, url)
+}
+
+// namespace creates a namespace for one test.
+func namespace(t *testing.T) string {
+	t.Helper()
+	kube := kubernetes.NewForConfigOrDie(env.cp.Config)
+	ns, err := kube.CoreV1().Namespaces().Create(context.Background(),
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "it-"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		var ok bool
+		if ok, last = cond(); ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("not within %s: %s", timeout, last)
+}
+
+func getSuggestion(t *testing.T, ns, name string) *v1alpha1.Suggestion {
+	t.Helper()
+	s, err := env.knobs.TuningV1alpha1().Suggestions(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// waitSuggestions waits until a Suggestion holds n assignments and is Ready.
+func waitSuggestions(t *testing.T, ns, name string, n int32, timeout time.Duration) *v1alpha1.Suggestion {
+	t.Helper()
+	var s *v1alpha1.Suggestion
+	waitFor(t, timeout, func() (bool, string) {
+		s = getSuggestion(t, ns, name)
+		return s.Status.SuggestionCount == n && s.Status.IsReady() && s.Status.ObservedGeneration == s.Generation,
+			fmt.Sprintf("%d of %d suggestions, conditions %+v", s.Status.SuggestionCount, n, s.Status.Conditions)
+	})
+	checkSuggestions(t, s)
+	return s
+}
+
+// checkSuggestions checks stable names (<name>-1, -2, ...), no assignment
+// twice and a count that matches.
+func checkSuggestions(t *testing.T, s *v1alpha1.Suggestion) {
+	t.Helper()
+	if int(s.Status.SuggestionCount) != len(s.Status.Suggestions) {
+		t.Errorf("suggestionCount %d but %d suggestions", s.Status.SuggestionCount, len(s.Status.Suggestions))
+	}
+	seen := map[string]string{}
+	for i, a := range s.Status.Suggestions {
+		if want := fmt.Sprintf("%s-%d", s.Name, i+1); a.Name != want {
+			t.Errorf("suggestion %d is named %q, want %q", i, a.Name, want)
+		}
+		k := fmt.Sprint(a.ParameterAssignments)
+		if prev, dup := seen[k]; dup {
+			t.Errorf("%s and %s have the same assignment %s", prev, a.Name, k)
+		}
+		seen[k] = a.Name
+	}
+}
