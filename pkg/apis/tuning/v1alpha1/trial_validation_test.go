@@ -1,0 +1,62 @@
+package v1alpha1
+
+import (
+	"context"
+	"testing"
+
+	"knative.dev/pkg/apis"
+)
+
+func TestTrialValidation(t *testing.T) {
+	tests := []struct {
+		name        string
+		assignments []ParameterAssignment
+		want        *apis.FieldError
+	}{{
+		name: "valid",
+		assignments: []ParameterAssignment{
+			{Name: "--lr", Value: "0.01"}, {Name: "--num-layers", Value: "3"}, {Name: "--optimizer", Value: "adam"},
+		},
+	}, {
+		name: "no assignments",
+	}, {
+		name:        "empty value is allowed",
+		assignments: []ParameterAssignment{{Name: "--optimizer", Value: ""}},
+	}, {
+		name: "duplicate assignment names",
+		assignments: []ParameterAssignment{
+			{Name: "--lr", Value: "0.01"}, {Name: "--num-layers", Value: "3"}, {Name: "--lr", Value: "0.02"},
+		},
+		want: apis.ErrInvalidValue("--lr", "spec.parameterAssignments[2].name", "parameterAssignments[0] assigns it already"),
+	}, {
+		name:        "empty assignment name",
+		assignments: []ParameterAssignment{{Name: "--lr", Value: "0.01"}, {Value: "3"}},
+		want:        apis.ErrMissingField("spec.parameterAssignments[1].name"),
+	}, {
+		name: "both mistakes",
+		assignments: []ParameterAssignment{
+			{Value: "1"}, {Name: "n", Value: "1"}, {Value: "2"}, {Name: "n", Value: "2"},
+		},
+		want: apis.ErrMissingField("spec.parameterAssignments[0].name", "spec.parameterAssignments[2].name").
+			Also(apis.ErrInvalidValue("n", "spec.parameterAssignments[3].name", "parameterAssignments[1] assigns it already")),
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &Trial{Spec: TrialSpec{ParameterAssignments: tc.assignments}}
+			checkFieldError(t, tr.Validate(context.Background()), tc.want)
+		})
+	}
+}
+
+func TestTrialValidationText(t *testing.T) {
+	tr := &Trial{Spec: TrialSpec{ParameterAssignments: []ParameterAssignment{{Name: "x", Value: "1"}, {Name: "x", Value: "2"}, {Value: "3"}}}}
+	const want = "invalid value: x: spec.parameterAssignments[1].name\nparameterAssignments[0] assigns it already\n" +
+		"missing field(s): spec.parameterAssignments[2].name"
+	err := tr.Validate(context.Background())
+	if err == nil {
+		t.Fatalf("Validate() = nil, want %q", want)
+	}
+	if got := err.Error(); got != want {
+		t.Errorf("Validate() =\n%s\nwant\n%s", got, want)
+	}
+}

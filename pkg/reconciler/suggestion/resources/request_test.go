@@ -1,0 +1,605 @@
+package resources_test
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	corev1 "k8s.io/api/core/v1"
+	"knative.dev/pkg/apis"
+	duckv1 "knative.dev/pkg/apis/duck/v1"
+
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
+	. "knobs.dev/knobs/pkg/reconciler/testing"
+	"knobs.dev/knobs/pkg/searchspace"
+)
+
+const ns = "tuning"
+
+// The assignments of the tests, on NewExperiment's space: --lr from 0.01 to
+// 0.03 by 0.005, --num-layers from 2 to 5, --optimizer sgd, adam or ftrl.
+var (
+	a1 = []string{"--lr", "0.01", "--num-layers", "2", "--optimizer", "sgd"}
+	a2 = []string{"--lr", "0.015", "--num-layers", "3", "--optimizer", "adam"}
+	a3 = []string{"--lr", "0.02", "--num-layers", "4", "--optimizer", "ftrl"}
+	a4 = []string{"--lr", "0.025", "--num-layers", "5", "--optimizer", "sgd"}
+)
+
+// protoAssignments turns name, value... into the API's assignments.
+func protoAssignments(nv ...string) []*api.ParameterAssignment {
+	var out []*api.ParameterAssignment
+	for i := 0; i+1 < len(nv); i += 2 {
+		out = append(out, &api.ParameterAssignment{Name: nv[i], Value: nv[i+1]})
+	}
+	return out
+}
+
+func protoTrial(name string, cond api.TrialCondition, obs *api.Observation, nv ...string) *api.Trial {
+	return &api.Trial{
+		Name:   name,
+		Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: protoAssignments(nv...)}},
+		Status: &api.TrialStatus{Condition: cond, Observation: obs},
+	}
+}
+
+func withPhase(mark func(*v1alpha1.TrialStatus)) TrialOption {
+	return func(t *v1alpha1.Trial) { mark(&t.Status) }
+}
+
+func withObservation(nv ...string) TrialOption {
+	return func(t *v1alpha1.Trial) {
+		t.Status.Observation = &v1alpha1.Observation{}
+		for i := 0; i+1 < len(nv); i += 2 {
+			t.Status.Observation.Metrics = append(t.Status.Observation.Metrics, v1alpha1.Metric{Name: nv[i], Value: nv[i+1]})
+		}
+	}
+}
+
+func wantExperiment(settings ...string) *api.Experiment {
+	var s []*api.AlgorithmSetting
+	for i := 0; i+1 < len(settings); i += 2 {
+		s = append(s, &api.AlgorithmSetting{Name: settings[i], Value: settings[i+1]})
+	}
+	return &api.Experiment{
+		Name: "mnist",
+		ExperimentSpec: &api.ExperimentSpec{
+			Algorithm: &api.AlgorithmSpec{AlgorithmName: "random", AlgorithmSettings: s},
+			Objective: &api.ObjectiveSpec{Type: api.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
+			ParameterSpecs: &api.ParameterSpecs{Parameters: []*api.ParameterSpec{{
+				Name:          "--lr",
+				ParameterType: api.ParameterType_DOUBLE,
+				FeasibleSpace: &api.FeasibleSpace{Min: "0.01", Max: "0.03", Step: "0.005"},
+			}, {
+				Name:          "--num-layers",
+				ParameterType: api.ParameterType_INT,
+				FeasibleSpace: &api.FeasibleSpace{Min: "2", Max: "5"},
+			}, {
+				Name:          "--optimizer",
+				ParameterType: api.ParameterType_CATEGORICAL,
+				FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}},
+			}}},
+		},
+	}
+}
+
+func TestMakeRequest(t *testing.T) {
+	exp := NewExperiment("mnist", ns, WithExperimentAlgorithm("random", "random_state", "1", "max_tries", "10"))
+	s := NewSuggestion("mnist", ns, WithRequests(6), WithAssignments(a1, a2, a3),
+		WithAlgorithmSettings("random_state", "7", "history", "abc"))
+	trials := []*v1alpha1.Trial{
+		// In no particular order, as a lister returns them.
+		NewTrial("zeta", ns, "mnist", a4, WithTrialFailed),
+		NewTrial("mnist-3", ns, "mnist", a3, WithTrialRunning),
+		NewTrial("alpha", ns, "mnist", []string{"--lr", "0.03", "--num-layers", "5", "--optimizer", "ftrl"}),
+		// The Trial, not the Suggestion, says what mnist-1 ran.
+		NewTrial("mnist-1", ns, "mnist", []string{"--lr", "0.010", "--num-layers", "2", "--optimizer", "sgd"},
+			WithTrialSucceeded("Validation-accuracy", "0.91", "loss", "0.3")),
+	}
+
+	want := &api.GetSuggestionsRequest{
+		Experiment: wantExperiment("random_state", "7", "max_tries", "10", "history", "abc"),
+		Trials: []*api.Trial{
+			protoTrial("mnist-1", api.TrialCondition_SUCCEEDED, &api.Observation{Metrics: []*api.Metric{
+				{Name: "Validation-accuracy", Value: "0.91"}, {Name: "loss", Value: "0.3"},
+			}}, "--lr", "0.010", "--num-layers", "2", "--optimizer", "sgd"),
+			protoTrial("mnist-2", api.TrialCondition_PENDING, nil, a2...),
+			protoTrial("mnist-3", api.TrialCondition_RUNNING, nil, a3...),
+			protoTrial("alpha", api.TrialCondition_PENDING, nil, "--lr", "0.03", "--num-layers", "5", "--optimizer", "ftrl"),
+			protoTrial("zeta", api.TrialCondition_FAILED, nil, a4...),
+		},
+		RequestNumber: 3,
+	}
+	got := resources.MakeRequest(s, exp, trials)
+	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+		t.Errorf("MakeRequest (-want, +got):\n%s", diff)
+	}
+}
+
+func TestMakeRequestFresh(t *testing.T) {
+	exp := NewExperiment("mnist", ns)
+	s := NewSuggestion("mnist", ns, WithRequests(3))
+	want := &api.GetSuggestionsRequest{
+		Experiment:    wantExperiment(),
+		Trials:        []*api.Trial{},
+		RequestNumber: 3,
+	}
+	got := resources.MakeRequest(s, exp, nil)
+	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+		t.Errorf("MakeRequest (-want, +got):\n%s", diff)
+	}
+	if n := len(got.GetExperiment().GetExperimentSpec().GetAlgorithm().GetAlgorithmSettings()); n != 0 {
+		t.Errorf("got %d settings, want none", n)
+	}
+}
+
+func TestMakeRequestNumber(t *testing.T) {
+	tests := []struct {
+		requests int32
+		handed   [][]string
+		want     int32
+	}{
+		{requests: 1, want: 1},
+		{requests: 5, handed: [][]string{a1, a2}, want: 3},
+		{requests: 4, handed: [][]string{a1, a2, a3}, want: 1},
+		{requests: 2, handed: [][]string{a1, a2}, want: 0},
+	}
+	for _, tc := range tests {
+		s := NewSuggestion("mnist", ns, WithRequests(tc.requests), WithAssignments(tc.handed...))
+		if got := resources.MakeRequest(s, NewExperiment("mnist", ns), nil).GetRequestNumber(); got != tc.want {
+			t.Errorf("requests %d with %d handed out: request_number = %d, want %d", tc.requests, len(tc.handed), got, tc.want)
+		}
+	}
+}
+
+func TestMakeRequestObjective(t *testing.T) {
+	exp := NewExperiment("mnist", ns)
+	exp.Spec.Objective = v1alpha1.ObjectiveSpec{Type: v1alpha1.ObjectiveTypeMinimize, ObjectiveMetricName: "loss"}
+	got := resources.MakeRequest(NewSuggestion("mnist", ns, WithRequests(1)), exp, nil).GetExperiment().GetExperimentSpec().GetObjective()
+	want := &api.ObjectiveSpec{Type: api.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"}
+	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+		t.Errorf("objective (-want, +got):\n%s", diff)
+	}
+}
+
+func TestMakeRequestSettingsComeFromTheExperiment(t *testing.T) {
+	exp := NewExperiment("mnist", ns, WithExperimentAlgorithm("random", "a", "1", "b", "2", "c", "3"))
+	s := NewSuggestion("mnist", ns, WithRequests(1), WithAlgorithmSettings("d", "4", "b", "20", "e", "5", "a", "10"))
+	// The Suggestion's own spec settings are not sent: they come from the
+	// Experiment, overlaid by the returned state.
+	s.Spec.Algorithm.AlgorithmSettings = []v1alpha1.AlgorithmSetting{{Name: "ignored", Value: "x"}}
+
+	got := resources.MakeRequest(s, exp, nil).GetExperiment().GetExperimentSpec().GetAlgorithm()
+	want := &api.AlgorithmSpec{AlgorithmName: "random", AlgorithmSettings: []*api.AlgorithmSetting{
+		{Name: "a", Value: "10"}, {Name: "b", Value: "20"}, {Name: "c", Value: "3"}, {Name: "d", Value: "4"}, {Name: "e", Value: "5"},
+	}}
+	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+		t.Errorf("algorithm (-want, +got):\n%s", diff)
+	}
+	// Neither input is changed.
+	if diff := cmp.Diff([]v1alpha1.AlgorithmSetting{{Name: "a", Value: "1"}, {Name: "b", Value: "2"}, {Name: "c", Value: "3"}}, exp.Spec.Algorithm.AlgorithmSettings); diff != "" {
+		t.Errorf("experiment settings changed (-want, +got):\n%s", diff)
+	}
+}
+
+func TestMakeRequestTrialConditions(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []TrialOption
+		want api.TrialCondition
+		obs  *api.Observation
+	}{{
+		name: "never reconciled",
+		want: api.TrialCondition_PENDING,
+	}, {
+		name: "initialised",
+		opts: []TrialOption{withPhase(func(ts *v1alpha1.TrialStatus) { ts.InitializeConditions() })},
+		want: api.TrialCondition_PENDING,
+	}, {
+		name: "pending",
+		opts: []TrialOption{withPhase(func(ts *v1alpha1.TrialStatus) { ts.MarkPending("waiting") })},
+		want: api.TrialCondition_PENDING,
+	}, {
+		name: "running",
+		opts: []TrialOption{WithTrialRunning},
+		want: api.TrialCondition_RUNNING,
+	}, {
+		name: "succeeded",
+		opts: []TrialOption{WithTrialSucceeded("Validation-accuracy", "0.95")},
+		want: api.TrialCondition_SUCCEEDED,
+		obs:  &api.Observation{Metrics: []*api.Metric{{Name: "Validation-accuracy", Value: "0.95"}}},
+	}, {
+		name: "failed",
+		opts: []TrialOption{WithTrialFailed},
+		want: api.TrialCondition_FAILED,
+	}, {
+		name: "metrics unavailable",
+		opts: []TrialOption{withPhase(func(ts *v1alpha1.TrialStatus) { ts.MarkMetricsUnavailable("no metric") })},
+		want: api.TrialCondition_METRICS_UNAVAILABLE,
+	}, {
+		name: "early stopped with what it saw",
+		opts: []TrialOption{
+			withPhase(func(ts *v1alpha1.TrialStatus) { ts.MarkEarlyStopped("stopped") }),
+			withObservation("Validation-accuracy", "0.5", "loss", "1.2"),
+		},
+		want: api.TrialCondition_EARLY_STOPPED,
+		obs:  &api.Observation{Metrics: []*api.Metric{{Name: "Validation-accuracy", Value: "0.5"}, {Name: "loss", Value: "1.2"}}},
+	}, {
+		name: "running with an empty observation",
+		opts: []TrialOption{WithTrialRunning, withObservation()},
+		want: api.TrialCondition_RUNNING,
+		obs:  &api.Observation{},
+	}, {
+		name: "unknown reason",
+		opts: []TrialOption{withPhase(func(ts *v1alpha1.TrialStatus) {
+			ts.Conditions = duckv1.Conditions{{Type: apis.ConditionSucceeded, Status: corev1.ConditionUnknown, Reason: "Evicted"}}
+		})},
+		want: api.TrialCondition_PENDING,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSuggestion("mnist", ns, WithRequests(2), WithAssignments(a1))
+			trials := []*v1alpha1.Trial{NewTrial("mnist-1", ns, "mnist", a1, tc.opts...)}
+			got := resources.MakeRequest(s, NewExperiment("mnist", ns), trials).GetTrials()
+			want := []*api.Trial{protoTrial("mnist-1", tc.want, tc.obs, a1...)}
+			if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+				t.Errorf("trials (-want, +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMakeRequestHistoryOrder(t *testing.T) {
+	s := NewSuggestion("mnist", ns, WithRequests(4), WithAssignments(a1, a2, a3))
+	trials := []*v1alpha1.Trial{
+		NewTrial("mnist-b", ns, "mnist", a4),
+		NewTrial("mnist-2", ns, "mnist", a2, WithTrialRunning),
+		NewTrial("mnist-a", ns, "mnist", a4),
+		NewTrial("mnist-10", ns, "mnist", a4),
+	}
+	var got []string
+	for _, tr := range resources.MakeRequest(s, NewExperiment("mnist", ns), trials).GetTrials() {
+		got = append(got, tr.GetName()+"="+tr.GetStatus().GetCondition().String())
+	}
+	want := []string{"mnist-1=PENDING", "mnist-2=RUNNING", "mnist-3=PENDING", "mnist-10=PENDING", "mnist-a=PENDING", "mnist-b=PENDING"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("history (-want, +got):\n%s", diff)
+	}
+}
+
+func TestOverlaySettings(t *testing.T) {
+	set := func(nv ...string) []v1alpha1.AlgorithmSetting {
+		var out []v1alpha1.AlgorithmSetting
+		for i := 0; i+1 < len(nv); i += 2 {
+			out = append(out, v1alpha1.AlgorithmSetting{Name: nv[i], Value: nv[i+1]})
+		}
+		return out
+	}
+	tests := []struct {
+		name       string
+		base, over []v1alpha1.AlgorithmSetting
+		want       []v1alpha1.AlgorithmSetting
+	}{{
+		name: "both empty",
+		want: []v1alpha1.AlgorithmSetting{},
+	}, {
+		name: "base only",
+		base: set("a", "1", "b", "2"),
+		want: set("a", "1", "b", "2"),
+	}, {
+		name: "over only",
+		over: set("b", "2", "a", "1"),
+		want: set("b", "2", "a", "1"),
+	}, {
+		name: "same name replaced in place",
+		base: set("a", "1", "b", "2", "c", "3"),
+		over: set("b", "20"),
+		want: set("a", "1", "b", "20", "c", "3"),
+	}, {
+		name: "new names appended in order",
+		base: set("a", "1"),
+		over: set("z", "26", "m", "13"),
+		want: set("a", "1", "z", "26", "m", "13"),
+	}, {
+		name: "replaced and appended",
+		base: set("a", "1", "b", "2"),
+		over: set("c", "3", "a", "10"),
+		want: set("a", "10", "b", "2", "c", "3"),
+	}, {
+		name: "the last of repeated names wins, at the first one's place",
+		base: set("a", "1", "b", "2", "a", "3"),
+		over: set("c", "4", "c", "5", "b", "6"),
+		want: set("a", "3", "b", "6", "c", "5"),
+	}, {
+		name: "empty value replaces",
+		base: set("a", "1"),
+		over: set("a", ""),
+		want: set("a", ""),
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			baseCopy := append([]v1alpha1.AlgorithmSetting(nil), tc.base...)
+			overCopy := append([]v1alpha1.AlgorithmSetting(nil), tc.over...)
+			got := resources.OverlaySettings(tc.base, tc.over)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("OverlaySettings (-want, +got):\n%s", diff)
+			}
+			if got == nil {
+				t.Error("OverlaySettings = nil, want a slice")
+			}
+			if diff := cmp.Diff(baseCopy, tc.base); diff != "" {
+				t.Errorf("base changed (-want, +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(overCopy, tc.over); diff != "" {
+				t.Errorf("over changed (-want, +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTrialName(t *testing.T) {
+	short := NewSuggestion("mnist", ns)
+	for n, want := range map[int]string{1: "mnist-1", 2: "mnist-2", 12: "mnist-12", 1000: "mnist-1000"} {
+		if got := resources.TrialName(short, n); got != want {
+			t.Errorf("TrialName(mnist, %d) = %q, want %q", n, got, want)
+		}
+	}
+
+	// A name that fits exactly is kept.
+	fits := NewSuggestion(strings.Repeat("a", 61), ns)
+	if got, want := resources.TrialName(fits, 1), strings.Repeat("a", 61)+"-1"; got != want {
+		t.Errorf("TrialName(61 characters, 1) = %q, want %q", got, want)
+	}
+
+	for _, length := range []int{62, 63, 100, 253} {
+		long := NewSuggestion(strings.Repeat("x", length-10)+"-123456789", ns)
+		seen := map[string]int{}
+		for _, n := range []int{1, 2, 3, 10, 11, 99, 100, 12345} {
+			got := resources.TrialName(long, n)
+			if len(got) > 63 {
+				t.Errorf("TrialName(%d characters, %d) = %q has %d characters, want at most 63", length, n, got, len(got))
+			}
+			if want := "-" + strconv.Itoa(n); !strings.HasSuffix(got, want) {
+				t.Errorf("TrialName(%d characters, %d) = %q, want it to end with %q", length, n, got, want)
+			}
+			if m, dup := seen[got]; dup {
+				t.Errorf("TrialName(%d characters, %d) = TrialName(..., %d) = %q", length, n, m, got)
+			}
+			seen[got] = n
+			if again := resources.TrialName(long, n); again != got {
+				t.Errorf("TrialName is not stable: %q then %q", got, again)
+			}
+		}
+	}
+
+	// Two long names with the same start give different trial names.
+	x := NewSuggestion(strings.Repeat("p", 70)+"-x", ns)
+	y := NewSuggestion(strings.Repeat("p", 70)+"-y", ns)
+	if resources.TrialName(x, 1) == resources.TrialName(y, 1) {
+		t.Errorf("TrialName of two long names sharing a prefix = %q for both", resources.TrialName(x, 1))
+	}
+}
+
+// reply builds a function's reply of assignments given as name, value...
+func reply(exhausted bool, rows ...[]string) *api.GetSuggestionsReply {
+	r := &api.GetSuggestionsReply{SearchSpaceExhausted: exhausted}
+	for _, row := range rows {
+		r.ParameterAssignments = append(r.ParameterAssignments, &api.GetSuggestionsReply_ParameterAssignments{Assignments: protoAssignments(row...)})
+	}
+	return r
+}
+
+func space(t *testing.T) *searchspace.Space {
+	t.Helper()
+	sp, err := searchspace.Parse(NewExperiment("mnist", ns).Spec.ProtoParameters())
+	if err != nil {
+		t.Fatalf("searchspace.Parse() = %v", err)
+	}
+	return sp
+}
+
+func TestCheckReplyAccepts(t *testing.T) {
+	tests := []struct {
+		name    string
+		handed  [][]string
+		reply   *api.GetSuggestionsReply
+		wantNum int32
+		want    [][]v1alpha1.ParameterAssignment
+	}{{
+		name:    "exactly what was asked",
+		reply:   reply(false, a1, a2),
+		wantNum: 2,
+		want:    [][]v1alpha1.ParameterAssignment{Assignments(a1...), Assignments(a2...)},
+	}, {
+		name:    "fewer with the space exhausted",
+		reply:   reply(true, a3),
+		wantNum: 3,
+		want:    [][]v1alpha1.ParameterAssignment{Assignments(a3...)},
+	}, {
+		name:    "none with the space exhausted",
+		reply:   reply(true),
+		wantNum: 2,
+		want:    [][]v1alpha1.ParameterAssignment{},
+	}, {
+		name:    "exactly what was asked, exhausted too",
+		reply:   reply(true, a4),
+		wantNum: 1,
+		want:    [][]v1alpha1.ParameterAssignment{Assignments(a4...)},
+	}, {
+		name:    "new ones after those handed out",
+		handed:  [][]string{a1, a2},
+		reply:   reply(false, a3, a4),
+		wantNum: 2,
+		want:    [][]v1alpha1.ParameterAssignment{Assignments(a3...), Assignments(a4...)},
+	}, {
+		name:    "rows in the experiment's order with the function's strings",
+		reply:   reply(false, []string{"--optimizer", "adam", "--num-layers", "3", "--lr", "0.0150"}, []string{"--num-layers", "5.0", "--lr", "3e-2", "--optimizer", "ftrl"}),
+		wantNum: 2,
+		want: [][]v1alpha1.ParameterAssignment{
+			Assignments("--lr", "0.0150", "--num-layers", "3", "--optimizer", "adam"),
+			Assignments("--lr", "3e-2", "--num-layers", "5.0", "--optimizer", "ftrl"),
+		},
+	}, {
+		name:    "bounds are inside",
+		reply:   reply(false, []string{"--lr", "0.03", "--num-layers", "5", "--optimizer", "ftrl"}, []string{"--lr", "0.01", "--num-layers", "2", "--optimizer", "sgd"}),
+		wantNum: 2,
+		want: [][]v1alpha1.ParameterAssignment{
+			Assignments("--lr", "0.03", "--num-layers", "5", "--optimizer", "ftrl"),
+			Assignments("--lr", "0.01", "--num-layers", "2", "--optimizer", "sgd"),
+		},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSuggestion("mnist", ns, WithRequests(int32(len(tc.handed))+tc.wantNum), WithAssignments(tc.handed...))
+			got, err := resources.CheckReply(space(t), s, tc.reply, tc.wantNum)
+			if err != nil {
+				t.Fatalf("CheckReply() = %v", err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("CheckReply (-want, +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCheckReplyRejects(t *testing.T) {
+	tests := []struct {
+		name    string
+		handed  [][]string
+		reply   *api.GetSuggestionsReply
+		wantNum int32
+		want    string
+	}{{
+		name:    "more than asked",
+		reply:   reply(false, a1, a2, a3),
+		wantNum: 2,
+		want:    "the function returned 3 assignments for 2 asked",
+	}, {
+		name:    "more than asked, even when exhausted",
+		reply:   reply(true, a1, a2),
+		wantNum: 1,
+		want:    "the function returned 2 assignments for 1 asked",
+	}, {
+		name:    "fewer without exhausted",
+		reply:   reply(false, a1),
+		wantNum: 2,
+		want:    "the function returned 1 assignments for 2 asked without saying the search space is exhausted",
+	}, {
+		name:    "none without exhausted",
+		reply:   reply(false),
+		wantNum: 3,
+		want:    "the function returned 0 assignments for 3 asked without saying the search space is exhausted",
+	}, {
+		name:    "unknown parameter",
+		reply:   reply(false, append(append([]string{}, a1...), "--momentum", "0.9")),
+		wantNum: 1,
+		want:    `assignment 0 of the reply: assignments[3]: unknown parameter "--momentum"`,
+	}, {
+		name:    "missing parameter",
+		reply:   reply(false, a1, []string{"--lr", "0.02", "--num-layers", "4"}),
+		wantNum: 2,
+		want:    `assignment 1 of the reply: assignments: parameter "--optimizer" is not assigned`,
+	}, {
+		name:    "duplicate parameter",
+		reply:   reply(false, []string{"--lr", "0.02", "--lr", "0.025", "--num-layers", "4", "--optimizer", "sgd"}),
+		wantNum: 1,
+		want:    `assignment 0 of the reply: assignments[1]: parameter "--lr" is assigned twice`,
+	}, {
+		name:    "non-integer int",
+		reply:   reply(false, []string{"--lr", "0.02", "--num-layers", "2.5", "--optimizer", "sgd"}),
+		wantNum: 1,
+		want:    `assignment 0 of the reply: assignments[1]: parameter "--num-layers": "2.5" is not an integer`,
+	}, {
+		name:    "non-numeric double",
+		reply:   reply(false, []string{"--lr", "fast", "--num-layers", "2", "--optimizer", "sgd"}),
+		wantNum: 1,
+		want:    `assignment 0 of the reply: assignments[0]: parameter "--lr": "fast" is not a number`,
+	}, {
+		name:    "unknown category",
+		reply:   reply(false, []string{"--lr", "0.02", "--num-layers", "2", "--optimizer", "rmsprop"}),
+		wantNum: 1,
+		want:    `assignment 0 of the reply: assignments[2]: parameter "--optimizer": "rmsprop" is not one of ["sgd", "adam", "ftrl"]`,
+	}, {
+		name:    "int above max",
+		reply:   reply(false, []string{"--lr", "0.02", "--num-layers", "7", "--optimizer", "sgd"}),
+		wantNum: 1,
+		want:    `assignment 0 of the reply: parameter "--num-layers": 7 is outside its feasible space`,
+	}, {
+		name:    "double below min",
+		reply:   reply(false, a1, []string{"--lr", "0.005", "--num-layers", "3", "--optimizer", "sgd"}),
+		wantNum: 2,
+		want:    `assignment 1 of the reply: parameter "--lr": 0.005 is outside its feasible space`,
+	}, {
+		name:    "double off the step grid",
+		reply:   reply(false, []string{"--lr", "0.012", "--num-layers", "3", "--optimizer", "sgd"}),
+		wantNum: 1,
+		want:    `assignment 0 of the reply: parameter "--lr": 0.012 is outside its feasible space`,
+	}, {
+		name:    "duplicate within the reply",
+		reply:   reply(false, a1, a2, a1),
+		wantNum: 3,
+		want:    "assignment 2 of the reply repeats one handed out before: --lr=0.01 --num-layers=2 --optimizer=sgd",
+	}, {
+		name:    "duplicate within the reply, written differently",
+		reply:   reply(false, a2, []string{"--optimizer", "adam", "--lr", "0.0150", "--num-layers", "3"}),
+		wantNum: 2,
+		want:    "assignment 1 of the reply repeats one handed out before: --optimizer=adam --lr=0.0150 --num-layers=3",
+	}, {
+		name:    "repeat of status.suggestions",
+		handed:  [][]string{a1, a2},
+		reply:   reply(false, a3, a2),
+		wantNum: 2,
+		want:    "assignment 1 of the reply repeats one handed out before: --lr=0.015 --num-layers=3 --optimizer=adam",
+	}, {
+		name:    "repeat of status.suggestions, even when exhausted",
+		handed:  [][]string{a1},
+		reply:   reply(true, a1),
+		wantNum: 3,
+		want:    "assignment 0 of the reply repeats one handed out before: --lr=0.01 --num-layers=2 --optimizer=sgd",
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSuggestion("mnist", ns, WithRequests(int32(len(tc.handed))+tc.wantNum), WithAssignments(tc.handed...))
+			got, err := resources.CheckReply(space(t), s, tc.reply, tc.wantNum)
+			if err == nil {
+				t.Fatalf("CheckReply() = %v, want error %q", got, tc.want)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("CheckReply() error =\n%s\nwant\n%s", err, tc.want)
+			}
+			if got != nil {
+				t.Errorf("CheckReply() = %v with an error, want nil", got)
+			}
+		})
+	}
+}
+
+func TestCheckReplyWrapsSearchSpaceErrors(t *testing.T) {
+	_, err := resources.CheckReply(space(t), NewSuggestion("mnist", ns, WithRequests(1)),
+		reply(false, []string{"--lr", "0.02", "--num-layers", "2", "--optimizer", "rmsprop"}), 1)
+	var se *searchspace.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("CheckReply() = %v, want a *searchspace.Error inside", err)
+	}
+	if se.Path != "assignments[2]" {
+		t.Errorf("Path = %q, want assignments[2]", se.Path)
+	}
+}
+
+func TestFromProtoSettings(t *testing.T) {
+	if got := resources.FromProtoSettings(nil); got != nil {
+		t.Errorf("FromProtoSettings(nil) = %#v, want nil", got)
+	}
+	if got := resources.FromProtoSettings([]*api.AlgorithmSetting{}); got != nil {
+		t.Errorf("FromProtoSettings(empty) = %#v, want nil", got)
+	}
+	got := resources.FromProtoSettings([]*api.AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "history", Value: ""}, nil})
+	want := []v1alpha1.AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "history", Value: ""}, {}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("FromProtoSettings (-want, +got):\n%s", diff)
+	}
+}
