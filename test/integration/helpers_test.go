@@ -190,7 +190,7 @@ func createService(t *testing.T, ns, name, algorithm, url string) {
 	t.Helper()
 	svc := &servingv1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{
-			tuning.AlgorithmLabelKey:              algorithm,
+			tuning.AlgorithmLabelKey:            algorithm,
 			"networking.knative.dev/visibility": "cluster-local",
 		}},
 		Spec: servingv1.ServiceSpec{ConfigurationSpec: servingv1.ConfigurationSpec{Template: servingv1.RevisionTemplateSpec{

@@ -1,0 +1,386 @@
+// Package config checks the manifests of config/ other than the CRDs (which
+// test/crd checks): every object decodes strictly into its Go type, the
+// Knative Services of the functions pass Knative Serving's own validation,
+// the documented keys of each ConfigMap's _example parse with the code that
+// reads them, and the RBAC grants what the controller needs and no more.
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"knative.dev/pkg/apis"
+	"knative.dev/pkg/leaderelection"
+	"knative.dev/pkg/logging"
+	"knative.dev/pkg/observability"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+	"sigs.k8s.io/yaml"
+
+	"knobs.dev/knobs/pkg/apis/tuning"
+	knobsconfig "knobs.dev/knobs/pkg/config"
+)
+
+// object is one YAML document of config/, decoded.
+type object struct {
+	file string
+	kind string
+	obj  metav1.Object
+}
+
+// newObject returns an empty Go object for a kind of config/.
+func newObject(kind string) metav1.Object {
+	switch kind {
+	case "Namespace":
+		return &corev1.Namespace{}
+	case "ServiceAccount":
+		return &corev1.ServiceAccount{}
+	case "ConfigMap":
+		return &corev1.ConfigMap{}
+	case "ClusterRole":
+		return &rbacv1.ClusterRole{}
+	case "ClusterRoleBinding":
+		return &rbacv1.ClusterRoleBinding{}
+	case "Role":
+		return &rbacv1.Role{}
+	case "RoleBinding":
+		return &rbacv1.RoleBinding{}
+	case "Deployment":
+		return &appsv1.Deployment{}
+	case "Service":
+		return &servingv1.Service{}
+	case "CustomResourceDefinition":
+		return &apiextensionsv1.CustomResourceDefinition{}
+	}
+	return nil
+}
+
+// load decodes every document of every file of config/, refusing unknown
+// fields.
+func load(t *testing.T) []object {
+	t.Helper()
+	files, err := filepath.Glob("../../config/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files in config/: %v", err)
+	}
+	var objs []object
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for {
+			doc, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			var tm metav1.TypeMeta
+			if err := yaml.Unmarshal(doc, &tm); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if tm.Kind == "" {
+				continue
+			}
+			o := newObject(tm.Kind)
+			if o == nil {
+				t.Errorf("%s: unexpected kind %s", f, tm.Kind)
+				continue
+			}
+			if err := yaml.UnmarshalStrict(doc, o); err != nil {
+				t.Errorf("%s: %s: %v", f, tm.Kind, err)
+				continue
+			}
+			objs = append(objs, object{file: filepath.Base(f), kind: tm.Kind, obj: o})
+		}
+	}
+	return objs
+}
+
+func find[T metav1.Object](t *testing.T, objs []object, name string) T {
+	t.Helper()
+	for _, o := range objs {
+		if v, ok := o.obj.(T); ok && o.obj.GetName() == name {
+			return v
+		}
+	}
+	var zero T
+	t.Fatalf("no %T named %s in config/", zero, name)
+	return zero
+}
+
+func TestObjectsAreInKnobsSystem(t *testing.T) {
+	for _, o := range load(t) {
+		switch o.kind {
+		case "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition":
+			if o.obj.GetNamespace() != "" {
+				t.Errorf("%s: %s %s is cluster-scoped but names a namespace", o.file, o.kind, o.obj.GetName())
+			}
+		default:
+			if o.obj.GetNamespace() != tuning.SystemNamespace {
+				t.Errorf("%s: %s %s in namespace %q, want %s", o.file, o.kind, o.obj.GetName(), o.obj.GetNamespace(), tuning.SystemNamespace)
+			}
+		}
+	}
+}
+
+func TestFunctionsPassKnativeValidation(t *testing.T) {
+	objs := load(t)
+	for _, alg := range []string{"random", "grid"} {
+		t.Run(alg, func(t *testing.T) {
+			svc := find[*servingv1.Service](t, objs, alg)
+			ctx := apis.WithinCreate(context.Background())
+			svc.SetDefaults(ctx)
+			if err := svc.Validate(ctx); err != nil {
+				t.Errorf("Knative Serving refuses it: %v", err)
+			}
+			if got := svc.Labels[tuning.AlgorithmLabelKey]; got != alg {
+				t.Errorf("label %s = %q, want %q", tuning.AlgorithmLabelKey, got, alg)
+			}
+			if got := svc.Labels["networking.knative.dev/visibility"]; got != "cluster-local" {
+				t.Errorf("visibility %q, want cluster-local", got)
+			}
+			spec := svc.Spec.Template.Spec
+			if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+				t.Error("the function would get a service-account token")
+			}
+			if got := svc.Spec.Template.Annotations["autoscaling.knative.dev/min-scale"]; got != "0" {
+				t.Errorf("min-scale %q, want 0", got)
+			}
+			c := spec.Containers[0]
+			if want := "ko://knobs.dev/knobs/functions/" + alg; c.Image != want {
+				t.Errorf("image %s, want %s", c.Image, want)
+			}
+			if len(c.Ports) != 1 || c.Ports[0].Name != "h2c" || c.Ports[0].ContainerPort != 8080 {
+				t.Errorf("ports %+v, want one h2c port 8080", c.Ports)
+			}
+			checkRestricted(t, c.SecurityContext)
+		})
+	}
+}
+
+// checkRestricted checks what the restricted Pod Security Standard asks of
+// a container, and a read-only root filesystem.
+func checkRestricted(t *testing.T, sc *corev1.SecurityContext) {
+	t.Helper()
+	switch {
+	case sc == nil:
+		t.Error("no securityContext")
+	case sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot:
+		t.Error("runAsNonRoot is not true")
+	case sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
+		t.Error("readOnlyRootFilesystem is not true")
+	case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
+		t.Error("allowPrivilegeEscalation is not false")
+	case sc.Capabilities == nil || !reflect.DeepEqual(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0:
+		t.Error("capabilities do not drop ALL")
+	case sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
+		t.Error("seccompProfile is not RuntimeDefault")
+	}
+}
+
+func TestController(t *testing.T) {
+	objs := load(t)
+	d := find[*appsv1.Deployment](t, objs, "knobs-controller")
+	spec := d.Spec.Template.Spec
+	sa := find[*corev1.ServiceAccount](t, objs, spec.ServiceAccountName)
+	if sa.Name != "knobs-controller" {
+		t.Errorf("service account %s", sa.Name)
+	}
+	c := spec.Containers[0]
+	if c.Image != "ko://knobs.dev/knobs/cmd/controller" {
+		t.Errorf("image %s", c.Image)
+	}
+	env := map[string]corev1.EnvVar{}
+	for _, e := range c.Env {
+		env[e.Name] = e
+	}
+	if e := env["SYSTEM_NAMESPACE"]; e.ValueFrom == nil || e.ValueFrom.FieldRef == nil || e.ValueFrom.FieldRef.FieldPath != "metadata.namespace" {
+		t.Errorf("SYSTEM_NAMESPACE = %+v, want the pod's namespace", e)
+	}
+	for name, want := range map[string]string{
+		"CONFIG_LOGGING_NAME":       "config-logging",
+		"CONFIG_OBSERVABILITY_NAME": "config-observability",
+		"METRICS_DOMAIN":            "knobs.dev/tuning",
+	} {
+		if got := env[name].Value; got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+		if name != "METRICS_DOMAIN" {
+			find[*corev1.ConfigMap](t, objs, want)
+		}
+	}
+	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() {
+		t.Errorf("resources %+v", c.Resources)
+	}
+	checkRestricted(t, c.SecurityContext)
+}
+
+// rules flattens RBAC rules into "group/resource verb" strings.
+func rules(rs []rbacv1.PolicyRule) []string {
+	var out []string
+	for _, r := range rs {
+		for _, g := range r.APIGroups {
+			for _, res := range r.Resources {
+				for _, v := range r.Verbs {
+					out = append(out, g+"/"+res+" "+v)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestRBAC(t *testing.T) {
+	objs := load(t)
+	cr := find[*rbacv1.ClusterRole](t, objs, "knobs-controller")
+	want := []string{
+		"/events create", "/events patch",
+		"serving.knative.dev/services get", "serving.knative.dev/services list", "serving.knative.dev/services watch",
+	}
+	for _, res := range []string{"experiments", "suggestions", "trials"} {
+		want = append(want, "tuning.knobs.dev/"+res+" get", "tuning.knobs.dev/"+res+" list", "tuning.knobs.dev/"+res+" watch",
+			"tuning.knobs.dev/"+res+"/status update", "tuning.knobs.dev/"+res+"/status patch")
+	}
+	for _, res := range []string{"suggestions", "trials"} {
+		want = append(want, "tuning.knobs.dev/"+res+" create", "tuning.knobs.dev/"+res+" update", "tuning.knobs.dev/"+res+" delete")
+	}
+	want = append(want, "tuning.knobs.dev/experiments/finalizers update")
+	sort.Strings(want)
+	if got := rules(cr.Rules); !reflect.DeepEqual(got, want) {
+		t.Errorf("ClusterRole grants\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	role := find[*rbacv1.Role](t, objs, "knobs-controller")
+	want = []string{
+		"/configmaps get", "/configmaps list", "/configmaps watch",
+		"coordination.k8s.io/leases create", "coordination.k8s.io/leases get", "coordination.k8s.io/leases update",
+	}
+	if got := rules(role.Rules); !reflect.DeepEqual(got, want) {
+		t.Errorf("Role grants\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	for _, ref := range []struct {
+		subjects []rbacv1.Subject
+		roleRef  rbacv1.RoleRef
+	}{
+		{find[*rbacv1.ClusterRoleBinding](t, objs, "knobs-controller").Subjects, find[*rbacv1.ClusterRoleBinding](t, objs, "knobs-controller").RoleRef},
+		{find[*rbacv1.RoleBinding](t, objs, "knobs-controller").Subjects, find[*rbacv1.RoleBinding](t, objs, "knobs-controller").RoleRef},
+	} {
+		if len(ref.subjects) != 1 || ref.subjects[0].Kind != "ServiceAccount" || ref.subjects[0].Name != "knobs-controller" || ref.subjects[0].Namespace != tuning.SystemNamespace {
+			t.Errorf("subjects %+v", ref.subjects)
+		}
+		if ref.roleRef.Name != "knobs-controller" {
+			t.Errorf("roleRef %+v", ref.roleRef)
+		}
+	}
+}
+
+// example returns the keys documented in a ConfigMap's _example block, as
+// an operator would copy them out.
+func example(t *testing.T, cm *corev1.ConfigMap) map[string]string {
+	t.Helper()
+	if len(cm.Data) != 1 || cm.Data["_example"] == "" {
+		t.Errorf("%s: data has keys other than _example: %v", cm.Name, cm.Data)
+	}
+	m := map[string]string{}
+	if err := yaml.UnmarshalStrict([]byte(cm.Data["_example"]), &m); err != nil {
+		t.Fatalf("%s: _example is not a YAML map of strings: %v", cm.Name, err)
+	}
+	if len(m) == 0 {
+		t.Fatalf("%s: _example documents no key", cm.Name)
+	}
+	return m
+}
+
+func TestConfigMapExamplesParse(t *testing.T) {
+	objs := load(t)
+
+	t.Run("config-algorithms", func(t *testing.T) {
+		cm := find[*corev1.ConfigMap](t, objs, knobsconfig.AlgorithmsConfigName)
+		shipped, err := knobsconfig.NewAlgorithmsFromConfigMap(cm)
+		if err != nil {
+			t.Fatalf("as shipped: %v", err)
+		}
+		if len(shipped.URLs) != 0 || shipped.RequestTimeout != knobsconfig.DefaultRequestTimeout {
+			t.Errorf("as shipped it sets %+v; want only defaults", shipped)
+		}
+		m := example(t, cm)
+		a, err := knobsconfig.NewAlgorithmsFromConfigMap(&corev1.ConfigMap{Data: m})
+		if err != nil {
+			t.Fatalf("_example: %v", err)
+		}
+		if len(a.URLs) == 0 {
+			t.Error("_example shows no algorithm URL")
+		}
+		if a.RequestTimeout != knobsconfig.DefaultRequestTimeout {
+			t.Errorf("_example documents request-timeout %s, the default is %s", a.RequestTimeout, knobsconfig.DefaultRequestTimeout)
+		}
+	})
+
+	t.Run("config-logging", func(t *testing.T) {
+		m := example(t, find[*corev1.ConfigMap](t, objs, "config-logging"))
+		c, err := logging.NewConfigFromMap(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(c.LoggingConfig, `"encoding": "json"`) {
+			t.Error("zap-logger-config does not log JSON")
+		}
+		if _, ok := c.LoggingLevel["knobs-controller"]; !ok {
+			t.Error("no loglevel.knobs-controller, the controller's component name")
+		}
+		if _, level := logging.NewLoggerFromConfig(c, "knobs-controller"); level.Level().String() != "info" {
+			t.Errorf("level %s", level.Level())
+		}
+	})
+
+	t.Run("config-observability", func(t *testing.T) {
+		m := example(t, find[*corev1.ConfigMap](t, objs, "config-observability"))
+		c, err := observability.NewFromMap(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Metrics.Validate(); err != nil {
+			t.Error(err)
+		}
+		if err := c.Tracing.Validate(); err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("config-leader-election", func(t *testing.T) {
+		m := example(t, find[*corev1.ConfigMap](t, objs, "config-leader-election"))
+		c, err := leaderelection.NewConfigFromMap(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, _ := leaderelection.NewConfigFromMap(nil)
+		if c.LeaseDuration != def.LeaseDuration || c.RenewDeadline != def.RenewDeadline ||
+			c.RetryPeriod != def.RetryPeriod || c.Buckets != def.Buckets {
+			t.Errorf("_example documents %+v, the defaults are %+v", c, def)
+		}
+		if c.LeaseDuration != 60*time.Second {
+			t.Errorf("lease-duration %s", c.LeaseDuration)
+		}
+	})
+}
