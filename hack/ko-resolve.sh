@@ -34,14 +34,9 @@ export KOCACHE="${KOCACHE:-${root}/_output/ko/cache}"
 mkdir -p "${KOCACHE}"
 digest=$("${bin}/baseimage" -layout "${KOCACHE}/img")
 base="knobs.invalid/base@${digest}"
-configured=$(sed -n 's/^defaultBaseImage:[[:space:]]*//p' .ko.yaml)
-if [ -z "${KO_DEFAULTBASEIMAGE:-}" ]; then
-  if [ "${configured}" != "${base}" ]; then
-    # The base's bytes changed, for example with a new go-containerregistry.
-    echo "ko-resolve: .ko.yaml names ${configured}, but the base built here is ${base}; using the latter (update .ko.yaml)" >&2
-  fi
-  export KO_DEFAULTBASEIMAGE="${base}"
-fi
+# The offline base replaces .ko.yaml's (which `ko apply` uses against a real
+# registry) unless KO_DEFAULTBASEIMAGE names another.
+export KO_DEFAULTBASEIMAGE="${KO_DEFAULTBASEIMAGE:-${base}}"
 echo "ko-resolve: base ${KO_DEFAULTBASEIMAGE} in ${KOCACHE}/img ($(elapsed))" >&2
 
 export KO_DOCKER_REPO="${KO_DOCKER_REPO:-registry.example.com/knobs}"

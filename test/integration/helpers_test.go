@@ -31,13 +31,15 @@ import (
 // proc is a process the test started.
 type proc struct {
 	name string
+	log  string
 	cmd  *exec.Cmd
 	done chan error
 }
 
 func startProc(t *testing.T, name string, env []string, bin string, args ...string) *proc {
 	t.Helper()
-	logf, err := os.OpenFile(filepath.Join(envLogDir(), name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	logPath := filepath.Join(envLogDir(), name+".log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +49,7 @@ func startProc(t *testing.T, name string, env []string, bin string, args ...stri
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{name: name, cmd: cmd, done: make(chan error, 1)}
+	p := &proc{name: name, log: logPath, cmd: cmd, done: make(chan error, 1)}
 	go func() {
 		p.done <- cmd.Wait()
 		logf.Close()

@@ -5,6 +5,8 @@ package integration
 import (
 	"context"
 	"fmt"
+	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -165,23 +167,42 @@ func TestLeaderElection(t *testing.T) {
 	createExperiment(t, ns, "first", "random", 2)
 	waitSuggestions(t, ns, "first", 2, settle)
 
-	leader := leaseHolder(t)
-	var survivor *proc
-	switch {
-	case strings.HasPrefix(leader, "replica-a"):
+	idA, idB := electionID(t, a), electionID(t, b)
+	var survivor string
+	switch leader := leaseHolder(t); leader {
+	case idA:
 		a.stop(syscall.SIGKILL)
-		survivor = b
-	case strings.HasPrefix(leader, "replica-b"):
+		survivor = idB
+	case idB:
 		b.stop(syscall.SIGKILL)
-		survivor = a
+		survivor = idA
 	default:
-		t.Fatalf("lease held by %q, want replica-a or replica-b", leader)
+		t.Fatalf("lease held by %q, want replica-a (%s) or replica-b (%s)", leader, idA, idB)
 	}
 	createExperiment(t, ns, "second", "random", 3)
 	waitSuggestions(t, ns, "second", 3, 3*settle)
-	if now := leaseHolder(t); !strings.HasPrefix(now, survivor.name) {
-		t.Errorf("lease held by %q after the leader died, want %s", now, survivor.name)
+	if now := leaseHolder(t); now != survivor {
+		t.Errorf("lease held by %q after the leader died, want the survivor %s", now, survivor)
 	}
+}
+
+// electionID reads the identity a replica campaigns with from its log.
+func electionID(t *testing.T, p *proc) string {
+	t.Helper()
+	var id string
+	waitFor(t, settle, func() (bool, string) {
+		b, err := os.ReadFile(p.log)
+		if err != nil {
+			return false, err.Error()
+		}
+		m := regexp.MustCompile(`leader-elected mode with id \\"([^"\\]+)\\"`).FindSubmatch(b)
+		if m == nil {
+			return false, "no leader-election id in " + p.log
+		}
+		id = string(m[1])
+		return true, ""
+	})
+	return id
 }
 
 // leaseHolder returns the holder of the Suggestion reconciler's lease.
