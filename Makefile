@@ -1,6 +1,8 @@
 # Knobs: hyperparameter tuning native to Knative.
 #
-#   make run             run the functions locally and ask them for suggestions
+#   make run             Knobs on a local control plane: controller, functions, examples
+#   make run-functions   only the functions, asked for suggestions directly
+#   make resolve         ko resolve --push=false -f config/, offline
 #   make test            unit, function and fuzz-seed tests (installs the tools)
 #   make test-integration  against a real kube-apiserver and etcd (built and cached)
 #   make verify-codegen  fail when generated code is stale
@@ -12,15 +14,28 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: all build run test test-integration tools codegen verify-codegen vet fuzz bench clean
+.PHONY: all build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
 
 all: build test
 
 build:
 	$(GO) build ./...
 
+BINS = ./cmd/controller ./cmd/suggest ./functions/random ./functions/grid ./hack/local
+
 run:
-	hack/run-local.sh
+	$(GO) build -o _output/bin/ $(BINS)
+	_output/bin/local
+
+run-once:
+	$(GO) build -o _output/bin/ $(BINS)
+	_output/bin/local -once
+
+run-functions:
+	hack/run-functions.sh
+
+resolve:
+	hack/ko-resolve.sh >/dev/null
 
 tools:
 	hack/install-tools.sh >/dev/null

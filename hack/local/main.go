@@ -196,7 +196,10 @@ func run(ctx context.Context, once bool) error {
 	step("kubectl get suggestions -A")
 	fmt.Print(out2)
 
-	fmt.Printf("\nThe control plane is yours while this runs:\n  export KUBECONFIG=%s\n  kubectl get suggestions -A\n  kubectl get suggestion %s -n %s -o yaml\nLogs: %s\n", cp.Kubeconfig, name, ns, logDir)
+	kubectl := filepath.Join(strings.TrimSpace(string(cpBin)), "kubectl")
+	fmt.Printf("\nThe control plane is yours while this runs (any kubectl will do; this one was built here):\n"+
+		"  export KUBECONFIG=%s\n  %s get suggestions -A\n  %s get suggestion %s -n %s -o yaml\nLogs: %s\n",
+		cp.Kubeconfig, kubectl, kubectl, name, ns, logDir)
 	if once {
 		return nil
 	}
