@@ -10,11 +10,12 @@
 #   make vet             go vet
 #   make fuzz            fuzz request decoding, FUZZTIME per target
 #   make bench           benchmarks, printed as a table
+#   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
 
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: all build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
+.PHONY: all bench bench-quality build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
 
 all: build test
 
@@ -61,6 +62,9 @@ fuzz:
 
 bench:
 	$(GO) test ./pkg/... -run '^$$' -bench . -benchmem
+
+bench-quality:
+	$(GO) run ./cmd/knobs-bench -seeds 10 -evals 50 -svg _output/bench
 
 clean:
 	rm -rf _output .bin

@@ -1,0 +1,14 @@
+package main
+
+import (
+	"knobs.dev/knobs/pkg/benchmark"
+	"knobs.dev/knobs/pkg/random"
+)
+
+// Contenders lists the algorithms knobs-bench compares, with the settings
+// they run with.
+func Contenders() []benchmark.Contender {
+	return []benchmark.Contender{
+		{Name: "random", Algorithm: random.Random{}},
+	}
+}

@@ -1,0 +1,201 @@
+// Package benchmark measures how well search algorithms do their job:
+// simple regret on standard test functions over many seeds, and the cost of
+// a call as the history grows. It drives an algorithm the way the controller
+// does — a request with every trial so far and the state the algorithm
+// returned last — through the same Service the functions serve, in process.
+package benchmark
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+)
+
+// Problem is a test function over a search space.
+type Problem struct {
+	Name string
+	// Params is the search space, as an experiment states it.
+	Params []*api.ParameterSpec
+	// Eval returns the loss of an assignment (name → value as sent).
+	Eval func(values map[string]string) float64
+	// Optimum is the smallest loss attainable, for regret.
+	Optimum float64
+	// Budget names the parameter that carries a trial's budget, for
+	// multi-fidelity algorithms; "" when the problem has none.
+	Budget string
+	// MaxBudget is the largest budget, where Eval is exact.
+	MaxBudget float64
+}
+
+func double(name, min, max string) *api.ParameterSpec {
+	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_DOUBLE, FeasibleSpace: &api.FeasibleSpace{Min: min, Max: max}}
+}
+
+func num(values map[string]string, name string) float64 {
+	x, err := strconv.ParseFloat(values[name], 64)
+	if err != nil {
+		panic(fmt.Sprintf("parameter %s: %q is not a number", name, values[name]))
+	}
+	return x
+}
+
+func branin(x1, x2 float64) float64 {
+	const (
+		a = 1.0
+		b = 5.1 / (4 * math.Pi * math.Pi)
+		c = 5 / math.Pi
+		r = 6.0
+		s = 10.0
+		t = 1 / (8 * math.Pi)
+	)
+	return a*math.Pow(x2-b*x1*x1+c*x1-r, 2) + s*(1-t)*math.Cos(x1) + s
+}
+
+// Branin is the 2-D Branin–Hoo function on [-5, 10] × [0, 15]; its three
+// minima are 0.397887.
+func Branin() Problem {
+	return Problem{
+		Name:    "branin-2d",
+		Params:  []*api.ParameterSpec{double("x1", "-5", "10"), double("x2", "0", "15")},
+		Eval:    func(v map[string]string) float64 { return branin(num(v, "x1"), num(v, "x2")) },
+		Optimum: 0.397887357729739,
+	}
+}
+
+var hartmann3A = [4][3]float64{{3, 10, 30}, {0.1, 10, 35}, {3, 10, 30}, {0.1, 10, 35}}
+var hartmann3P = [4][3]float64{
+	{0.3689, 0.1170, 0.2673}, {0.4699, 0.4387, 0.7470}, {0.1091, 0.8732, 0.5547}, {0.0381, 0.5743, 0.8828},
+}
+var hartmann6A = [4][6]float64{
+	{10, 3, 17, 3.5, 1.7, 8}, {0.05, 10, 17, 0.1, 8, 14}, {3, 3.5, 1.7, 10, 17, 8}, {17, 8, 0.05, 10, 0.1, 14},
+}
+var hartmann6P = [4][6]float64{
+	{0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886}, {0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991},
+	{0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650}, {0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381},
+}
+var hartmannAlpha = [4]float64{1.0, 1.2, 3.0, 3.2}
+
+// Hartmann3 is the 3-D Hartmann function on [0, 1]^3; its minimum is
+// -3.86278.
+func Hartmann3() Problem {
+	names := []string{"x1", "x2", "x3"}
+	var params []*api.ParameterSpec
+	for _, n := range names {
+		params = append(params, double(n, "0", "1"))
+	}
+	return Problem{
+		Name:   "hartmann-3d",
+		Params: params,
+		Eval: func(v map[string]string) float64 {
+			var sum float64
+			for i := 0; i < 4; i++ {
+				var e float64
+				for j, n := range names {
+					d := num(v, n) - hartmann3P[i][j]
+					e += hartmann3A[i][j] * d * d
+				}
+				sum += hartmannAlpha[i] * math.Exp(-e)
+			}
+			return -sum
+		},
+		Optimum: -3.86278214782076,
+	}
+}
+
+// Hartmann6 is the 6-D Hartmann function on [0, 1]^6; its minimum is
+// -3.32237.
+func Hartmann6() Problem {
+	names := []string{"x1", "x2", "x3", "x4", "x5", "x6"}
+	var params []*api.ParameterSpec
+	for _, n := range names {
+		params = append(params, double(n, "0", "1"))
+	}
+	return Problem{
+		Name:   "hartmann-6d",
+		Params: params,
+		Eval: func(v map[string]string) float64 {
+			var sum float64
+			for i := 0; i < 4; i++ {
+				var e float64
+				for j, n := range names {
+					d := num(v, n) - hartmann6P[i][j]
+					e += hartmann6A[i][j] * d * d
+				}
+				sum += hartmannAlpha[i] * math.Exp(-e)
+			}
+			return -sum
+		},
+		Optimum: -3.32236801141551,
+	}
+}
+
+// Rosenbrock4 is the 4-D Rosenbrock function on [-2, 2]^4; its minimum is 0.
+func Rosenbrock4() Problem {
+	names := []string{"x1", "x2", "x3", "x4"}
+	var params []*api.ParameterSpec
+	for _, n := range names {
+		params = append(params, double(n, "-2", "2"))
+	}
+	return Problem{
+		Name:   "rosenbrock-4d",
+		Params: params,
+		Eval: func(v map[string]string) float64 {
+			var sum float64
+			for i := 0; i+1 < len(names); i++ {
+				a, b := num(v, names[i]), num(v, names[i+1])
+				sum += 100*(b-a*a)*(b-a*a) + (1-a)*(1-a)
+			}
+			return sum
+		},
+	}
+}
+
+// MixedNet is a small mixed space shaped like a training run: a log-scaled
+// learning rate, an int layer count, a categorical optimiser and a discrete
+// batch size, with an interaction between them. Its minimum is 0.
+func MixedNet() Problem {
+	return Problem{
+		Name: "mixed-net",
+		Params: []*api.ParameterSpec{
+			{Name: "lr", ParameterType: api.ParameterType_DOUBLE, FeasibleSpace: &api.FeasibleSpace{Min: "0.00001", Max: "1", Distribution: api.Distribution_LOG_UNIFORM}},
+			{Name: "layers", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "1", Max: "8"}},
+			{Name: "optimizer", ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam", "rmsprop"}}},
+			{Name: "batch", ParameterType: api.ParameterType_DISCRETE, FeasibleSpace: &api.FeasibleSpace{List: []string{"16", "32", "64", "128", "256"}}},
+		},
+		Eval: func(v map[string]string) float64 {
+			best := map[string]float64{"sgd": -1.5, "adam": -3, "rmsprop": -2.5}
+			penalty := map[string]float64{"sgd": 0.3, "adam": 0, "rmsprop": 0.1}
+			lr := math.Log10(num(v, "lr"))
+			layers := num(v, "layers")
+			batch := math.Log2(num(v, "batch"))
+			return (lr-best[v["optimizer"]])*(lr-best[v["optimizer"]]) +
+				0.05*(layers-4)*(layers-4) + 0.1*(batch-6)*(batch-6) + penalty[v["optimizer"]]
+		},
+	}
+}
+
+// BraninFidelity is Branin with a budget parameter "epochs" in [1, 27]: a
+// trial run on a smaller budget sees the function with an error that shrinks
+// as the budget grows, as a training run stopped early does.
+func BraninFidelity() Problem {
+	p := Branin()
+	p.Name = "branin-fidelity"
+	p.Params = append(p.Params, &api.ParameterSpec{Name: "epochs", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "1", Max: "27"}})
+	p.Budget, p.MaxBudget = "epochs", 27
+	exact := p.Eval
+	p.Eval = func(v map[string]string) float64 {
+		x1, x2 := num(v, "x1"), num(v, "x2")
+		r := num(v, "epochs")
+		// A bias that depends on the point, so that early ranks can be wrong.
+		bias := 20 * math.Sin(x1*1.7+x2*0.3) / r
+		return exact(v) + bias
+	}
+	return p
+}
+
+// Problems lists the standard problems, in the order tables show them.
+func Problems() []Problem {
+	return []Problem{Branin(), Hartmann3(), Hartmann6(), Rosenbrock4(), MixedNet()}
+}

@@ -1,0 +1,164 @@
+package benchmark
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteRegret prints, per problem, each contender's simple regret at the
+// checkpoints: the median over seeds, with the quartiles.
+func WriteRegret(w io.Writer, sums []Summary, seeds int) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	problem := ""
+	for _, s := range sums {
+		if s.Problem != problem {
+			problem = s.Problem
+			fmt.Fprintf(tw, "\n%s\t", problem)
+			for _, n := range s.Checkpoints {
+				fmt.Fprintf(tw, "regret@%d\t", n)
+			}
+			fmt.Fprintf(tw, "\n")
+		}
+		fmt.Fprintf(tw, "%s\t", s.Contender)
+		if s.Err != nil {
+			fmt.Fprintf(tw, "error: %v\t\n", s.Err)
+			continue
+		}
+		for k := range s.Checkpoints {
+			q1, med, q3 := s.Median(k)
+			fmt.Fprintf(tw, "%s [%s, %s]\t", g(med), g(q1), g(q3))
+		}
+		fmt.Fprintf(tw, "\n")
+	}
+	fmt.Fprintf(tw, "\nsimple regret (best loss found − optimum): median [quartiles] over %d seeds\t\n", seeds)
+	return tw.Flush()
+}
+
+// historyBuckets group calls by the number of trials they carried.
+var historyBuckets = []int{0, 10, 50, 100, 200, 500}
+
+// WriteCost prints each contender's median latency and allocation per call,
+// by the size of the history the call carried.
+func WriteCost(w io.Writer, sums []Summary) error {
+	byContender := map[string][]Call{}
+	var names []string
+	for _, s := range sums {
+		if _, ok := byContender[s.Contender]; !ok {
+			names = append(names, s.Contender)
+		}
+		byContender[s.Contender] = append(byContender[s.Contender], s.Calls...)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "\nper call\t")
+	for i, b := range historyBuckets {
+		if i+1 < len(historyBuckets) {
+			fmt.Fprintf(tw, "trials %d-%d\t", b, historyBuckets[i+1]-1)
+		} else {
+			fmt.Fprintf(tw, "trials %d+\t", b)
+		}
+	}
+	fmt.Fprintf(tw, "\n")
+	for _, n := range names {
+		fmt.Fprintf(tw, "%s\t", n)
+		for i := range historyBuckets {
+			var ds []float64
+			var bs []float64
+			for _, c := range byContender[n] {
+				if c.History >= historyBuckets[i] && (i+1 == len(historyBuckets) || c.History < historyBuckets[i+1]) {
+					ds = append(ds, float64(c.Duration))
+					bs = append(bs, float64(c.Bytes))
+				}
+			}
+			if len(ds) == 0 {
+				fmt.Fprintf(tw, "-\t")
+				continue
+			}
+			sort.Float64s(ds)
+			sort.Float64s(bs)
+			fmt.Fprintf(tw, "%s %s\t", time.Duration(quantile(ds, 0.5)).Round(time.Microsecond), bytes(quantile(bs, 0.5)))
+		}
+		fmt.Fprintf(tw, "\n")
+	}
+	fmt.Fprintf(tw, "\nmedian wall time and allocation per call, in process (no network)\t\n")
+	return tw.Flush()
+}
+
+func g(x float64) string {
+	switch {
+	case math.IsInf(x, 0) || math.IsNaN(x):
+		return "-"
+	case x == 0:
+		return "0"
+	case math.Abs(x) < 1e-3 || math.Abs(x) >= 1e4:
+		return fmt.Sprintf("%.2e", x)
+	}
+	return fmt.Sprintf("%.3g", x)
+}
+
+func bytes(b float64) string {
+	switch {
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1fMiB", b/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.0fKiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0fB", b)
+}
+
+// WriteSVG draws, for one problem, each contender's median simple regret
+// against the number of evaluations, on a log scale.
+func WriteSVG(w io.Writer, problem string, curves map[string][]float64) error {
+	const width, height, margin = 640, 400, 50
+	var names []string
+	lo, hi, n := math.Inf(1), math.Inf(-1), 0
+	for name, c := range curves {
+		names = append(names, name)
+		for _, v := range c {
+			if v > 0 && !math.IsInf(v, 0) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+		n = max(n, len(c))
+	}
+	sort.Strings(names)
+	if n < 2 || math.IsInf(lo, 0) {
+		return fmt.Errorf("nothing to draw for %s", problem)
+	}
+	llo, lhi := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
+	if lhi == llo {
+		lhi++
+	}
+	x := func(i int) float64 { return margin + float64(i)*(width-2*margin)/float64(n-1) }
+	y := func(v float64) float64 {
+		v = math.Max(v, math.Pow(10, llo))
+		return height - margin - (math.Log10(v)-llo)/(lhi-llo)*(height-2*margin)
+	}
+	colors := []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
+	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="%d" y="20" font-size="14">%s: median simple regret</text>`+"\n", margin, problem)
+	for e := llo; e <= lhi; e++ {
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="5" y="%.1f">1e%d</text>`+"\n", margin, width-margin, y(math.Pow(10, e)), y(math.Pow(10, e)), y(math.Pow(10, e))+4, int(e))
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d">evaluations (1 to %d)</text>`+"\n", width/2-60, height-10, n)
+	for i, name := range names {
+		var pts []string
+		for j, v := range curves[name] {
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				continue
+			}
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(j), y(v)))
+		}
+		c := colors[i%len(colors)]
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", c, strings.Join(pts, " "))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s</text>`+"\n", width-margin-90, margin+16*i, c, name)
+	}
+	b.WriteString("</svg>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}

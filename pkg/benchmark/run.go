@@ -1,0 +1,235 @@
+package benchmark
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sort"
+	"strconv"
+	"time"
+
+	"knobs.dev/knobs/pkg/algorithm"
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	"knobs.dev/knobs/pkg/function"
+)
+
+// Contender is an algorithm as a benchmark runs it.
+type Contender struct {
+	Name      string
+	Algorithm algorithm.Algorithm
+	// Settings are the experiment's algorithm settings; random_state is set
+	// per seed.
+	Settings []*api.AlgorithmSetting
+	// MultiFidelity marks algorithms that set a problem's budget parameter
+	// themselves (Hyperband, BOHB); they run only on problems with one, and
+	// others only on problems without, so that every comparison is like
+	// for like.
+	MultiFidelity bool
+	// SettingsFor adds settings that depend on the problem, such as the
+	// budget parameter's name.
+	SettingsFor func(Problem) []*api.AlgorithmSetting
+}
+
+// Options shape a run.
+type Options struct {
+	// Evaluations is the budget: the number of trials, or, for problems with
+	// a budget parameter, full-budget-equivalents of resource.
+	Evaluations int
+	// Batch is the number of suggestions asked for per call.
+	Batch int
+}
+
+// Call is the cost of one call.
+type Call struct {
+	History  int // trials in the request
+	Duration time.Duration
+	Bytes    uint64 // allocated during the call
+}
+
+// Run is one seed of one contender on one problem.
+type Run struct {
+	// Best[i] is the smallest loss after i+1 evaluations (at the largest
+	// budget, for problems with one).
+	Best  []float64
+	Calls []Call
+}
+
+// RunOne drives a contender on a problem with a seed, as the controller
+// would: every call carries all trials so far, completed with their loss,
+// and the state the algorithm returned last.
+func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Options) (Run, error) {
+	svc := &function.Service{Name: c.Name, Algorithm: c.Algorithm}
+	base := append([]*api.AlgorithmSetting{}, c.Settings...)
+	if c.SettingsFor != nil {
+		base = append(base, c.SettingsFor(p)...)
+	}
+	for _, spec := range c.Algorithm.Settings() {
+		if spec.Name == algorithm.RandomState {
+			base = append(base, &api.AlgorithmSetting{Name: algorithm.RandomState, Value: strconv.FormatInt(seed, 10)})
+		}
+	}
+	var state []*api.AlgorithmSetting
+	var trials []*api.Trial
+	var run Run
+	best := math.Inf(1)
+	spent := 0.0 // evaluations, or budget used over the largest budget
+	for spent < float64(opts.Evaluations) {
+		req := &api.GetSuggestionsRequest{
+			Experiment: &api.Experiment{
+				Name: fmt.Sprintf("%s-%s-%d", c.Name, p.Name, seed),
+				ExperimentSpec: &api.ExperimentSpec{
+					Algorithm:      &api.AlgorithmSpec{AlgorithmName: c.Name, AlgorithmSettings: overlay(base, state)},
+					Objective:      &api.ObjectiveSpec{Type: api.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
+					ParameterSpecs: &api.ParameterSpecs{Parameters: p.Params},
+				},
+			},
+			Trials:        trials,
+			RequestNumber: int32(opts.Batch),
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		reply, err := svc.GetSuggestions(ctx, req)
+		d := time.Since(start)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			return run, fmt.Errorf("%s on %s, seed %d, after %d trials: %w", c.Name, p.Name, seed, len(trials), err)
+		}
+		run.Calls = append(run.Calls, Call{History: len(trials), Duration: d, Bytes: after.TotalAlloc - before.TotalAlloc})
+		state = reply.GetAlgorithm().GetAlgorithmSettings()
+		if len(reply.GetParameterAssignments()) == 0 {
+			break // exhausted
+		}
+		for _, a := range reply.GetParameterAssignments() {
+			values := make(map[string]string, len(a.GetAssignments()))
+			for _, pa := range a.GetAssignments() {
+				values[pa.GetName()] = pa.GetValue()
+			}
+			loss := p.Eval(values)
+			full := true
+			if p.Budget != "" {
+				b := num(values, p.Budget)
+				spent += b / p.MaxBudget
+				full = b >= p.MaxBudget
+			} else {
+				spent++
+			}
+			if full && loss < best {
+				best = loss
+			}
+			run.Best = append(run.Best, best)
+			trials = append(trials, &api.Trial{
+				Name:   fmt.Sprintf("t%d", len(trials)),
+				Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: a.GetAssignments()}},
+				Status: &api.TrialStatus{Condition: api.TrialCondition_SUCCEEDED, Observation: &api.Observation{Metrics: []*api.Metric{{Name: "loss", Value: strconv.FormatFloat(loss, 'g', -1, 64)}}}},
+			})
+		}
+		if reply.GetSearchSpaceExhausted() {
+			break
+		}
+	}
+	return run, nil
+}
+
+func overlay(base, over []*api.AlgorithmSetting) []*api.AlgorithmSetting {
+	out := make([]*api.AlgorithmSetting, 0, len(base)+len(over))
+	at := map[string]int{}
+	for _, list := range [][]*api.AlgorithmSetting{base, over} {
+		for _, s := range list {
+			if i, ok := at[s.GetName()]; ok {
+				out[i] = s
+				continue
+			}
+			at[s.GetName()] = len(out)
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Summary is a contender's result on a problem over all seeds.
+type Summary struct {
+	Contender, Problem string
+	// Regret[k] holds, per seed, the simple regret after Checkpoints[k]
+	// evaluations.
+	Checkpoints []int
+	Regret      [][]float64
+	// Curves holds, per seed, the regret after each evaluation.
+	Curves [][]float64
+	Calls  []Call
+	Err    error
+}
+
+// MedianCurve is the median over seeds of the regret after each evaluation.
+func (s *Summary) MedianCurve() []float64 {
+	n := 0
+	for _, c := range s.Curves {
+		n = max(n, len(c))
+	}
+	out := make([]float64, n)
+	for i := range out {
+		var v []float64
+		for _, c := range s.Curves {
+			if len(c) > 0 {
+				v = append(v, c[min(i, len(c)-1)])
+			}
+		}
+		sort.Float64s(v)
+		out[i] = quantile(v, 0.5)
+	}
+	return out
+}
+
+// Median returns the median and quartiles of the regret at checkpoint k.
+func (s *Summary) Median(k int) (q1, med, q3 float64) {
+	v := append([]float64(nil), s.Regret[k]...)
+	sort.Float64s(v)
+	return quantile(v, 0.25), quantile(v, 0.5), quantile(v, 0.75)
+}
+
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return math.NaN()
+	}
+	pos := q * float64(len(sorted)-1)
+	lo := int(math.Floor(pos))
+	hi := int(math.Ceil(pos))
+	return sorted[lo] + (sorted[hi]-sorted[lo])*(pos-float64(lo))
+}
+
+// Compare runs every contender on every problem it fits, over seeds
+// 1..seeds, and summarises the regret at the checkpoints.
+func Compare(ctx context.Context, contenders []Contender, problems []Problem, seeds int, checkpoints []int, opts Options) []Summary {
+	var out []Summary
+	for _, p := range problems {
+		for _, c := range contenders {
+			if c.MultiFidelity != (p.Budget != "") {
+				continue
+			}
+			s := Summary{Contender: c.Name, Problem: p.Name, Checkpoints: checkpoints, Regret: make([][]float64, len(checkpoints))}
+			for seed := int64(1); seed <= int64(seeds); seed++ {
+				run, err := RunOne(ctx, c, p, seed, opts)
+				if err != nil {
+					s.Err = err
+					break
+				}
+				s.Calls = append(s.Calls, run.Calls...)
+				curve := make([]float64, len(run.Best))
+				for i, b := range run.Best {
+					curve[i] = b - p.Optimum
+				}
+				s.Curves = append(s.Curves, curve)
+				for k, n := range checkpoints {
+					b := math.Inf(1)
+					if len(run.Best) > 0 {
+						b = run.Best[min(n, len(run.Best))-1]
+					}
+					s.Regret[k] = append(s.Regret[k], b-p.Optimum)
+				}
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
