@@ -64,71 +64,57 @@ func Branin() Problem {
 	}
 }
 
-var hartmann3A = [4][3]float64{{3, 10, 30}, {0.1, 10, 35}, {3, 10, 30}, {0.1, 10, 35}}
-var hartmann3P = [4][3]float64{
+var hartmann3A = [][]float64{{3, 10, 30}, {0.1, 10, 35}, {3, 10, 30}, {0.1, 10, 35}}
+var hartmann3P = [][]float64{
 	{0.3689, 0.1170, 0.2673}, {0.4699, 0.4387, 0.7470}, {0.1091, 0.8732, 0.5547}, {0.0381, 0.5743, 0.8828},
 }
-var hartmann6A = [4][6]float64{
+var hartmann6A = [][]float64{
 	{10, 3, 17, 3.5, 1.7, 8}, {0.05, 10, 17, 0.1, 8, 14}, {3, 3.5, 1.7, 10, 17, 8}, {17, 8, 0.05, 10, 0.1, 14},
 }
-var hartmann6P = [4][6]float64{
+var hartmann6P = [][]float64{
 	{0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886}, {0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991},
 	{0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650}, {0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381},
 }
 var hartmannAlpha = [4]float64{1.0, 1.2, 3.0, 3.2}
 
-// Hartmann3 is the 3-D Hartmann function on [0, 1]^3; its minimum is
-// -3.86278.
-func Hartmann3() Problem {
-	names := []string{"x1", "x2", "x3"}
+// hartmann builds the Hartmann function of len(p[0]) dimensions on [0, 1]^d
+// from its matrices.
+func hartmann(name string, a, p [][]float64, optimum float64) Problem {
+	var names []string
 	var params []*api.ParameterSpec
-	for _, n := range names {
-		params = append(params, double(n, "0", "1"))
+	for j := range p[0] {
+		names = append(names, fmt.Sprintf("x%d", j+1))
+		params = append(params, double(names[j], "0", "1"))
 	}
 	return Problem{
-		Name:   "hartmann-3d",
+		Name:   name,
 		Params: params,
 		Eval: func(v map[string]string) float64 {
 			var sum float64
-			for i := 0; i < 4; i++ {
+			for i := range a {
 				var e float64
 				for j, n := range names {
-					d := num(v, n) - hartmann3P[i][j]
-					e += hartmann3A[i][j] * d * d
+					d := num(v, n) - p[i][j]
+					e += a[i][j] * d * d
 				}
 				sum += hartmannAlpha[i] * math.Exp(-e)
 			}
 			return -sum
 		},
-		Optimum: -3.86278214782076,
+		Optimum: optimum,
 	}
+}
+
+// Hartmann3 is the 3-D Hartmann function on [0, 1]^3; its minimum is
+// -3.86278.
+func Hartmann3() Problem {
+	return hartmann("hartmann-3d", hartmann3A, hartmann3P, -3.86278214782076)
 }
 
 // Hartmann6 is the 6-D Hartmann function on [0, 1]^6; its minimum is
 // -3.32237.
 func Hartmann6() Problem {
-	names := []string{"x1", "x2", "x3", "x4", "x5", "x6"}
-	var params []*api.ParameterSpec
-	for _, n := range names {
-		params = append(params, double(n, "0", "1"))
-	}
-	return Problem{
-		Name:   "hartmann-6d",
-		Params: params,
-		Eval: func(v map[string]string) float64 {
-			var sum float64
-			for i := 0; i < 4; i++ {
-				var e float64
-				for j, n := range names {
-					d := num(v, n) - hartmann6P[i][j]
-					e += hartmann6A[i][j] * d * d
-				}
-				sum += hartmannAlpha[i] * math.Exp(-e)
-			}
-			return -sum
-		},
-		Optimum: -3.32236801141551,
-	}
+	return hartmann("hartmann-6d", hartmann6A, hartmann6P, -3.32236801141551)
 }
 
 // Rosenbrock4 is the 4-D Rosenbrock function on [-2, 2]^4; its minimum is 0.
