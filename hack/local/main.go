@@ -5,12 +5,13 @@
 // suggestions arriving as their requests are raised, and serves until
 // Ctrl-C, which stops every process it started.
 //
-// It is what `make run` runs; the binaries come from _output/bin and
-// hack/controlplane/build.sh.
+// It is what `make run` runs; the binaries come from _output/bin (every
+// folder of functions/ is a function) and hack/controlplane/build.sh.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -125,7 +126,11 @@ func run(ctx context.Context, once bool) error {
 	defer ps.stop()
 	step("starting the functions, wired through config-algorithms")
 	urls := map[string]string{}
-	for _, fn := range []string{"random", "grid"} {
+	fns, err := functionNames(root)
+	if err != nil {
+		return err
+	}
+	for _, fn := range fns {
 		port, err := freePort()
 		if err != nil {
 			return err
@@ -137,10 +142,13 @@ func run(ctx context.Context, once bool) error {
 		if err := waitHealthy(ctx, urls[fn]); err != nil {
 			return fmt.Errorf("function %s: %w (log: %s)", fn, err, filepath.Join(logDir, fn+".log"))
 		}
-		fmt.Printf("    %-7s %s\n", fn, urls[fn])
+		fmt.Printf("    %-10s %s\n", fn, urls[fn])
 	}
-	patch := fmt.Sprintf(`{"data":{"random":%q,"grid":%q}}`, urls["random"], urls["grid"])
-	if _, err := cp.Kubectl(ctx, nil, "patch", "configmap", "config-algorithms", "-n", tuning.SystemNamespace, "--type=merge", "-p", patch); err != nil {
+	data, err := json.Marshal(map[string]map[string]string{"data": urls})
+	if err != nil {
+		return err
+	}
+	if _, err := cp.Kubectl(ctx, nil, "patch", "configmap", "config-algorithms", "-n", tuning.SystemNamespace, "--type=merge", "-p", string(data)); err != nil {
 		return err
 	}
 
@@ -209,6 +217,22 @@ func run(ctx context.Context, once bool) error {
 }
 
 func step(s string) { fmt.Printf("==> %s\n", s) }
+
+// functionNames lists the functions of the repository: one folder each under
+// functions/.
+func functionNames(root string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(root, "functions"))
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
 
 // suggestionOf reads the namespace and name of the Suggestion in a file.
 func suggestionOf(ctx context.Context, cp *controlplane.ControlPlane, file string) (string, string, error) {
