@@ -33,6 +33,7 @@ import (
 
 	api "knobs.dev/knobs/pkg/api/v1alpha3"
 	"knobs.dev/knobs/pkg/function"
+	"knobs.dev/knobs/pkg/searchspace"
 )
 
 var (
@@ -179,25 +180,54 @@ func cli(t *testing.T, args ...string) (string, bool) {
 	return string(out), err == nil
 }
 
-// experiment is the experiment of the Katib Suggestion design; grid needs a
-// step for --lr.
+// experiment is the experiment of the Katib Suggestion design, as each
+// function takes it: grid needs a step for --lr; Hyperband and BOHB need a
+// budget parameter and its settings; CMA-ES works on numbers alone.
 func experiment(algorithm string) *api.Experiment {
 	lr := &api.FeasibleSpace{Min: "0.01", Max: "0.03"}
 	if algorithm == "grid" {
 		lr.Step = "0.005"
 	}
+	params := []*api.ParameterSpec{
+		{Name: "--lr", ParameterType: api.ParameterType_DOUBLE, FeasibleSpace: lr},
+		{Name: "--num-layers", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "2", Max: "5"}},
+		{Name: "--optimizer", ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
+	}
+	var settings []*api.AlgorithmSetting
+	switch algorithm {
+	case "hyperband", "bohb":
+		params = append(params, &api.ParameterSpec{Name: "--epochs", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "1", Max: "9"}})
+		settings = []*api.AlgorithmSetting{{Name: "resource_name", Value: "--epochs"}, {Name: "r_l", Value: "9"}, {Name: "eta", Value: "3"}}
+	case "cmaes":
+		params = params[:2]
+	}
 	return &api.Experiment{
 		Name: algorithm + "-experiment",
 		ExperimentSpec: &api.ExperimentSpec{
-			Algorithm: &api.AlgorithmSpec{AlgorithmName: algorithm},
-			Objective: &api.ObjectiveSpec{Type: api.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
-			ParameterSpecs: &api.ParameterSpecs{Parameters: []*api.ParameterSpec{
-				{Name: "--lr", ParameterType: api.ParameterType_DOUBLE, FeasibleSpace: lr},
-				{Name: "--num-layers", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "2", Max: "5"}},
-				{Name: "--optimizer", ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
-			}},
+			Algorithm:      &api.AlgorithmSpec{AlgorithmName: algorithm, AlgorithmSettings: settings},
+			Objective:      &api.ObjectiveSpec{Type: api.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
+			ParameterSpecs: &api.ParameterSpecs{Parameters: params},
 		},
 	}
+}
+
+// functionNames lists the functions: one folder each under functions/.
+func functionNames(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir("../../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) < 2 {
+		t.Fatalf("found functions %v, want at least random and grid", names)
+	}
+	return names
 }
 
 func requestJSON(t *testing.T, m proto.Message) string {
@@ -209,36 +239,29 @@ func requestJSON(t *testing.T, m proto.Message) string {
 	return string(b)
 }
 
-// checkReply checks that a reply holds n valid assignments for the design's
-// experiment, none twice.
-func checkReply(t *testing.T, algorithm string, reply *api.GetSuggestionsReply, n int) {
+// checkReply checks that a reply holds n assignments of the experiment's
+// space: every parameter once, each value of its type and inside its
+// feasible space, no assignment twice.
+func checkReply(t *testing.T, exp *api.Experiment, reply *api.GetSuggestionsReply, n int) {
 	t.Helper()
 	if got := len(reply.GetParameterAssignments()); got != n {
 		t.Fatalf("%d assignments, want %d: %v", got, n, reply)
 	}
+	space, err := searchspace.Parse(exp.GetExperimentSpec().GetParameterSpecs().GetParameters())
+	if err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]bool{}
 	for _, a := range reply.GetParameterAssignments() {
-		var key []string
-		values := map[string]string{}
-		for _, pa := range a.GetAssignments() {
-			values[pa.GetName()] = pa.GetValue()
-			key = append(key, pa.GetValue())
+		pt, err := space.ParseAssignments(a.GetAssignments())
+		if err != nil {
+			t.Fatalf("assignment %v: %v", a, err)
 		}
-		if len(values) != 3 {
-			t.Errorf("assignment %v: want --lr, --num-layers and --optimizer", a)
+		if !space.Contains(pt) {
+			t.Errorf("assignment %v is outside the feasible space", a)
 		}
-		var lr float64
-		if _, err := fmt.Sscan(values["--lr"], &lr); err != nil || lr < 0.01 || lr > 0.03 {
-			t.Errorf("--lr = %q, want a number in [0.01, 0.03]", values["--lr"])
-		}
-		if v := values["--num-layers"]; v != "2" && v != "3" && v != "4" && v != "5" {
-			t.Errorf("--num-layers = %q, want 2 to 5", v)
-		}
-		if v := values["--optimizer"]; v != "sgd" && v != "adam" && v != "ftrl" {
-			t.Errorf("--optimizer = %q, want sgd, adam or ftrl", v)
-		}
-		if k := strings.Join(key, " "); seen[k] {
-			t.Errorf("assignment %s twice", k)
+		if k := space.Key(pt); seen[k] {
+			t.Errorf("assignment %v twice", a)
 		} else {
 			seen[k] = true
 		}
@@ -246,7 +269,7 @@ func checkReply(t *testing.T, algorithm string, reply *api.GetSuggestionsReply, 
 }
 
 func TestFunctions(t *testing.T) {
-	for _, name := range []string{"random", "grid"} {
+	for _, name := range functionNames(t) {
 		t.Run(name, func(t *testing.T) {
 			p := start(t, name)
 			req := &api.GetSuggestionsRequest{Experiment: experiment(name), RequestNumber: 3}
@@ -280,7 +303,8 @@ func TestFunctions(t *testing.T) {
 				badSpace := proto.Clone(req).(*api.GetSuggestionsRequest)
 				badSpace.Experiment.ExperimentSpec.ParameterSpecs.Parameters[1].FeasibleSpace.Min = "9"
 				emptyList := proto.Clone(req).(*api.GetSuggestionsRequest)
-				emptyList.Experiment.ExperimentSpec.ParameterSpecs.Parameters[2].FeasibleSpace.List = nil
+				emptyList.Experiment.ExperimentSpec.ParameterSpecs.Parameters = append(emptyList.Experiment.ExperimentSpec.ParameterSpecs.Parameters,
+					&api.ParameterSpec{Name: "--extra", ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{}})
 				tooMany := proto.Clone(req).(*api.GetSuggestionsRequest)
 				tooMany.RequestNumber = 1 << 30
 				cases := []struct{ name, typ, data string }{
@@ -308,7 +332,7 @@ func TestFunctions(t *testing.T) {
 					if err != nil {
 						t.Fatalf("JSON=%v: %v", useJSON, err)
 					}
-					checkReply(t, name, reply, 3)
+					checkReply(t, req.GetExperiment(), reply, 3)
 					if err := c.ValidateAlgorithmSettings(context.Background(), p.url, validate); err != nil {
 						t.Fatalf("JSON=%v: validate: %v", useJSON, err)
 					}
@@ -327,7 +351,7 @@ func TestFunctions(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				checkReply(t, name, reply, 3)
+				checkReply(t, req.GetExperiment(), reply, 3)
 				if _, err := c.ValidateAlgorithmSettings(ctx, validate); err != nil {
 					t.Fatal(err)
 				}
