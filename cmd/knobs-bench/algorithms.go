@@ -3,6 +3,7 @@ package main
 import (
 	"knobs.dev/knobs/pkg/benchmark"
 	"knobs.dev/knobs/pkg/random"
+	"knobs.dev/knobs/pkg/tpe"
 )
 
 // Contenders lists the algorithms knobs-bench compares, with the settings
@@ -10,5 +11,6 @@ import (
 func Contenders() []benchmark.Contender {
 	return []benchmark.Contender{
 		{Name: "random", Algorithm: random.Random{}},
+		{Name: "tpe", Algorithm: tpe.TPE{}},
 	}
 }
