@@ -3,6 +3,7 @@ package main
 import (
 	"knobs.dev/knobs/pkg/benchmark"
 	"knobs.dev/knobs/pkg/random"
+	"knobs.dev/knobs/pkg/smac"
 	"knobs.dev/knobs/pkg/tpe"
 )
 
@@ -12,5 +13,6 @@ func Contenders() []benchmark.Contender {
 	return []benchmark.Contender{
 		{Name: "random", Algorithm: random.Random{}},
 		{Name: "tpe", Algorithm: tpe.TPE{}},
+		{Name: "smac", Algorithm: smac.SMAC{}},
 	}
 }
