@@ -2,8 +2,10 @@ package main
 
 import (
 	"knobs.dev/knobs/pkg/benchmark"
+	"knobs.dev/knobs/pkg/cmaes"
 	"knobs.dev/knobs/pkg/random"
 	"knobs.dev/knobs/pkg/smac"
+	"knobs.dev/knobs/pkg/sobol"
 	"knobs.dev/knobs/pkg/tpe"
 )
 
@@ -14,5 +16,7 @@ func Contenders() []benchmark.Contender {
 		{Name: "random", Algorithm: random.Random{}},
 		{Name: "tpe", Algorithm: tpe.TPE{}},
 		{Name: "smac", Algorithm: smac.SMAC{}},
+		{Name: "sobol", Algorithm: sobol.Sobol{}},
+		{Name: "cmaes", Algorithm: cmaes.CMAES{}},
 	}
 }

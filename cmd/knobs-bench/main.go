@@ -55,7 +55,7 @@ func main() {
 		}
 		curves := map[string]map[string][]float64{}
 		for _, s := range sums {
-			if s.Err == nil {
+			if s.Err == nil && s.Skipped == "" {
 				if curves[s.Problem] == nil {
 					curves[s.Problem] = map[string][]float64{}
 				}

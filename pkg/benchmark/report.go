@@ -29,6 +29,10 @@ func WriteRegret(w io.Writer, sums []Summary, seeds int) error {
 			fmt.Fprintf(tw, "error: %v\t\n", s.Err)
 			continue
 		}
+		if s.Skipped != "" {
+			fmt.Fprintf(tw, "does not apply: %.60s\t\n", s.Skipped)
+			continue
+		}
 		for k := range s.Checkpoints {
 			q1, med, q3 := s.Median(k)
 			fmt.Fprintf(tw, "%s [%s, %s]\t", g(med), g(q1), g(q3))

@@ -2,12 +2,16 @@ package benchmark
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"sort"
 	"strconv"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"knobs.dev/knobs/pkg/algorithm"
 	api "knobs.dev/knobs/pkg/api/v1alpha3"
@@ -76,14 +80,7 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 	spent := 0.0 // evaluations, or budget used over the largest budget
 	for spent < float64(opts.Evaluations) {
 		req := &api.GetSuggestionsRequest{
-			Experiment: &api.Experiment{
-				Name: fmt.Sprintf("%s-%s-%d", c.Name, p.Name, seed),
-				ExperimentSpec: &api.ExperimentSpec{
-					Algorithm:      &api.AlgorithmSpec{AlgorithmName: c.Name, AlgorithmSettings: overlay(base, state)},
-					Objective:      &api.ObjectiveSpec{Type: api.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
-					ParameterSpecs: &api.ParameterSpecs{Parameters: p.Params},
-				},
-			},
+			Experiment:    experiment(c, p, seed, overlay(base, state)),
 			Trials:        trials,
 			RequestNumber: int32(opts.Batch),
 		}
@@ -132,6 +129,32 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 	return run, nil
 }
 
+func experiment(c Contender, p Problem, seed int64, settings []*api.AlgorithmSetting) *api.Experiment {
+	return &api.Experiment{
+		Name: fmt.Sprintf("%s-%s-%d", c.Name, p.Name, seed),
+		ExperimentSpec: &api.ExperimentSpec{
+			Algorithm:      &api.AlgorithmSpec{AlgorithmName: c.Name, AlgorithmSettings: settings},
+			Objective:      &api.ObjectiveSpec{Type: api.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
+			ParameterSpecs: &api.ParameterSpecs{Parameters: p.Params},
+		},
+	}
+}
+
+// applicable asks the algorithm whether it takes the problem at all (CMA-ES,
+// for one, refuses categorical parameters), and says why not.
+func applicable(ctx context.Context, c Contender, p Problem) error {
+	var settings []*api.AlgorithmSetting
+	if c.SettingsFor != nil {
+		settings = c.SettingsFor(p)
+	}
+	svc := &function.Service{Name: c.Name, Algorithm: c.Algorithm}
+	_, err := svc.ValidateAlgorithmSettings(ctx, &api.ValidateAlgorithmSettingsRequest{Experiment: experiment(c, p, 0, append(append([]*api.AlgorithmSetting{}, c.Settings...), settings...))})
+	if status.Code(err) == codes.InvalidArgument {
+		return errors.New(status.Convert(err).Message())
+	}
+	return nil
+}
+
 func overlay(base, over []*api.AlgorithmSetting) []*api.AlgorithmSetting {
 	out := make([]*api.AlgorithmSetting, 0, len(base)+len(over))
 	at := map[string]int{}
@@ -159,6 +182,8 @@ type Summary struct {
 	Curves [][]float64
 	Calls  []Call
 	Err    error
+	// Skipped says why the algorithm does not take the problem.
+	Skipped string
 }
 
 // MedianCurve is the median over seeds of the regret after each evaluation.
@@ -208,6 +233,11 @@ func Compare(ctx context.Context, contenders []Contender, problems []Problem, se
 				continue
 			}
 			s := Summary{Contender: c.Name, Problem: p.Name, Checkpoints: checkpoints, Regret: make([][]float64, len(checkpoints))}
+			if err := applicable(ctx, c, p); err != nil {
+				s.Skipped = err.Error()
+				out = append(out, s)
+				continue
+			}
 			for seed := int64(1); seed <= int64(seeds); seed++ {
 				run, err := RunOne(ctx, c, p, seed, opts)
 				if err != nil {
