@@ -15,6 +15,7 @@ import (
 func WriteRegret(w io.Writer, sums []Summary, seeds int) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	problem := ""
+	var skipped []string
 	for _, s := range sums {
 		if s.Problem != problem {
 			problem = s.Problem
@@ -30,7 +31,8 @@ func WriteRegret(w io.Writer, sums []Summary, seeds int) error {
 			continue
 		}
 		if s.Skipped != "" {
-			fmt.Fprintf(tw, "does not apply: %.60s\t\n", s.Skipped)
+			fmt.Fprintf(tw, "n/a\t\n")
+			skipped = append(skipped, fmt.Sprintf("%s on %s: %s", s.Contender, s.Problem, s.Skipped))
 			continue
 		}
 		for k := range s.Checkpoints {
@@ -40,7 +42,15 @@ func WriteRegret(w io.Writer, sums []Summary, seeds int) error {
 		fmt.Fprintf(tw, "\n")
 	}
 	fmt.Fprintf(tw, "\nsimple regret (best loss found − optimum): median [quartiles] over %d seeds\t\n", seeds)
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range skipped {
+		if _, err := fmt.Fprintf(w, "n/a: %s\n", s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // historyBuckets group calls by the number of trials they carried.
