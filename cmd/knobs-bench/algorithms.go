@@ -1,6 +1,7 @@
 package main
 
 import (
+	"knobs.dev/knobs/pkg/bayesopt"
 	"knobs.dev/knobs/pkg/benchmark"
 	"knobs.dev/knobs/pkg/cmaes"
 	"knobs.dev/knobs/pkg/random"
@@ -14,6 +15,7 @@ import (
 func Contenders() []benchmark.Contender {
 	return []benchmark.Contender{
 		{Name: "random", Algorithm: random.Random{}},
+		{Name: "bayesopt", Algorithm: bayesopt.BayesOpt{}},
 		{Name: "tpe", Algorithm: tpe.TPE{}},
 		{Name: "smac", Algorithm: smac.SMAC{}},
 		{Name: "sobol", Algorithm: sobol.Sobol{}},

@@ -197,7 +197,10 @@ func parseRange(p *Param, fs *api.FeasibleSpace, path string) error {
 		if p.Step <= 0 {
 			return errorf(path+".step", "%s must be above 0", fs.GetStep())
 		}
-	} else if p.Type == Int {
+	} else if p.Type == Int || p.Min == p.Max {
+		// A double with min = max has one value: count it, so that it is
+		// finite like any stepped parameter rather than a continuum of one
+		// point.
 		p.Step = 1
 	}
 	if p.Step > 0 {

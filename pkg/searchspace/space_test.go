@@ -248,7 +248,7 @@ func TestParseAccepts(t *testing.T) {
 		max  float64
 		step float64
 	}{
-		{"min equals max double", double("x", "0.5", "0.5"), 0, 0.5, 0.5, 0},
+		{"min equals max double: one value", double("x", "0.5", "0.5"), 1, 0.5, 0.5, 1},
 		{"min equals max int", integer("n", "7", "7"), 1, 7, 7, 1},
 		{"negative int range", integer("n", "-3", "3"), 7, -3, 3, 1},
 		{"int with step", withStep(integer("n", "0", "10"), "3"), 4, 0, 10, 3},
@@ -988,5 +988,24 @@ func TestParseAssignments(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A double with min = max is one value: finite, with one point, so that
+// algorithms count it rather than draw it forever.
+func TestDoubleWithOneValue(t *testing.T) {
+	s := mustParse(t, double("x", "0.5", "0.5"))
+	if !s.Finite() {
+		t.Fatal("a double with min = max is not finite")
+	}
+	if n, exact := s.Size(); n != 1 || !exact {
+		t.Fatalf("size %d (exact %v), want 1", n, exact)
+	}
+	pt := s.FromUnit([]float64{0.7})
+	if got := s.Format(pt)[0].GetValue(); got != "0.5" {
+		t.Errorf("value %q, want 0.5", got)
+	}
+	if i, ok := s.IndexOf(pt); !ok || i != 0 {
+		t.Errorf("IndexOf = %d, %v; want 0, true", i, ok)
 	}
 }
