@@ -53,8 +53,9 @@ type Call struct {
 
 // Run is one seed of one contender on one problem.
 type Run struct {
-	// Best[i] is the smallest loss after i+1 evaluations (at the largest
-	// budget, for problems with one).
+	// Best[i] is the smallest loss after i+1 evaluations (for problems with
+	// a budget: the smallest loss at the largest budget after i+1 largest
+	// budgets' worth of resource).
 	Best  []float64
 	Calls []Call
 }
@@ -115,7 +116,11 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 			if full && loss < best {
 				best = loss
 			}
-			run.Best = append(run.Best, best)
+			// One entry per evaluation, or per largest budget's worth of
+			// resource spent, so that curves compare like for like.
+			for float64(len(run.Best)) < math.Floor(spent+1e-9) {
+				run.Best = append(run.Best, best)
+			}
 			trials = append(trials, &api.Trial{
 				Name:   fmt.Sprintf("t%d", len(trials)),
 				Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: a.GetAssignments()}},
