@@ -441,3 +441,83 @@ func TestGridUsesUpItsSpace(t *testing.T) {
 	}
 	t.Fatalf("not exhausted after %d points", len(seen))
 }
+
+// The algorithms that carry state between calls (Hyperband's brackets, BOHB's,
+// CMA-ES's generations) give the same sequence of suggestions whether the
+// function process lives through the run or is restarted before every call:
+// everything they remember travels in the request.
+func TestRestartsChangeNothing(t *testing.T) {
+	for _, name := range []string{"hyperband", "bohb", "cmaes"} {
+		t.Run(name, func(t *testing.T) {
+			steady := start(t, name)
+			kept := loop(t, name, func() string { return steady.url })
+			restarted := loop(t, name, func() string {
+				p := start(t, name)
+				t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+				return p.url
+			})
+			if len(kept) != len(restarted) {
+				t.Fatalf("%d replies with one process, %d with restarts", len(kept), len(restarted))
+			}
+			for i := range kept {
+				if !proto.Equal(kept[i], restarted[i]) {
+					t.Fatalf("reply %d differs after a restart:\n%v\n%v", i, kept[i], restarted[i])
+				}
+			}
+			if len(kept[len(kept)-1].GetAlgorithm().GetAlgorithmSettings()) == 0 {
+				t.Errorf("%s returned no state to carry; the test would prove nothing", name)
+			}
+		})
+	}
+}
+
+// loop runs 8 calls of 2 suggestions as the controller does: every trial so
+// far, completed with a loss computed from its values, and the state the
+// function returned last overlaid on the settings.
+func loop(t *testing.T, name string, url func() string) []*api.GetSuggestionsReply {
+	t.Helper()
+	exp := experiment(name)
+	base := exp.GetExperimentSpec().GetAlgorithm().GetAlgorithmSettings()
+	var state []*api.AlgorithmSetting
+	var trials []*api.Trial
+	var replies []*api.GetSuggestionsReply
+	c := &function.Client{}
+	for call := 0; call < 8; call++ {
+		req := proto.Clone(&api.GetSuggestionsRequest{Experiment: exp, Trials: trials, RequestNumber: 2}).(*api.GetSuggestionsRequest)
+		settings := append([]*api.AlgorithmSetting{}, base...)
+		settings = append(settings, &api.AlgorithmSetting{Name: "random_state", Value: "11"})
+		for _, s := range state {
+			replaced := false
+			for i := range settings {
+				if settings[i].GetName() == s.GetName() {
+					settings[i], replaced = s, true
+				}
+			}
+			if !replaced {
+				settings = append(settings, s)
+			}
+		}
+		req.Experiment.ExperimentSpec.Algorithm.AlgorithmSettings = settings
+		reply, err := c.GetSuggestions(context.Background(), url(), req)
+		if err != nil {
+			t.Fatalf("call %d: %v", call, err)
+		}
+		replies = append(replies, reply)
+		state = reply.GetAlgorithm().GetAlgorithmSettings()
+		for _, a := range reply.GetParameterAssignments() {
+			loss := 0.0
+			for _, pa := range a.GetAssignments() {
+				var x float64
+				if _, err := fmt.Sscan(pa.GetValue(), &x); err == nil {
+					loss += (x - 3) * (x - 3)
+				}
+			}
+			trials = append(trials, &api.Trial{
+				Name:   fmt.Sprintf("t%d", len(trials)),
+				Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: a.GetAssignments()}},
+				Status: &api.TrialStatus{Condition: api.TrialCondition_SUCCEEDED, Observation: &api.Observation{Metrics: []*api.Metric{{Name: "Validation-accuracy", Value: fmt.Sprint(-loss)}}}},
+			})
+		}
+	}
+	return replies
+}
