@@ -64,7 +64,9 @@ bench:
 	$(GO) test ./pkg/... -run '^$$' -bench . -benchmem
 
 bench-quality:
-	$(GO) run ./cmd/knobs-bench -seeds 10 -evals 50 -svg _output/bench
+	mkdir -p docs/benchmarks
+	$(GO) run ./cmd/knobs-bench -seeds 10 -evals 60 -batch 1,4 -svg docs/benchmarks > docs/benchmarks/results.txt
+	cat docs/benchmarks/results.txt
 
 clean:
 	rm -rf _output .bin

@@ -1,37 +1,60 @@
 // Command knobs-bench compares Knobs' search algorithms: simple regret on
 // standard test functions over many seeds, and the cost of a call as the
-// history grows. It prints tables and, with -svg, draws the median regret
-// curves.
+// history grows. Each algorithm runs as its real function process, called
+// over CloudEvents as the controller calls it (or in process, with
+// -inprocess); goptuna's samplers run in process as reference rows. It
+// prints tables and, with -svg, draws the median regret curves.
 //
-//	go run ./cmd/knobs-bench -seeds 10 -evals 50
-//	go run ./cmd/knobs-bench -algorithms random,tpe -problems branin-2d -svg _output/bench
+//	go run ./cmd/knobs-bench                       # what docs/benchmarks.md shows
+//	go run ./cmd/knobs-bench -algorithms random,tpe -problems branin-2d -seeds 5
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"knobs.dev/knobs/pkg/benchmark"
 )
 
 func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "knobs-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
 	seeds := flag.Int("seeds", 10, "seeds per algorithm and problem (random_state 1..seeds)")
-	evals := flag.Int("evals", 50, "evaluations per run")
-	batch := flag.Int("batch", 1, "suggestions asked for per call")
-	algs := flag.String("algorithms", "", "comma-separated algorithms (default all)")
+	evals := flag.Int("evals", 60, "evaluations per run")
+	batches := flag.String("batch", "1,4", "comma-separated suggestions per call; one table each")
+	algs := flag.String("algorithms", "", "comma-separated algorithms (default all, with goptuna's rows)")
 	probs := flag.String("problems", "", "comma-separated problems (default all)")
-	svg := flag.String("svg", "", "folder to draw each problem's regret curves in")
+	svg := flag.String("svg", "", "folder to draw each problem's regret curves in (batch 1)")
+	inProcess := flag.Bool("inprocess", false, "call the algorithms in process instead of as function processes")
 	flag.Parse()
 
-	contenders := pick(Contenders(), *algs, func(c benchmark.Contender) string { return c.Name })
+	contenders := pick(append(Contenders(), benchmark.GoptunaPeers()...), *algs, func(c benchmark.Contender) string { return c.Name })
 	problems := pick(append(benchmark.Problems(), benchmark.BraninFidelity()), *probs, func(p benchmark.Problem) string { return p.Name })
 	if len(contenders) == 0 || len(problems) == 0 {
-		fmt.Fprintln(os.Stderr, "knobs-bench: nothing to run: check -algorithms and -problems")
-		os.Exit(2)
+		return errors.New("nothing to run: check -algorithms and -problems")
+	}
+	if !*inProcess {
+		stop, err := startFunctions(contenders)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	checkpoints := []int{}
 	for _, c := range []int{10, 25, 50, 100, 200} {
@@ -41,43 +64,131 @@ func main() {
 	}
 	checkpoints = append(checkpoints, *evals)
 
-	sums := benchmark.Compare(context.Background(), contenders, problems, *seeds, checkpoints, benchmark.Options{Evaluations: *evals, Batch: *batch})
 	failed := false
-	for _, s := range sums {
-		failed = failed || s.Err != nil
-	}
-	_ = benchmark.WriteRegret(os.Stdout, sums, *seeds)
-	_ = benchmark.WriteCost(os.Stdout, sums)
-	if *svg != "" {
-		if err := os.MkdirAll(*svg, 0o755); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+	for i, b := range strings.Split(*batches, ",") {
+		batch, err := strconv.Atoi(strings.TrimSpace(b))
+		if err != nil || batch < 1 {
+			return fmt.Errorf("-batch: %q is not a positive number", b)
 		}
-		curves := map[string]map[string][]float64{}
+		fmt.Printf("\n## %d suggestion(s) per call, %d evaluations, %d seeds\n", batch, *evals, *seeds)
+		start := time.Now()
+		sums := benchmark.Compare(context.Background(), contenders, problems, *seeds, checkpoints, benchmark.Options{Evaluations: *evals, Batch: batch})
 		for _, s := range sums {
-			if s.Err == nil && s.Skipped == "" {
-				if curves[s.Problem] == nil {
-					curves[s.Problem] = map[string][]float64{}
-				}
-				curves[s.Problem][s.Contender] = s.MedianCurve()
+			failed = failed || s.Err != nil
+		}
+		_ = benchmark.WriteRegret(os.Stdout, sums, *seeds)
+		_ = benchmark.WriteCost(os.Stdout, sums)
+		fmt.Printf("(%s)\n", time.Since(start).Round(time.Second))
+		if *svg != "" && i == 0 {
+			if err := draw(*svg, sums); err != nil {
+				return err
 			}
 		}
-		for p, c := range curves {
-			f, err := os.Create(filepath.Join(*svg, p+".svg"))
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(1)
-			}
-			if err := benchmark.WriteSVG(f, p, c); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-			}
-			f.Close()
-		}
-		fmt.Printf("\nregret curves drawn in %s\n", *svg)
 	}
 	if failed {
-		os.Exit(1)
+		return errors.New("some runs failed (see the tables)")
 	}
+	return nil
+}
+
+func draw(dir string, sums []benchmark.Summary) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	curves := map[string]map[string][]float64{}
+	for _, s := range sums {
+		if s.Err == nil && s.Skipped == "" {
+			if curves[s.Problem] == nil {
+				curves[s.Problem] = map[string][]float64{}
+			}
+			curves[s.Problem][s.Contender] = s.MedianCurve()
+		}
+	}
+	for p, c := range curves {
+		f, err := os.Create(filepath.Join(dir, p+".svg"))
+		if err != nil {
+			return err
+		}
+		err = benchmark.WriteSVG(f, p, c)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Printf("\nregret curves drawn in %s\n", dir)
+	return nil
+}
+
+// startFunctions builds the functions of the contenders and starts each as
+// a process on a free port, as Knative would run it.
+func startFunctions(contenders []benchmark.Contender) (func(), error) {
+	dir, err := os.MkdirTemp("", "knobs-bench-")
+	if err != nil {
+		return nil, err
+	}
+	var pkgs []string
+	for _, c := range contenders {
+		if c.Algorithm != nil {
+			pkgs = append(pkgs, "./functions/"+c.Name)
+		}
+	}
+	var procs []*exec.Cmd
+	stop := func() {
+		for _, p := range procs {
+			_ = p.Process.Signal(syscall.SIGTERM)
+			_ = p.Wait()
+		}
+		os.RemoveAll(dir)
+	}
+	if len(pkgs) == 0 {
+		return stop, nil
+	}
+	build := exec.Command("go", append([]string{"build", "-o", dir + "/"}, pkgs...)...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		stop()
+		return nil, fmt.Errorf("building the functions (run from the repository's root): %w", err)
+	}
+	for i := range contenders {
+		c := &contenders[i]
+		if c.Algorithm == nil {
+			continue
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		ln.Close()
+		cmd := exec.Command(filepath.Join(dir, c.Name))
+		cmd.Env = append(os.Environ(), "PORT="+port)
+		if err := cmd.Start(); err != nil {
+			stop()
+			return nil, err
+		}
+		procs = append(procs, cmd)
+		c.URL = "http://127.0.0.1:" + port
+		if err := waitHealthy(c.URL); err != nil {
+			stop()
+			return nil, fmt.Errorf("function %s: %w", c.Name, err)
+		}
+	}
+	return stop, nil
+}
+
+func waitHealthy(url string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("no answer on /healthz within 10s")
 }
 
 func pick[T any](all []T, names string, name func(T) string) []T {

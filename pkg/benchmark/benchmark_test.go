@@ -34,6 +34,9 @@ func TestOptima(t *testing.T) {
 		{Hartmann6(), values("x1", "0.20169", "x2", "0.150011", "x3", "0.476874", "x4", "0.275332", "x5", "0.311652", "x6", "0.6573"), 1e-5},
 		{Rosenbrock4(), values("x1", "1", "x2", "1", "x3", "1", "x4", "1"), 0},
 		{MixedNet(), values("lr", "0.001", "layers", "4", "optimizer", "adam", "batch", "64"), 1e-12},
+		{Ackley5(), values("x1", "0", "x2", "0", "x3", "0", "x4", "0", "x5", "0"), 1e-12},
+		{StyblinskiTang5(), values("x1", "-2.903534", "x2", "-2.903534", "x3", "-2.903534", "x4", "-2.903534", "x5", "-2.903534"), 1e-6},
+		{Levy4(), values("x1", "1", "x2", "1", "x3", "1", "x4", "1"), 1e-12},
 	}
 	for _, c := range cases {
 		if got := c.p.Eval(c.at); math.Abs(got-c.p.Optimum) > c.tol {

@@ -183,7 +183,70 @@ func BraninFidelity() Problem {
 	return p
 }
 
+// box builds a d-dimensional problem on [lo, hi]^d from f.
+func box(name string, d int, lo, hi string, optimum float64, f func(x []float64) float64) Problem {
+	var names []string
+	var params []*api.ParameterSpec
+	for j := 0; j < d; j++ {
+		names = append(names, fmt.Sprintf("x%d", j+1))
+		params = append(params, double(names[j], lo, hi))
+	}
+	return Problem{
+		Name:   name,
+		Params: params,
+		Eval: func(v map[string]string) float64 {
+			x := make([]float64, d)
+			for j, n := range names {
+				x[j] = num(v, n)
+			}
+			return f(x)
+		},
+		Optimum: optimum,
+	}
+}
+
+// Ackley5 is the 5-D Ackley function on [-32.768, 32.768]^5; its minimum is 0.
+func Ackley5() Problem {
+	return box("ackley-5d", 5, "-32.768", "32.768", 0, func(x []float64) float64 {
+		var sq, cs float64
+		for _, xi := range x {
+			sq += xi * xi
+			cs += math.Cos(2 * math.Pi * xi)
+		}
+		n := float64(len(x))
+		return -20*math.Exp(-0.2*math.Sqrt(sq/n)) - math.Exp(cs/n) + 20 + math.E
+	})
+}
+
+// StyblinskiTang5 is the 5-D Styblinski–Tang function on [-5, 5]^5; its
+// minimum is -39.16617 per dimension, at -2.903534 in each.
+func StyblinskiTang5() Problem {
+	return box("styblinski-tang-5d", 5, "-5", "5", -39.16616570377142*5, func(x []float64) float64 {
+		var s float64
+		for _, xi := range x {
+			s += xi*xi*xi*xi - 16*xi*xi + 5*xi
+		}
+		return s / 2
+	})
+}
+
+// Levy4 is the 4-D Levy function on [-10, 10]^4; its minimum is 0, at 1.
+func Levy4() Problem {
+	return box("levy-4d", 4, "-10", "10", 0, func(x []float64) float64 {
+		w := make([]float64, len(x))
+		for i, xi := range x {
+			w[i] = 1 + (xi-1)/4
+		}
+		d := len(w) - 1
+		s := math.Pow(math.Sin(math.Pi*w[0]), 2)
+		for i := 0; i < d; i++ {
+			s += (w[i] - 1) * (w[i] - 1) * (1 + 10*math.Pow(math.Sin(math.Pi*w[i]+1), 2))
+		}
+		return s + (w[d]-1)*(w[d]-1)*(1+math.Pow(math.Sin(2*math.Pi*w[d]), 2))
+	})
+}
+
 // Problems lists the standard problems, in the order tables show them.
 func Problems() []Problem {
-	return []Problem{Branin(), Hartmann3(), Hartmann6(), Rosenbrock4(), MixedNet()}
+	return []Problem{Branin(), Hartmann6(), Rosenbrock4(), Ackley5(), StyblinskiTang5(), Levy4(), MixedNet()}
 }

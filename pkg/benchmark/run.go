@@ -33,6 +33,25 @@ type Contender struct {
 	// SettingsFor adds settings that depend on the problem, such as the
 	// budget parameter's name.
 	SettingsFor func(Problem) []*api.AlgorithmSetting
+	// URL, when set, is where the algorithm's function process listens:
+	// calls then go over CloudEvents with binary protobuf, as the
+	// controller's do, and the cost includes the network.
+	URL string
+	// Peer, when set, runs a library the way it is meant to be used instead
+	// of a function (a reference row, such as goptuna's samplers).
+	Peer func(ctx context.Context, p Problem, seed int64, opts Options) (Run, error)
+}
+
+// caller sends a request to the contender's function.
+func (c Contender) caller() func(context.Context, *api.GetSuggestionsRequest) (*api.GetSuggestionsReply, error) {
+	if c.URL != "" {
+		client := &function.Client{Source: "knobs.dev/benchmark"}
+		return func(ctx context.Context, req *api.GetSuggestionsRequest) (*api.GetSuggestionsReply, error) {
+			return client.GetSuggestions(ctx, c.URL, req)
+		}
+	}
+	svc := &function.Service{Name: c.Name, Algorithm: c.Algorithm}
+	return svc.GetSuggestions
 }
 
 // Options shape a run.
@@ -64,12 +83,15 @@ type Run struct {
 // would: every call carries all trials so far, completed with their loss,
 // and the state the algorithm returned last.
 func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Options) (Run, error) {
-	svc := &function.Service{Name: c.Name, Algorithm: c.Algorithm}
+	if c.Peer != nil {
+		return c.Peer(ctx, p, seed, opts)
+	}
+	call := c.caller()
 	base := append([]*api.AlgorithmSetting{}, c.Settings...)
 	if c.SettingsFor != nil {
 		base = append(base, c.SettingsFor(p)...)
 	}
-	for _, spec := range c.Algorithm.Settings() {
+	for _, spec := range settingsOf(c) {
 		if spec.Name == algorithm.RandomState {
 			base = append(base, &api.AlgorithmSetting{Name: algorithm.RandomState, Value: strconv.FormatInt(seed, 10)})
 		}
@@ -88,7 +110,7 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		start := time.Now()
-		reply, err := svc.GetSuggestions(ctx, req)
+		reply, err := call(ctx, req)
 		d := time.Since(start)
 		runtime.ReadMemStats(&after)
 		if err != nil {
@@ -148,6 +170,9 @@ func experiment(c Contender, p Problem, seed int64, settings []*api.AlgorithmSet
 // applicable asks the algorithm whether it takes the problem at all (CMA-ES,
 // for one, refuses categorical parameters), and says why not.
 func applicable(ctx context.Context, c Contender, p Problem) error {
+	if c.Algorithm == nil {
+		return nil
+	}
 	var settings []*api.AlgorithmSetting
 	if c.SettingsFor != nil {
 		settings = c.SettingsFor(p)
@@ -267,4 +292,11 @@ func Compare(ctx context.Context, contenders []Contender, problems []Problem, se
 		}
 	}
 	return out
+}
+
+func settingsOf(c Contender) []algorithm.Setting {
+	if c.Algorithm == nil {
+		return nil
+	}
+	return c.Algorithm.Settings()
 }
