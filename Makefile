@@ -39,7 +39,7 @@ resolve:
 	hack/ko-resolve.sh >/dev/null
 
 tools:
-	hack/install-tools.sh >/dev/null
+	hack/install-tools.sh --no-protoc >/dev/null
 
 test: tools
 	$(GO) test -race -count=1 ./...

@@ -12,6 +12,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	api "knobs.dev/knobs/pkg/api/v1alpha3"
@@ -43,9 +44,14 @@ func (e *CallError) Error() string {
 	return fmt.Sprintf("function replied %d %s: %s", e.StatusCode, e.Code, e.Message)
 }
 
-// Permanent reports whether the function refused the request itself (a 4xx),
-// so that sending it again cannot help.
-func (e *CallError) Permanent() bool { return e.StatusCode >= 400 && e.StatusCode < 500 }
+// Permanent reports whether the function itself refused the request as the
+// caller's mistake (a dev.knobs.error of code InvalidArgument or
+// ResourceExhausted), so that sending it again cannot help. Any other
+// failure, a 4xx from a gateway or proxy on the way included, may pass.
+func (e *CallError) Permanent() bool {
+	return e.StatusCode >= 400 && e.StatusCode < 500 &&
+		(e.Code == codes.InvalidArgument.String() || e.Code == codes.ResourceExhausted.String())
+}
 
 // GetSuggestions sends a dev.knobs.suggestion.request event to the function
 // at url and returns its reply.
@@ -95,9 +101,12 @@ func (c *Client) call(ctx context.Context, url, typ, subject string, in proto.Me
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, DefaultMaxRequestBytes))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, DefaultMaxRequestBytes+1))
 	if err != nil {
 		return fmt.Errorf("reading reply: %w", err)
+	}
+	if len(body) > DefaultMaxRequestBytes {
+		return fmt.Errorf("reply over %d bytes", DefaultMaxRequestBytes)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	rev, evErr := binding.ToEvent(ctx, cehttp.NewMessageFromHttpResponse(resp))

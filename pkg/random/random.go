@@ -46,7 +46,12 @@ func (Random) Suggest(ctx context.Context, p *algorithm.Problem, trials []algori
 		seen[space.Key(trials[i].Point)] = struct{}{}
 	}
 	out := &algorithm.Suggestions{}
-	for len(out.Points) < count {
+	for tries := 0; len(out.Points) < count; tries++ {
+		if tries > 64*count+1024 {
+			// A range so narrow that it holds few distinct numbers.
+			return nil, algorithm.Invalidf("experiment.experimentSpec.parameterSpecs",
+				"the search space holds too few distinct points for %d more suggestions: widen the ranges of the double parameters", count)
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

@@ -291,7 +291,9 @@ func (p *Param) quantile(u float64) float64 {
 		mid, sd := (p.tlo+p.thi)/2, (p.thi-p.tlo)/(2*normalHalfWidth)
 		return clamp(mid+z*sd, p.tlo, p.thi)
 	}
-	return p.tlo + u*(p.thi-p.tlo)
+	// Weighted, not tlo + u·(thi−tlo): the width of [-1e308, 1e308]
+	// overflows to infinity.
+	return p.tlo*(1-u) + p.thi*u
 }
 
 func (p *Param) z(t float64) float64 {
@@ -371,11 +373,12 @@ func decimals(s string) int {
 		d = len(s) - i - 1
 	}
 	d -= exp
-	if d < 0 {
-		return 0
-	}
-	return d
+	// A float64 holds 17 significant digits: more decimals only cost (a
+	// bound written as 0e-999999999 would ask for a billion).
+	return min(max(d, 0), maxDecimals)
 }
+
+const maxDecimals = 30
 
 func quoteList(list []string) string {
 	const show = 10

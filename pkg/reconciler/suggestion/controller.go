@@ -13,6 +13,7 @@ import (
 
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	knobsclient "knobs.dev/knobs/pkg/client/injection/client"
 	experimentinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/experiment"
 	suggestioninformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/suggestion"
 	trialinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/trial"
@@ -30,6 +31,7 @@ func NewController(ctx context.Context, cmw configmap.Watcher) *controller.Impl 
 	serviceInformer := serviceinformer.Get(ctx)
 
 	r := &Reconciler{
+		client:           knobsclient.Get(ctx),
 		experimentLister: experimentInformer.Lister(),
 		trialLister:      trialInformer.Lister(),
 		serviceLister:    serviceInformer.Lister(),
@@ -40,7 +42,8 @@ func NewController(ctx context.Context, cmw configmap.Watcher) *controller.Impl 
 			impl.GlobalResync(suggestionInformer.Informer())
 		})
 		store.WatchConfigs(cmw)
-		return controller.Options{ConfigStore: store}
+		// The reconciler writes status itself; see ReconcileKind.
+		return controller.Options{ConfigStore: store, SkipStatusUpdates: true}
 	})
 
 	suggestionInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	fakeknobsclientset "knobs.dev/knobs/pkg/client/clientset/versioned/fake"
 	"knobs.dev/knobs/pkg/config"
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/grid"
@@ -36,6 +37,7 @@ func TestRefusedRequestIsNotResent(t *testing.T) {
 	good := NewExperiment(name, ns, WithExperimentAlgorithm("grid"))
 	reconcile := func(exp *v1alpha1.Experiment, s *v1alpha1.Suggestion, r *Reconciler) error {
 		ls := NewListers([]runtime.Object{exp, s})
+		r.client = fakeknobsclientset.NewSimpleClientset(s)
 		r.experimentLister, r.trialLister, r.serviceLister = ls.GetExperimentLister(), ls.GetTrialLister(), ls.GetServiceLister()
 		ctx := config.ToContext(context.Background(), &config.Config{Algorithms: &config.Algorithms{
 			URLs: map[string]string{"grid": srv.URL}, RequestTimeout: 5 * time.Second}})

@@ -12,9 +12,12 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"knative.dev/pkg/controller"
 	"knative.dev/pkg/logging"
 	pkgreconciler "knative.dev/pkg/reconciler"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
@@ -23,6 +26,7 @@ import (
 	api "knobs.dev/knobs/pkg/api/v1alpha3"
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/client/clientset/versioned"
 	suggestionreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/suggestion"
 	listers "knobs.dev/knobs/pkg/client/listers/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/config"
@@ -43,6 +47,9 @@ const (
 
 // Reconciler implements suggestionreconciler.Interface.
 type Reconciler struct {
+	// client reads the Suggestion fresh before a call, so that a status
+	// read from a stale cache never decides what is asked for.
+	client           versioned.Interface
 	experimentLister listers.ExperimentLister
 	trialLister      listers.TrialLister
 	serviceLister    servinglisters.ServiceLister
@@ -80,16 +87,38 @@ func (r *rejections) set(key types.NamespacedName, d [sha256.Size]byte, rejected
 	r.digest[key] = d
 }
 
-// digest identifies a request by its deterministic encoding.
-func digest(req *api.GetSuggestionsRequest) [sha256.Size]byte {
+// digest identifies a request to a function by the function's URL and the
+// request's deterministic encoding: a new function is worth asking again.
+func digest(req *api.GetSuggestionsRequest, url string) [sha256.Size]byte {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(req)
-	return sha256.Sum256(b)
+	return sha256.Sum256(append([]byte(url+"\x00"), b...))
 }
 
 var _ suggestionreconciler.Interface = (*Reconciler)(nil)
 
 // ReconcileKind implements suggestionreconciler.Interface.
+//
+// The reconciler writes the status itself (the generated reconciler runs with
+// SkipStatusUpdates): status.suggestions is a record of what was handed out,
+// not state a reconcile can recompute, so it must never be overwritten by a
+// status computed from a stale copy, which the generated reconciler does when
+// an update conflicts. Here a conflict only requeues: the next reconcile reads
+// the latest copy and asks again, and a function gives the same reply to the
+// same request.
 func (r *Reconciler) ReconcileKind(ctx context.Context, s *v1alpha1.Suggestion) pkgreconciler.Event {
+	before := s.Status.DeepCopy()
+	event := r.reconcile(ctx, s)
+	s.Status.ObservedGeneration = s.Generation
+	if equality.Semantic.DeepEqual(before, &s.Status) {
+		return event
+	}
+	if _, err := r.client.TuningV1alpha1().Suggestions(s.Namespace).UpdateStatus(ctx, s, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	return event
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgreconciler.Event {
 	s.Status.InitializeConditions()
 	cfg := config.FromContext(ctx)
 
@@ -126,8 +155,21 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, s *v1alpha1.Suggestion) 
 	if err != nil {
 		return err
 	}
+	// The informer's copy may lag behind this controller's own last status
+	// update (a reconcile queued again at once by a spec change): asking
+	// from it would hand out again, under the same names, what is already
+	// handed out. Only a copy that is the latest is acted on.
+	latest, err := r.client.TuningV1alpha1().Suggestions(s.Namespace).Get(ctx, s.Name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if latest.ResourceVersion != s.ResourceVersion {
+		return controller.NewRequeueImmediately()
+	}
+
 	req := resources.MakeRequest(s, exp, trials)
-	key, d := types.NamespacedName{Namespace: s.Namespace, Name: s.Name}, digest(req)
+	want = req.GetRequestNumber()
+	key, d := types.NamespacedName{Namespace: s.Namespace, Name: s.Name}, digest(req, url)
 	if r.rejected.has(key, d) {
 		return nil // refused before, and nothing has changed; the condition says why
 	}
@@ -156,7 +198,7 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, s *v1alpha1.Suggestion) 
 		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonBadReply, "%s: %v", url, err))
 	}
 
-	// Everything below lands in one status update.
+	// Everything below lands in one status update (ReconcileKind).
 	for _, a := range assignments {
 		s.Status.Suggestions = append(s.Status.Suggestions, v1alpha1.TrialAssignment{
 			Name:                 resources.TrialName(s, len(s.Status.Suggestions)+1),
@@ -171,7 +213,12 @@ func (r *Reconciler) ReconcileKind(ctx context.Context, s *v1alpha1.Suggestion) 
 		return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonExhausted,
 			"%d new assignments; the search space has no unseen point left", len(assignments))
 	}
-	s.Status.MarkFulfilled()
+	if s.Status.SuggestionCount < s.Spec.Requests {
+		// More than one request holds: the status update brings the next.
+		s.Status.MarkRequestRetrying(reasonHandedOut, "%d of %d assignments handed out; asking for the rest", s.Status.SuggestionCount, s.Spec.Requests)
+	} else {
+		s.Status.MarkFulfilled()
+	}
 	return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonHandedOut, "%d new assignments from %s", len(assignments), url)
 }
 

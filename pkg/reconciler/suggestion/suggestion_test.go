@@ -2,6 +2,7 @@ package suggestion
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"google.golang.org/protobuf/proto"
 	corev1 "k8s.io/api/core/v1"
+	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgotesting "k8s.io/client-go/testing"
 	"knative.dev/pkg/configmap"
@@ -234,6 +236,35 @@ func TestReconcile(t *testing.T) {
 			WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "SuggestionsHandedOut", "1 new assignments from %s", url("/grid"))},
 		}, map[string]string{"grid": "/grid"}),
 		row(rtesting.TableRow{
+			Name:    "the cached copy is stale: no call; reconciled again from the latest",
+			Key:     key,
+			Objects: []runtime.Object{gridSuggestion(WithRequests(3), withResourceVersion("1")), gridExperiment},
+			WithReactors: []clientgotesting.ReactionFunc{func(action clientgotesting.Action) (bool, runtime.Object, error) {
+				if action.GetVerb() != "get" || action.GetResource().Resource != "suggestions" {
+					return false, nil, nil
+				}
+				return true, gridSuggestion(WithRequests(3), withResourceVersion("2"), WithAssignments(grid1, grid2, grid3)), nil
+			}},
+			WantErr: true, // a requeue
+			WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: gridSuggestion(WithRequests(3), withResourceVersion("1"),
+				WithInitConditions, cmReady("/unavailable"))}},
+		}, map[string]string{"grid": "/unavailable"}),
+		row(rtesting.TableRow{
+			Name:    "a status update that conflicts is not forced over the latest",
+			Key:     key,
+			Objects: []runtime.Object{gridSuggestion(WithRequests(1)), gridExperiment},
+			WithReactors: []clientgotesting.ReactionFunc{func(action clientgotesting.Action) (bool, runtime.Object, error) {
+				if action.GetVerb() == "update" && action.GetSubresource() == "status" {
+					return true, nil, apierrs.NewConflict(v1alpha1.Resource("suggestions"), name, errors.New("the object has been modified"))
+				}
+				return false, nil, nil
+			}},
+			WantErr: true,
+			// One attempt, then a requeue: no second write from a refetched copy.
+			WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: gridSuggestion(WithRequests(1), WithInitConditions,
+				cmReady("/grid"), WithAssignments(grid1), WithFulfilled)}},
+		}, map[string]string{"grid": "/grid"}),
+		row(rtesting.TableRow{
 			Name:    "no Experiment",
 			Key:     key,
 			Objects: []runtime.Object{gridSuggestion(WithRequests(3))},
@@ -365,6 +396,7 @@ func TestReconcile(t *testing.T) {
 	}
 	table.Test(t, MakeFactory(func(ctx context.Context, listers *Listers, _ configmap.Watcher) controller.Reconciler {
 		r := &Reconciler{
+			client:           fakeknobsclient.Get(ctx),
 			experimentLister: listers.GetExperimentLister(),
 			trialLister:      listers.GetTrialLister(),
 			serviceLister:    listers.GetServiceLister(),
@@ -372,8 +404,12 @@ func TestReconcile(t *testing.T) {
 		}
 		return suggestionreconciler.NewReconciler(ctx, logging.FromContext(ctx), fakeknobsclient.Get(ctx),
 			listers.GetSuggestionLister(), controller.GetEventRecorder(ctx), r,
-			controller.Options{ConfigStore: &testConfigStore{config: config.FromContext(ctx)}})
+			controller.Options{ConfigStore: &testConfigStore{config: config.FromContext(ctx)}, SkipStatusUpdates: true})
 	}))
+}
+
+func withResourceVersion(rv string) SuggestionOption {
+	return func(s *v1alpha1.Suggestion) { s.ResourceVersion = rv }
 }
 
 type testConfigStore struct{ config *config.Config }

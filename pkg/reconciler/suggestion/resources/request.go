@@ -12,13 +12,15 @@ import (
 
 	api "knobs.dev/knobs/pkg/api/v1alpha3"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/searchspace"
 )
 
 // MakeRequest builds the GetSuggestionsRequest for a Suggestion: the
 // Experiment's spec, with its algorithm settings overlaid by the state the
 // algorithm returned last; every trial handed out so far (from the Trials
-// when they exist, as pending when not); and the number still wanted.
+// when they exist, as pending when not); and the number still wanted, at
+// most what a function takes in one request (the rest comes next time).
 func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1alpha1.Trial) *api.GetSuggestionsRequest {
 	return &api.GetSuggestionsRequest{
 		Experiment: &api.Experiment{
@@ -33,7 +35,7 @@ func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1a
 			},
 		},
 		Trials:        history(s, trials),
-		RequestNumber: s.Spec.Requests - s.Status.SuggestionCount,
+		RequestNumber: min(s.Spec.Requests-s.Status.SuggestionCount, function.DefaultMaxRequestNumber),
 	}
 }
 
