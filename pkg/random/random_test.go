@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"knobs.dev/knobs/pkg/algorithm"
@@ -392,5 +393,20 @@ func BenchmarkRandomSeedExample(b *testing.B) {
 		if err != nil || len(out.Points) != 3 {
 			b.Fatalf("Suggest = %v, %v", out, err)
 		}
+	}
+}
+
+// A double range too narrow to hold the distinct numbers asked for is the
+// caller's mistake, said at once, not an endless search.
+func TestTooFewDistinctNumbers(t *testing.T) {
+	p := problem(t, "1", double("x", "1", "1.0000000000000002"))
+	_, err := random.Random{}.Suggest(context.Background(), p, nil, 3)
+	if !algorithm.IsInvalidArgument(err) || !strings.Contains(err.Error(), "too few distinct points") {
+		t.Fatalf("got %v, want an InvalidArgument saying the space holds too few distinct points", err)
+	}
+	wide := problem(t, "1", double("x", "-1e308", "1e308"))
+	out, err := random.Random{}.Suggest(context.Background(), wide, nil, 3)
+	if err != nil || len(out.Points) != 3 {
+		t.Fatalf("widest range: %v, %v; want 3 points", out, err)
 	}
 }

@@ -1009,3 +1009,23 @@ func TestDoubleWithOneValue(t *testing.T) {
 		t.Errorf("IndexOf = %d, %v; want 0, true", i, ok)
 	}
 }
+
+// A bound written with a huge negative exponent does not make formatting
+// write a billion decimals.
+func TestDecimalsAreBounded(t *testing.T) {
+	s := mustParse(t, withStep(double("x", "0e-999999999", "1"), "0.5"))
+	pt := s.FromUnit([]float64{0.99})
+	if got := s.Format(pt)[0].GetValue(); got != "1" {
+		t.Errorf("value %q, want 1", got)
+	}
+}
+
+// A range as wide as float64 allows maps the unit interval onto it without
+// overflowing to infinity.
+func TestWidestRange(t *testing.T) {
+	s := mustParse(t, double("x", "-1e308", "1e308"))
+	lo, mid, hi := s.FromUnit([]float64{0.1})[0], s.FromUnit([]float64{0.5})[0], s.FromUnit([]float64{0.9})[0]
+	if !(lo < mid && mid < hi) || math.IsInf(hi, 0) || hi >= 1e308 {
+		t.Errorf("FromUnit(0.1, 0.5, 0.9) = %v, %v, %v; want increasing values inside the range", lo, mid, hi)
+	}
+}
