@@ -77,7 +77,11 @@ func run() error {
 			failed = failed || s.Err != nil
 		}
 		_ = benchmark.WriteRegret(os.Stdout, sums, *seeds)
-		_ = benchmark.WriteCost(os.Stdout, sums)
+		how := "each function a process on loopback, called with CloudEvents (binary protobuf)"
+		if *inProcess {
+			how = "in process (no network)"
+		}
+		_ = benchmark.WriteCost(os.Stdout, sums, how)
 		fmt.Printf("(%s)\n", time.Since(start).Round(time.Second))
 		if *svg != "" && i == 0 {
 			if err := draw(*svg, sums); err != nil {

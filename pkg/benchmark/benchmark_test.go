@@ -107,7 +107,7 @@ func TestCompareAndReport(t *testing.T) {
 	if err := WriteRegret(&b, sums, 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteCost(&b, sums); err != nil {
+	if err := WriteCost(&b, sums, "in process"); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"mixed-net", "regret@10", "grid", "random", "trials 0-9"} {

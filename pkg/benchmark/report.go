@@ -57,8 +57,9 @@ func WriteRegret(w io.Writer, sums []Summary, seeds int) error {
 var historyBuckets = []int{0, 10, 50, 100, 200, 500}
 
 // WriteCost prints each contender's median latency and allocation per call,
-// by the size of the history the call carried.
-func WriteCost(w io.Writer, sums []Summary) error {
+// by the size of the history the call carried; how names how the calls were
+// made. Contenders that make no calls (library reference rows) are left out.
+func WriteCost(w io.Writer, sums []Summary, how string) error {
 	byContender := map[string][]Call{}
 	var names []string
 	for _, s := range sums {
@@ -78,6 +79,9 @@ func WriteCost(w io.Writer, sums []Summary) error {
 	}
 	fmt.Fprintf(tw, "\n")
 	for _, n := range names {
+		if len(byContender[n]) == 0 {
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t", n)
 		for i := range historyBuckets {
 			var ds []float64
@@ -98,7 +102,7 @@ func WriteCost(w io.Writer, sums []Summary) error {
 		}
 		fmt.Fprintf(tw, "\n")
 	}
-	fmt.Fprintf(tw, "\nmedian wall time and allocation per call, in process (no network)\t\n")
+	fmt.Fprintf(tw, "\nmedian wall time and allocation (by the caller) per call, %s\t\n", how)
 	return tw.Flush()
 }
 
