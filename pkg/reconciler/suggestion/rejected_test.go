@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	fakeknobsclientset "knobs.dev/knobs/pkg/client/clientset/versioned/fake"
@@ -65,5 +66,23 @@ func TestRefusedRequestIsNotResent(t *testing.T) {
 	}
 	if s.Status.SuggestionCount != 2 || !s.Status.IsReady() {
 		t.Fatalf("after the fix: %d suggestions, ready %v; want 2 and ready", s.Status.SuggestionCount, s.Status.IsReady())
+	}
+}
+
+// A deleted Suggestion's refusal is forgotten: one created again under its
+// name is asked anew.
+func TestDeletionForgetsTheRefusal(t *testing.T) {
+	r := &Reconciler{}
+	key := types.NamespacedName{Namespace: ns, Name: name}
+	d := [32]byte{1}
+	r.rejected.set(key, d, true)
+	if !r.rejected.has(key, d) {
+		t.Fatal("the refusal was not remembered")
+	}
+	if err := r.ObserveDeletion(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	if r.rejected.has(key, d) {
+		t.Error("the refusal outlived the Suggestion")
 	}
 }

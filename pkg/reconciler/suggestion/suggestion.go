@@ -74,6 +74,12 @@ func (r *rejections) has(key types.NamespacedName, d [sha256.Size]byte) bool {
 	return ok && old == d
 }
 
+func (r *rejections) forget(key types.NamespacedName) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.digest, key)
+}
+
 func (r *rejections) set(key types.NamespacedName, d [sha256.Size]byte, rejected bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -94,7 +100,17 @@ func digest(req *api.GetSuggestionsRequest, url string) [sha256.Size]byte {
 	return sha256.Sum256(append([]byte(url+"\x00"), b...))
 }
 
-var _ suggestionreconciler.Interface = (*Reconciler)(nil)
+var (
+	_ suggestionreconciler.Interface    = (*Reconciler)(nil)
+	_ pkgreconciler.OnDeletionInterface = (*Reconciler)(nil)
+)
+
+// ObserveDeletion forgets a deleted Suggestion's refused request, so that one
+// created again under its name is asked anew.
+func (r *Reconciler) ObserveDeletion(_ context.Context, key types.NamespacedName) error {
+	r.rejected.forget(key)
+	return nil
+}
 
 // ReconcileKind implements suggestionreconciler.Interface.
 //
