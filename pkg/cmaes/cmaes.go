@@ -367,7 +367,7 @@ func (CMAES) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorit
 	if f.finite {
 		if left := f.unseen(); left <= uint64(count) {
 			// Everything left fits in this reply.
-			for _, i := range free(f.size, f.takenIdx) {
+			for _, i := range searchspace.Free(f.size, f.takenIdx) {
 				f.take(p.Space.PointAt(i), out)
 			}
 			out.Exhausted = true
@@ -494,7 +494,7 @@ func (f *fresh) draw(st *state, e eigen, rng *rand.Rand, v view, out *algorithm.
 func (f *fresh) anywhere(ctx context.Context, rng *rand.Rand, out *algorithm.Suggestions) bool {
 	if f.finite && f.size <= enumerateBelow {
 		if f.left == nil {
-			f.left = free(f.size, f.takenIdx)
+			f.left = searchspace.Free(f.size, f.takenIdx)
 			rng.Shuffle(len(f.left), func(a, b int) { f.left[a], f.left[b] = f.left[b], f.left[a] })
 		}
 		for len(f.left) > 0 {
@@ -524,15 +524,4 @@ func (f *fresh) anywhere(ctx context.Context, rng *rand.Rand, out *algorithm.Sug
 		}
 	}
 	return false
-}
-
-// free lists the indices below size that are not taken.
-func free(size uint64, taken map[uint64]struct{}) []uint64 {
-	left := make([]uint64, 0, size-uint64(len(taken)))
-	for i := uint64(0); i < size; i++ {
-		if _, ok := taken[i]; !ok {
-			left = append(left, i)
-		}
-	}
-	return left
 }

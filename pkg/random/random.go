@@ -82,7 +82,7 @@ func finite(ctx context.Context, space *searchspace.Space, rng *rand.Rand, trial
 	if unseen := size - uint64(len(taken)); unseen <= uint64(count) {
 		// Everything left fits in this reply; size is at most
 		// len(trials)+count here.
-		for _, i := range free(size, taken) {
+		for _, i := range searchspace.Free(size, taken) {
 			take(i)
 		}
 		rng.Shuffle(len(out.Points), func(a, b int) { out.Points[a], out.Points[b] = out.Points[b], out.Points[a] })
@@ -97,7 +97,7 @@ func finite(ctx context.Context, space *searchspace.Space, rng *rand.Rand, trial
 		take(i)
 	}
 	if len(out.Points) < count && size <= enumerateBelow {
-		left := free(size, taken)
+		left := searchspace.Free(size, taken)
 		for i := 0; len(out.Points) < count; i++ {
 			j := i + rng.IntN(len(left)-i)
 			left[i], left[j] = left[j], left[i]
@@ -114,17 +114,6 @@ func finite(ctx context.Context, space *searchspace.Space, rng *rand.Rand, trial
 		take(rng.Uint64N(size))
 	}
 	return out, nil
-}
-
-// free lists the indices below size that are not taken.
-func free(size uint64, taken map[uint64]struct{}) []uint64 {
-	left := make([]uint64, 0, size-uint64(len(taken)))
-	for i := uint64(0); i < size; i++ {
-		if !has(taken, i) {
-			left = append(left, i)
-		}
-	}
-	return left
 }
 
 func has[K comparable](m map[K]struct{}, k K) bool {

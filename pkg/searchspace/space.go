@@ -297,6 +297,18 @@ func (s *Space) IndexOf(pt Point) (uint64, bool) {
 	return i, true
 }
 
+// Free lists, in order, the indices below size (a finite space's Size) that
+// taken does not hold: the points of the space not handed out yet.
+func Free(size uint64, taken map[uint64]struct{}) []uint64 {
+	left := make([]uint64, 0, size-uint64(min(uint64(len(taken)), size)))
+	for i := uint64(0); i < size; i++ {
+		if _, ok := taken[i]; !ok {
+			left = append(left, i)
+		}
+	}
+	return left
+}
+
 // Sample draws a point from the prior.
 func (s *Space) Sample(rng *rand.Rand) Point {
 	pt := make(Point, len(s.Params))

@@ -125,7 +125,7 @@ func (Sobol) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorit
 		if unseen := size - uint64(len(takenIdx)); unseen <= uint64(count) {
 			// Everything left fits in this reply: size is at most
 			// len(trials)+count here.
-			for _, i := range free(size, takenIdx) {
+			for _, i := range searchspace.Free(size, takenIdx) {
 				out.Points = append(out.Points, space.PointAt(i))
 			}
 			out.Exhausted = true
@@ -171,7 +171,7 @@ func (Sobol) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorit
 	// The walk keeps landing on taken points: pick among the unseen ones.
 	rng := p.Rand(len(trials))
 	if finite && size <= enumerateBelow {
-		left := free(size, takenIdx)
+		left := searchspace.Free(size, takenIdx)
 		for i := 0; len(out.Points) < count && i < len(left); i++ {
 			j := i + rng.IntN(len(left)-i)
 			left[i], left[j] = left[j], left[i]
@@ -207,17 +207,6 @@ func fill(ctx context.Context, space *searchspace.Space, rng *rand.Rand, out *al
 		}
 	}
 	return nil
-}
-
-// free lists the indices below size that are not taken.
-func free(size uint64, taken map[uint64]struct{}) []uint64 {
-	left := make([]uint64, 0, size-uint64(len(taken)))
-	for i := uint64(0); i < size; i++ {
-		if _, ok := taken[i]; !ok {
-			left = append(left, i)
-		}
-	}
-	return left
 }
 
 // sequence is the standard Sobol' sequence: goptuna's engine with the
