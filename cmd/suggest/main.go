@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"knobs.dev/knobs/pkg/algorithm"
 	api "knobs.dev/knobs/pkg/api/v1alpha3"
 	"knobs.dev/knobs/pkg/function"
 )
@@ -115,32 +116,11 @@ func run(args []string, stdout io.Writer) error {
 				Status: &api.TrialStatus{Condition: api.TrialCondition_PENDING},
 			})
 		}
-		overlaySettings(req, reply.GetAlgorithm().GetAlgorithmSettings())
+		if alg := req.GetExperiment().GetExperimentSpec().GetAlgorithm(); alg != nil {
+			alg.AlgorithmSettings = algorithm.OverlaySettings(alg.AlgorithmSettings, reply.GetAlgorithm().GetAlgorithmSettings())
+		}
 	}
 	return nil
-}
-
-// overlaySettings sets the algorithm's returned state over the experiment's
-// settings for the next request.
-func overlaySettings(req *api.GetSuggestionsRequest, state []*api.AlgorithmSetting) {
-	if len(state) == 0 {
-		return
-	}
-	alg := req.GetExperiment().GetExperimentSpec().GetAlgorithm()
-	if alg == nil {
-		return
-	}
-	for _, st := range state {
-		replaced := false
-		for _, s := range alg.AlgorithmSettings {
-			if s.GetName() == st.GetName() {
-				s.Value, replaced = st.GetValue(), true
-			}
-		}
-		if !replaced {
-			alg.AlgorithmSettings = append(alg.AlgorithmSettings, st)
-		}
-	}
 }
 
 func readRequest(file string) (*api.GetSuggestionsRequest, error) {

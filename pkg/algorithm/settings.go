@@ -178,3 +178,22 @@ func (s Settings) String(name string) string {
 	v, _ := s.Lookup(name)
 	return v
 }
+
+// OverlaySettings returns base with each setting of over replacing the one of
+// the same name in place, or appended in order: how a caller sends back the
+// state an algorithm returned, over the experiment's own settings.
+func OverlaySettings(base, over []*api.AlgorithmSetting) []*api.AlgorithmSetting {
+	out := make([]*api.AlgorithmSetting, 0, len(base)+len(over))
+	at := make(map[string]int, len(base)+len(over))
+	for _, list := range [][]*api.AlgorithmSetting{base, over} {
+		for _, s := range list {
+			if i, ok := at[s.GetName()]; ok {
+				out[i] = s
+				continue
+			}
+			at[s.GetName()] = len(out)
+			out = append(out, s)
+		}
+	}
+	return out
+}

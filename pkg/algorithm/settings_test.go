@@ -222,3 +222,21 @@ func TestZeroSettings(t *testing.T) {
 		t.Error("zero Settings report a value")
 	}
 }
+
+func TestOverlaySettings(t *testing.T) {
+	set := func(nv ...string) []*api.AlgorithmSetting {
+		var out []*api.AlgorithmSetting
+		for i := 0; i+1 < len(nv); i += 2 {
+			out = append(out, &api.AlgorithmSetting{Name: nv[i], Value: nv[i+1]})
+		}
+		return out
+	}
+	got := algorithm.OverlaySettings(set("eta", "3", "bracket", "0", "random_state", "1"), set("bracket", "2", "state", "x"))
+	var parts []string
+	for _, s := range got {
+		parts = append(parts, s.GetName()+"="+s.GetValue())
+	}
+	if want := "eta=3 bracket=2 random_state=1 state=x"; strings.Join(parts, " ") != want {
+		t.Errorf("got %q, want %q", strings.Join(parts, " "), want)
+	}
+}

@@ -103,7 +103,7 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 	spent := 0.0 // evaluations, or budget used over the largest budget
 	for spent < float64(opts.Evaluations) {
 		req := &api.GetSuggestionsRequest{
-			Experiment:    experiment(c, p, seed, overlay(base, state)),
+			Experiment:    experiment(c, p, seed, algorithm.OverlaySettings(base, state)),
 			Trials:        trials,
 			RequestNumber: int32(opts.Batch),
 		}
@@ -183,22 +183,6 @@ func applicable(ctx context.Context, c Contender, p Problem) error {
 		return errors.New(status.Convert(err).Message())
 	}
 	return nil
-}
-
-func overlay(base, over []*api.AlgorithmSetting) []*api.AlgorithmSetting {
-	out := make([]*api.AlgorithmSetting, 0, len(base)+len(over))
-	at := map[string]int{}
-	for _, list := range [][]*api.AlgorithmSetting{base, over} {
-		for _, s := range list {
-			if i, ok := at[s.GetName()]; ok {
-				out[i] = s
-				continue
-			}
-			at[s.GetName()] = len(out)
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // Summary is a contender's result on a problem over all seeds.
