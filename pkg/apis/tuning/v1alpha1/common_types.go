@@ -88,8 +88,18 @@ type ParameterAssignment struct {
 type Metric struct {
 	// Name of the metric.
 	Name string `json:"name"`
-	// Value of the metric, as a string.
+	// Value of the metric, as a string: the smallest, the largest or the
+	// latest value reported, as the objective's metric strategy says.
 	Value string `json:"value"`
+	// Min is the smallest value reported.
+	// +optional
+	Min string `json:"min,omitempty"`
+	// Max is the largest value reported.
+	// +optional
+	Max string `json:"max,omitempty"`
+	// Latest is the value reported last.
+	// +optional
+	Latest string `json:"latest,omitempty"`
 }
 
 // Observation is what a trial reported.
@@ -97,4 +107,42 @@ type Observation struct {
 	// Metrics are the objective metric and the additional metrics.
 	// +optional
 	Metrics []Metric `json:"metrics,omitempty"`
+	// Step is the step (such as the epoch) of the latest report, when the
+	// trial reports intermediate values.
+	// +optional
+	Step *int64 `json:"step,omitempty"`
+	// Reports is the number of reports received.
+	// +optional
+	Reports int32 `json:"reports,omitempty"`
+}
+
+// Metric returns the metric of that name, or nil.
+func (o *Observation) Metric(name string) *Metric {
+	if o == nil {
+		return nil
+	}
+	for i := range o.Metrics {
+		if o.Metrics[i].Name == name {
+			return &o.Metrics[i]
+		}
+	}
+	return nil
+}
+
+// MetricStrategyType says which of a metric's reported values counts.
+type MetricStrategyType string
+
+// The metric strategies.
+const (
+	MetricStrategyMin    MetricStrategyType = "min"
+	MetricStrategyMax    MetricStrategyType = "max"
+	MetricStrategyLatest MetricStrategyType = "latest"
+)
+
+// MetricStrategy says which reported value of a metric is kept as its value.
+type MetricStrategy struct {
+	// Name of the metric.
+	Name string `json:"name"`
+	// Value is min, max or latest.
+	Value MetricStrategyType `json:"value"`
 }

@@ -30,3 +30,36 @@ func (es *ExperimentStatus) MarkFailed(reason, messageFormat string, messageA ..
 func (es *ExperimentStatus) MarkRunning(reason, messageFormat string, messageA ...interface{}) {
 	experimentCondSet.Manage(es).MarkUnknown(ExperimentConditionSucceeded, reason, messageFormat, messageA...)
 }
+
+// Reasons of an Experiment's Succeeded condition.
+const (
+	// Unknown: the experiment runs, or waits.
+	ExperimentReasonRunning            = "Running"
+	ExperimentReasonWaitingForFunction = "WaitingForFunction"
+	ExperimentReasonSuggestionNotOwned = "SuggestionNotOwned"
+	ExperimentReasonFinishing          = "Finishing"
+	// True: the experiment ended well.
+	ExperimentReasonGoalReached          = "GoalReached"
+	ExperimentReasonMaxTrialsReached     = "MaxTrialsReached"
+	ExperimentReasonSearchSpaceExhausted = "SearchSpaceExhausted"
+	// False: the experiment ended badly, or cannot start.
+	ExperimentReasonMaxFailedTrialsReached = "MaxFailedTrialsReached"
+	ExperimentReasonSuggestionFailed       = "SuggestionFailed"
+	ExperimentReasonInvalidTrialTemplate   = "InvalidTrialTemplate"
+)
+
+// IsDone reports whether the experiment has ended: Succeeded is True or
+// False for a reason that a change of spec cannot undo.
+func (es *ExperimentStatus) IsDone() bool {
+	c := experimentCondSet.Manage(es).GetCondition(ExperimentConditionSucceeded)
+	if c == nil || c.IsUnknown() {
+		return false
+	}
+	// A template can be fixed: the experiment resumes.
+	return c.Reason != ExperimentReasonInvalidTrialTemplate
+}
+
+// GetCondition returns the named condition, or nil.
+func (es *ExperimentStatus) GetCondition(t apis.ConditionType) *apis.Condition {
+	return experimentCondSet.Manage(es).GetCondition(t)
+}

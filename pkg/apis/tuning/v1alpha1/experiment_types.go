@@ -87,6 +87,54 @@ type ObjectiveSpec struct {
 	// AdditionalMetricNames are further metrics to record.
 	// +optional
 	AdditionalMetricNames []string `json:"additionalMetricNames,omitempty"`
+
+	// MetricStrategies say which reported value of a metric counts: min,
+	// max or latest. The objective metric keeps its best (min when
+	// minimizing, max when maximizing) and the others their latest, unless
+	// said otherwise here.
+	// +optional
+	MetricStrategies []MetricStrategy `json:"metricStrategies,omitempty"`
+}
+
+// MetricNames returns the objective metric's name, then the additional
+// metrics' names.
+func (o *ObjectiveSpec) MetricNames() []string {
+	return append([]string{o.ObjectiveMetricName}, o.AdditionalMetricNames...)
+}
+
+// StrategyFor returns the strategy of the named metric.
+func (o *ObjectiveSpec) StrategyFor(name string) MetricStrategyType {
+	for _, s := range o.MetricStrategies {
+		if s.Name == name {
+			return s.Value
+		}
+	}
+	if name == o.ObjectiveMetricName {
+		if o.Type == ObjectiveTypeMaximize {
+			return MetricStrategyMax
+		}
+		return MetricStrategyMin
+	}
+	return MetricStrategyLatest
+}
+
+// Better reports whether objective value a is better than b.
+func (o *ObjectiveSpec) Better(a, b float64) bool {
+	if o.Type == ObjectiveTypeMaximize {
+		return a > b
+	}
+	return a < b
+}
+
+// Reached reports whether objective value v meets the goal.
+func (o *ObjectiveSpec) Reached(v float64) bool {
+	if o.Goal == nil {
+		return false
+	}
+	if o.Type == ObjectiveTypeMaximize {
+		return v >= *o.Goal
+	}
+	return v <= *o.Goal
 }
 
 // TrialTemplate is the workload a trial runs, in one of two forms: a Go
@@ -154,6 +202,29 @@ type ExperimentStatus struct {
 	// TrialsPending is the number of trials waiting to run.
 	// +optional
 	TrialsPending int32 `json:"trialsPending,omitempty"`
+	// TrialsMetricsUnavailable is the number of trials whose workload
+	// succeeded without reporting the objective metric.
+	// +optional
+	TrialsMetricsUnavailable int32 `json:"trialsMetricsUnavailable,omitempty"`
+	// TrialsEarlyStopped is the number of trials stopped early.
+	// +optional
+	TrialsEarlyStopped int32 `json:"trialsEarlyStopped,omitempty"`
+
+	// CurrentOptimalTrial is the best trial so far.
+	// +optional
+	CurrentOptimalTrial *OptimalTrial `json:"currentOptimalTrial,omitempty"`
+}
+
+// OptimalTrial is the best trial of an Experiment so far.
+type OptimalTrial struct {
+	// BestTrialName is the name of the trial.
+	BestTrialName string `json:"bestTrialName"`
+	// ParameterAssignments are the trial's values.
+	// +optional
+	ParameterAssignments []ParameterAssignment `json:"parameterAssignments,omitempty"`
+	// Observation is what the trial reported.
+	// +optional
+	Observation *Observation `json:"observation,omitempty"`
 }
 
 // ExperimentList is a list of Experiments.

@@ -73,6 +73,25 @@ func (o *ObjectiveSpec) Validate() *apis.FieldError {
 	if o.ObjectiveMetricName == "" {
 		errs = errs.Also(apis.ErrMissingField("objectiveMetricName"))
 	}
+	names := map[string]bool{}
+	for _, n := range o.MetricNames() {
+		names[n] = true
+	}
+	seen := map[string]int{}
+	for i, ms := range o.MetricStrategies {
+		switch {
+		case !names[ms.Name]:
+			errs = errs.Also(apis.ErrInvalidValue(ms.Name, "name", "name the objective metric or one of additionalMetricNames").ViaFieldIndex("metricStrategies", i))
+		case seen[ms.Name] > 0:
+			errs = errs.Also(apis.ErrInvalidValue(ms.Name, "name", fmt.Sprintf("metricStrategies[%d] has the same name", seen[ms.Name]-1)).ViaFieldIndex("metricStrategies", i))
+		}
+		seen[ms.Name] = i + 1
+		switch ms.Value {
+		case MetricStrategyMin, MetricStrategyMax, MetricStrategyLatest:
+		default:
+			errs = errs.Also(apis.ErrInvalidValue(ms.Value, "value", "use min, max or latest").ViaFieldIndex("metricStrategies", i))
+		}
+	}
 	return errs
 }
 

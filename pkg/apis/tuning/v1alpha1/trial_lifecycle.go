@@ -67,3 +67,14 @@ func (ts *TrialStatus) Phase() string {
 	}
 	return c.Reason
 }
+
+// IsDone reports whether the trial has ended, well or badly.
+func (ts *TrialStatus) IsDone() bool {
+	c := trialCondSet.Manage(ts).GetCondition(TrialConditionSucceeded)
+	return c != nil && !c.IsUnknown()
+}
+
+// GetCondition returns the named condition, or nil.
+func (ts *TrialStatus) GetCondition(t apis.ConditionType) *apis.Condition {
+	return trialCondSet.Manage(ts).GetCondition(t)
+}

@@ -40,9 +40,25 @@ type TrialSpec struct {
 	ParameterAssignments []ParameterAssignment `json:"parameterAssignments"`
 
 	// RunSpec is the workload rendered from the Experiment's trial template.
+	// Without one, the trial's observation is written by hand.
 	// +optional
 	// +kubebuilder:pruning:PreserveUnknownFields
 	RunSpec *runtime.RawExtension `json:"runSpec,omitempty"`
+
+	// Objective is the Experiment's objective: the metrics to record and
+	// which of their values to keep.
+	// +optional
+	Objective *ObjectiveSpec `json:"objective,omitempty"`
+
+	// SuccessCondition is a GJSON query on the workload that is true when
+	// it succeeded.
+	// +optional
+	SuccessCondition string `json:"successCondition,omitempty"`
+
+	// FailureCondition is a GJSON query on the workload that is true when
+	// it failed.
+	// +optional
+	FailureCondition string `json:"failureCondition,omitempty"`
 }
 
 // TrialStatus is how a trial went.
