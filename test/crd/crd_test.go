@@ -248,6 +248,17 @@ spec:
             - name: random-experiment-fsa2f
               image: katib/mxnet-mnist-example
           restartPolicy: Never
+  objective:
+    type: maximize
+    goal: 0.99
+    objectiveMetricName: Validation-accuracy
+    additionalMetricNames:
+      - accuracy
+    metricStrategies:
+      - name: accuracy
+        value: max
+  successCondition: status.conditions.#(type=="Complete")#|#(status=="True")#
+  failureCondition: status.conditions.#(type=="Failed")#|#(status=="True")#
 status:
   observedGeneration: 1
   conditions:
@@ -260,11 +271,81 @@ status:
     metrics:
       - name: Validation-accuracy
         value: "0.9731"
+        min: "0.9012"
+        max: "0.9731"
+        latest: "0.9699"
       - name: accuracy
         value: "0.9802"
+        min: "0.9105"
+        max: "0.9802"
+        latest: "0.9802"
+    step: 12
+    reports: 13
   startTime: "2026-01-02T03:00:00Z"
   completionTime: "2026-01-02T03:04:05Z"
 `
+
+// handWrittenTrial is a Trial without workload or objective, whose
+// observation is written by hand.
+const handWrittenTrial = `
+apiVersion: tuning.knobs.dev/v1alpha1
+kind: Trial
+metadata:
+  namespace: default
+  name: by-hand
+spec:
+  parameterAssignments:
+    - name: --lr
+      value: "0.02"
+status:
+  observation:
+    metrics:
+      - name: Validation-accuracy
+        value: "0.95"
+`
+
+// experimentStatus is the status the random experiment reaches after a
+// few trials.
+const experimentStatus = `
+observedGeneration: 1
+conditions:
+  - type: Succeeded
+    status: Unknown
+    reason: Running
+    lastTransitionTime: "2026-01-02T03:04:05Z"
+trials: 9
+trialsSucceeded: 4
+trialsFailed: 1
+trialsRunning: 3
+trialsPending: 1
+trialsMetricsUnavailable: 1
+trialsEarlyStopped: 1
+currentOptimalTrial:
+  bestTrialName: random-experiment-fsa2f
+  parameterAssignments:
+    - {name: --lr, value: "0.02"}
+    - {name: --num-layers, value: "4"}
+    - {name: --optimizer, value: sgd}
+  observation:
+    metrics:
+      - {name: Validation-accuracy, value: "0.9731", min: "0.9012", max: "0.9731", latest: "0.9699"}
+      - {name: accuracy, value: "0.9802", min: "0.9105", max: "0.9802", latest: "0.9802"}
+    step: 12
+    reports: 13
+`
+
+// experimentWithStrategies is the random experiment with a metric strategy
+// for each of its metrics and the status it reaches.
+func experimentWithStrategies(t *testing.T) object {
+	t.Helper()
+	o := object(readYAML(t, "examples/experiment-random.yaml"))
+	o.m("spec", "objective")["metricStrategies"] = []any{
+		map[string]any{"name": "Validation-accuracy", "value": "latest"},
+		map[string]any{"name": "accuracy", "value": "min"},
+	}
+	o["status"] = fromYAML(t, experimentStatus)
+	return o
+}
 
 // suggestionStatus is the status the Suggestion of the random experiment
 // reaches after its first request, as in the design's walk-through.
@@ -346,7 +427,9 @@ func TestExamplesAreAccepted(t *testing.T) {
 		{"examples/experiment-random.yaml", "Experiment", readYAML(t, "examples/experiment-random.yaml"), &v1alpha1.Experiment{}},
 		{"examples/suggestion-random.yaml", "Suggestion", readYAML(t, "examples/suggestion-random.yaml"), &v1alpha1.Suggestion{}},
 		{"suggestion with status", "Suggestion", suggestionWithStatus, &v1alpha1.Suggestion{}},
+		{"experiment with metric strategies and status", "Experiment", experimentWithStrategies(t), &v1alpha1.Experiment{}},
 		{"trial with status", "Trial", fromYAML(t, trial), &v1alpha1.Trial{}},
+		{"trial written by hand", "Trial", fromYAML(t, handWrittenTrial), &v1alpha1.Trial{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if kind := tc.obj["kind"]; kind != tc.kind {
@@ -398,7 +481,7 @@ type rejection struct {
 	name   string
 	kind   string
 	file   string         // example to start from, or
-	yaml   string         // an object of its own
+	yaml   string         // an object of its own; neither: experimentWithStrategies
 	change func(o object) // what breaks it
 	path   string         // the field path of the error
 	detail string         // part of the message
@@ -426,6 +509,16 @@ func (o object) get(path ...any) any {
 func (o object) m(path ...any) map[string]any { return o.get(path...).(map[string]any) }
 
 func param(i int) []any { return []any{"spec", "parameters", i} }
+
+// setStrategies sets the objective's metricStrategies from name, value
+// pairs.
+func setStrategies(o object, nameValues ...string) {
+	var ss []any
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		ss = append(ss, map[string]any{"name": nameValues[i], "value": nameValues[i+1]})
+	}
+	o.m("spec", "objective")["metricStrategies"] = ss
+}
 
 func fs(i int) []any { return append(param(i), "feasibleSpace") }
 
@@ -633,6 +726,83 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 		path:   "spec.objective.additionalMetricNames",
 		detail: "additionalMetricNames must not repeat objectiveMetricName",
 	}, {
+		name:     "unknown metric strategy",
+		kind:     "Experiment",
+		file:     "examples/experiment-random.yaml",
+		change:   func(o object) { setStrategies(o, "Validation-accuracy", "best") },
+		path:     "spec.objective.metricStrategies[0].value",
+		detail:   `Unsupported value: "best": supported values: "min", "max", "latest"`,
+		goAgrees: true,
+	}, {
+		name: "metric strategy without value",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m("spec", "objective")["metricStrategies"] = []any{map[string]any{"name": "accuracy"}}
+		},
+		path:     "spec.objective.metricStrategies[0].value",
+		detail:   "Required value",
+		goAgrees: true,
+	}, {
+		name:     "metric strategy for an unknown metric",
+		kind:     "Experiment",
+		file:     "examples/experiment-random.yaml",
+		change:   func(o object) { setStrategies(o, "accuracy", "max", "loss", "min") },
+		path:     "spec.objective.metricStrategies",
+		detail:   "every metric strategy must name objectiveMetricName or one of additionalMetricNames",
+		goAgrees: true,
+	}, {
+		name: "metric strategy for an unknown metric, without additional metrics",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			delete(o.m("spec", "objective"), "additionalMetricNames")
+			setStrategies(o, "accuracy", "max")
+		},
+		path:     "spec.objective.metricStrategies",
+		detail:   "every metric strategy must name objectiveMetricName or one of additionalMetricNames",
+		goAgrees: true,
+	}, {
+		name: "two strategies for a metric",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			setStrategies(o, "accuracy", "max", "Validation-accuracy", "max", "accuracy", "latest")
+		},
+		path:     "spec.objective.metricStrategies",
+		detail:   "each metric may have one strategy",
+		goAgrees: true,
+	}, {
+		name:   "negative trialsEarlyStopped",
+		kind:   "Experiment",
+		file:   "examples/experiment-random.yaml",
+		change: func(o object) { o["status"] = map[string]any{"trialsEarlyStopped": -1} },
+		path:   "status.trialsEarlyStopped",
+		detail: "should be greater than or equal to 0",
+	}, {
+		name:   "negative trialsMetricsUnavailable",
+		kind:   "Experiment",
+		file:   "examples/experiment-random.yaml",
+		change: func(o object) { o["status"] = map[string]any{"trialsMetricsUnavailable": -3} },
+		path:   "status.trialsMetricsUnavailable",
+		detail: "should be greater than or equal to 0",
+	}, {
+		name: "best trial without a name",
+		kind: "Experiment",
+		change: func(o object) {
+			delete(o.m("status", "currentOptimalTrial"), "bestTrialName")
+		},
+		path:   "status.currentOptimalTrial.bestTrialName",
+		detail: "Required value",
+	}, {
+		name: "best trial with a negative report count",
+		kind: "Experiment",
+		change: func(o object) {
+			o.m("status", "currentOptimalTrial", "observation")["reports"] = -1
+		},
+		path:   "status.currentOptimalTrial.observation.reports",
+		detail: "should be greater than or equal to 0",
+	}, {
 		name:     "missing algorithm name",
 		kind:     "Experiment",
 		file:     "examples/experiment-random.yaml",
@@ -724,13 +894,59 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 		path:     "spec.parameterAssignments",
 		detail:   "each parameter may be assigned once",
 		goAgrees: true,
+	}, {
+		// The Experiment's rules hold for its copy in the Trial too.
+		name:   "trial with an unknown metric strategy",
+		kind:   "Trial",
+		yaml:   trial,
+		change: func(o object) { setStrategies(o, "accuracy", "mean") },
+		path:   "spec.objective.metricStrategies[0].value",
+		detail: `Unsupported value: "mean": supported values: "min", "max", "latest"`,
+	}, {
+		name:   "trial with a metric strategy for an unknown metric",
+		kind:   "Trial",
+		yaml:   trial,
+		change: func(o object) { setStrategies(o, "loss", "min") },
+		path:   "spec.objective.metricStrategies",
+		detail: "every metric strategy must name objectiveMetricName or one of additionalMetricNames",
+	}, {
+		name:   "trial with two strategies for a metric",
+		kind:   "Trial",
+		yaml:   trial,
+		change: func(o object) { setStrategies(o, "accuracy", "max", "accuracy", "min") },
+		path:   "spec.objective.metricStrategies",
+		detail: "each metric may have one strategy",
+	}, {
+		name:   "trial with an objective without metric",
+		kind:   "Trial",
+		yaml:   trial,
+		change: func(o object) { delete(o.m("spec", "objective"), "objectiveMetricName") },
+		path:   "spec.objective.objectiveMetricName",
+		detail: "Required value",
+	}, {
+		name:   "trial with a negative report count",
+		kind:   "Trial",
+		yaml:   trial,
+		change: func(o object) { o.m("status", "observation")["reports"] = -1 },
+		path:   "status.observation.reports",
+		detail: "should be greater than or equal to 0",
+	}, {
+		name:   "trial with an overlong success condition",
+		kind:   "Trial",
+		yaml:   trial,
+		change: func(o object) { o.m("spec")["successCondition"] = strings.Repeat("x", 1025) },
+		path:   "spec.successCondition",
+		detail: "Too long",
 	}} {
 		t.Run(tc.kind+"/"+tc.name, func(t *testing.T) {
 			var obj object
-			if tc.file != "" {
+			switch {
+			case tc.file != "":
 				obj = readYAML(t, tc.file)
-			} else {
+			case tc.yaml != "":
 				obj = fromYAML(t, tc.yaml)
+			default:
+				obj = experimentWithStrategies(t)
 			}
 			tc.change(obj)
 			errs := serverFor(t, tc.kind).create(t, obj)
@@ -780,9 +996,9 @@ func goValidate(t *testing.T, kind string, obj map[string]any) *apis.FieldError 
 }
 
 func TestImmutableFields(t *testing.T) {
-	s := serverFor(t, "Experiment")
 	for _, tc := range []struct {
 		name   string
+		kind   string // Experiment unless said
 		change func(o object)
 		path   string // empty: the update is allowed
 		detail string
@@ -792,6 +1008,11 @@ func TestImmutableFields(t *testing.T) {
 	}, {
 		name:   "changing the trial template",
 		change: func(o object) { o.m("spec", "trialTemplate", "goTemplate")["rawTemplate"] = "kind: Job" },
+	}, {
+		name: "recording progress",
+		change: func(o object) {
+			o["status"] = fromYAML(t, experimentStatus)
+		},
 	}, {
 		name:   "widening a parameter",
 		change: func(o object) { o.m(fs(0)...)["max"] = "0.05" },
@@ -807,14 +1028,45 @@ func TestImmutableFields(t *testing.T) {
 		change: func(o object) { o.m("spec", "objective")["type"] = "minimize" },
 		path:   "spec.objective",
 		detail: "objective cannot change",
+	}, {
+		name:   "adding a metric strategy",
+		change: func(o object) { setStrategies(o, "accuracy", "max") },
+		path:   "spec.objective",
+		detail: "objective cannot change",
+	}, {
+		name: "recording a trial's report",
+		kind: "Trial",
+		change: func(o object) {
+			obs := o.m("status", "observation")
+			obs["step"] = 13
+			obs["reports"] = 14
+			o.m("status", "observation", "metrics", 0)["latest"] = "0.9702"
+		},
+	}, {
+		name:   "changing a trial's metric strategy",
+		kind:   "Trial",
+		change: func(o object) { setStrategies(o, "accuracy", "latest") },
+		path:   "spec.objective",
+		detail: "objective cannot change",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			old := readYAML(t, "examples/experiment-random.yaml")
-			old["metadata"].(map[string]any)["resourceVersion"] = "1"
-			obj := readYAML(t, "examples/experiment-random.yaml")
-			obj["metadata"].(map[string]any)["resourceVersion"] = "1"
+			kind := tc.kind
+			if kind == "" {
+				kind = "Experiment"
+			}
+			base := func() object {
+				var o object
+				if kind == "Trial" {
+					o = fromYAML(t, trial)
+				} else {
+					o = readYAML(t, "examples/experiment-random.yaml")
+				}
+				o.m("metadata")["resourceVersion"] = "1"
+				return o
+			}
+			old, obj := base(), base()
 			tc.change(obj)
-			errs := s.update(t, old, obj)
+			errs := serverFor(t, kind).update(t, old, obj)
 			if tc.path == "" {
 				for _, e := range errs {
 					t.Errorf("refused: %v", e)
@@ -845,23 +1097,39 @@ trials: 3
 trialsRunning: 3
 `)
 	for _, tc := range []struct {
+		name string
 		kind string
 		obj  map[string]any
-		want map[string]any
+		// shown is the columns kubectl get shows without -o wide, in order.
+		shown []string
+		want  map[string]any
 	}{{
-		kind: "Suggestion",
-		obj:  suggestion,
-		want: map[string]any{"Algorithm": "random", "Requests": int64(3), "Suggestions": int64(3), "Ready": "True", "Function": "http://random.knobs-system.svc.cluster.local", "Exhausted": false},
+		name:  "Suggestion",
+		kind:  "Suggestion",
+		obj:   suggestion,
+		shown: []string{"Name", "Algorithm", "Requests", "Suggestions", "Ready", "Reason", "Age"},
+		want:  map[string]any{"Algorithm": "random", "Requests": int64(3), "Suggestions": int64(3), "Ready": "True", "Function": "http://random.knobs-system.svc.cluster.local", "Exhausted": false},
 	}, {
+		name:  "Experiment starting",
+		kind:  "Experiment",
+		obj:   experiment,
+		shown: []string{"Name", "Algorithm", "Trials", "Running", "Succeeded", "Failed", "Best", "Status", "Reason", "Age"},
+		want: map[string]any{"Algorithm": "random", "Objective": "Validation-accuracy", "Trials": int64(3), "Running": int64(3),
+			"Succeeded": nil, "Best": nil, "BestTrial": nil, "Status": "Unknown", "Reason": "Running"},
+	}, {
+		name: "Experiment with a best trial",
 		kind: "Experiment",
-		obj:  experiment,
-		want: map[string]any{"Algorithm": "random", "Objective": "Validation-accuracy", "Trials": int64(3), "Running": int64(3), "Succeeded": "Unknown", "Reason": "Running"},
+		obj:  experimentWithStrategies(t),
+		want: map[string]any{"Trials": int64(9), "Pending": int64(1), "Running": int64(3), "Succeeded": int64(4), "Failed": int64(1),
+			"Best": "0.9731", "BestTrial": "random-experiment-fsa2f", "Status": "Unknown", "Reason": "Running"},
 	}, {
-		kind: "Trial",
-		obj:  fromYAML(t, trial),
-		want: map[string]any{"Experiment": "random-experiment", "Succeeded": "True", "Reason": "Succeeded"},
+		name:  "Trial",
+		kind:  "Trial",
+		obj:   fromYAML(t, trial),
+		shown: []string{"Name", "Experiment", "Value", "Succeeded", "Reason", "Age"},
+		want:  map[string]any{"Experiment": "random-experiment", "Value": "0.9731", "Step": int64(12), "Succeeded": "True", "Reason": "Succeeded"},
 	}} {
-		t.Run(tc.kind, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			s := serverFor(t, tc.kind)
 			u, _ := s.decode(t, tc.obj)
 			table, err := s.table.ConvertToTable(context.Background(), u, nil)
@@ -869,11 +1137,20 @@ trialsRunning: 3
 				t.Fatal(err)
 			}
 			got := map[string]any{}
+			var shown []string
 			for i, c := range table.ColumnDefinitions {
 				got[c.Name] = table.Rows[0].Cells[i]
+				if c.Priority == 0 {
+					shown = append(shown, c.Name)
+				}
+			}
+			if tc.shown != nil && !reflect.DeepEqual(shown, tc.shown) {
+				t.Errorf("kubectl get shows %v, want %v", shown, tc.shown)
 			}
 			for name, want := range tc.want {
-				if !reflect.DeepEqual(got[name], want) {
+				if _, ok := got[name]; !ok {
+					t.Errorf("no column %s", name)
+				} else if !reflect.DeepEqual(got[name], want) {
 					t.Errorf("column %s = %#v, want %#v", name, got[name], want)
 				}
 			}

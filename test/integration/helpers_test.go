@@ -78,10 +78,26 @@ func (p *proc) stop(sig syscall.Signal) {
 
 func envLogDir() string { return env.logDir }
 
+// controllerProc is a controller process and the URL of its observation
+// receiver.
+type controllerProc struct {
+	*proc
+	port string
+	sink string
+}
+
 // startController runs the controller as its ServiceAccount.
-func startController(t *testing.T, name string) *proc {
+func startController(t *testing.T, name string) *controllerProc {
 	t.Helper()
-	return startProc(t, name, []string{
+	return startControllerAt(t, name, freePort(t))
+}
+
+// startControllerAt runs the controller with its observation receiver on
+// port, so that one started again receives at the same URL.
+func startControllerAt(t *testing.T, name, port string) *controllerProc {
+	t.Helper()
+	sink := "http://127.0.0.1:" + port
+	p := startProc(t, name, []string{
 		"KUBECONFIG=" + env.controller,
 		"SYSTEM_NAMESPACE=" + tuning.SystemNamespace,
 		"POD_NAME=" + name,
@@ -89,7 +105,10 @@ func startController(t *testing.T, name string) *proc {
 		"CONFIG_OBSERVABILITY_NAME=config-observability",
 		"METRICS_DOMAIN=knobs.dev/tuning",
 		"PROFILING_PORT=" + freePort(t),
+		"OBSERVATION_PORT=" + port,
+		"OBSERVATION_SINK_URL=" + sink,
 	}, filepath.Join(env.bin, "controller"))
+	return &controllerProc{proc: p, port: port, sink: sink}
 }
 
 // function is a function process on a fixed port, so that it can be

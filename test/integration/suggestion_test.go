@@ -22,16 +22,18 @@ import (
 
 const settle = 60 * time.Second
 
-// createExperiment creates an Experiment and its Suggestion.
+// createExperiment creates a Suggestion driven by the test, then its
+// Experiment. The Experiment does not control a Suggestion it did not create,
+// so the test sets the requests and the Experiment only reports that.
 func createExperiment(t *testing.T, ns, name, algorithm string, requests int32, opts ...ExperimentOption) {
 	t.Helper()
 	ctx := context.Background()
-	exp := NewExperiment(name, ns, append([]ExperimentOption{WithExperimentAlgorithm(algorithm)}, opts...)...)
-	if _, err := env.knobs.TuningV1alpha1().Experiments(ns).Create(ctx, exp, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	s := NewSuggestion(name, ns, WithAlgorithm(algorithm), WithRequests(requests))
 	if _, err := env.knobs.TuningV1alpha1().Suggestions(ns).Create(ctx, s, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	exp := NewExperiment(name, ns, append([]ExperimentOption{WithExperimentAlgorithm(algorithm)}, opts...)...)
+	if _, err := env.knobs.TuningV1alpha1().Experiments(ns).Create(ctx, exp, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -167,7 +169,7 @@ func TestLeaderElection(t *testing.T) {
 	createExperiment(t, ns, "first", "random", 2)
 	waitSuggestions(t, ns, "first", 2, settle)
 
-	idA, idB := electionID(t, a), electionID(t, b)
+	idA, idB := electionID(t, a.proc), electionID(t, b.proc)
 	var survivor string
 	switch leader := leaseHolder(t); leader {
 	case idA:

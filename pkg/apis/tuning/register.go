@@ -13,6 +13,10 @@ const (
 	// ExperimentLabelKey labels a Trial with the name of its Experiment.
 	ExperimentLabelKey = GroupName + "/experiment"
 
+	// TrialLabelKey labels a trial's workload, and its pods, with the name of
+	// the Trial.
+	TrialLabelKey = GroupName + "/trial"
+
 	// SystemNamespace is where Knobs runs, and where functions shared by
 	// every namespace live.
 	SystemNamespace = "knobs-system"

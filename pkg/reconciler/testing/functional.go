@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
+	"knative.dev/pkg/kmeta"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"knobs.dev/knobs/pkg/apis/tuning"
@@ -208,4 +209,64 @@ func WithServiceNotReady(reason, message string) ServiceOption {
 		svc.Status.ObservedGeneration = svc.Generation
 		svc.Status.SetConditions(apis.Conditions{{Type: apis.ConditionReady, Status: corev1.ConditionFalse, Reason: reason, Message: message}})
 	}
+}
+
+// WithCounts sets parallelTrialCount, maxTrialCount and maxFailedTrialCount.
+func WithCounts(parallel, maxTrials, maxFailed int32) ExperimentOption {
+	return func(e *v1alpha1.Experiment) {
+		e.Spec.ParallelTrialCount, e.Spec.MaxTrialCount, e.Spec.MaxFailedTrialCount = &parallel, &maxTrials, &maxFailed
+	}
+}
+
+// WithGoal sets the objective's goal; nil removes it.
+func WithGoal(goal *float64) ExperimentOption {
+	return func(e *v1alpha1.Experiment) { e.Spec.Objective.Goal = goal }
+}
+
+// WithTrialTemplate sets the trial template.
+func WithTrialTemplate(tt *v1alpha1.TrialTemplate) ExperimentOption {
+	return func(e *v1alpha1.Experiment) { e.Spec.TrialTemplate = tt }
+}
+
+// WithExperimentStatus changes the status with f, such as
+// (*v1alpha1.ExperimentStatus).InitializeConditions.
+func WithExperimentStatus(f func(*v1alpha1.ExperimentStatus)) ExperimentOption {
+	return func(e *v1alpha1.Experiment) { f(&e.Status) }
+}
+
+// WithOwner makes the Experiment the Suggestion's controller.
+func WithOwner(e *v1alpha1.Experiment) SuggestionOption {
+	return func(s *v1alpha1.Suggestion) {
+		s.OwnerReferences = []metav1.OwnerReference{*kmeta.NewControllerRef(e)}
+		if s.Labels == nil {
+			s.Labels = map[string]string{}
+		}
+		s.Labels[tuning.ExperimentLabelKey] = e.Name
+	}
+}
+
+// WithTrialOwner makes the Experiment the Trial's controller.
+func WithTrialOwner(e *v1alpha1.Experiment) TrialOption {
+	return func(t *v1alpha1.Trial) {
+		t.OwnerReferences = []metav1.OwnerReference{*kmeta.NewControllerRef(e)}
+	}
+}
+
+// WithTrialMetricsUnavailable marks the trial's workload succeeded without
+// its objective metric.
+func WithTrialMetricsUnavailable(t *v1alpha1.Trial) {
+	t.Status.MarkMetricsUnavailable("no objective metric")
+}
+
+// WithTrialPending marks the trial waiting for its workload.
+func WithTrialPending(t *v1alpha1.Trial) { t.Status.MarkPending("waiting") }
+
+// WithTrialSpec changes the trial's spec with f.
+func WithTrialSpec(f func(*v1alpha1.TrialSpec)) TrialOption {
+	return func(t *v1alpha1.Trial) { f(&t.Spec) }
+}
+
+// WithTrialStatus changes the trial's status with f.
+func WithTrialStatus(f func(*v1alpha1.TrialStatus)) TrialOption {
+	return func(t *v1alpha1.Trial) { f(&t.Status) }
 }

@@ -48,15 +48,16 @@ const (
 	ExperimentReasonInvalidTrialTemplate   = "InvalidTrialTemplate"
 )
 
-// IsDone reports whether the experiment has ended: Succeeded is True or
-// False for a reason that a change of spec cannot undo.
+// IsDone reports whether the experiment has ended for good: Succeeded is
+// True, or False for a reason that fixing the spec cannot undo. An invalid
+// trial template or a search space or settings the function refuses can be
+// fixed, and the experiment then resumes.
 func (es *ExperimentStatus) IsDone() bool {
 	c := experimentCondSet.Manage(es).GetCondition(ExperimentConditionSucceeded)
 	if c == nil || c.IsUnknown() {
 		return false
 	}
-	// A template can be fixed: the experiment resumes.
-	return c.Reason != ExperimentReasonInvalidTrialTemplate
+	return c.Reason != ExperimentReasonInvalidTrialTemplate && c.Reason != ExperimentReasonSuggestionFailed
 }
 
 // GetCondition returns the named condition, or nil.

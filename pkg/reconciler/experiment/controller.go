@@ -1,0 +1,43 @@
+package experiment
+
+import (
+	"context"
+
+	"k8s.io/client-go/tools/cache"
+	"knative.dev/pkg/configmap"
+	"knative.dev/pkg/controller"
+
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	knobsclient "knobs.dev/knobs/pkg/client/injection/client"
+	experimentinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/experiment"
+	suggestioninformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/suggestion"
+	trialinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/trial"
+	experimentreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/experiment"
+)
+
+// NewController returns the Experiment controller.
+func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
+	experimentInformer := experimentinformer.Get(ctx)
+	suggestionInformer := suggestioninformer.Get(ctx)
+	trialInformer := trialinformer.Get(ctx)
+
+	r := &Reconciler{
+		client:           knobsclient.Get(ctx),
+		suggestionLister: suggestionInformer.Lister(),
+		trialLister:      trialInformer.Lister(),
+	}
+	impl := experimentreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options {
+		// The reconciler writes status itself; see ReconcileKind.
+		return controller.Options{SkipStatusUpdates: true}
+	})
+
+	experimentInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
+	// What an Experiment owns changing moves it on.
+	owned := cache.FilteringResourceEventHandler{
+		FilterFunc: controller.FilterController(&v1alpha1.Experiment{}),
+		Handler:    controller.HandleAll(impl.EnqueueControllerOf),
+	}
+	suggestionInformer.Informer().AddEventHandler(owned)
+	trialInformer.Informer().AddEventHandler(owned)
+	return impl
+}

@@ -1,0 +1,148 @@
+package trial
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/cache"
+	kubeclient "knative.dev/pkg/client/injection/kube/client"
+	"knative.dev/pkg/configmap"
+	"knative.dev/pkg/controller"
+	"knative.dev/pkg/injection/clients/dynamicclient"
+	"knative.dev/pkg/logging"
+	"knative.dev/pkg/system"
+
+	"knobs.dev/knobs/pkg/apis/tuning"
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	knobsclient "knobs.dev/knobs/pkg/client/injection/client"
+	trialinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/trial"
+	trialreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/trial"
+	"knobs.dev/knobs/pkg/observation"
+)
+
+// The controller's environment.
+const (
+	// EnvObservationPort is the port of the observation receiver; default
+	// 8090.
+	EnvObservationPort = "OBSERVATION_PORT"
+	// EnvObservationSinkURL is the receiver's URL as trial workloads reach
+	// it; default the knobs-observations Service in the system namespace.
+	EnvObservationSinkURL = "OBSERVATION_SINK_URL"
+)
+
+// NewController returns the Trial controller, and serves the observation
+// receiver on every replica (the receiver writes through the API server, so
+// it needs no leadership).
+func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
+	logger := logging.FromContext(ctx)
+	trialInformer := trialinformer.Get(ctx)
+	kube := kubeclient.Get(ctx)
+	client := knobsclient.Get(ctx)
+
+	key, err := observation.LoadKey(ctx, kube, system.Namespace(), observation.KeySecretName)
+	if err != nil {
+		logger.Fatalw("cannot load the key of trial tokens", "error", err)
+	}
+	tokens := observation.NewTokens(key)
+
+	sink := os.Getenv(EnvObservationSinkURL)
+	if sink == "" {
+		sink = "http://knobs-observations." + system.Namespace() + ".svc.cluster.local"
+	}
+	port := os.Getenv(EnvObservationPort)
+	if port == "" {
+		port = "8090"
+	}
+	serve(ctx, net.JoinHostPort("", port), &observation.Receiver{Client: client, Tokens: tokens})
+
+	r := &Reconciler{
+		client:  client,
+		dynamic: dynamicclient.Get(ctx),
+		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(kube.Discovery())),
+		tokens:  tokens,
+		sink:    sink,
+		now:     time.Now,
+	}
+	impl := trialreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options {
+		// The reconciler writes status itself; see ReconcileKind.
+		return controller.Options{SkipStatusUpdates: true}
+	})
+	r.watch = newWorkloadWatcher(ctx, r.dynamic, impl).watch
+
+	trialInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
+	logger.Infow("observation receiver", "sink", sink, "port", port)
+	return impl
+}
+
+// serve runs the observation receiver until ctx is done.
+func serve(ctx context.Context, addr string, h http.Handler) {
+	logger := logging.FromContext(ctx)
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Fatalw("observation receiver stopped", "error", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+}
+
+// workloadWatcher starts, once per resource, an informer on the workloads
+// Trials created (those labelled tuning.knobs.dev/trial) that requeues the
+// controlling Trial when one changes. Workloads may be of any kind, known
+// only when a Trial names it.
+type workloadWatcher struct {
+	ctx     context.Context
+	factory dynamicinformer.DynamicSharedInformerFactory
+	impl    *controller.Impl
+
+	mu      sync.Mutex
+	watched map[schema.GroupVersionResource]bool
+}
+
+func newWorkloadWatcher(ctx context.Context, client dynamic.Interface, impl *controller.Impl) *workloadWatcher {
+	return &workloadWatcher{
+		ctx: ctx,
+		factory: dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 0, metav1.NamespaceAll, func(o *metav1.ListOptions) {
+			o.LabelSelector = tuning.TrialLabelKey
+		}),
+		impl:    impl,
+		watched: map[schema.GroupVersionResource]bool{},
+	}
+}
+
+func (w *workloadWatcher) watch(gvr schema.GroupVersionResource) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.watched[gvr] {
+		return
+	}
+	w.watched[gvr] = true
+	informer := w.factory.ForResource(gvr).Informer()
+	_, _ = informer.AddEventHandler(cache.FilteringResourceEventHandler{
+		FilterFunc: controller.FilterController(&v1alpha1.Trial{}),
+		Handler:    controller.HandleAll(w.impl.EnqueueControllerOf),
+	})
+	w.factory.Start(w.ctx.Done())
+	logging.FromContext(w.ctx).Infow("watching trial workloads", "resource", gvr.String())
+}

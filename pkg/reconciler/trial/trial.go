@@ -1,0 +1,189 @@
+// Package trial reconciles Trials: it creates the trial's workload from its
+// runSpec, with K_SINK and the trial's token in the environment, and reads
+// the workload's success and failure conditions into the Trial's Succeeded
+// condition. The observation itself arrives through the receiver in
+// pkg/observation.
+package trial
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrs "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"knative.dev/pkg/logging"
+	pkgreconciler "knative.dev/pkg/reconciler"
+
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/client/clientset/versioned"
+	trialreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/trial"
+	"knobs.dev/knobs/pkg/observation"
+	"knobs.dev/knobs/pkg/reconciler/trial/resources"
+)
+
+// Event reasons.
+const (
+	reasonWorkloadCreated = "WorkloadCreated"
+	reasonInvalidWorkload = "InvalidWorkload"
+	reasonUnknownKind     = "UnknownWorkloadKind"
+)
+
+// Reconciler implements trialreconciler.Interface.
+type Reconciler struct {
+	client  versioned.Interface
+	dynamic dynamic.Interface
+	// mapper finds the resource of a workload's kind.
+	mapper meta.RESTMapper
+	// watch makes sure changes to workloads of a resource requeue their
+	// Trials; nil when nothing needs to watch (tests).
+	watch func(schema.GroupVersionResource)
+	// tokens sign each trial's token.
+	tokens *observation.Tokens
+	// sink is the base URL of the observation receiver.
+	sink string
+	// now is the clock.
+	now func() time.Time
+}
+
+var _ trialreconciler.Interface = (*Reconciler)(nil)
+
+// ReconcileKind implements trialreconciler.Interface.
+//
+// The reconciler writes the status itself, with the resource version it
+// read: the observation is written by the receiver between two reconciles,
+// and a status computed from a copy that predates it (a workload seen to
+// succeed, its report not yet seen) must conflict rather than overwrite it.
+func (r *Reconciler) ReconcileKind(ctx context.Context, t *v1alpha1.Trial) pkgreconciler.Event {
+	before := t.Status.DeepCopy()
+	event := r.reconcile(ctx, t)
+	t.Status.ObservedGeneration = t.Generation
+	if equality.Semantic.DeepEqual(before, &t.Status) {
+		return event
+	}
+	if _, err := r.client.TuningV1alpha1().Trials(t.Namespace).UpdateStatus(ctx, t, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	return event
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, t *v1alpha1.Trial) pkgreconciler.Event {
+	t.Status.InitializeConditions()
+	if t.Status.IsDone() {
+		return nil
+	}
+	if t.Spec.RunSpec == nil {
+		// No workload: the observation is written by hand.
+		if m := r.objective(t); m != nil {
+			r.complete(t)
+			t.Status.MarkSucceeded("the observation has %s=%s", m.Name, m.Value)
+			return nil
+		}
+		t.Status.MarkPending("no workload to run: write the observation with kubectl patch trial %s --subresource=status", t.Name)
+		return nil
+	}
+
+	spec := &unstructured.Unstructured{}
+	if err := json.Unmarshal(t.Spec.RunSpec.Raw, &spec.Object); err != nil {
+		r.complete(t)
+		t.Status.MarkFailed("spec.runSpec is not a JSON object: %v", err)
+		return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonInvalidWorkload, "spec.runSpec: %v", err)
+	}
+	gvk := spec.GroupVersionKind()
+	mapping, err := r.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			if rm, ok := r.mapper.(meta.ResettableRESTMapper); ok {
+				rm.Reset() // perhaps the kind's CRD is new
+			}
+			t.Status.MarkPending("the API server does not serve %s %s: install it, or change the Experiment's trialTemplate", gvk.Kind, gvk.GroupVersion())
+			return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonUnknownKind, "the API server does not serve %s", gvk))
+		}
+		return err
+	}
+	if r.watch != nil {
+		r.watch(mapping.Resource)
+	}
+	workloads := r.dynamic.Resource(mapping.Resource).Namespace(t.Namespace)
+	kindName := fmt.Sprintf("%s %s", gvk.Kind, t.Name)
+
+	var event pkgreconciler.Event
+	w, err := workloads.Get(ctx, t.Name, metav1.GetOptions{})
+	if apierrs.IsNotFound(err) {
+		desired, err := resources.MakeWorkload(t, observation.SinkFor(r.sink, t.Namespace), r.tokens.For(t))
+		if err != nil {
+			r.complete(t)
+			t.Status.MarkFailed("%v", err)
+			return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonInvalidWorkload, "%v", err)
+		}
+		w, err = workloads.Create(ctx, desired, metav1.CreateOptions{})
+		switch {
+		case apierrs.IsAlreadyExists(err):
+			if w, err = workloads.Get(ctx, t.Name, metav1.GetOptions{}); err != nil {
+				return err
+			}
+		case apierrs.IsInvalid(err) || apierrs.IsBadRequest(err):
+			// The rendered workload is the Experiment's to fix.
+			r.complete(t)
+			t.Status.MarkFailed("the API server refused %s: %v", kindName, err)
+			return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonInvalidWorkload, "the API server refused %s: %v", kindName, err)
+		case err != nil:
+			return fmt.Errorf("creating %s: %w", kindName, err)
+		default:
+			logging.FromContext(ctx).Infow("workload created", "kind", gvk.Kind)
+			event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonWorkloadCreated, "created %s", kindName)
+		}
+	} else if err != nil {
+		return err
+	}
+	if !metav1.IsControlledBy(w, t) {
+		t.Status.MarkPending("%s exists and is not controlled by this trial: delete it, and the trial creates its own", kindName)
+		return nil
+	}
+	if t.Status.StartTime == nil {
+		now := metav1.NewTime(r.now())
+		t.Status.StartTime = &now
+	}
+
+	switch state, msg := resources.ReadState(w, t.Spec.SuccessCondition, t.Spec.FailureCondition); state {
+	case resources.StateFailed:
+		r.complete(t)
+		if msg == "" {
+			msg = "its failure condition holds"
+		}
+		t.Status.MarkFailed("%s failed: %s", kindName, msg)
+	case resources.StateSucceeded:
+		r.complete(t)
+		if t.Spec.Objective == nil {
+			t.Status.MarkSucceeded("%s succeeded", kindName)
+		} else if m := r.objective(t); m != nil {
+			t.Status.MarkSucceeded("%s succeeded; %s=%s", kindName, m.Name, m.Value)
+		} else {
+			t.Status.MarkMetricsUnavailable("%s succeeded without reporting the objective metric %q to $%s", kindName, t.Spec.Objective.ObjectiveMetricName, observation.EnvSink)
+		}
+	default:
+		t.Status.MarkRunning("%s is running", kindName)
+	}
+	return event
+}
+
+// objective returns the trial's observed objective metric, or nil.
+func (r *Reconciler) objective(t *v1alpha1.Trial) *v1alpha1.Metric {
+	if t.Spec.Objective == nil {
+		return nil
+	}
+	return t.Status.Observation.Metric(t.Spec.Objective.ObjectiveMetricName)
+}
+
+// complete records when the trial ended.
+func (r *Reconciler) complete(t *v1alpha1.Trial) {
+	now := metav1.NewTime(r.now())
+	t.Status.CompletionTime = &now
+}

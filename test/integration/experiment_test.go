@@ -1,0 +1,472 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"knobs.dev/knobs/pkg/apis/tuning"
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/observation"
+	. "knobs.dev/knobs/pkg/reconciler/testing"
+)
+
+const branin = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{.Trial}}
+  namespace: {{.NameSpace}}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: trial
+          image: registry.example.com/knobs/trial
+          args:
+            - --task=branin
+{{- range .HyperParameters}}
+            - "{{.Name}}={{.Value}}"
+{{- end}}
+`
+
+// braninExperiment minimises the Branin function over its usual domain.
+func braninExperiment(name, ns, algorithm string, parallel, maxTrials, maxFailed int32, goal *float64) *v1alpha1.Experiment {
+	return NewExperiment(name, ns, WithExperimentAlgorithm(algorithm), WithCounts(parallel, maxTrials, maxFailed), func(e *v1alpha1.Experiment) {
+		e.Spec.Objective = v1alpha1.ObjectiveSpec{Type: v1alpha1.ObjectiveTypeMinimize, Goal: goal, ObjectiveMetricName: "loss"}
+		e.Spec.Parameters = []v1alpha1.ParameterSpec{
+			{Name: "--x1", ParameterType: v1alpha1.ParameterTypeDouble, FeasibleSpace: v1alpha1.FeasibleSpace{Min: "-5", Max: "10"}},
+			{Name: "--x2", ParameterType: v1alpha1.ParameterTypeDouble, FeasibleSpace: v1alpha1.FeasibleSpace{Min: "0", Max: "15"}},
+		}
+		e.Spec.TrialTemplate = &v1alpha1.TrialTemplate{GoTemplate: &v1alpha1.GoTemplate{RawTemplate: branin}}
+	})
+}
+
+func create(t *testing.T, e *v1alpha1.Experiment) {
+	t.Helper()
+	if _, err := env.knobs.TuningV1alpha1().Experiments(e.Namespace).Create(context.Background(), e, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func getExperiment(t *testing.T, ns, name string) *v1alpha1.Experiment {
+	t.Helper()
+	e, err := env.knobs.TuningV1alpha1().Experiments(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func succeeded(e *v1alpha1.Experiment) string {
+	c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded)
+	if c == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
+}
+
+// waitEnded waits until the Experiment's Succeeded condition is True or
+// False, and its status is of its latest generation.
+func waitEnded(t *testing.T, ns, name string, timeout time.Duration) *v1alpha1.Experiment {
+	t.Helper()
+	var e *v1alpha1.Experiment
+	waitFor(t, timeout, func() (bool, string) {
+		e = getExperiment(t, ns, name)
+		c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded)
+		return c != nil && !c.IsUnknown() && e.Status.ObservedGeneration == e.Generation,
+			fmt.Sprintf("%s; trials %d, running %d, succeeded %d, failed %d", succeeded(e), e.Status.Trials, e.Status.TrialsRunning, e.Status.TrialsSucceeded, e.Status.TrialsFailed)
+	})
+	return e
+}
+
+func listTrials(t *testing.T, ns, name string) []v1alpha1.Trial {
+	t.Helper()
+	l, err := env.knobs.TuningV1alpha1().Trials(ns).List(context.Background(), metav1.ListOptions{LabelSelector: tuning.ExperimentLabelKey + "=" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(l.Items, func(i, j int) bool { return l.Items[i].CreationTimestamp.Before(&l.Items[j].CreationTimestamp) })
+	return l.Items
+}
+
+// checkExperiment checks what every ended Experiment must satisfy: its
+// counts are those of its Trials; every assignment handed out has exactly one
+// Trial and every Trial one Job, each owned by its parent; no assignment
+// twice; the best trial is the best succeeded one.
+func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
+	t.Helper()
+	ctx := context.Background()
+	trials := listTrials(t, e.Namespace, e.Name)
+	s := getSuggestion(t, e.Namespace, e.Name)
+	checkSuggestions(t, s)
+	if !metav1.IsControlledBy(s, e) {
+		t.Errorf("Suggestion %s is not controlled by its Experiment", s.Name)
+	}
+	if int(s.Status.SuggestionCount) != len(trials) || int(e.Status.Trials) != len(trials) {
+		t.Errorf("%d suggestions, %d trials counted, %d trials exist", s.Status.SuggestionCount, e.Status.Trials, len(trials))
+	}
+	kube := kubernetes.NewForConfigOrDie(env.cp.Config)
+	phases := map[string]int32{}
+	var best *v1alpha1.Trial
+	var bestValue float64
+	for i := range trials {
+		tr := &trials[i]
+		phases[tr.Status.Phase()]++
+		if !metav1.IsControlledBy(tr, e) {
+			t.Errorf("trial %s is not controlled by the Experiment", tr.Name)
+		}
+		if e.Spec.TrialTemplate != nil {
+			job, err := kube.BatchV1().Jobs(e.Namespace).Get(ctx, tr.Name, metav1.GetOptions{})
+			if err != nil {
+				t.Errorf("trial %s: %v", tr.Name, err)
+			} else if !metav1.IsControlledBy(job, tr) {
+				t.Errorf("job %s is not controlled by its trial", job.Name)
+			}
+		}
+		if tr.Status.Phase() == v1alpha1.TrialReasonSucceeded {
+			v, err := strconv.ParseFloat(tr.Status.Observation.Metric(e.Spec.Objective.ObjectiveMetricName).Value, 64)
+			if err != nil {
+				t.Errorf("trial %s: %v", tr.Name, err)
+			}
+			if best == nil || e.Spec.Objective.Better(v, bestValue) {
+				best, bestValue = tr, v
+			}
+		}
+	}
+	if jobs, err := kube.BatchV1().Jobs(e.Namespace).List(ctx, metav1.ListOptions{}); err != nil {
+		t.Error(err)
+	} else if e.Spec.TrialTemplate != nil && len(jobs.Items) != len(trials) {
+		t.Errorf("%d jobs for %d trials", len(jobs.Items), len(trials))
+	}
+	st := e.Status
+	got := []int32{st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed, st.TrialsMetricsUnavailable}
+	want := []int32{phases[v1alpha1.TrialReasonPending], phases[v1alpha1.TrialReasonRunning], phases[v1alpha1.TrialReasonSucceeded],
+		phases[v1alpha1.TrialReasonFailed], phases[v1alpha1.TrialReasonMetricsUnavailable]}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("counts pending/running/succeeded/failed/metricsUnavailable = %v, the trials say %v", got, want)
+	}
+	switch {
+	case best == nil && st.CurrentOptimalTrial != nil:
+		t.Errorf("best trial %s, but no trial succeeded", st.CurrentOptimalTrial.BestTrialName)
+	case best != nil && (st.CurrentOptimalTrial == nil || st.CurrentOptimalTrial.BestTrialName != best.Name):
+		t.Errorf("best trial %+v, want %s (%v)", st.CurrentOptimalTrial, best.Name, bestValue)
+	}
+	return trials
+}
+
+// The issue's main case: TPE on Branin, 30 trials at most, 3 at a time,
+// every trial a Job whose program reports through K_SINK.
+func TestExperimentTPEOnBranin(t *testing.T) {
+	startController(t, "controller-tpe")
+	ns := namespace(t)
+	fn := startFunction(t, "tpe")
+	createService(t, ns, "tpe", "tpe", fn.url)
+	n := startNode(t, ns, nil)
+
+	create(t, braninExperiment("branin", ns, "tpe", 3, 30, 0, ptr.To(0.40)))
+	e := waitEnded(t, ns, "branin", 3*time.Minute)
+	trials := checkExperiment(t, e)
+	c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded)
+	best := e.Status.CurrentOptimalTrial
+	switch {
+	case !c.IsTrue():
+		t.Fatalf("Succeeded = %s", succeeded(e))
+	case c.Reason == v1alpha1.ExperimentReasonGoalReached:
+		v, _ := strconv.ParseFloat(best.Observation.Metric("loss").Value, 64)
+		if v > 0.40 {
+			t.Errorf("goal reached with loss %v", v)
+		}
+	case c.Reason == v1alpha1.ExperimentReasonMaxTrialsReached:
+		if len(trials) != 30 || e.Status.TrialsSucceeded != 30 {
+			t.Errorf("max trials reached with %d trials, %d succeeded", len(trials), e.Status.TrialsSucceeded)
+		}
+	default:
+		t.Errorf("Succeeded = %s", succeeded(e))
+	}
+	if max := n.maxConcurrent(); max > 3 {
+		t.Errorf("%d trials ran at once, parallelTrialCount being 3", max)
+	}
+	if n.started() != len(trials) {
+		t.Errorf("%d jobs ran for %d trials", n.started(), len(trials))
+	}
+	t.Logf("%s after %d trials; best %s: %v", c.Reason, len(trials), best.BestTrialName, best.Observation.Metrics)
+}
+
+// Failures up to maxFailedTrialCount leave the experiment running; one more
+// fails it, and no trial is created after.
+func TestExperimentFailures(t *testing.T) {
+	startController(t, "controller-failures")
+	ns := namespace(t)
+	fn := startFunction(t, "random")
+	createService(t, ns, "random", "random", fn.url)
+
+	// Up to: trials 1 and 3 crash, maxFailedTrialCount 2.
+	startNode(t, ns, func(j *batchv1.Job) outcome {
+		if strings.HasSuffix(j.Name, "-1") || strings.HasSuffix(j.Name, "-3") {
+			return crash
+		}
+		return execute
+	})
+	create(t, braninExperiment("upto", ns, "random", 2, 6, 2, nil))
+	e := waitEnded(t, ns, "upto", 2*time.Minute)
+	checkExperiment(t, e)
+	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() || c.Reason != v1alpha1.ExperimentReasonMaxTrialsReached ||
+		e.Status.TrialsFailed != 2 || e.Status.TrialsSucceeded != 4 {
+		t.Errorf("%s with %d failed, %d succeeded; want MaxTrialsReached with 2 and 4", succeeded(e), e.Status.TrialsFailed, e.Status.TrialsSucceeded)
+	}
+	for _, tr := range listTrials(t, ns, "upto") {
+		if tr.Status.Phase() == v1alpha1.TrialReasonFailed {
+			if c := tr.Status.GetCondition(v1alpha1.TrialConditionSucceeded); !strings.Contains(c.Message, "crashed on purpose") {
+				t.Errorf("trial %s failed with %q, want the Job's message", tr.Name, c.Message)
+			}
+		}
+	}
+
+	// Past: every trial fails, one of them by succeeding without metrics.
+	ns2 := namespace(t)
+	createService(t, ns2, "random", "random", fn.url)
+	startNode(t, ns2, func(j *batchv1.Job) outcome {
+		if strings.HasSuffix(j.Name, "-2") {
+			return silent
+		}
+		return crash
+	})
+	create(t, braninExperiment("past", ns2, "random", 2, 20, 2, nil))
+	e = waitEnded(t, ns2, "past", 2*time.Minute)
+	time.Sleep(2 * time.Second) // a trial created after the end would show now
+	e = getExperiment(t, ns2, "past")
+	trials := checkExperiment(t, e)
+	c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded)
+	if !c.IsFalse() || c.Reason != v1alpha1.ExperimentReasonMaxFailedTrialsReached {
+		t.Errorf("Succeeded = %s, want False/MaxFailedTrialsReached", succeeded(e))
+	}
+	if failures := e.Status.TrialsFailed + e.Status.TrialsMetricsUnavailable; failures < 3 || len(trials) > 4 {
+		t.Errorf("%d failures in %d trials; want 3 or 4 failures (2 in flight when the third failed) and no trial after", failures, len(trials))
+	}
+	if e.Status.TrialsMetricsUnavailable != 1 {
+		t.Errorf("%d trials without metrics, want 1", e.Status.TrialsMetricsUnavailable)
+	}
+}
+
+// hold is a node that runs nothing: the Jobs stay running.
+func hold(*batchv1.Job) outcome { return -1 }
+
+// Observations with a wrong or missing token, or malformed, are refused with
+// a status that says why, and change nothing; the right token, sent with the
+// cloudevents CLI, is recorded.
+func TestObservationTokens(t *testing.T) {
+	c := startController(t, "controller-tokens")
+	ns := namespace(t)
+	fn := startFunction(t, "random")
+	createService(t, ns, "random", "random", fn.url)
+	create(t, braninExperiment("tokens", ns, "random", 1, 1, 0, nil))
+	kube := kubernetes.NewForConfigOrDie(env.cp.Config)
+	var job *batchv1.Job
+	waitFor(t, settle, func() (bool, string) {
+		j, err := kube.BatchV1().Jobs(ns).Get(context.Background(), "tokens-1", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		job = j
+		return true, ""
+	})
+	jobEnv := map[string]string{}
+	for _, e := range job.Spec.Template.Spec.Containers[0].Env {
+		jobEnv[e.Name] = e.Value
+	}
+	sink, token := jobEnv[observation.EnvSink], jobEnv[observation.EnvToken]
+	if sink != observation.SinkFor(c.sink, ns) || token == "" || jobEnv[observation.EnvTrialName] != "tokens-1" {
+		t.Fatalf("job environment %v; want K_SINK %s and a token", jobEnv, observation.SinkFor(c.sink, ns))
+	}
+	waitFor(t, settle, func() (bool, string) {
+		tr := getTrial(t, ns, "tokens-1")
+		return tr.Status.Phase() == v1alpha1.TrialReasonRunning, tr.Status.Phase()
+	})
+	before := getTrial(t, ns, "tokens-1")
+
+	post := func(auth, typ, subject, data string) int {
+		req, _ := http.NewRequest(http.MethodPost, sink, strings.NewReader(data))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Ce-Specversion", "1.0")
+		req.Header.Set("Ce-Id", "1")
+		req.Header.Set("Ce-Source", "test")
+		req.Header.Set("Ce-Type", typ)
+		req.Header.Set("Ce-Subject", subject)
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		name, auth, typ, subject, data string
+		want                           int
+	}{
+		{"no token", "", observation.EventType, "tokens-1", `{"loss": 1}`, http.StatusUnauthorized},
+		{"wrong token", token + "x", observation.EventType, "tokens-1", `{"loss": 1}`, http.StatusForbidden},
+		{"another trial's token", token, observation.EventType, "tokens-2", `{"loss": 1}`, http.StatusNotFound},
+		{"wrong type", token, "dev.knobs.other", "tokens-1", `{"loss": 1}`, http.StatusBadRequest},
+		{"not numbers", token, observation.EventType, "tokens-1", `{"loss": "low"}`, http.StatusBadRequest},
+		{"no metric of the experiment", token, observation.EventType, "tokens-1", `{"accuracy": 0.5}`, http.StatusBadRequest},
+	} {
+		if got := post(tc.auth, tc.typ, tc.subject, tc.data); got != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	if after := getTrial(t, ns, "tokens-1"); after.ResourceVersion != before.ResourceVersion {
+		t.Errorf("refused observations changed the trial: %+v", after.Status)
+	}
+
+	// The right token, from the cloudevents CLI as a user would.
+	cli := exec.Command(filepath.Join(env.root, ".bin", "cloudevents"), "send", sink,
+		"--id", "cli-1", "--source", "cli", "--type", observation.EventType, "--subject", "tokens-1",
+		"--datacontenttype", "application/json", "--data", `{"loss": 2.5}`,
+		"--extension", observation.TokenExtension+"="+token, "--extension", "step=3")
+	var out bytes.Buffer
+	cli.Stdout, cli.Stderr = &out, &out
+	if err := cli.Run(); err != nil {
+		t.Fatalf("cloudevents send: %v\n%s", err, out.String())
+	}
+	tr := getTrial(t, ns, "tokens-1")
+	if m := tr.Status.Observation.Metric("loss"); m == nil || m.Value != "2.5" || tr.Status.Observation.Step == nil || *tr.Status.Observation.Step != 3 {
+		t.Errorf("observation %+v after the CLI sent loss 2.5 at step 3", tr.Status.Observation)
+	}
+}
+
+func getTrial(t *testing.T, ns, name string) *v1alpha1.Trial {
+	t.Helper()
+	tr, err := env.knobs.TuningV1alpha1().Trials(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// Without a trial template, a user writes each observation with kubectl
+// patch --subresource=status, and the experiment runs on that.
+func TestObservationsByHand(t *testing.T) {
+	startController(t, "controller-by-hand")
+	ns := namespace(t)
+	fn := startFunction(t, "random")
+	createService(t, ns, "random", "random", fn.url)
+	e := braninExperiment("by-hand", ns, "random", 2, 3, 0, nil)
+	e.Spec.TrialTemplate = nil
+	create(t, e)
+	for i := 1; i <= 3; i++ {
+		name := fmt.Sprintf("by-hand-%d", i)
+		waitFor(t, settle, func() (bool, string) {
+			_, err := env.knobs.TuningV1alpha1().Trials(ns).Get(context.Background(), name, metav1.GetOptions{})
+			return err == nil, fmt.Sprint(err)
+		})
+		patch := fmt.Sprintf(`{"status":{"observation":{"metrics":[{"name":"loss","value":"%d.5"}]}}}`, 4-i)
+		if _, err := env.cp.Kubectl(context.Background(), nil, "patch", "trial", name, "-n", ns, "--subresource=status", "--type=merge", "-p", patch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e = waitEnded(t, ns, "by-hand", settle)
+	checkExperiment(t, e)
+	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() || e.Status.CurrentOptimalTrial.BestTrialName != "by-hand-3" {
+		t.Errorf("%s, best %+v; want MaxTrialsReached with by-hand-3", succeeded(e), e.Status.CurrentOptimalTrial)
+	}
+}
+
+// The controller killed and started again mid-experiment loses and
+// duplicates nothing: every assignment runs once, as one Job.
+func TestExperimentSurvivesControllerRestart(t *testing.T) {
+	port := freePort(t)
+	c := startControllerAt(t, "controller-restart-1", port)
+	ns := namespace(t)
+	fn := startFunction(t, "random")
+	createService(t, ns, "random", "random", fn.url)
+	n := startNode(t, ns, nil)
+	create(t, braninExperiment("restart", ns, "random", 3, 15, 0, nil))
+	for round := 0; round < 2; round++ {
+		target := 4 + 5*round
+		waitFor(t, settle, func() (bool, string) { return n.started() >= target, fmt.Sprintf("%d jobs started", n.started()) })
+		c.stop(syscall.SIGKILL)
+		c = startControllerAt(t, fmt.Sprintf("controller-restart-%d", round+2), port)
+	}
+	e := waitEnded(t, ns, "restart", 2*time.Minute)
+	trials := checkExperiment(t, e)
+	if cond := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !cond.IsTrue() || cond.Reason != v1alpha1.ExperimentReasonMaxTrialsReached ||
+		len(trials) != 15 || e.Status.TrialsSucceeded != 15 || n.started() != 15 {
+		t.Errorf("%s with %d trials, %d succeeded, %d jobs run; want 15 of each", succeeded(e), len(trials), e.Status.TrialsSucceeded, n.started())
+	}
+}
+
+// An exhausted grid ends the experiment cleanly, before maxTrialCount.
+func TestExperimentExhaustsGrid(t *testing.T) {
+	startController(t, "controller-grid")
+	ns := namespace(t)
+	fn := startFunction(t, "grid")
+	createService(t, ns, "grid", "grid", fn.url)
+	startNode(t, ns, nil)
+	e := braninExperiment("grid", ns, "grid", 2, 20, 0, nil)
+	e.Spec.Parameters = []v1alpha1.ParameterSpec{
+		{Name: "--x1", ParameterType: v1alpha1.ParameterTypeDiscrete, FeasibleSpace: v1alpha1.FeasibleSpace{List: []string{"-3", "3", "9"}}},
+		{Name: "--x2", ParameterType: v1alpha1.ParameterTypeDiscrete, FeasibleSpace: v1alpha1.FeasibleSpace{List: []string{"2", "12"}}},
+	}
+	create(t, e)
+	e = waitEnded(t, ns, "grid", 2*time.Minute)
+	trials := checkExperiment(t, e)
+	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() || c.Reason != v1alpha1.ExperimentReasonSearchSpaceExhausted ||
+		len(trials) != 6 || e.Status.TrialsSucceeded != 6 {
+		t.Errorf("%s with %d trials, %d succeeded; want SearchSpaceExhausted after 6", succeeded(e), len(trials), e.Status.TrialsSucceeded)
+	}
+	// The best of the six grid points of Branin: (3, 2), loss 2.79.
+	if b := e.Status.CurrentOptimalTrial; b == nil || fmt.Sprint(b.ParameterAssignments) != "[{--x1 3} {--x2 2}]" {
+		t.Errorf("best trial %+v, want --x1=3 --x2=2", b)
+	}
+}
+
+// A broken trial template fails the experiment with the line to fix and
+// creates nothing; fixing it resumes the experiment.
+func TestExperimentBadTemplate(t *testing.T) {
+	startController(t, "controller-template")
+	ns := namespace(t)
+	fn := startFunction(t, "random")
+	createService(t, ns, "random", "random", fn.url)
+	startNode(t, ns, nil)
+	e := braninExperiment("template", ns, "random", 2, 2, 0, nil)
+	e.Spec.TrialTemplate.GoTemplate.RawTemplate = strings.Replace(branin, "{{- end}}", "{{- end", 1)
+	create(t, e)
+	waitFor(t, settle, func() (bool, string) {
+		c := succeeded(getExperiment(t, ns, "template"))
+		return strings.HasPrefix(c, "False/InvalidTrialTemplate") && strings.Contains(c, "line 17"), c
+	})
+	if trials := listTrials(t, ns, "template"); len(trials) != 0 {
+		t.Errorf("%d trials created from a broken template", len(trials))
+	}
+	patch := fmt.Sprintf(`{"spec":{"trialTemplate":{"goTemplate":{"rawTemplate":%q}}}}`, branin)
+	if _, err := env.knobs.TuningV1alpha1().Experiments(ns).Patch(context.Background(), "template", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e = waitEnded(t, ns, "template", 2*time.Minute)
+	checkExperiment(t, e)
+	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() || e.Status.TrialsSucceeded != 2 {
+		t.Errorf("%s with %d succeeded after the fix; want 2", succeeded(e), e.Status.TrialsSucceeded)
+	}
+}
