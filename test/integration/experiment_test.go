@@ -436,9 +436,10 @@ func TestExperimentExhaustsGrid(t *testing.T) {
 		len(trials) != 6 || e.Status.TrialsSucceeded != 6 {
 		t.Errorf("%s with %d trials, %d succeeded; want SearchSpaceExhausted after 6", succeeded(e), len(trials), e.Status.TrialsSucceeded)
 	}
-	// The best of the six grid points of Branin: (3, 2), loss 2.79.
-	if b := e.Status.CurrentOptimalTrial; b == nil || fmt.Sprint(b.ParameterAssignments) != "[{--x1 3} {--x2 2}]" {
-		t.Errorf("best trial %+v, want --x1=3 --x2=2", b)
+	// The best of the six grid points of Branin: (-3, 12), loss 0.498.
+	if b := e.Status.CurrentOptimalTrial; b == nil || fmt.Sprint(b.ParameterAssignments) != "[{--x1 -3} {--x2 12}]" ||
+		!strings.HasPrefix(b.Observation.Metric("loss").Value, "0.4979") {
+		t.Errorf("best trial %+v, want --x1=-3 --x2=12 with loss 0.4979...", b)
 	}
 }
 
@@ -455,7 +456,7 @@ func TestExperimentBadTemplate(t *testing.T) {
 	create(t, e)
 	waitFor(t, settle, func() (bool, string) {
 		c := succeeded(getExperiment(t, ns, "template"))
-		return strings.HasPrefix(c, "False/InvalidTrialTemplate") && strings.Contains(c, "line 17"), c
+		return strings.HasPrefix(c, "False/InvalidTrialTemplate") && strings.Contains(c, "line 18"), c
 	})
 	if trials := listTrials(t, ns, "template"); len(trials) != 0 {
 		t.Errorf("%d trials created from a broken template", len(trials))

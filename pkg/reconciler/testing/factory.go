@@ -11,6 +11,7 @@ import (
 	fakekubeclient "knative.dev/pkg/client/injection/kube/client/fake"
 	"knative.dev/pkg/configmap"
 	"knative.dev/pkg/controller"
+	fakedynamicclient "knative.dev/pkg/injection/clients/dynamicclient/fake"
 	"knative.dev/pkg/logging"
 	logtesting "knative.dev/pkg/logging/testing"
 	"knative.dev/pkg/reconciler"
@@ -41,6 +42,8 @@ func MakeFactory(ctor Ctor) rtesting.Factory {
 		ctx, kubeClient := fakekubeclient.With(ctx, ls.GetKubeObjects()...)
 		ctx, servingClient := fakeservingclient.With(ctx, ls.GetServingObjects()...)
 		ctx, client := fakeknobsclient.With(ctx, ls.GetKnobsObjects()...)
+		// Trials' workloads, of any kind, go through the dynamic client.
+		ctx, dynamicClient := fakedynamicclient.With(ctx, NewScheme(), ls.GetKubeObjects()...)
 
 		eventRecorder := record.NewFakeRecorder(maxEventBufferSize)
 		ctx = controller.WithEventRecorder(ctx, eventRecorder)
@@ -57,6 +60,7 @@ func MakeFactory(ctor Ctor) rtesting.Factory {
 			kubeClient.PrependReactor("*", "*", reactor)
 			servingClient.PrependReactor("*", "*", reactor)
 			client.PrependReactor("*", "*", reactor)
+			dynamicClient.PrependReactor("*", "*", reactor)
 		}
 		client.PrependReactor("create", "*", func(action ktesting.Action) (bool, runtime.Object, error) {
 			return rtesting.ValidateCreates(ctx, action)
@@ -65,6 +69,6 @@ func MakeFactory(ctor Ctor) rtesting.Factory {
 			return rtesting.ValidateUpdates(ctx, action)
 		})
 
-		return c, rtesting.ActionRecorderList{client, servingClient, kubeClient}, rtesting.EventList{Recorder: eventRecorder}
+		return c, rtesting.ActionRecorderList{client, servingClient, kubeClient, dynamicClient}, rtesting.EventList{Recorder: eventRecorder}
 	}
 }
