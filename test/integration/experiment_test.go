@@ -26,6 +26,7 @@ import (
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/observation"
 	. "knobs.dev/knobs/pkg/reconciler/testing"
+	"knobs.dev/knobs/test/node"
 )
 
 const branin = `apiVersion: batch/v1
@@ -202,11 +203,11 @@ func TestExperimentTPEOnBranin(t *testing.T) {
 	default:
 		t.Errorf("Succeeded = %s", succeeded(e))
 	}
-	if max := n.maxConcurrent(); max > 3 {
+	if max := n.MaxConcurrent(); max > 3 {
 		t.Errorf("%d trials ran at once, parallelTrialCount being 3", max)
 	}
-	if n.started() != len(trials) {
-		t.Errorf("%d jobs ran for %d trials", n.started(), len(trials))
+	if n.Started() != len(trials) {
+		t.Errorf("%d jobs ran for %d trials", n.Started(), len(trials))
 	}
 	t.Logf("%s after %d trials; best %s: %v", c.Reason, len(trials), best.BestTrialName, best.Observation.Metrics)
 }
@@ -220,11 +221,11 @@ func TestExperimentFailures(t *testing.T) {
 	createService(t, ns, "random", "random", fn.url)
 
 	// Up to: trials 1 and 3 crash, maxFailedTrialCount 2.
-	startNode(t, ns, func(j *batchv1.Job) outcome {
+	startNode(t, ns, func(j *batchv1.Job) node.Outcome {
 		if strings.HasSuffix(j.Name, "-1") || strings.HasSuffix(j.Name, "-3") {
-			return crash
+			return node.Crash
 		}
-		return execute
+		return node.Execute
 	})
 	create(t, braninExperiment("upto", ns, "random", 2, 6, 2, nil))
 	e := waitEnded(t, ns, "upto", 2*time.Minute)
@@ -244,11 +245,11 @@ func TestExperimentFailures(t *testing.T) {
 	// Past: every trial fails, one of them by succeeding without metrics.
 	ns2 := namespace(t)
 	createService(t, ns2, "random", "random", fn.url)
-	startNode(t, ns2, func(j *batchv1.Job) outcome {
+	startNode(t, ns2, func(j *batchv1.Job) node.Outcome {
 		if strings.HasSuffix(j.Name, "-2") {
-			return silent
+			return node.Silent
 		}
-		return crash
+		return node.Crash
 	})
 	create(t, braninExperiment("past", ns2, "random", 2, 20, 2, nil))
 	e = waitEnded(t, ns2, "past", 2*time.Minute)
@@ -266,9 +267,6 @@ func TestExperimentFailures(t *testing.T) {
 		t.Errorf("%d trials without metrics, want 1", e.Status.TrialsMetricsUnavailable)
 	}
 }
-
-// hold is a node that runs nothing: the Jobs stay running.
-func hold(*batchv1.Job) outcome { return -1 }
 
 // Observations with a wrong or missing token, or malformed, are refused with
 // a status that says why, and change nothing; the right token, sent with the
@@ -405,15 +403,15 @@ func TestExperimentSurvivesControllerRestart(t *testing.T) {
 	create(t, braninExperiment("restart", ns, "random", 3, 15, 0, nil))
 	for round := 0; round < 2; round++ {
 		target := 4 + 5*round
-		waitFor(t, settle, func() (bool, string) { return n.started() >= target, fmt.Sprintf("%d jobs started", n.started()) })
+		waitFor(t, settle, func() (bool, string) { return n.Started() >= target, fmt.Sprintf("%d jobs started", n.Started()) })
 		c.stop(syscall.SIGKILL)
 		c = startControllerAt(t, fmt.Sprintf("controller-restart-%d", round+2), port)
 	}
 	e := waitEnded(t, ns, "restart", 2*time.Minute)
 	trials := checkExperiment(t, e)
 	if cond := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !cond.IsTrue() || cond.Reason != v1alpha1.ExperimentReasonMaxTrialsReached ||
-		len(trials) != 15 || e.Status.TrialsSucceeded != 15 || n.started() != 15 {
-		t.Errorf("%s with %d trials, %d succeeded, %d jobs run; want 15 of each", succeeded(e), len(trials), e.Status.TrialsSucceeded, n.started())
+		len(trials) != 15 || e.Status.TrialsSucceeded != 15 || n.Started() != 15 {
+		t.Errorf("%s with %d trials, %d succeeded, %d jobs run; want 15 of each", succeeded(e), len(trials), e.Status.TrialsSucceeded, n.Started())
 	}
 }
 
