@@ -22,7 +22,7 @@ all: build test
 build:
 	$(GO) build ./...
 
-BINS = ./cmd/controller ./cmd/suggest ./functions/... ./hack/local
+BINS = ./cmd/controller ./cmd/suggest ./functions/... ./examples/trial ./hack/local
 
 run:
 	$(GO) build -o _output/bin/ $(BINS)

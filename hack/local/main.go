@@ -1,9 +1,11 @@
 // Command local runs Knobs on this machine without a cluster: a real
 // kube-apiserver and etcd on loopback, Knobs' CRDs, RBAC and ConfigMaps, the
 // controller (as its ServiceAccount) and every function as local processes,
-// wired through config-algorithms URLs. It applies the examples, shows the
-// suggestions arriving as their requests are raised, and serves until
-// Ctrl-C, which stops every process it started.
+// wired through config-algorithms URLs. It applies an example Experiment
+// (examples/experiment-tpe.yaml unless -f says otherwise), runs each of its
+// trials' Jobs as a local process of the example trial program (test/node
+// plays the node), prints the progress until the Experiment ends, and serves
+// until Ctrl-C, which stops every process it started.
 //
 // It is what `make run` runs; the binaries come from _output/bin (every
 // folder of functions/ is a function) and hack/controlplane/build.sh.
@@ -28,20 +30,22 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	knobsclientset "knobs.dev/knobs/pkg/client/clientset/versioned"
 	"knobs.dev/knobs/test/controlplane"
+	"knobs.dev/knobs/test/node"
 )
 
 func main() {
-	once := flag.Bool("once", false, "stop after the demonstration instead of serving until Ctrl-C")
+	once := flag.Bool("once", false, "stop when the experiment ends instead of serving until Ctrl-C")
+	file := flag.String("f", "examples/experiment-tpe.yaml", "the Experiment to run; its trials run examples/trial")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *once); err != nil && !errors.Is(err, context.Canceled) {
+	if err := run(ctx, *file, *once); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		os.Exit(1)
 	}
@@ -78,7 +82,7 @@ func (p *procs) stop() {
 	}
 }
 
-func run(ctx context.Context, once bool) error {
+func run(ctx context.Context, experimentFile string, once bool) error {
 	root, err := os.Getwd()
 	if err != nil {
 		return err
@@ -161,52 +165,64 @@ func run(ctx context.Context, once bool) error {
 	if err != nil {
 		return err
 	}
+	observationPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	sink := "http://127.0.0.1:" + observationPort
 	if err := ps.start(logDir, "controller", []string{
 		"KUBECONFIG=" + saConfig, "SYSTEM_NAMESPACE=" + tuning.SystemNamespace, "POD_NAME=knobs-controller-local",
 		"CONFIG_LOGGING_NAME=config-logging", "CONFIG_OBSERVABILITY_NAME=config-observability",
 		"METRICS_DOMAIN=knobs.dev/tuning", "PROFILING_PORT=" + profilingPort,
+		"OBSERVATION_PORT=" + observationPort, "OBSERVATION_SINK_URL=" + sink,
 	}, filepath.Join(bin, "controller")); err != nil {
 		return err
 	}
+	fmt.Printf("    trials report to %s/namespaces/<namespace>\n", sink)
 
-	step("applying examples/experiment-random.yaml and examples/suggestion-random.yaml")
-	for _, f := range []string{"examples/experiment-random.yaml", "examples/suggestion-random.yaml"} {
-		if _, err := cp.Kubectl(ctx, nil, "apply", "-f", filepath.Join(root, f)); err != nil {
-			return err
-		}
+	step("running each trial's Job as a local process of " + filepath.Join("_output/bin", "trial"))
+	kube, err := kubernetes.NewForConfig(cp.Config)
+	if err != nil {
+		return err
+	}
+	nodeCtx, stopNode := context.WithCancel(ctx)
+	n := node.Start(nodeCtx, node.Options{Kube: kube, Program: filepath.Join(bin, "trial"),
+		Errorf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "    node: "+format+"\n", args...) }})
+	defer func() {
+		stopNode()
+		n.Wait()
+	}()
+
+	step("kubectl apply -f " + experimentFile)
+	if _, err := cp.Kubectl(ctx, nil, "apply", "-f", filepath.Join(root, experimentFile)); err != nil {
+		return err
 	}
 	knobs, err := knobsclientset.NewForConfig(cp.Config)
 	if err != nil {
 		return err
 	}
-	ns, name, err := suggestionOf(ctx, cp, filepath.Join(root, "examples/suggestion-random.yaml"))
+	ns, name, err := objectOf(ctx, cp, filepath.Join(root, experimentFile))
 	if err != nil {
 		return err
 	}
-	for i, requests := range []int32{3, 6, 12} {
-		if i > 0 {
-			step(fmt.Sprintf("raising spec.requests to %d", requests))
-			p := fmt.Sprintf(`{"spec":{"requests":%d}}`, requests)
-			if _, err := knobs.TuningV1alpha1().Suggestions(ns).Patch(ctx, name, types.MergePatchType, []byte(p), metav1.PatchOptions{}); err != nil {
-				return err
-			}
-		}
-		s, err := waitFor(ctx, knobs, ns, name, requests)
-		if err != nil {
-			return fmt.Errorf("%w (controller log: %s)", err, filepath.Join(logDir, "controller.log"))
-		}
-		printSuggestion(s)
+	e, err := watchExperiment(ctx, knobs, ns, name)
+	if err != nil {
+		return fmt.Errorf("%w (controller log: %s)", err, filepath.Join(logDir, "controller.log"))
 	}
-	out2, err := cp.Kubectl(ctx, nil, "get", "suggestions", "-A")
+	printBest(e)
+	out2, err := cp.Kubectl(ctx, nil, "get", "experiments,suggestions", "-A")
 	if err != nil {
 		return err
 	}
-	step("kubectl get suggestions -A")
+	step("kubectl get experiments,suggestions -A")
 	fmt.Print(out2)
+	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); c == nil || !c.IsTrue() {
+		return fmt.Errorf("experiment %s/%s did not succeed: %s: %s", ns, name, c.Reason, c.Message)
+	}
 
 	kubectl := filepath.Join(strings.TrimSpace(string(cpBin)), "kubectl")
 	fmt.Printf("\nThe control plane is yours while this runs (any kubectl will do; this one was built here):\n"+
-		"  export KUBECONFIG=%s\n  %s get suggestions -A\n  %s get suggestion %s -n %s -o yaml\nLogs: %s\n",
+		"  export KUBECONFIG=%s\n  %s get experiments,trials -A\n  %s get experiment %s -n %s -o yaml\nLogs: %s\n",
 		cp.Kubeconfig, kubectl, kubectl, name, ns, logDir)
 	if once {
 		return nil
@@ -234,31 +250,40 @@ func functionNames(root string) ([]string, error) {
 	return names, nil
 }
 
-// suggestionOf reads the namespace and name of the Suggestion in a file.
-func suggestionOf(ctx context.Context, cp *controlplane.ControlPlane, file string) (string, string, error) {
+// objectOf reads the namespace and name of the object in a file.
+func objectOf(ctx context.Context, cp *controlplane.ControlPlane, file string) (string, string, error) {
 	out, err := cp.Kubectl(ctx, nil, "get", "-f", file, "-o", `jsonpath={.metadata.namespace}/{.metadata.name}`)
 	if err != nil {
 		return "", "", err
 	}
 	ns, name, ok := strings.Cut(strings.TrimSpace(out), "/")
 	if !ok {
-		return "", "", fmt.Errorf("cannot read the Suggestion in %s: %q", file, out)
+		return "", "", fmt.Errorf("cannot read the object in %s: %q", file, out)
 	}
 	return ns, name, nil
 }
 
-func waitFor(ctx context.Context, knobs knobsclientset.Interface, ns, name string, n int32) (*v1alpha1.Suggestion, error) {
-	deadline := time.Now().Add(2 * time.Minute)
+// watchExperiment prints the experiment's progress as it changes, until it
+// ends.
+func watchExperiment(ctx context.Context, knobs knobsclientset.Interface, ns, name string) (*v1alpha1.Experiment, error) {
+	const limit = 10 * time.Minute
+	deadline := time.Now().Add(limit)
+	last := ""
 	for {
-		s, err := knobs.TuningV1alpha1().Suggestions(ns).Get(ctx, name, metav1.GetOptions{})
-		if err == nil && s.Status.SuggestionCount >= n && s.Status.IsReady() {
-			return s, nil
+		e, err := knobs.TuningV1alpha1().Experiments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		line := progress(e)
+		if line != last {
+			fmt.Println("    " + line)
+			last = line
+		}
+		if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); c != nil && !c.IsUnknown() && e.Status.ObservedGeneration == e.Generation {
+			return e, nil
 		}
 		if time.Now().After(deadline) {
-			if err == nil {
-				return nil, fmt.Errorf("suggestion %s/%s has %d of %d assignments after 2 minutes; conditions: %+v", ns, name, s.Status.SuggestionCount, n, s.Status.Conditions)
-			}
-			return nil, err
+			return nil, fmt.Errorf("experiment %s/%s has not ended after %s: %s", ns, name, limit, last)
 		}
 		select {
 		case <-ctx.Done():
@@ -268,22 +293,39 @@ func waitFor(ctx context.Context, knobs knobsclientset.Interface, ns, name strin
 	}
 }
 
-func printSuggestion(s *v1alpha1.Suggestion) {
-	fmt.Printf("    %s/%s: %d assignments, Ready\n", s.Namespace, s.Name, s.Status.SuggestionCount)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	var header []string
-	if len(s.Status.Suggestions) > 0 {
-		for _, a := range s.Status.Suggestions[0].ParameterAssignments {
-			header = append(header, a.Name)
+// progress is one line: trials done and failed, and the best so far.
+func progress(e *v1alpha1.Experiment) string {
+	st := e.Status
+	done := st.TrialsSucceeded + st.TrialsFailed + st.TrialsMetricsUnavailable + st.TrialsEarlyStopped
+	maxTrials := int32(v1alpha1.DefaultMaxTrialCount)
+	if e.Spec.MaxTrialCount != nil {
+		maxTrials = *e.Spec.MaxTrialCount
+	}
+	line := fmt.Sprintf("trials %2d/%d done, %d failed", done, maxTrials, st.TrialsFailed+st.TrialsMetricsUnavailable)
+	if b := st.CurrentOptimalTrial; b != nil {
+		if m := b.Observation.Metric(e.Spec.Objective.ObjectiveMetricName); m != nil {
+			line += fmt.Sprintf("; best %s=%s (%s)", m.Name, m.Value, b.BestTrialName)
 		}
 	}
-	fmt.Fprintf(tw, "    NAME\t%s\n", strings.Join(header, "\t"))
-	for _, a := range s.Status.Suggestions {
-		var v []string
-		for _, pa := range a.ParameterAssignments {
-			v = append(v, pa.Value)
-		}
-		fmt.Fprintf(tw, "    %s\t%s\n", a.Name, strings.Join(v, "\t"))
+	if c := st.GetCondition(v1alpha1.ExperimentConditionSucceeded); c != nil && !c.IsUnknown() {
+		line += fmt.Sprintf("; Succeeded=%s %s: %s", c.Status, c.Reason, c.Message)
+	}
+	return line
+}
+
+func printBest(e *v1alpha1.Experiment) {
+	b := e.Status.CurrentOptimalTrial
+	if b == nil {
+		return
+	}
+	fmt.Printf("    best trial %s:", b.BestTrialName)
+	for _, a := range b.ParameterAssignments {
+		fmt.Printf(" %s=%s", a.Name, a.Value)
+	}
+	fmt.Println()
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	for _, m := range b.Observation.Metrics {
+		fmt.Fprintf(tw, "      %s\t%s\n", m.Name, m.Value)
 	}
 	_ = tw.Flush()
 }

@@ -3,6 +3,8 @@
 // Knative Services of the functions pass Knative Serving's own validation,
 // the documented keys of each ConfigMap's _example parse with the code that
 // reads them, and the RBAC grants what the controller needs and no more.
+// examples_test.go checks the example Experiments of examples/ and runs
+// their first trials with the trial program of examples/trial.
 package config
 
 import (
@@ -15,6 +17,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +47,10 @@ type object struct {
 }
 
 // newObject returns an empty Go object for a kind of config/.
-func newObject(kind string) metav1.Object {
+func newObject(apiVersion, kind string) metav1.Object {
+	if apiVersion == "v1" && kind == "Service" {
+		return &corev1.Service{}
+	}
 	switch kind {
 	case "Namespace":
 		return &corev1.Namespace{}
@@ -100,7 +106,7 @@ func load(t *testing.T) []object {
 			if tm.Kind == "" {
 				continue
 			}
-			o := newObject(tm.Kind)
+			o := newObject(tm.APIVersion, tm.Kind)
 			if o == nil {
 				t.Errorf("%s: unexpected kind %s", f, tm.Kind)
 				continue
@@ -243,6 +249,29 @@ func TestController(t *testing.T) {
 		t.Errorf("resources %+v", c.Resources)
 	}
 	checkRestricted(t, c.SecurityContext)
+
+	// Trials reach the observation receiver through the Service.
+	var port int32
+	for _, p := range c.Ports {
+		if p.Name == "observations" {
+			port = p.ContainerPort
+		}
+	}
+	if got := env["OBSERVATION_PORT"].Value; port == 0 || got != strconv.Itoa(int(port)) {
+		t.Errorf("OBSERVATION_PORT = %q, container port observations = %d", got, port)
+	}
+	svc := find[*corev1.Service](t, objs, "knobs-observations")
+	if want := "http://" + svc.Name + "." + svc.Namespace + ".svc.cluster.local"; env["OBSERVATION_SINK_URL"].Value != want {
+		t.Errorf("OBSERVATION_SINK_URL = %q, want %q", env["OBSERVATION_SINK_URL"].Value, want)
+	}
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 80 || svc.Spec.Ports[0].TargetPort.StrVal != "observations" {
+		t.Errorf("Service ports %+v, want 80 to the container port observations", svc.Spec.Ports)
+	}
+	for k, v := range svc.Spec.Selector {
+		if d.Spec.Template.Labels[k] != v {
+			t.Errorf("Service selects %s=%s, which the controller's pods do not carry", k, v)
+		}
+	}
 }
 
 // rules flattens RBAC rules into "group/resource verb" strings.
@@ -275,7 +304,8 @@ func TestRBAC(t *testing.T) {
 	for _, res := range []string{"suggestions", "trials"} {
 		want = append(want, "tuning.knobs.dev/"+res+" create", "tuning.knobs.dev/"+res+" update", "tuning.knobs.dev/"+res+" delete")
 	}
-	want = append(want, "tuning.knobs.dev/experiments/finalizers update")
+	want = append(want, "tuning.knobs.dev/experiments/finalizers update", "tuning.knobs.dev/trials/finalizers update",
+		"batch/jobs get", "batch/jobs list", "batch/jobs watch", "batch/jobs create")
 	sort.Strings(want)
 	if got := rules(cr.Rules); !reflect.DeepEqual(got, want) {
 		t.Errorf("ClusterRole grants\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -284,6 +314,7 @@ func TestRBAC(t *testing.T) {
 	role := find[*rbacv1.Role](t, objs, "knobs-controller")
 	want = []string{
 		"/configmaps get", "/configmaps list", "/configmaps watch",
+		"/secrets create", "/secrets get",
 		"coordination.k8s.io/leases create", "coordination.k8s.io/leases get", "coordination.k8s.io/leases update",
 	}
 	if got := rules(role.Rules); !reflect.DeepEqual(got, want) {

@@ -189,26 +189,26 @@ type ExperimentStatus struct {
 
 	// Trials is the number of trials created.
 	// +optional
-	Trials int32 `json:"trials,omitempty"`
+	Trials int32 `json:"trials"`
 	// TrialsSucceeded is the number of trials that succeeded.
 	// +optional
-	TrialsSucceeded int32 `json:"trialsSucceeded,omitempty"`
+	TrialsSucceeded int32 `json:"trialsSucceeded"`
 	// TrialsFailed is the number of trials that failed.
 	// +optional
-	TrialsFailed int32 `json:"trialsFailed,omitempty"`
+	TrialsFailed int32 `json:"trialsFailed"`
 	// TrialsRunning is the number of trials running.
 	// +optional
-	TrialsRunning int32 `json:"trialsRunning,omitempty"`
+	TrialsRunning int32 `json:"trialsRunning"`
 	// TrialsPending is the number of trials waiting to run.
 	// +optional
-	TrialsPending int32 `json:"trialsPending,omitempty"`
+	TrialsPending int32 `json:"trialsPending"`
 	// TrialsMetricsUnavailable is the number of trials whose workload
 	// succeeded without reporting the objective metric.
 	// +optional
-	TrialsMetricsUnavailable int32 `json:"trialsMetricsUnavailable,omitempty"`
+	TrialsMetricsUnavailable int32 `json:"trialsMetricsUnavailable"`
 	// TrialsEarlyStopped is the number of trials stopped early.
 	// +optional
-	TrialsEarlyStopped int32 `json:"trialsEarlyStopped,omitempty"`
+	TrialsEarlyStopped int32 `json:"trialsEarlyStopped"`
 
 	// CurrentOptimalTrial is the best trial so far.
 	// +optional
