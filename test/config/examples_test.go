@@ -1,0 +1,377 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/build"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"knobs.dev/knobs/pkg/algorithm"
+	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/bayesopt"
+	"knobs.dev/knobs/pkg/bohb"
+	"knobs.dev/knobs/pkg/cmaes"
+	"knobs.dev/knobs/pkg/grid"
+	"knobs.dev/knobs/pkg/hyperband"
+	"knobs.dev/knobs/pkg/random"
+	"knobs.dev/knobs/pkg/smac"
+	"knobs.dev/knobs/pkg/sobol"
+	"knobs.dev/knobs/pkg/tpe"
+	"knobs.dev/knobs/pkg/trialtemplate"
+)
+
+// The trial program every example Experiment runs.
+const (
+	trialImport = "knobs.dev/knobs/examples/trial"
+	trialImage  = "ko://" + trialImport
+	trialDir    = "../../examples/trial"
+	// trialContainer is the name of the trial's container in every example.
+	trialContainer = "trial"
+	// designExample is the Experiment of the Katib Suggestion CRD design,
+	// kept as the design states it: README, make run and test/crd show it.
+	// Its trials run Katib's MXNet MNIST image, so it is checked as an
+	// Experiment, not as a workload of the trial program.
+	designExample = "experiment-random.yaml"
+)
+
+// algorithms are the algorithms of functions/, by name, as their main.go
+// hands them to the function runtime.
+var algorithms = map[string]algorithm.Algorithm{
+	"bayesopt":  bayesopt.BayesOpt{},
+	"bohb":      bohb.BOHB{},
+	"cmaes":     cmaes.CMAES{},
+	"grid":      grid.Grid{},
+	"hyperband": hyperband.Hyperband{},
+	"random":    random.Random{},
+	"smac":      smac.SMAC{},
+	"sobol":     sobol.Sobol{},
+	"tpe":       tpe.TPE{},
+}
+
+// taskMetrics are the metrics the trial program reports for each --task.
+var taskMetrics = map[string][]string{
+	"branin":    {"loss"},
+	"hartmann6": {"loss"},
+	"ridge":     {"loss", "r2"},
+}
+
+// exampleFile is one Experiment of examples/.
+type exampleFile struct {
+	file   string // base name
+	header string // the leading comment
+	exp    *v1alpha1.Experiment
+}
+
+// loadExamples decodes every examples/experiment-*.yaml strictly: one
+// Experiment per file, no unknown fields.
+func loadExamples(t *testing.T) []exampleFile {
+	t.Helper()
+	files, err := filepath.Glob("../../examples/experiment-*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples/experiment-*.yaml: %v", err)
+	}
+	var out []exampleFile
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := filepath.Base(f)
+		var docs [][]byte
+		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for {
+			doc, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", base, err)
+			}
+			if len(bytes.TrimSpace(stripComments(doc))) > 0 {
+				docs = append(docs, doc)
+			}
+		}
+		if len(docs) != 1 {
+			t.Errorf("%s: %d YAML documents, want one Experiment", base, len(docs))
+			continue
+		}
+		e := &v1alpha1.Experiment{}
+		if err := yaml.UnmarshalStrict(docs[0], e); err != nil {
+			t.Errorf("%s: %v", base, err)
+			continue
+		}
+		if e.APIVersion != v1alpha1.SchemeGroupVersion.String() || e.Kind != "Experiment" {
+			t.Errorf("%s: %s %s, want %s Experiment", base, e.APIVersion, e.Kind, v1alpha1.SchemeGroupVersion)
+			continue
+		}
+		var header strings.Builder
+		for _, line := range strings.Split(string(data), "\n") {
+			if !strings.HasPrefix(line, "#") {
+				break
+			}
+			header.WriteString(strings.TrimSpace(strings.TrimPrefix(line, "#")) + "\n")
+		}
+		out = append(out, exampleFile{file: base, header: header.String(), exp: e})
+	}
+	return out
+}
+
+func stripComments(doc []byte) []byte {
+	var b bytes.Buffer
+	for _, line := range bytes.Split(doc, []byte("\n")) {
+		if !bytes.HasPrefix(bytes.TrimSpace(line), []byte("#")) {
+			b.Write(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.Bytes()
+}
+
+// TestExamplesAreValid checks each example Experiment as the API server's
+// webhook and the algorithm's function would: defaults and validation pass,
+// the algorithm has a function and accepts the search space, objective and
+// settings, and hands out a first batch of parallelTrialCount points.
+func TestExamplesAreValid(t *testing.T) {
+	ctx := context.Background()
+	names := map[string]string{}
+	for _, ex := range loadExamples(t) {
+		t.Run(ex.file, func(t *testing.T) {
+			e := ex.exp
+			if prev, dup := names[e.Namespace+"/"+e.Name]; dup {
+				t.Errorf("Experiment %s/%s is in %s too: applied together, one would replace the other", e.Namespace, e.Name, prev)
+			}
+			names[e.Namespace+"/"+e.Name] = ex.file
+
+			e.SetDefaults(ctx)
+			if err := e.Validate(ctx); err != nil {
+				t.Fatalf("validation: %v", err)
+			}
+
+			name := e.Spec.Algorithm.AlgorithmName
+			if ex.file != "experiment-"+name+".yaml" && !strings.HasPrefix(ex.file, "experiment-"+name+"-") {
+				t.Errorf("algorithm %s is shown in %s: name the file experiment-%s.yaml or experiment-%s-<what>.yaml", name, ex.file, name, name)
+			}
+			if fi, err := os.Stat(filepath.Join("../../functions", name)); err != nil || !fi.IsDir() {
+				t.Errorf("algorithm %s has no function: functions/%s: %v", name, name, err)
+			}
+			alg, ok := algorithms[name]
+			if !ok {
+				t.Fatalf("algorithm %s is not in this test's table of algorithms", name)
+			}
+			p, err := algorithm.NewProblem(alg, protoExperiment(e))
+			if err != nil {
+				t.Fatalf("the %s function would refuse it: %v", name, err)
+			}
+			n := int(*e.Spec.ParallelTrialCount)
+			s, err := alg.Suggest(ctx, p, nil, n)
+			if err != nil {
+				t.Fatalf("first suggestions: %v", err)
+			}
+			if len(s.Points) != n {
+				t.Errorf("first suggestions: %d points, want parallelTrialCount %d", len(s.Points), n)
+			}
+
+			if _, ok := p.Settings.Lookup(hyperband.ResourceName); ok {
+				if got := e.Spec.Objective.StrategyFor(e.Spec.Objective.ObjectiveMetricName); got != v1alpha1.MetricStrategyLatest {
+					t.Errorf("a multi-fidelity experiment keeps the %s of %s; want latest, the value the trial's budget bought",
+						got, e.Spec.Objective.ObjectiveMetricName)
+				}
+			}
+
+			if ex.file == designExample {
+				return
+			}
+			for _, want := range []string{"ko apply -f examples/" + ex.file, "kubectl get experiments,trials -w"} {
+				if !strings.Contains(ex.header, want) {
+					t.Errorf("the comment at the top does not say how to run it: %q is missing", want)
+				}
+			}
+		})
+	}
+}
+
+// TestEveryAlgorithmHasAnExample checks that each function of functions/ is
+// shown by an example Experiment whose trials run the trial program.
+func TestEveryAlgorithmHasAnExample(t *testing.T) {
+	shown := map[string]bool{}
+	for _, ex := range loadExamples(t) {
+		if ex.file != designExample {
+			shown[ex.exp.Spec.Algorithm.AlgorithmName] = true
+		}
+	}
+	entries, err := os.ReadDir("../../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range entries {
+		if !d.IsDir() {
+			continue
+		}
+		if !shown[d.Name()] {
+			t.Errorf("functions/%s has no example: add examples/experiment-%s.yaml, running %s", d.Name(), d.Name(), trialImage)
+		}
+		if _, ok := algorithms[d.Name()]; !ok {
+			t.Errorf("functions/%s is not in this test's table of algorithms", d.Name())
+		}
+	}
+}
+
+// TestExampleTrialsRun renders the first trials of each example, checks the
+// workload (a Job that runs the trial program once, in a container named
+// trial), runs the container's arguments with the trial program built from
+// examples/trial, and checks that it prints every metric the objective
+// waits for.
+func TestExampleTrialsRun(t *testing.T) {
+	pkg, err := build.ImportDir(trialDir, 0)
+	if err != nil || pkg.Name != "main" {
+		t.Fatalf("%s is not a command (package main): %v", trialImport, err)
+	}
+	bin := filepath.Join(t.TempDir(), "trial")
+	if out, err := exec.Command("go", "build", "-o", bin, trialImport).CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", trialImport, err, out)
+	}
+	ctx := context.Background()
+	for _, ex := range loadExamples(t) {
+		if ex.file == designExample {
+			continue
+		}
+		t.Run(ex.file, func(t *testing.T) {
+			e := ex.exp
+			e.SetDefaults(ctx)
+			if e.Spec.TrialTemplate == nil {
+				t.Fatal("no trialTemplate")
+			}
+			alg := algorithms[e.Spec.Algorithm.AlgorithmName]
+			if alg == nil {
+				t.Fatalf("unknown algorithm %s", e.Spec.Algorithm.AlgorithmName)
+			}
+			p, err := algorithm.NewProblem(alg, protoExperiment(e))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := alg.Suggest(ctx, p, nil, int(*e.Spec.ParallelTrialCount))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, pt := range s.Points {
+				var as []v1alpha1.ParameterAssignment
+				for _, a := range p.Space.Format(pt) {
+					as = append(as, v1alpha1.ParameterAssignment{Name: a.GetName(), Value: a.GetValue()})
+				}
+				trial := fmt.Sprintf("%s-%d", e.Name, i+1)
+				c := trialJob(t, e, trial, as)
+				if c == nil {
+					return
+				}
+				out, err := exec.Command(bin, c.Args...).CombinedOutput()
+				if err != nil {
+					t.Errorf("%s: trial %q: %v\n%s", trial, c.Args, err, out)
+					continue
+				}
+				lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+				last := map[string]bool{}
+				for _, f := range strings.Fields(lines[len(lines)-1]) {
+					if k, _, ok := strings.Cut(f, "="); ok {
+						last[k] = true
+					}
+				}
+				for _, m := range e.Spec.Objective.MetricNames() {
+					if !last[m] {
+						t.Errorf("%s: trial %q printed %q: no metric %s", trial, c.Args, lines[len(lines)-1], m)
+					}
+				}
+			}
+		})
+	}
+}
+
+// trialJob renders the trial's workload and returns its container, after
+// checking that the workload is a batch/v1 Job run once, whose only
+// container is the trial program, given a task whose metrics are the
+// objective's. It returns nil after reporting an error.
+func trialJob(t *testing.T, e *v1alpha1.Experiment, trial string, as []v1alpha1.ParameterAssignment) *corev1.Container {
+	t.Helper()
+	u, err := trialtemplate.Render(e.Spec.TrialTemplate, trial, e.Namespace, as)
+	if err != nil {
+		t.Errorf("rendering %s: %v", trial, err)
+		return nil
+	}
+	if u.GetAPIVersion() != "batch/v1" || u.GetKind() != "Job" {
+		t.Errorf("%s: the workload is a %s %s, want a batch/v1 Job", trial, u.GetAPIVersion(), u.GetKind())
+		return nil
+	}
+	raw, err := json.Marshal(u.Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job batchv1.Job
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&job); err != nil {
+		t.Errorf("%s: the Job does not decode: %v", trial, err)
+		return nil
+	}
+	if job.Spec.BackoffLimit == nil || *job.Spec.BackoffLimit != 0 {
+		t.Errorf("%s: backoffLimit %v, want 0: a trial runs once", trial, job.Spec.BackoffLimit)
+	}
+	pod := job.Spec.Template.Spec
+	if pod.RestartPolicy != corev1.RestartPolicyNever {
+		t.Errorf("%s: restartPolicy %q, want Never", trial, pod.RestartPolicy)
+	}
+	if len(pod.Containers) != 1 || pod.Containers[0].Name != trialContainer {
+		t.Errorf("%s: containers %v, want one named %s", trial, pod.Containers, trialContainer)
+		return nil
+	}
+	c := &pod.Containers[0]
+	if c.Image != trialImage {
+		t.Errorf("%s: image %q, want %s", trial, c.Image, trialImage)
+	}
+	task := "ridge" // the trial program's default
+	for _, a := range c.Args {
+		if v, ok := strings.CutPrefix(a, "--task="); ok {
+			task = v
+		}
+	}
+	reported, ok := taskMetrics[task]
+	if !ok {
+		t.Errorf("%s: --task=%s is not a task of the trial program", trial, task)
+		return nil
+	}
+	for _, m := range e.Spec.Objective.MetricNames() {
+		if !slices.Contains(reported, m) {
+			t.Errorf("%s: the objective waits for metric %s, which --task=%s does not report (it reports %v)", trial, m, task, reported)
+		}
+	}
+	return c
+}
+
+// protoExperiment is the experiment as a Suggestion request carries it.
+func protoExperiment(e *v1alpha1.Experiment) *api.Experiment {
+	return &api.Experiment{
+		Name: e.Name,
+		ExperimentSpec: &api.ExperimentSpec{
+			Algorithm: &api.AlgorithmSpec{
+				AlgorithmName:     e.Spec.Algorithm.AlgorithmName,
+				AlgorithmSettings: v1alpha1.ProtoSettings(e.Spec.Algorithm.AlgorithmSettings),
+			},
+			Objective:      e.Spec.Objective.Proto(),
+			ParameterSpecs: &api.ParameterSpecs{Parameters: e.Spec.ProtoParameters()},
+		},
+	}
+}
