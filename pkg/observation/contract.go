@@ -2,6 +2,28 @@
 // type dev.knobs.trial.observation sent to the URL in the workload's K_SINK,
 // with the trial's name as subject and the trial's token, and the controller's
 // receiver that checks it and records it in the Trial's status.
+//
+// A report, as curl sends it in binary mode:
+//
+//	curl -X POST "$K_SINK" \
+//	  -H "Authorization: Bearer $KNOBS_TRIAL_TOKEN" \
+//	  -H "ce-specversion: 1.0" -H "ce-id: $(uuidgen)" -H "ce-source: my-trainer" \
+//	  -H "ce-type: dev.knobs.trial.observation" -H "ce-subject: $KNOBS_TRIAL_NAME" \
+//	  -H "ce-step: 3" -H "Content-Type: application/json" \
+//	  -d '{"loss": 0.25, "accuracy": "0.91"}'
+//
+// The receiver answers 202 Accepted once the observation is in the Trial's
+// status, with a JSON body holding it. Every other answer has a text body
+// saying why, and nothing is written: 400 for a malformed report (not a
+// CloudEvent, wrong type, no subject, data that is not an object of numbers,
+// no metric the experiment knows); 401 without a token; 403 with a token
+// that is not the trial's; 404 for an unknown trial or path; 405 for a
+// method other than POST; 409 when the trial has ended or has no objective;
+// 413 for a body over 1 MiB; 503, with Retry-After, when the Kubernetes API
+// failed: only that one is worth a retry.
+//
+// A trial's token is HMAC-SHA256 of "namespace/name/uid" under a key the
+// controller keeps in the Secret KeySecretName, base64url without padding.
 package observation
 
 // The contract between a trial workload and the controller.

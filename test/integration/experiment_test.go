@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -21,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
 
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
@@ -468,4 +470,56 @@ func TestExperimentBadTemplate(t *testing.T) {
 	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() || e.Status.TrialsSucceeded != 2 {
 		t.Errorf("%s with %d succeeded after the fix; want 2", succeeded(e), e.Status.TrialsSucceeded)
 	}
+}
+
+// The Hyperband example as shipped, its trialSpec form rendered for every
+// trial: each trial trains for the epochs Hyperband gives it, reporting the
+// loss at every epoch, so its observation is the loss at its budget (the
+// latest, as the example's metric strategy says) at the step of its budget.
+func TestExampleHyperbandReportsEveryEpoch(t *testing.T) {
+	startController(t, "controller-hyperband")
+	ns := namespace(t)
+	fn := startFunction(t, "hyperband")
+	createService(t, ns, "hyperband", "hyperband", fn.url)
+	startNode(t, ns, nil)
+	e := readExperiment(t, "examples/experiment-hyperband.yaml")
+	e.Namespace = ns
+	create(t, e)
+	e = waitEnded(t, ns, e.Name, 3*time.Minute)
+	trials := checkExperiment(t, e)
+	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() || e.Status.TrialsSucceeded != int32(len(trials)) {
+		t.Errorf("%s with %d of %d trials succeeded", succeeded(e), e.Status.TrialsSucceeded, len(trials))
+	}
+	budgets := map[string]int{}
+	for _, tr := range trials {
+		epochs := -1
+		for _, a := range tr.Spec.ParameterAssignments {
+			if a.Name == "epochs" {
+				epochs, _ = strconv.Atoi(a.Value)
+			}
+		}
+		budgets[strconv.Itoa(epochs)]++
+		obs := tr.Status.Observation
+		if obs == nil || obs.Step == nil || int(*obs.Step) != epochs || int(obs.Reports) != epochs {
+			t.Errorf("trial %s ran %d epochs; observation %+v, want step %d after %d reports", tr.Name, epochs, obs, epochs, epochs)
+			continue
+		}
+		if m := obs.Metric("loss"); m == nil || m.Value != m.Latest {
+			t.Errorf("trial %s: loss %+v, want the latest value", tr.Name, m)
+		}
+	}
+	t.Logf("%s: %d trials, by budget (epochs) %v", succeeded(e), len(trials), budgets)
+}
+
+func readExperiment(t *testing.T, file string) *v1alpha1.Experiment {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(env.root, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &v1alpha1.Experiment{}
+	if err := yaml.UnmarshalStrict(data, e); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return e
 }

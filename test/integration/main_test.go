@@ -73,7 +73,7 @@ func setup(m *testing.M) (int, error) {
 		return 0, err
 	}
 	env.bin = filepath.Join(tmp, "bin")
-	if _, err := run(root, "go", "build", "-o", env.bin+"/", "./cmd/controller", "./functions/random", "./functions/grid", "./functions/tpe", "./examples/trial"); err != nil {
+	if _, err := run(root, "go", "build", "-o", env.bin+"/", "./cmd/controller", "./functions/random", "./functions/grid", "./functions/tpe", "./functions/hyperband", "./examples/trial"); err != nil {
 		return 0, err
 	}
 
