@@ -8,7 +8,7 @@
 #   make verify-codegen  fail when generated code is stale
 #   make codegen         regenerate generated code
 #   make vet             go vet
-#   make fuzz            fuzz request decoding, FUZZTIME per target
+#   make fuzz            fuzz request, observation and template decoding, FUZZTIME per target
 #   make bench           benchmarks, printed as a table
 #   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
 
@@ -59,6 +59,12 @@ vet:
 fuzz:
 	$(GO) test ./pkg/function -run '^$$' -fuzz '^FuzzSuggestionRequestJSON$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/function -run '^$$' -fuzz '^FuzzSuggestionRequestProtobuf$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/observation -run '^$$' -fuzz '^FuzzReceiver$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/observation -run '^$$' -fuzz '^FuzzParseData$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/trialtemplate -run '^$$' -fuzz '^FuzzRenderGoTemplate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/trialtemplate -run '^$$' -fuzz '^FuzzRenderTrialSpec$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/reconciler/trial/resources -run '^$$' -fuzz '^FuzzMakeWorkload$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/reconciler/trial/resources -run '^$$' -fuzz '^FuzzReadState$$' -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./pkg/... -run '^$$' -bench . -benchmem
