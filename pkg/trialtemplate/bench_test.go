@@ -31,7 +31,7 @@ spec:
 {{- end}}
 `}},
 		"trialSpec": {
-			TrialSpec: &runtime.RawExtension{Raw: []byte(`{"apiVersion":"batch/v1","kind":"Job","spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"trial","image":"trial","args":["--lr=${trialParameters.lr}","--optimizer=${trialParameters.optimizer}","--epochs=${trialParameters.epochs}"]}]}}}}`)},
+			TrialSpec:       &runtime.RawExtension{Raw: []byte(`{"apiVersion":"batch/v1","kind":"Job","spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"trial","image":"trial","args":["--lr=${trialParameters.lr}","--optimizer=${trialParameters.optimizer}","--epochs=${trialParameters.epochs}"]}]}}}}`)},
 			TrialParameters: []v1alpha1.TrialParameterSpec{{Name: "lr", Reference: "lr"}, {Name: "optimizer", Reference: "optimizer"}, {Name: "epochs", Reference: "epochs"}},
 		},
 	}

@@ -25,8 +25,8 @@ import (
 	fakeknobsclient "knobs.dev/knobs/pkg/client/injection/client/fake"
 	trialreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/trial"
 	"knobs.dev/knobs/pkg/observation"
-	"knobs.dev/knobs/pkg/reconciler/trial/resources"
 	. "knobs.dev/knobs/pkg/reconciler/testing"
+	"knobs.dev/knobs/pkg/reconciler/trial/resources"
 )
 
 const (
