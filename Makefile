@@ -55,6 +55,7 @@ verify-codegen:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./test/integration/
 
 fuzz:
 	$(GO) test ./pkg/function -run '^$$' -fuzz '^FuzzSuggestionRequestJSON$$' -fuzztime $(FUZZTIME)
