@@ -19,7 +19,8 @@
 // no metric the experiment knows); 401 without a token; 403 with a token
 // that is not the trial's; 404 for an unknown trial or path; 405 for a
 // method other than POST; 409 when the trial has ended or has no objective;
-// 413 for a body over 1 MiB; 503, with Retry-After, when the Kubernetes API
+// 413 for a body over 1 MiB; 422 when the API server refuses the status the
+// report would make (such as more metrics than a Trial holds); 503, with Retry-After, when the Kubernetes API
 // failed: only that one is worth a retry.
 //
 // A trial's token is HMAC-SHA256 of "namespace/name/uid" under a key the

@@ -269,6 +269,11 @@ func (rc *Receiver) record(ctx context.Context, namespace, name, token string, m
 		if apierrs.IsNotFound(err) {
 			return reject(http.StatusNotFound, "trial %s/%s not found", namespace, name)
 		}
+		if apierrs.IsInvalid(err) {
+			// The report is well formed, but the status it makes is not
+			// (such as more metrics than a Trial holds, written by hand).
+			return reject(http.StatusUnprocessableEntity, "trial %s/%s: the API server refused the observation: %v", namespace, name, err)
+		}
 		if err != nil {
 			return err // a conflict is retried
 		}

@@ -14,6 +14,7 @@ import (
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	clientgotesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 	logtesting "knative.dev/pkg/logging/testing"
@@ -476,6 +477,10 @@ func TestReceiverAPIErrors(t *testing.T) {
 	}, {
 		name: "trial deleted before the update", verb: "update", failures: -1, err: apierrs.NewNotFound(trialsResource, "t1"),
 		wantCode: http.StatusNotFound, wantMsg: "not found", wantUpdates: 1,
+	}, {
+		name: "the status it makes is invalid", verb: "update", failures: -1,
+		err:      apierrs.NewInvalid(schema.GroupKind{Group: "tuning.knobs.dev", Kind: "Trial"}, "t1", field.ErrorList{field.TooMany(field.NewPath("status", "observation", "metrics"), 66, 65)}),
+		wantCode: http.StatusUnprocessableEntity, wantMsg: "refused the observation", wantUpdates: 1,
 	}, {
 		name: "conflict once", verb: "update", failures: 1, err: conflict,
 		wantCode: http.StatusAccepted, wantReports: 2, wantUpdates: 2,

@@ -34,7 +34,8 @@ type Reporter struct {
 	HTTPClient *http.Client
 	// Attempts is how often a report is tried when the receiver is
 	// unavailable: connection errors and 502, 503 and 504 answers. Zero
-	// means 5.
+	// means 14: with the backoff below, about two minutes, so that a report
+	// outlives the controller being restarted or rescheduled.
 	Attempts int
 	// Backoff is the wait after the first failed attempt; it doubles after
 	// each further one, up to 10 s. Zero means 250 ms.
@@ -115,7 +116,7 @@ func (r *Reporter) Report(ctx context.Context, metrics map[string]float64, step 
 
 	attempts, wait := r.Attempts, r.Backoff
 	if attempts <= 0 {
-		attempts = 5
+		attempts = 14
 	}
 	if wait <= 0 {
 		wait = 250 * time.Millisecond

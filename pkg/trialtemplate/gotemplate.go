@@ -27,10 +27,15 @@ const templateName = "rawTemplate"
 const maxOutput = 1 << 20
 
 // maxRange bounds a range over a number in a Go template, so that a typo
-// cannot keep the controller looping. Ranges nested on purpose, over
-// numbers or over .HyperParameters, are not bounded: the template's author
-// can run any workload already.
+// cannot keep the controller looping.
 const maxRange = 1000
+
+// maxIterations bounds the iterations of all the ranges of a template,
+// nested ones multiplied, counting a range over anything but a number as
+// maxRange: every reconcile renders the template, so one Experiment must not
+// hold the controller's workers. Two ranges over .HyperParameters nested are
+// fine; three are not.
+const maxIterations = 1_000_000
 
 // dataHint says what a Go template may refer to.
 const dataHint = "a trial template has .Trial, .NameSpace and .HyperParameters (a list of .Name and .Value)"
@@ -157,7 +162,68 @@ func bounded(tmpl *template.Template) *Error {
 			}
 		}
 	}
+	// No recursion: the work of the template, called templates included,
+	// is finite, and counted here.
+	w := &work{trees: trees}
+	if n, line := w.of(trees[tmpl.Name()], trees[tmpl.Name()].Root); n > maxIterations {
+		return errorf(fieldRawTemplate, line, "the template's ranges would run up to %d iterations, nested ones multiplied (a range over anything but a number counts as %d); a trial template may run %d", n, maxRange, maxIterations)
+	}
 	return nil
+}
+
+// work counts the iterations a template's ranges may run.
+type work struct{ trees map[string]*parse.Tree }
+
+// of returns the iterations under a node, at most a little over
+// maxIterations, and the line of the range that weighs most.
+func (w *work) of(tree *parse.Tree, node parse.Node) (int64, int) {
+	switch n := node.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return 0, 0
+		}
+		var sum int64
+		var line int
+		var heaviest int64 = -1
+		for _, c := range n.Nodes {
+			k, l := w.of(tree, c)
+			sum = min(sum+k, maxIterations+1)
+			if k > heaviest {
+				heaviest, line = k, l
+			}
+		}
+		return sum, line
+	case *parse.TemplateNode:
+		if t := w.trees[n.Name]; t != nil {
+			return w.of(t, t.Root)
+		}
+	case *parse.IfNode:
+		return w.branch(tree, &n.BranchNode)
+	case *parse.WithNode:
+		return w.branch(tree, &n.BranchNode)
+	case *parse.RangeNode:
+		bound := int64(maxRange)
+		if num, ok := rangeNumber(n.Pipe); ok && num.IsInt {
+			bound = max(num.Int64, 0)
+		}
+		body, _ := w.of(tree, n.List)
+		elseWork, _ := w.of(tree, n.ElseList)
+		total := bound
+		if body > 0 {
+			total = min(bound*min(body, maxIterations+1), maxIterations+1)
+		}
+		return min(total+elseWork, maxIterations+1), nodeLine(tree, n)
+	}
+	return 0, 0
+}
+
+func (w *work) branch(tree *parse.Tree, n *parse.BranchNode) (int64, int) {
+	a, la := w.of(tree, n.List)
+	b, lb := w.of(tree, n.ElseList)
+	if b > a {
+		return min(a+b, maxIterations+1), lb
+	}
+	return min(a+b, maxIterations+1), la
 }
 
 // inspection walks the tree of one template, gathering the templates it

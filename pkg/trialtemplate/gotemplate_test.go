@@ -257,6 +257,14 @@ func TestRenderGoTemplateErrors(t *testing.T) {
 		raw:  "{{define \"loop\"}}\n{{if .}}{{range 1e9}}{{end}}{{end}}{{end}}apiVersion: v1\nkind: Pod\n",
 		want: trialtemplate.Error{Field: field, Line: 2, Message: "range over 1e9: a trial template may range over a number up to 1000; range over .HyperParameters to list the trial's values"},
 	}, {
+		name: "ranges nested past a million iterations, printing nothing",
+		raw:  "apiVersion: v1\nkind: Pod\n{{range 1000}}{{range 1000}}{{range 2}}{{end}}{{end}}{{end}}\n",
+		want: trialtemplate.Error{Field: field, Line: 3, Message: "the template's ranges would run up to 1000001 iterations, nested ones multiplied (a range over anything but a number counts as 1000); a trial template may run 1000000"},
+	}, {
+		name: "three ranges over .HyperParameters nested, one of them in a defined template",
+		raw:  "{{define \"inner\"}}{{range $.HyperParameters}}{{end}}{{end}}apiVersion: v1\nkind: Pod\n{{range .HyperParameters}}{{range $.HyperParameters}}{{template \"inner\" $}}{{end}}{{end}}\n",
+		want: trialtemplate.Error{Field: field, Line: 3, Message: "the template's ranges would run up to 1000001 iterations, nested ones multiplied (a range over anything but a number counts as 1000); a trial template may run 1000000"},
+	}, {
 		name: "a template that calls itself",
 		raw:  "{{define \"args\"}}\n- x\n{{template \"args\" .}}{{end}}apiVersion: v1\nkind: Pod\nspec:\n  args:\n{{template \"args\" .}}\n",
 		want: trialtemplate.Error{Field: field, Line: 3, Message: `template "args" calls itself, directly or through other templates: a trial template may not recurse`},

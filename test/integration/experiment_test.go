@@ -265,6 +265,11 @@ func TestExperimentFailures(t *testing.T) {
 	if failures := e.Status.TrialsFailed + e.Status.TrialsMetricsUnavailable; failures < 3 || len(trials) > 4 {
 		t.Errorf("%d failures in %d trials; want 3 or 4 failures (2 in flight when the third failed) and no trial after", failures, len(trials))
 	}
+	for _, tr := range trials {
+		if tr.CreationTimestamp.After(c.LastTransitionTime.Inner.Time) {
+			t.Errorf("trial %s created at %s, after the experiment failed at %s", tr.Name, tr.CreationTimestamp, c.LastTransitionTime.Inner)
+		}
+	}
 	if e.Status.TrialsMetricsUnavailable != 1 {
 		t.Errorf("%d trials without metrics, want 1", e.Status.TrialsMetricsUnavailable)
 	}
@@ -278,12 +283,15 @@ func TestObservationTokens(t *testing.T) {
 	ns := namespace(t)
 	fn := startFunction(t, "random")
 	createService(t, ns, "random", "random", fn.url)
-	create(t, braninExperiment("tokens", ns, "random", 1, 1, 0, nil))
+	create(t, braninExperiment("tokens", ns, "random", 2, 2, 0, nil))
 	kube := kubernetes.NewForConfigOrDie(env.cp.Config)
 	var job *batchv1.Job
 	waitFor(t, settle, func() (bool, string) {
 		j, err := kube.BatchV1().Jobs(ns).Get(context.Background(), "tokens-1", metav1.GetOptions{})
 		if err != nil {
+			return false, err.Error()
+		}
+		if _, err := kube.BatchV1().Jobs(ns).Get(context.Background(), "tokens-2", metav1.GetOptions{}); err != nil {
 			return false, err.Error()
 		}
 		job = j
@@ -327,7 +335,8 @@ func TestObservationTokens(t *testing.T) {
 	}{
 		{"no token", "", observation.EventType, "tokens-1", `{"loss": 1}`, http.StatusUnauthorized},
 		{"wrong token", token + "x", observation.EventType, "tokens-1", `{"loss": 1}`, http.StatusForbidden},
-		{"another trial's token", token, observation.EventType, "tokens-2", `{"loss": 1}`, http.StatusNotFound},
+		{"another trial's token", token, observation.EventType, "tokens-2", `{"loss": 1}`, http.StatusForbidden},
+		{"no such trial", token, observation.EventType, "tokens-3", `{"loss": 1}`, http.StatusNotFound},
 		{"wrong type", token, "dev.knobs.other", "tokens-1", `{"loss": 1}`, http.StatusBadRequest},
 		{"not numbers", token, observation.EventType, "tokens-1", `{"loss": "low"}`, http.StatusBadRequest},
 		{"no metric of the experiment", token, observation.EventType, "tokens-1", `{"accuracy": 0.5}`, http.StatusBadRequest},
@@ -338,6 +347,9 @@ func TestObservationTokens(t *testing.T) {
 	}
 	if after := getTrial(t, ns, "tokens-1"); after.ResourceVersion != before.ResourceVersion {
 		t.Errorf("refused observations changed the trial: %+v", after.Status)
+	}
+	if other := getTrial(t, ns, "tokens-2"); other.Status.Observation != nil {
+		t.Errorf("another trial's token wrote %+v", other.Status.Observation)
 	}
 
 	// The right token, from the cloudevents CLI as a user would.

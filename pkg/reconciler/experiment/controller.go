@@ -15,6 +15,10 @@ import (
 	experimentreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/experiment"
 )
 
+// options of the generated reconciler: the reconciler writes status itself
+// (see ReconcileKind), so the generated one must not.
+var options = controller.Options{SkipStatusUpdates: true}
+
 // NewController returns the Experiment controller.
 func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 	experimentInformer := experimentinformer.Get(ctx)
@@ -26,10 +30,7 @@ func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 		suggestionLister: suggestionInformer.Lister(),
 		trialLister:      trialInformer.Lister(),
 	}
-	impl := experimentreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options {
-		// The reconciler writes status itself; see ReconcileKind.
-		return controller.Options{SkipStatusUpdates: true}
-	})
+	impl := experimentreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options { return options })
 
 	experimentInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
 	// What an Experiment owns changing moves it on.

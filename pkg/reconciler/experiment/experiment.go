@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -108,31 +109,54 @@ func (r *Reconciler) reconcile(ctx context.Context, e *v1alpha1.Experiment) pkgr
 		return nil
 	}
 
+	if done {
+		tallyTrials(e, s, owned)
+		return nil
+	}
+
 	// A broken template is reported before any trial is created from it.
-	if tt := e.Spec.TrialTemplate; tt != nil && !done {
+	if tt := e.Spec.TrialTemplate; tt != nil {
 		if err := trialtemplate.Check(tt, e.Spec.Parameters); err != nil {
 			e.Status.MarkFailed(v1alpha1.ExperimentReasonInvalidTrialTemplate, "%v", err)
 			tallyTrials(e, s, owned)
+			if err := r.request(ctx, e, spec, s, tally{}, false); err != nil {
+				return err
+			}
 			return pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ExperimentReasonInvalidTrialTemplate, "%v", err)
 		}
 	}
 
-	var created int
-	if !done {
+	// Decide on the trials as they are before creating any: an experiment
+	// that ends now creates nothing more.
+	tl := tallyTrials(e, s, owned)
+	event := r.decide(e, spec, s, tl)
+	raise := !e.Status.IsDone() && !isStuck(e)
+	created := 0
+	if raise {
 		// A Trial for every assignment handed out. Creating one that exists
 		// (a cache that lags) is harmless: the name is the assignment's.
 		have := make(map[string]bool, len(trials))
-		for _, t := range trials {
+		for _, t := range owned {
 			have[t.Name] = true
 		}
+		others := map[string]bool{}
+		for _, t := range trials {
+			if !have[t.Name] {
+				others[t.Name] = true
+			}
+		}
+		var clashes []string
 		for _, a := range s.Status.Suggestions {
 			if have[a.Name] {
+				continue
+			}
+			if others[a.Name] {
+				clashes = append(clashes, a.Name)
 				continue
 			}
 			t, err := resources.MakeTrial(e, a)
 			if err != nil {
 				e.Status.MarkFailed(v1alpha1.ExperimentReasonInvalidTrialTemplate, "trial %s: %v", a.Name, err)
-				tallyTrials(e, s, owned)
 				return pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ExperimentReasonInvalidTrialTemplate, "trial %s: %v", a.Name, err)
 			}
 			t, err = r.client.TuningV1alpha1().Trials(e.Namespace).Create(ctx, t, metav1.CreateOptions{})
@@ -145,17 +169,19 @@ func (r *Reconciler) reconcile(ctx context.Context, e *v1alpha1.Experiment) pkgr
 			owned = append(owned, t)
 			created++
 		}
+		if created > 0 {
+			// The new trials are pending: the counts change, the verdict not.
+			tl = tallyTrials(e, s, owned)
+			event = r.decide(e, spec, s, tl)
+		}
+		if len(clashes) > 0 {
+			e.Status.MarkRunning(v1alpha1.ExperimentReasonTrialNotOwned,
+				"Trial %s exists and is not controlled by this Experiment: delete it so that the Experiment can run its assignment", strings.Join(clashes, ", "))
+		}
 	}
-
-	tl := tallyTrials(e, s, owned)
-	if done {
-		return nil
-	}
-	event := r.decide(e, spec, s, tl)
-	if e.Status.IsDone() || isStuck(e) {
-		return event
-	}
-	if err := r.request(ctx, e, spec, s, tl); err != nil {
+	// The Suggestion follows the Experiment's algorithm even while stuck, so
+	// that a fix reaches the function.
+	if err := r.request(ctx, e, spec, s, tl, raise); err != nil {
 		return err
 	}
 	if event == nil && created > 0 {
@@ -319,13 +345,14 @@ func goalWord(t v1alpha1.ObjectiveType) string {
 	return "<="
 }
 
-// request raises the Suggestion's requests as trial slots open: never more
-// assignments in flight (asked for or handed out, and not yet finished) than
-// parallelTrialCount, never more in all than maxTrialCount. It also keeps the
-// Suggestion's algorithm that of the Experiment.
-func (r *Reconciler) request(ctx context.Context, e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpec, s *v1alpha1.Suggestion, tl tally) error {
+// request raises the Suggestion's requests as trial slots open, when raise
+// is true: never more assignments in flight (asked for or handed out, and not
+// yet finished) than parallelTrialCount, never more in all than
+// maxTrialCount. It also keeps the Suggestion's algorithm that of the
+// Experiment.
+func (r *Reconciler) request(ctx context.Context, e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpec, s *v1alpha1.Suggestion, tl tally, raise bool) error {
 	want := s.Spec.Requests
-	if !s.Status.SearchSpaceExhausted {
+	if raise && !s.Status.SearchSpaceExhausted {
 		outstanding := max(s.Spec.Requests, s.Status.SuggestionCount)
 		open := *spec.ParallelTrialCount - (outstanding - tl.finished)
 		if add := min(open, *spec.MaxTrialCount-outstanding); add > 0 {

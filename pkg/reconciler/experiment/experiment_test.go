@@ -266,6 +266,31 @@ spec:
 			})))}},
 		WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "ExperimentFailed", "2 trials failed, more than maxFailedTrialCount 1; the last: trial mnist-2: no objective metric")},
 	}, {
+		Name: "an experiment that ends now creates no trial for an assignment handed out",
+		Key:  key,
+		Objects: []runtime.Object{experiment(), suggestion(WithRequests(4), WithAssignments(a1, a2, a3, a4)),
+			trial("1", a1, WithTrialFailed),
+			trial("2", a2, WithTrialFailed),
+			trial("3", a3, WithTrialRunning)},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(status(all(
+			counts(3, 0, 1, 0, 2, 0),
+			func(st *v1alpha1.ExperimentStatus) {
+				st.MarkFailed(v1alpha1.ExperimentReasonMaxFailedTrialsReached, "2 trials failed, more than maxFailedTrialCount 1; the last: trial mnist-2: exit code 1")
+			})))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "ExperimentFailed", "2 trials failed, more than maxFailedTrialCount 1; the last: trial mnist-2: exit code 1")},
+	}, {
+		Name: "a Trial of an assignment's name that the Experiment does not control is reported, not counted",
+		Key:  key,
+		Objects: []runtime.Object{experiment(), suggestion(WithRequests(2), WithAssignments(a1, a2)),
+			trial("1", a1, WithTrialRunning),
+			NewTrial(name+"-2", ns, name, a2, WithTrialSucceeded("Validation-accuracy", "0.5"))},
+		WantUpdates: []clientgotesting.UpdateActionImpl{{Object: suggestion(WithRequests(3), WithAssignments(a1, a2))}},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(status(all(
+			counts(1, 0, 1, 0, 0, 0),
+			func(st *v1alpha1.ExperimentStatus) {
+				st.MarkRunning(v1alpha1.ExperimentReasonTrialNotOwned, "Trial mnist-2 exists and is not controlled by this Experiment: delete it so that the Experiment can run its assignment")
+			})))}},
+	}, {
 		Name: "search space exhausted, trials running: finishing",
 		Key:  key,
 		Objects: []runtime.Object{experiment(), suggestion(WithRequests(3), WithAssignments(a1, a2), WithExhausted),
@@ -297,6 +322,19 @@ spec:
 			st.MarkFailed(v1alpha1.ExperimentReasonSuggestionFailed, `FunctionRejected: unknown setting "foo"`)
 		}))}},
 		WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "ExperimentFailed", `FunctionRejected: unknown setting "foo"`)},
+	}, {
+		Name: "while the function refuses, the Suggestion still follows the Experiment's algorithm, so a fix reaches it",
+		Key:  key,
+		Objects: []runtime.Object{experiment(WithExperimentAlgorithm("random", "random_state", "7")),
+			suggestion(WithRequests(3), WithInitConditions, WithRequestFailed(v1alpha1.ReasonFunctionRejected, `unknown setting "seed"`))},
+		WantUpdates: []clientgotesting.UpdateActionImpl{{Object: suggestion(WithRequests(3), WithInitConditions,
+			WithRequestFailed(v1alpha1.ReasonFunctionRejected, `unknown setting "seed"`), func(s *v1alpha1.Suggestion) {
+				s.Spec.Algorithm.AlgorithmSettings = []v1alpha1.AlgorithmSetting{{Name: "random_state", Value: "7"}}
+			})}},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(WithExperimentAlgorithm("random", "random_state", "7"), status(func(st *v1alpha1.ExperimentStatus) {
+			st.MarkFailed(v1alpha1.ExperimentReasonSuggestionFailed, `FunctionRejected: unknown setting "seed"`)
+		}))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "ExperimentFailed", `FunctionRejected: unknown setting "seed"`)},
 	}, {
 		Name: "fixed: a refused request that succeeds again resumes the experiment",
 		Key:  key,
@@ -367,7 +405,7 @@ spec:
 			trialLister:      listers.GetTrialLister(),
 		}
 		return experimentreconciler.NewReconciler(ctx, logging.FromContext(ctx), fakeknobsclient.Get(ctx),
-			listers.GetExperimentLister(), controller.GetEventRecorder(ctx), r, controller.Options{SkipStatusUpdates: true})
+			listers.GetExperimentLister(), controller.GetEventRecorder(ctx), r, options)
 	}))
 }
 

@@ -41,6 +41,10 @@ const (
 	EnvObservationSinkURL = "OBSERVATION_SINK_URL"
 )
 
+// options of the generated reconciler: the reconciler writes status itself
+// (see ReconcileKind), so the generated one must not.
+var options = controller.Options{SkipStatusUpdates: true}
+
 // NewController returns the Trial controller, and serves the observation
 // receiver on every replica (the receiver writes through the API server, so
 // it needs no leadership).
@@ -74,10 +78,7 @@ func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 		sink:    sink,
 		now:     time.Now,
 	}
-	impl := trialreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options {
-		// The reconciler writes status itself; see ReconcileKind.
-		return controller.Options{SkipStatusUpdates: true}
-	})
+	impl := trialreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options { return options })
 	r.watch = newWorkloadWatcher(ctx, r.dynamic, impl).watch
 
 	trialInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))

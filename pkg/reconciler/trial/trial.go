@@ -135,13 +135,17 @@ func (r *Reconciler) reconcile(ctx context.Context, t *v1alpha1.Trial) pkgreconc
 			t.Status.MarkFailed("the API server refused %s: %v", kindName, err)
 			return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonInvalidWorkload, "the API server refused %s: %v", kindName, err)
 		case err != nil:
+			// Retried with backoff; the condition says why the trial waits
+			// (such as no permission to create the kind).
+			t.Status.MarkPending("creating %s: %v", kindName, err)
 			return fmt.Errorf("creating %s: %w", kindName, err)
 		default:
 			logging.FromContext(ctx).Infow("workload created", "kind", gvk.Kind)
 			event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonWorkloadCreated, "created %s", kindName)
 		}
 	} else if err != nil {
-		return err
+		t.Status.MarkPending("reading %s: %v", kindName, err)
+		return fmt.Errorf("reading %s: %w", kindName, err)
 	}
 	if !metav1.IsControlledBy(w, t) {
 		t.Status.MarkPending("%s exists and is not controlled by this trial: delete it, and the trial creates its own", kindName)

@@ -3,6 +3,7 @@ package trial
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -227,6 +228,22 @@ func TestReconcile(t *testing.T) {
 		}))}},
 		WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "InvalidWorkload", `the API server refused Job mnist-1: Job.batch "mnist-1" is invalid`)},
 	}, {
+		Name:    "no permission to create the workload: pending, saying why, retried",
+		Key:     key,
+		Objects: []runtime.Object{trial()},
+		WithReactors: []clientgotesting.ReactionFunc{func(action clientgotesting.Action) (bool, runtime.Object, error) {
+			if action.GetVerb() == "create" && action.GetResource().Resource == "jobs" {
+				return true, nil, apierrs.NewForbidden(schema.GroupResource{Group: "batch", Resource: "jobs"}, name, errors.New("RBAC"))
+			}
+			return false, nil, nil
+		}},
+		WantErr:     true,
+		WantCreates: []runtime.Object{workload(t, trial())},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(status(func(st *v1alpha1.TrialStatus) {
+			st.MarkPending(`creating Job mnist-1: jobs.batch "mnist-1" is forbidden: RBAC`)
+		}))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "InternalError", `creating Job mnist-1: jobs.batch "mnist-1" is forbidden: RBAC`)},
+	}, {
 		Name: "an ended trial is left as it is",
 		Key:  key,
 		Objects: []runtime.Object{trial(observed("loss", "0.5"), status(func(st *v1alpha1.TrialStatus) {
@@ -262,6 +279,6 @@ func TestReconcile(t *testing.T) {
 			now:     func() time.Time { return now },
 		}
 		return trialreconciler.NewReconciler(ctx, logging.FromContext(ctx), fakeknobsclient.Get(ctx),
-			listers.GetTrialLister(), controller.GetEventRecorder(ctx), r, controller.Options{SkipStatusUpdates: true})
+			listers.GetTrialLister(), controller.GetEventRecorder(ctx), r, options)
 	}))
 }

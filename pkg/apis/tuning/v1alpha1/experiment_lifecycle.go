@@ -37,6 +37,7 @@ const (
 	ExperimentReasonRunning            = "Running"
 	ExperimentReasonWaitingForFunction = "WaitingForFunction"
 	ExperimentReasonSuggestionNotOwned = "SuggestionNotOwned"
+	ExperimentReasonTrialNotOwned      = "TrialNotOwned"
 	ExperimentReasonFinishing          = "Finishing"
 	// True: the experiment ended well.
 	ExperimentReasonGoalReached          = "GoalReached"
