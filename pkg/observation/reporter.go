@@ -34,7 +34,7 @@ type Reporter struct {
 	HTTPClient *http.Client
 	// Attempts is how often a report is tried when the receiver is
 	// unavailable: connection errors and 502, 503 and 504 answers. Zero
-	// means 14: with the backoff below, about two minutes, so that a report
+	// means 20: with the backoff below, 73 to 146 s in all, so that a report
 	// outlives the controller being restarted or rescheduled.
 	Attempts int
 	// Backoff is the wait after the first failed attempt; it doubles after
@@ -116,7 +116,7 @@ func (r *Reporter) Report(ctx context.Context, metrics map[string]float64, step 
 
 	attempts, wait := r.Attempts, r.Backoff
 	if attempts <= 0 {
-		attempts = 14
+		attempts = 20
 	}
 	if wait <= 0 {
 		wait = 250 * time.Millisecond

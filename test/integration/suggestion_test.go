@@ -188,7 +188,8 @@ func TestLeaderElection(t *testing.T) {
 	}
 }
 
-// electionID reads the identity a replica campaigns with from its log.
+// electionID reads the identity a replica's Suggestion reconciler campaigns
+// with from its log.
 func electionID(t *testing.T, p *proc) string {
 	t.Helper()
 	var id string
@@ -197,7 +198,9 @@ func electionID(t *testing.T, p *proc) string {
 		if err != nil {
 			return false, err.Error()
 		}
-		m := regexp.MustCompile(`leader-elected mode with id \\"([^"\\]+)\\"`).FindSubmatch(b)
+		// Each reconciler campaigns with an id of its own: the Suggestion
+		// reconciler's bucket is the one the test watches.
+		m := regexp.MustCompile(`suggestion[^ "]* will run in leader-elected mode with id \\"([^"\\]+)\\"`).FindSubmatch(b)
 		if m == nil {
 			return false, "no leader-election id in " + p.log
 		}
