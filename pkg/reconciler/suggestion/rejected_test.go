@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	fakeknobsclientset "knobs.dev/knobs/pkg/client/clientset/versioned/fake"
@@ -84,5 +85,42 @@ func TestDeletionForgetsTheRefusal(t *testing.T) {
 	}
 	if r.rejected.has(key, d) {
 		t.Error("the refusal outlived the Suggestion")
+	}
+}
+
+// A function fixed and redeployed behind the same URL (a new revision of its
+// Knative Service) is asked again.
+func TestNewRevisionIsAskedAgain(t *testing.T) {
+	var calls atomic.Int32
+	h := function.NewHandler(&function.Service{Name: "grid", Algorithm: grid.Grid{}},
+		function.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	bad := NewExperiment(name, ns, WithExperimentAlgorithm("grid", "random_state", "1"))
+	reconcile := func(revision string, s *v1alpha1.Suggestion, r *Reconciler) {
+		svc := NewService("grid", ns, "grid", WithServiceReady(srv.URL), func(svc *servingv1.Service) {
+			svc.Status.LatestReadyRevisionName = revision
+		})
+		ls := NewListers([]runtime.Object{bad, s, svc})
+		r.client = fakeknobsclientset.NewSimpleClientset(s)
+		r.experimentLister, r.trialLister, r.serviceLister = ls.GetExperimentLister(), ls.GetTrialLister(), ls.GetServiceLister()
+		ctx := config.ToContext(context.Background(), &config.Config{Algorithms: &config.Algorithms{RequestTimeout: 5 * time.Second}})
+		_ = r.ReconcileKind(ctx, s)
+	}
+
+	r := &Reconciler{functions: &function.Client{}}
+	s := NewSuggestion(name, ns, WithAlgorithm("grid"), WithRequests(2))
+	reconcile("grid-00001", s, r)
+	reconcile("grid-00001", s, r)
+	if got := calls.Load(); got != 1 {
+		t.Fatalf("the refused request was sent %d times to one revision, want once", got)
+	}
+	reconcile("grid-00002", s, r)
+	if got := calls.Load(); got != 2 {
+		t.Fatalf("%d calls after a new revision, want 2", got)
 	}
 }

@@ -93,11 +93,14 @@ func (r *rejections) set(key types.NamespacedName, d [sha256.Size]byte, rejected
 	r.digest[key] = d
 }
 
-// digest identifies a request to a function by the function's URL and the
-// request's deterministic encoding: a new function is worth asking again.
-func digest(req *api.GetSuggestionsRequest, url string) [sha256.Size]byte {
+// digest identifies a request to a function by the function's URL and
+// revision (a Knative Service's latest ready revision; "" for a URL from
+// config-algorithms) and the request's deterministic encoding: a new
+// function, or a new revision of it behind the same URL, is worth asking
+// again.
+func digest(req *api.GetSuggestionsRequest, url, revision string) [sha256.Size]byte {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(req)
-	return sha256.Sum256(append([]byte(url+"\x00"), b...))
+	return sha256.Sum256(append([]byte(url+"\x00"+revision+"\x00"), b...))
 }
 
 var (
@@ -138,7 +141,7 @@ func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgr
 	s.Status.InitializeConditions()
 	cfg := config.FromContext(ctx)
 
-	url, ok, err := r.resolveFunction(s, cfg.Algorithms)
+	url, revision, ok, err := r.resolveFunction(s, cfg.Algorithms)
 	if err != nil || !ok {
 		return err // the condition says why; a change to the function requeues
 	}
@@ -185,7 +188,7 @@ func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgr
 
 	req := resources.MakeRequest(s, exp, trials)
 	want = req.GetRequestNumber()
-	key, d := types.NamespacedName{Namespace: s.Namespace, Name: s.Name}, digest(req, url)
+	key, d := types.NamespacedName{Namespace: s.Namespace, Name: s.Name}, digest(req, url, revision)
 	if r.rejected.has(key, d) {
 		return nil // refused before, and nothing has changed; the condition says why
 	}
@@ -241,12 +244,13 @@ func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgr
 // resolveFunction finds the function of the Suggestion's algorithm: a URL in
 // config-algorithms, else a Knative Service labelled with the algorithm in
 // the Suggestion's namespace, else in knobs-system. It marks FunctionReady
-// with what it found, and reports false when nothing can be called.
-func (r *Reconciler) resolveFunction(s *v1alpha1.Suggestion, cfg *config.Algorithms) (string, bool, error) {
+// with what it found, and reports false when nothing can be called. The
+// revision is a Knative Service's latest ready revision, "" for a URL.
+func (r *Reconciler) resolveFunction(s *v1alpha1.Suggestion, cfg *config.Algorithms) (url, revision string, ok bool, err error) {
 	name := s.Spec.Algorithm.AlgorithmName
 	if u, ok := cfg.URLs[name]; ok {
 		s.Status.MarkFunctionReady(v1alpha1.ReasonConfigMapURL, u, "%s maps algorithm %q to %s", config.AlgorithmsConfigName, name, u)
-		return u, true, nil
+		return u, "", true, nil
 	}
 	selector := labels.SelectorFromSet(labels.Set{tuning.AlgorithmLabelKey: name})
 	namespaces := []string{s.Namespace}
@@ -256,7 +260,7 @@ func (r *Reconciler) resolveFunction(s *v1alpha1.Suggestion, cfg *config.Algorit
 	for _, ns := range namespaces {
 		svcs, err := r.serviceLister.Services(ns).List(selector)
 		if err != nil {
-			return "", false, err
+			return "", "", false, err
 		}
 		if len(svcs) == 0 {
 			continue
@@ -265,7 +269,7 @@ func (r *Reconciler) resolveFunction(s *v1alpha1.Suggestion, cfg *config.Algorit
 		for _, svc := range svcs {
 			if u := readyAddress(svc); u != "" {
 				s.Status.MarkFunctionReady(v1alpha1.ReasonKnativeService, u, "Knative Service %s/%s serves algorithm %q at %s", ns, svc.Name, name, u)
-				return u, true, nil
+				return u, svc.Status.LatestReadyRevisionName, true, nil
 			}
 		}
 		svc := svcs[0]
@@ -276,12 +280,12 @@ func (r *Reconciler) resolveFunction(s *v1alpha1.Suggestion, cfg *config.Algorit
 			why = fmt.Sprintf("Ready is %s", c.Status)
 		}
 		s.Status.MarkFunctionNotReady(v1alpha1.ReasonFunctionNotReady, "Knative Service %s/%s for algorithm %q is not Ready: %s", ns, svc.Name, name, why)
-		return "", false, nil
+		return "", "", false, nil
 	}
 	s.Status.MarkFunctionNotReady(v1alpha1.ReasonFunctionNotFound,
 		"no function for algorithm %q: add its URL to ConfigMap %s/%s, or deploy a Knative Service labelled %s=%s in namespace %s or %s",
 		name, tuning.SystemNamespace, config.AlgorithmsConfigName, tuning.AlgorithmLabelKey, name, s.Namespace, tuning.SystemNamespace)
-	return "", false, nil
+	return "", "", false, nil
 }
 
 // readyAddress returns the cluster-local address of a Ready Knative Service,
