@@ -1,5 +1,5 @@
 // Command local runs Knobs on this machine without a cluster: a real
-// kube-apiserver and etcd on loopback, Knobs' CRDs, RBAC and ConfigMaps, the
+// kube-apiserver, etcd and garbage collector on loopback, Knobs' CRDs, RBAC and ConfigMaps, the
 // controller (as its ServiceAccount) and every function as local processes,
 // wired through config-algorithms URLs. It applies an example Experiment
 // (examples/experiment-tpe.yaml unless -f says otherwise), runs each of its
@@ -96,7 +96,7 @@ func run(ctx context.Context, experimentFile string, once bool) error {
 		return err
 	}
 
-	step("building (or reusing) kube-apiserver, kubectl and etcd")
+	step("building (or reusing) kube-apiserver, kube-controller-manager, kubectl and etcd")
 	build := exec.CommandContext(ctx, filepath.Join(root, "hack/controlplane/build.sh"))
 	build.Stderr = os.Stderr
 	cpBin, err := build.Output()

@@ -1,7 +1,8 @@
-// Package controlplane runs a real Kubernetes control plane on loopback: etcd
-// and kube-apiserver, built from the Go module proxy by
-// hack/controlplane/build.sh. Nothing runs pods here (no kubelet), so the
-// control plane serves the API alone, which is what a controller talks to.
+// Package controlplane runs a real Kubernetes control plane on loopback: etcd,
+// kube-apiserver and kube-controller-manager's garbage collector, built from
+// the Go module proxy by hack/controlplane/build.sh. Nothing runs pods here
+// (no kubelet), so the control plane serves the API and collects the
+// garbage, which is what a controller relies on.
 //
 // Each control plane takes free ports and a folder of its own, so that two
 // can run side by side.
@@ -35,7 +36,7 @@ import (
 
 // Options configure a control plane.
 type Options struct {
-	// BinDir holds kube-apiserver, kubectl and etcd.
+	// BinDir holds kube-apiserver, kube-controller-manager, kubectl and etcd.
 	BinDir string
 	// Dir is the control plane's working folder: data, keys, kubeconfig.
 	Dir string
@@ -43,7 +44,7 @@ type Options struct {
 	Log io.Writer
 }
 
-// ControlPlane is a running etcd and kube-apiserver.
+// ControlPlane is a running etcd, kube-apiserver and garbage collector.
 type ControlPlane struct {
 	// URL is the API server's address.
 	URL string
@@ -57,12 +58,13 @@ type ControlPlane struct {
 	done  []chan error
 }
 
-// Start runs etcd and kube-apiserver and waits until the API server is ready.
+// Start runs etcd, kube-apiserver and kube-controller-manager's garbage
+// collector, and waits until they are ready.
 func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	for _, b := range []string{"etcd", "kube-apiserver", "kubectl"} {
+	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kubectl"} {
 		if _, err := os.Stat(filepath.Join(opts.BinDir, b)); err != nil {
 			return nil, fmt.Errorf("%s is missing from %s: run hack/controlplane/build.sh", b, opts.BinDir)
 		}
@@ -142,6 +144,32 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		return nil, err
 	}
 	if cp.Config, err = clientcmd.BuildConfigFromFlags("", cp.Kubeconfig); err != nil {
+		return nil, err
+	}
+
+	// kube-controller-manager runs only its garbage collector: deleting an
+	// owner deletes what it owns, as in a cluster. The other controllers
+	// would act on pods, nodes and volumes that do not exist here.
+	kcmPort, err := freePorts(1)
+	if err != nil {
+		return nil, err
+	}
+	if err := cp.run("kube-controller-manager",
+		"--kubeconfig="+cp.Kubeconfig,
+		"--controllers=garbagecollector",
+		"--leader-elect=false",
+		"--use-service-account-credentials=false",
+		"--bind-address=127.0.0.1", "--secure-port="+kcmPort[0],
+		"--cert-dir="+filepath.Join(opts.Dir, "kcm"),
+		"--authentication-skip-lookup",
+		"--profiling=false",
+	); err != nil {
+		return nil, err
+	}
+	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 2 * time.Second} //nolint:gosec // loopback health check of a self-signed server
+	if err := cp.waitFor(ctx, "kube-controller-manager", func() error {
+		return get(insecure, "https://127.0.0.1:"+kcmPort[0]+"/healthz", "")
+	}); err != nil {
 		return nil, err
 	}
 	ok = true

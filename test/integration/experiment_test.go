@@ -535,3 +535,43 @@ func readExperiment(t *testing.T, file string) *v1alpha1.Experiment {
 	}
 	return e
 }
+
+// Deleting an Experiment deletes what it owns, and what they own, through
+// the garbage collector: its Suggestion, its Trials and their Jobs.
+func TestDeletingAnExperimentDeletesWhatItOwns(t *testing.T) {
+	startController(t, "controller-delete")
+	ns := namespace(t)
+	fn := startFunction(t, "random")
+	createService(t, ns, "random", "random", fn.url)
+	startNode(t, ns, func(*batchv1.Job) node.Outcome { return node.Hold })
+	create(t, braninExperiment("doomed", ns, "random", 3, 6, 0, nil))
+	kube := kubernetes.NewForConfigOrDie(env.cp.Config)
+	ctx := context.Background()
+	waitFor(t, settle, func() (bool, string) {
+		jobs, err := kube.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(jobs.Items) == 3, fmt.Sprintf("%d jobs", len(jobs.Items))
+	})
+	if err := env.knobs.TuningV1alpha1().Experiments(ns).Delete(ctx, "doomed", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The garbage collector finds new kinds (our CRDs) within 30 s.
+	waitFor(t, 2*settle, func() (bool, string) {
+		jobs, err := kube.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		trials, err := env.knobs.TuningV1alpha1().Trials(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		suggestions, err := env.knobs.TuningV1alpha1().Suggestions(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		left := len(jobs.Items) + len(trials.Items) + len(suggestions.Items)
+		return left == 0, fmt.Sprintf("%d jobs, %d trials, %d suggestions left", len(jobs.Items), len(trials.Items), len(suggestions.Items))
+	})
+}
