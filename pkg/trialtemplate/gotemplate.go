@@ -30,11 +30,10 @@ const maxOutput = 1 << 20
 // cannot keep the controller looping.
 const maxRange = 1000
 
-// maxIterations bounds the iterations of all the ranges of a template,
-// nested ones multiplied, counting a range over anything but a number as
-// maxRange: every reconcile renders the template, so one Experiment must not
-// hold the controller's workers. Two ranges over .HyperParameters nested are
-// fine; three are not.
+// maxIterations bounds the steps a template may run: the iterations of its
+// ranges, nested ones multiplied, and its template calls. Every reconcile
+// renders the template, so one Experiment must not hold the controller's
+// workers.
 const maxIterations = 1_000_000
 
 // dataHint says what a Go template may refer to.
@@ -49,7 +48,7 @@ func renderGoTemplate(raw, trialName, namespace string, assignments []v1alpha1.P
 		line, msg := templateLine(err)
 		return nil, errorf(fieldRawTemplate, line, "the template does not parse: %s", msg)
 	}
-	if err := bounded(tmpl); err != nil {
+	if err := bounded(tmpl, len(assignments)); err != nil {
 		return nil, err
 	}
 	hps := make([]map[string]string, 0, len(assignments))
@@ -112,7 +111,7 @@ func templateLine(err error) (int, string) {
 // bounded refuses what could keep the controller rendering for ever: a
 // range over a number greater than maxRange, and a template that calls
 // itself, directly or through others.
-func bounded(tmpl *template.Template) *Error {
+func bounded(tmpl *template.Template, params int) *Error {
 	calls := map[string][]*parse.TemplateNode{}
 	trees := map[string]*parse.Tree{}
 	for _, t := range tmpl.Templates() {
@@ -164,66 +163,127 @@ func bounded(tmpl *template.Template) *Error {
 	}
 	// No recursion: the work of the template, called templates included,
 	// is finite, and counted here.
-	w := &work{trees: trees}
-	if n, line := w.of(trees[tmpl.Name()], trees[tmpl.Name()].Root); n > maxIterations {
-		return errorf(fieldRawTemplate, line, "the template's ranges would run up to %d iterations, nested ones multiplied (a range over anything but a number counts as %d); a trial template may run %d", n, maxRange, maxIterations)
+	an := &analyzer{trees: trees, params: int64(params), memo: map[memoKey]int64{}}
+	n := an.template(tmpl.Name(), kindRoot)
+	if an.err != nil {
+		return an.err
+	}
+	if n > maxIterations {
+		return errorf(fieldRawTemplate, 0, "the template would run more than %d steps (range iterations, nested ones multiplied, and template calls): a trial template may run %d", maxIterations, maxIterations)
 	}
 	return nil
 }
 
-// work counts the iterations a template's ranges may run.
-type work struct{ trees map[string]*parse.Tree }
+// kind is what a template's dot (or a pipeline) is known to hold.
+type kind int
 
-// of returns the iterations under a node, at most a little over
-// maxIterations, and the line of the range that weighs most.
-func (w *work) of(tree *parse.Tree, node parse.Node) (int64, int) {
+const (
+	kindUnknown kind = iota
+	kindRoot         // the data: .Trial, .NameSpace, .HyperParameters
+	kindParams       // .HyperParameters
+	kindParam        // one of them: .Name, .Value
+	kindNumber       // a number
+)
+
+type memoKey struct {
+	name      string
+	dot, root kind
+}
+
+// analyzer counts the steps a template may run, knowing what each range
+// goes over: only .HyperParameters (as many as the trial has) or a number up
+// to maxRange, so that the count is a bound. Anything else is refused, as
+// its length cannot be known before running.
+type analyzer struct {
+	trees  map[string]*parse.Tree
+	params int64
+	memo   map[memoKey]int64
+	err    *Error
+}
+
+// template returns the steps of a named template run with dot; $ is dot too.
+func (an *analyzer) template(name string, dot kind) int64 {
+	key := memoKey{name, dot, dot}
+	if n, ok := an.memo[key]; ok {
+		return n
+	}
+	t := an.trees[name]
+	if t == nil {
+		return 1
+	}
+	n := an.node(t, t.Root, dot, dot)
+	an.memo[key] = n
+	return n
+}
+
+func capped(n int64) int64 { return min(n, maxIterations+1) }
+
+func (an *analyzer) node(tree *parse.Tree, node parse.Node, dot, root kind) int64 {
+	if an.err != nil {
+		return 0
+	}
 	switch n := node.(type) {
 	case *parse.ListNode:
 		if n == nil {
-			return 0, 0
+			return 0
 		}
 		var sum int64
-		var line int
-		var heaviest int64 = -1
 		for _, c := range n.Nodes {
-			k, l := w.of(tree, c)
-			sum = min(sum+k, maxIterations+1)
-			if k > heaviest {
-				heaviest, line = k, l
-			}
+			sum = capped(sum + an.node(tree, c, dot, root))
 		}
-		return sum, line
+		return sum
 	case *parse.TemplateNode:
-		if t := w.trees[n.Name]; t != nil {
-			return w.of(t, t.Root)
-		}
+		return capped(1 + an.template(n.Name, an.kindOf(n.Pipe, dot, root)))
 	case *parse.IfNode:
-		return w.branch(tree, &n.BranchNode)
+		return capped(an.node(tree, n.List, dot, root) + an.node(tree, n.ElseList, dot, root))
 	case *parse.WithNode:
-		return w.branch(tree, &n.BranchNode)
+		return capped(an.node(tree, n.List, an.kindOf(n.Pipe, dot, root), root) + an.node(tree, n.ElseList, dot, root))
 	case *parse.RangeNode:
-		bound := int64(maxRange)
-		if num, ok := rangeNumber(n.Pipe); ok && num.IsInt {
-			bound = max(num.Int64, 0)
+		var bound int64
+		var elem kind
+		if num, ok := rangeNumber(n.Pipe); ok && num.IsInt && num.Int64 >= 0 && num.Int64 <= maxRange {
+			bound, elem = num.Int64, kindNumber
+		} else if an.kindOf(n.Pipe, dot, root) == kindParams {
+			bound, elem = an.params, kindParam
+		} else {
+			an.err = errorf(fieldRawTemplate, nodeLine(tree, n), "range over %s: a trial template may range over .HyperParameters (or a with or range of it), or over a number up to %d", n.Pipe, maxRange)
+			return 0
 		}
-		body, _ := w.of(tree, n.List)
-		elseWork, _ := w.of(tree, n.ElseList)
-		total := bound
-		if body > 0 {
-			total = min(bound*min(body, maxIterations+1), maxIterations+1)
-		}
-		return min(total+elseWork, maxIterations+1), nodeLine(tree, n)
+		body := max(an.node(tree, n.List, elem, root), 1)
+		return capped(capped(bound*body) + an.node(tree, n.ElseList, dot, root))
 	}
-	return 0, 0
+	return 0
 }
 
-func (w *work) branch(tree *parse.Tree, n *parse.BranchNode) (int64, int) {
-	a, la := w.of(tree, n.List)
-	b, lb := w.of(tree, n.ElseList)
-	if b > a {
-		return min(a+b, maxIterations+1), lb
+// kindOf tells what a pipeline holds, when it is one of the forms a trial
+// template uses: ., $, .HyperParameters, $.HyperParameters, a number.
+func (an *analyzer) kindOf(pipe *parse.PipeNode, dot, root kind) kind {
+	for pipe != nil && len(pipe.Cmds) == 1 && len(pipe.Cmds[0].Args) == 1 {
+		switch arg := pipe.Cmds[0].Args[0].(type) {
+		case *parse.DotNode:
+			return dot
+		case *parse.NumberNode:
+			return kindNumber
+		case *parse.FieldNode:
+			if dot == kindRoot && len(arg.Ident) == 1 && arg.Ident[0] == "HyperParameters" {
+				return kindParams
+			}
+			return kindUnknown
+		case *parse.VariableNode:
+			switch {
+			case len(arg.Ident) == 1 && arg.Ident[0] == "$":
+				return root
+			case len(arg.Ident) == 2 && arg.Ident[0] == "$" && arg.Ident[1] == "HyperParameters" && root == kindRoot:
+				return kindParams
+			}
+			return kindUnknown
+		case *parse.PipeNode:
+			pipe = arg
+		default:
+			return kindUnknown
+		}
 	}
-	return min(a+b, maxIterations+1), la
+	return kindUnknown
 }
 
 // inspection walks the tree of one template, gathering the templates it

@@ -1,6 +1,7 @@
 package trialtemplate_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -259,11 +260,23 @@ func TestRenderGoTemplateErrors(t *testing.T) {
 	}, {
 		name: "ranges nested past a million iterations, printing nothing",
 		raw:  "apiVersion: v1\nkind: Pod\n{{range 1000}}{{range 1000}}{{range 2}}{{end}}{{end}}{{end}}\n",
-		want: trialtemplate.Error{Field: field, Line: 3, Message: "the template's ranges would run up to 1000001 iterations, nested ones multiplied (a range over anything but a number counts as 1000); a trial template may run 1000000"},
+		want: trialtemplate.Error{Field: field, Message: "the template would run more than 1000000 steps (range iterations, nested ones multiplied, and template calls): a trial template may run 1000000"},
 	}, {
-		name: "three ranges over .HyperParameters nested, one of them in a defined template",
-		raw:  "{{define \"inner\"}}{{range $.HyperParameters}}{{end}}{{end}}apiVersion: v1\nkind: Pod\n{{range .HyperParameters}}{{range $.HyperParameters}}{{template \"inner\" $}}{{end}}{{end}}\n",
-		want: trialtemplate.Error{Field: field, Line: 3, Message: "the template's ranges would run up to 1000001 iterations, nested ones multiplied (a range over anything but a number counts as 1000); a trial template may run 1000000"},
+		name: "a range over a variable holding a large number",
+		raw:  "apiVersion: v1\nkind: Pod\n{{$n := 300000000}}{{range $n}}{{end}}\n",
+		want: trialtemplate.Error{Field: field, Line: 3, Message: "range over $n: a trial template may range over .HyperParameters (or a with or range of it), or over a number up to 1000"},
+	}, {
+		name: "a range over a computed length",
+		raw:  "apiVersion: v1\nkind: Pod\n{{range (len (printf \"%0999999d\" 0))}}{{end}}\n",
+		want: trialtemplate.Error{Field: field, Line: 3, Message: `range over (len (printf "%0999999d" 0)): a trial template may range over .HyperParameters (or a with or range of it), or over a number up to 1000`},
+	}, {
+		name: "a range over a number passed to a defined template",
+		raw:  "{{define \"x\"}}{{range .}}{{end}}{{end}}apiVersion: v1\nkind: Pod\n{{template \"x\" 1000000000}}\n",
+		want: trialtemplate.Error{Field: field, Line: 1, Message: "range over .: a trial template may range over .HyperParameters (or a with or range of it), or over a number up to 1000"},
+	}, {
+		name: "template calls doubling at each level",
+		raw:  doublingTemplates(30),
+		want: trialtemplate.Error{Field: field, Message: "the template would run more than 1000000 steps (range iterations, nested ones multiplied, and template calls): a trial template may run 1000000"},
 	}, {
 		name: "a template that calls itself",
 		raw:  "{{define \"args\"}}\n- x\n{{template \"args\" .}}{{end}}apiVersion: v1\nkind: Pod\nspec:\n  args:\n{{template \"args\" .}}\n",
@@ -307,4 +320,16 @@ func TestErrorString(t *testing.T) {
 			t.Errorf("Error() = %q, want %q", got, tc.want)
 		}
 	}
+}
+
+// doublingTemplates defines n templates, each calling the one below twice,
+// and calls the top one: 2^n calls that print nothing.
+func doublingTemplates(n int) string {
+	var b strings.Builder
+	b.WriteString("{{define \"t0\"}}{{end}}")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "{{define \"t%d\"}}{{template \"t%d\"}}{{template \"t%d\"}}{{end}}", i, i-1, i-1)
+	}
+	fmt.Fprintf(&b, "apiVersion: v1\nkind: Pod\n{{template \"t%d\"}}\n", n)
+	return b.String()
 }

@@ -176,7 +176,8 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	return cp, nil
 }
 
-// Stop ends the processes, the API server first.
+// Stop ends the processes, the last started first: the garbage collector,
+// the API server, then etcd.
 func (cp *ControlPlane) Stop() error {
 	var errs []error
 	for i := len(cp.procs) - 1; i >= 0; i-- {

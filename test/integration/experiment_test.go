@@ -575,3 +575,31 @@ func TestDeletingAnExperimentDeletesWhatItOwns(t *testing.T) {
 		return left == 0, fmt.Sprintf("%d jobs, %d trials, %d suggestions left", len(jobs.Items), len(trials.Items), len(suggestions.Items))
 	})
 }
+
+// A Trial of an assignment's name that the Experiment does not control is
+// reported, and deleting it, as the condition says, moves the Experiment on.
+func TestForeignTrialInTheWay(t *testing.T) {
+	startController(t, "controller-foreign")
+	ns := namespace(t)
+	fn := startFunction(t, "random")
+	createService(t, ns, "random", "random", fn.url)
+	startNode(t, ns, nil)
+	ctx := context.Background()
+	foreign := NewTrial("clash-1", ns, "clash", []string{"--x1", "0", "--x2", "0"})
+	if _, err := env.knobs.TuningV1alpha1().Trials(ns).Create(ctx, foreign, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	create(t, braninExperiment("clash", ns, "random", 2, 2, 0, nil))
+	waitFor(t, settle, func() (bool, string) {
+		c := succeeded(getExperiment(t, ns, "clash"))
+		return strings.HasPrefix(c, "Unknown/TrialNotOwned") && strings.Contains(c, "clash-1"), c
+	})
+	if err := env.knobs.TuningV1alpha1().Trials(ns).Delete(ctx, "clash-1", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e := waitEnded(t, ns, "clash", settle)
+	checkExperiment(t, e)
+	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() || e.Status.TrialsSucceeded != 2 {
+		t.Errorf("%s with %d succeeded; want MaxTrialsReached with 2", succeeded(e), e.Status.TrialsSucceeded)
+	}
+}

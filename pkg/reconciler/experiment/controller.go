@@ -6,6 +6,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"knative.dev/pkg/configmap"
 	"knative.dev/pkg/controller"
+	pkgreconciler "knative.dev/pkg/reconciler"
+
+	"knobs.dev/knobs/pkg/apis/tuning"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	knobsclient "knobs.dev/knobs/pkg/client/injection/client"
@@ -39,6 +42,12 @@ func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 		Handler:    controller.HandleAll(impl.EnqueueControllerOf),
 	}
 	suggestionInformer.Informer().AddEventHandler(owned)
-	trialInformer.Informer().AddEventHandler(owned)
+	// A Trial is its Experiment's by label: those it controls, and one in
+	// the way of an assignment (TrialNotOwned), whose deletion must move the
+	// Experiment on.
+	trialInformer.Informer().AddEventHandler(cache.FilteringResourceEventHandler{
+		FilterFunc: pkgreconciler.LabelExistsFilterFunc(tuning.ExperimentLabelKey),
+		Handler:    controller.HandleAll(impl.EnqueueLabelOfNamespaceScopedResource("", tuning.ExperimentLabelKey)),
+	})
 	return impl
 }

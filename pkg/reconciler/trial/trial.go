@@ -144,7 +144,9 @@ func (r *Reconciler) reconcile(ctx context.Context, t *v1alpha1.Trial) pkgreconc
 			event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonWorkloadCreated, "created %s", kindName)
 		}
 	} else if err != nil {
-		t.Status.MarkPending("reading %s: %v", kindName, err)
+		if t.Status.StartTime == nil {
+			t.Status.MarkPending("reading %s: %v", kindName, err)
+		}
 		return fmt.Errorf("reading %s: %w", kindName, err)
 	}
 	if !metav1.IsControlledBy(w, t) {
