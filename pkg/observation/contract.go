@@ -13,7 +13,8 @@
 //	  -d '{"loss": 0.25, "accuracy": "0.91"}'
 //
 // The receiver answers 202 Accepted once the observation is in the Trial's
-// status, with a JSON body holding it. Every other answer has a text body
+// status, with a JSON body holding it; a report it recorded before (the same
+// source and id) is answered 202 again and not counted twice. Every other answer has a text body
 // saying why, and nothing is written: 400 for a malformed report (not a
 // CloudEvent, wrong type, no subject, data that is not an object of numbers,
 // no metric the experiment knows); 401 without a token; 403 with a token

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -51,6 +52,43 @@ type Receiver struct {
 	Tokens *Tokens
 	// Logger, when set, is used instead of the request context's logger.
 	Logger *zap.SugaredLogger
+
+	// recent holds the reports recorded last, by trial and CloudEvent
+	// source and id, so that a report sent again (its answer lost) is not
+	// counted twice.
+	recent recentReports
+}
+
+// recentReports remembers the last maxRecent reports recorded.
+type recentReports struct {
+	mu   sync.Mutex
+	seen map[string]bool
+	ring []string
+	next int
+}
+
+const maxRecent = 4096
+
+func (rr *recentReports) has(key string) bool {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	return rr.seen[key]
+}
+
+func (rr *recentReports) add(key string) {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	if rr.seen == nil {
+		rr.seen = make(map[string]bool, maxRecent)
+		rr.ring = make([]string, maxRecent)
+	}
+	if rr.seen[key] {
+		return
+	}
+	delete(rr.seen, rr.ring[rr.next])
+	rr.ring[rr.next] = key
+	rr.seen[key] = true
+	rr.next = (rr.next + 1) % maxRecent
 }
 
 var _ http.Handler = (*Receiver)(nil)
@@ -65,6 +103,9 @@ type Accepted struct {
 	Observation *v1alpha1.Observation `json:"observation"`
 	// Ignored are the reported metrics the experiment does not know.
 	Ignored []string `json:"ignored,omitempty"`
+	// Duplicate is true when the report (its source and id) was recorded
+	// before: it is not counted again.
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // statusError is an answer other than 202: its code and message.
@@ -152,7 +193,7 @@ func (rc *Receiver) serve(r *http.Request) (namespace, name string, _ *Accepted,
 		return namespace, name, nil, err
 	}
 
-	acc, err := rc.record(r.Context(), namespace, name, token, metrics, step)
+	acc, err := rc.record(r.Context(), namespace, name, token, ev.Source()+"\x00"+ev.ID(), metrics, step)
 	return namespace, name, acc, err
 }
 
@@ -236,7 +277,7 @@ func tokenOf(r *http.Request, ev *event.Event) (string, error) {
 // record folds the report into the trial's status. Every attempt reads the
 // trial afresh and checks it again, so a conflicting update is retried on
 // the latest state and nothing is written for a report that is refused.
-func (rc *Receiver) record(ctx context.Context, namespace, name, token string, metrics map[string]float64, step *int64) (*Accepted, error) {
+func (rc *Receiver) record(ctx context.Context, namespace, name, token, report string, metrics map[string]float64, step *int64) (*Accepted, error) {
 	if rc.Client == nil || rc.Tokens == nil {
 		return nil, errors.New("the receiver has no Kubernetes client or no token key")
 	}
@@ -255,6 +296,11 @@ func (rc *Receiver) record(ctx context.Context, namespace, name, token string, m
 		}
 		if t.Status.IsDone() {
 			return reject(http.StatusConflict, "trial %s/%s has ended; observations are no longer accepted", namespace, name)
+		}
+		key := string(t.UID) + "\x00" + report
+		if rc.recent.has(key) {
+			acc = &Accepted{Trial: name, Namespace: namespace, Observation: t.Status.Observation, Duplicate: true}
+			return nil
 		}
 		if t.Spec.Objective == nil {
 			return reject(http.StatusConflict, "trial %s/%s has no spec.objective, so it does not know which metrics to record; "+
@@ -277,6 +323,7 @@ func (rc *Receiver) record(ctx context.Context, namespace, name, token string, m
 		if err != nil {
 			return err // a conflict is retried
 		}
+		rc.recent.add(key)
 		acc = &Accepted{Trial: name, Namespace: namespace, Observation: obs, Ignored: ignored}
 		if updated != nil && updated.Status.Observation != nil {
 			acc.Observation = updated.Status.Observation

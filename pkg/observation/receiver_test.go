@@ -568,3 +568,27 @@ func TestSinkFor(t *testing.T) {
 		}
 	}
 }
+
+// A report sent again (the same source and id, its answer lost) is not
+// counted twice; another report is.
+func TestReceiverDuplicateReport(t *testing.T) {
+	client := fake.NewSimpleClientset(newTrial("t1"))
+	s := newServer(t, client)
+	ev := observationEvent("t1", `{"loss": 0.5}`)
+	for i := 1; i <= 2; i++ {
+		if code, body := sendCE(t, s.sink(), ev, false, bearer(tokenFor(newTrial("t1")))); code != http.StatusAccepted {
+			t.Fatalf("send %d: %d %s; want 202", i, code, body)
+		}
+	}
+	if got := s.getTrial(t, "t1").Status.Observation.Reports; got != 1 {
+		t.Fatalf("%d reports after the same report twice, want 1", got)
+	}
+	again := ev.Clone()
+	again.SetID(ev.ID() + "-next")
+	if code, body := sendCE(t, s.sink(), again, false, bearer(tokenFor(newTrial("t1")))); code != http.StatusAccepted {
+		t.Fatalf("another report: %d %s", code, body)
+	}
+	if got := s.getTrial(t, "t1").Status.Observation.Reports; got != 2 {
+		t.Fatalf("%d reports after two reports, want 2", got)
+	}
+}
