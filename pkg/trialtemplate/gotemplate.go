@@ -429,7 +429,7 @@ func decodeRendered(out string) (map[string]any, *Error) {
 	case []any:
 		return nil, errorf(fieldRawTemplate, 0, "the template renders a list of %d items: it must render one Kubernetes object, such as a batch/v1 Job", len(v))
 	default:
-		return nil, errorf(fieldRawTemplate, 0, "the template renders %s: it must render one Kubernetes object, such as a batch/v1 Job", typeName(v))
+		return nil, errorf(fieldRawTemplate, 0, "the template renders %s: it must render one Kubernetes object, such as a batch/v1 Job", JSONType(v))
 	}
 }
 

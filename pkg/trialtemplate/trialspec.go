@@ -69,7 +69,7 @@ func renderTrialSpec(tt *v1alpha1.TrialTemplate, trialName, namespace string, as
 	}
 	obj, ok := spec.(map[string]any)
 	if !ok {
-		return nil, errorf(fieldTrialSpec, 0, "is %s, not an object: give one Kubernetes object, such as a batch/v1 Job", typeName(spec))
+		return nil, errorf(fieldTrialSpec, 0, "is %s, not an object: give one Kubernetes object, such as a batch/v1 Job", JSONType(spec))
 	}
 	if err := s.walk(obj, fieldTrialSpec); err != nil {
 		return nil, err

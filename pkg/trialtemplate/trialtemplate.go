@@ -113,7 +113,7 @@ func finish(obj map[string]any, field, trialName, namespace string) *Error {
 			return errorf(f, 0, "%smissing: a trial template gives one Kubernetes object with apiVersion and kind, such as apiVersion: batch/v1 and kind: Job", what)
 		}
 		if _, ok := v.(string); !ok {
-			return errorf(f, 0, "%s%s, not a string", what, typeName(v))
+			return errorf(f, 0, "%s%s, not a string", what, JSONType(v))
 		}
 	}
 	if kind := obj["kind"].(string); strings.HasSuffix(kind, "List") {
@@ -129,7 +129,7 @@ func finish(obj map[string]any, field, trialName, namespace string) *Error {
 		obj["metadata"] = meta
 	case !isObject(meta):
 		f, what := at("metadata")
-		return errorf(f, 0, "%s%s, not an object", what, typeName(meta))
+		return errorf(f, 0, "%s%s, not an object", what, JSONType(meta))
 	}
 	meta.(map[string]any)["name"] = trialName
 	meta.(map[string]any)["namespace"] = namespace
@@ -212,8 +212,8 @@ func isObject(v any) bool {
 	return ok
 }
 
-// typeName names the JSON type of a decoded value, for messages: "a list".
-func typeName(v any) string {
+// JSONType names the JSON type of a decoded value, for messages: "a list".
+func JSONType(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"

@@ -17,6 +17,7 @@ import (
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/observation"
+	"knobs.dev/knobs/pkg/trialtemplate"
 )
 
 // The fields a workload is read from and written to.
@@ -77,7 +78,7 @@ func MakeWorkload(t *v1alpha1.Trial, sink, token string) (*unstructured.Unstruct
 	}
 	obj, ok := spec.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%s is %s, not an object: it must be one Kubernetes object, such as a batch/v1 Job", fieldRunSpec, typeName(spec))
+		return nil, fmt.Errorf("%s is %s, not an object: it must be one Kubernetes object, such as a batch/v1 Job", fieldRunSpec, trialtemplate.JSONType(spec))
 	}
 	for _, key := range []string{keyAPIVersion, keyKind} {
 		switch v := obj[key].(type) {
@@ -87,7 +88,7 @@ func MakeWorkload(t *v1alpha1.Trial, sink, token string) (*unstructured.Unstruct
 				continue
 			}
 		default:
-			return nil, fmt.Errorf("%s.%s is %s, not a string", fieldRunSpec, key, typeName(v))
+			return nil, fmt.Errorf("%s.%s is %s, not a string", fieldRunSpec, key, trialtemplate.JSONType(v))
 		}
 		return nil, fmt.Errorf("%s.%s is missing: it must be one Kubernetes object, such as a batch/v1 Job", fieldRunSpec, key)
 	}
@@ -196,7 +197,7 @@ func (w *injection) setEnv(c map[string]any, path string) error {
 	case []any:
 		list = env
 	default:
-		return fmt.Errorf("%s.%s is %s, not a list", path, keyEnv, typeName(env))
+		return fmt.Errorf("%s.%s is %s, not a list", path, keyEnv, trialtemplate.JSONType(env))
 	}
 	ours := make(map[string]bool, len(w.env))
 	out := make([]any, 0, len(w.env)+len(list))
@@ -259,7 +260,7 @@ func object(parent map[string]any, key, path string) (map[string]any, error) {
 	case map[string]any:
 		return v, nil
 	default:
-		return nil, fmt.Errorf("%s.%s is %s, not an object", path, key, typeName(v))
+		return nil, fmt.Errorf("%s.%s is %s, not an object", path, key, trialtemplate.JSONType(v))
 	}
 }
 
@@ -273,22 +274,4 @@ func addLabels(meta map[string]any, labels map[string]string, path string) error
 		l[k] = v
 	}
 	return nil
-}
-
-// typeName names the JSON type of a decoded value, for messages: "a list".
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "a list"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	default:
-		return "a number"
-	}
 }
