@@ -76,6 +76,23 @@ func newObject(apiVersion, kind string) metav1.Object {
 	return nil
 }
 
+// yamlDocuments splits a file's data into its YAML documents.
+func yamlDocuments(t *testing.T, file string, data []byte) [][]byte {
+	t.Helper()
+	var docs [][]byte
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return docs
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		docs = append(docs, doc)
+	}
+}
+
 // load decodes every document of every file of config/, refusing unknown
 // fields.
 func load(t *testing.T) []object {
@@ -90,15 +107,7 @@ func load(t *testing.T) []object {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-		for {
-			doc, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
+		for _, doc := range yamlDocuments(t, f, data) {
 			var tm metav1.TypeMeta
 			if err := yaml.Unmarshal(doc, &tm); err != nil {
 				t.Fatalf("%s: %v", f, err)

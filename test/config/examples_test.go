@@ -1,14 +1,11 @@
 package config
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"go/build"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +15,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"knobs.dev/knobs/pkg/algorithm"
@@ -94,15 +90,7 @@ func loadExamples(t *testing.T) []exampleFile {
 		}
 		base := filepath.Base(f)
 		var docs [][]byte
-		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-		for {
-			doc, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", base, err)
-			}
+		for _, doc := range yamlDocuments(t, base, data) {
 			if len(bytes.TrimSpace(stripComments(doc))) > 0 {
 				docs = append(docs, doc)
 			}
