@@ -129,8 +129,8 @@ func (r *Reconciler) reconcile(ctx context.Context, e *v1alpha1.Experiment) pkgr
 	// Decide on the trials as they are before creating any: an experiment
 	// that ends now creates nothing more.
 	tl := tallyTrials(e, s, owned)
-	event := r.decide(e, spec, s, tl)
-	raise := !e.Status.IsDone() && !isStuck(e)
+	event, hold := r.decide(e, spec, s, tl)
+	raise := !hold && !e.Status.IsDone() && !isStuck(e)
 	created := 0
 	if raise {
 		// A Trial for every assignment handed out. Creating one that exists
@@ -172,7 +172,7 @@ func (r *Reconciler) reconcile(ctx context.Context, e *v1alpha1.Experiment) pkgr
 		if created > 0 {
 			// The new trials are pending: the counts change, the verdict not.
 			tl = tallyTrials(e, s, owned)
-			event = r.decide(e, spec, s, tl)
+			event, _ = r.decide(e, spec, s, tl)
 		}
 		if len(clashes) > 0 {
 			e.Status.MarkRunning(v1alpha1.ExperimentReasonTrialNotOwned,
@@ -282,28 +282,35 @@ func isStuck(e *v1alpha1.Experiment) bool {
 }
 
 // decide sets the Succeeded condition from the counts, the best trial and
-// the Suggestion.
-func (r *Reconciler) decide(e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpec, s *v1alpha1.Suggestion, tl tally) pkgreconciler.Event {
+// the Suggestion. It reports whether to hold: start nothing more, the goal
+// being reached.
+func (r *Reconciler) decide(e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpec, s *v1alpha1.Suggestion, tl tally) (pkgreconciler.Event, bool) {
 	st := &e.Status
+	// The goal reached, nothing more is started; the experiment ends when
+	// the trials under way have, so that its counts are final.
+	if b := st.CurrentOptimalTrial; b != nil && spec.Objective.Goal != nil {
+		m := b.Observation.Metric(spec.Objective.ObjectiveMetricName)
+		if v, err := strconv.ParseFloat(m.Value, 64); err == nil && spec.Objective.Reached(v) {
+			goal := fmt.Sprintf("trial %s reached %s=%s, the goal being %s %v", b.BestTrialName, m.Name, m.Value, goalWord(spec.Objective.Type), *spec.Objective.Goal)
+			if active := st.TrialsPending + st.TrialsRunning; active > 0 {
+				st.MarkRunning(v1alpha1.ExperimentReasonFinishing, "%s; waiting for %d trials under way to finish", goal, active)
+				return nil, true
+			}
+			st.MarkSucceeded(v1alpha1.ExperimentReasonGoalReached, "%s", goal)
+			return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonSucceeded, "%s", goal), true
+		}
+	}
 	failures := st.TrialsFailed + st.TrialsMetricsUnavailable
 	if failures > *spec.MaxFailedTrialCount {
 		st.MarkFailed(v1alpha1.ExperimentReasonMaxFailedTrialsReached,
 			"%d trials failed, more than maxFailedTrialCount %d; the last: %s", failures, *spec.MaxFailedTrialCount, tl.lastFailure)
-		return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonFailed, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message)
-	}
-	if b := st.CurrentOptimalTrial; b != nil && spec.Objective.Goal != nil {
-		m := b.Observation.Metric(spec.Objective.ObjectiveMetricName)
-		if v, err := strconv.ParseFloat(m.Value, 64); err == nil && spec.Objective.Reached(v) {
-			st.MarkSucceeded(v1alpha1.ExperimentReasonGoalReached, "trial %s reached %s=%s, the goal being %s %v",
-				b.BestTrialName, m.Name, m.Value, goalWord(spec.Objective.Type), *spec.Objective.Goal)
-			return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonSucceeded, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message)
-		}
+		return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonFailed, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message), false
 	}
 
 	if c := s.Status.GetCondition(v1alpha1.SuggestionConditionFulfilled); c != nil && c.IsFalse() &&
 		(c.Reason == v1alpha1.ReasonFunctionRejected || c.Reason == reasonInvalidExperiment) {
 		st.MarkFailed(v1alpha1.ExperimentReasonSuggestionFailed, "%s: %s", c.Reason, c.Message)
-		return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonFailed, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message)
+		return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonFailed, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message), false
 	}
 
 	handed := s.Status.SuggestionCount
@@ -312,18 +319,18 @@ func (r *Reconciler) decide(e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpe
 	switch {
 	case s.Status.SearchSpaceExhausted && allRun:
 		st.MarkSucceeded(v1alpha1.ExperimentReasonSearchSpaceExhausted, "the search space has no unseen point left; %d trials ran", handed)
-		return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonSucceeded, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message)
+		return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonSucceeded, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message), false
 	case s.Status.SearchSpaceExhausted:
 		st.MarkRunning(v1alpha1.ExperimentReasonFinishing, "the search space has no unseen point left; waiting for %d trials to finish", handed-tl.finished)
 	case handed >= *spec.MaxTrialCount && allRun:
 		st.MarkSucceeded(v1alpha1.ExperimentReasonMaxTrialsReached, "%d trials ran, maxTrialCount being %d", handed, *spec.MaxTrialCount)
-		return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonSucceeded, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message)
+		return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonSucceeded, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message), false
 	case handed >= *spec.MaxTrialCount:
 		st.MarkRunning(v1alpha1.ExperimentReasonFinishing, "all %d trials created; waiting for %d to finish", handed, handed-tl.finished)
 	default:
 		if c := s.Status.GetCondition(v1alpha1.SuggestionConditionFunctionReady); c != nil && c.IsFalse() {
 			st.MarkRunning(v1alpha1.ExperimentReasonWaitingForFunction, "%s", c.Message)
-			return nil
+			return nil, false
 		}
 		msg := fmt.Sprintf("%d of at most %d trials done, %d active", tl.finished, *spec.MaxTrialCount, active)
 		if c := s.Status.GetCondition(v1alpha1.SuggestionConditionFulfilled); c != nil && c.IsUnknown() && c.Reason != "" && c.Reason != v1alpha1.ReasonSuggestionsHandedOut {
@@ -331,7 +338,7 @@ func (r *Reconciler) decide(e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpe
 		}
 		st.MarkRunning(v1alpha1.ExperimentReasonRunning, "%s", msg)
 	}
-	return nil
+	return nil, false
 }
 
 // reasonInvalidExperiment is the Suggestion's reason for a search space its

@@ -194,14 +194,26 @@ spec:
 			},
 			status(all(counts(3, 0, 0, 3, 0, 0), best("1", a1, "Validation-accuracy", "0.91"), running("3 of at most 6 trials done, 0 active"))))}},
 	}, {
-		Name: "the goal reached ends the experiment at once",
+		Name: "the goal reached: nothing more is started, and the trials under way finish",
 		Key:  key,
-		Objects: []runtime.Object{experiment(), suggestion(WithRequests(3), WithAssignments(a1, a2, a3)),
+		Objects: []runtime.Object{experiment(), suggestion(WithRequests(4), WithAssignments(a1, a2, a3, a4)),
 			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.995")),
 			trial("2", a2, WithTrialRunning),
 			trial("3", a3, WithTrialRunning)},
 		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(status(all(
 			counts(3, 0, 2, 1, 0, 0), best("1", a1, "Validation-accuracy", "0.995"),
+			func(st *v1alpha1.ExperimentStatus) {
+				st.MarkRunning(v1alpha1.ExperimentReasonFinishing, "trial mnist-1 reached Validation-accuracy=0.995, the goal being >= 0.99; waiting for 2 trials under way to finish")
+			})))}},
+	}, {
+		Name: "the goal reached and every trial under way ended: succeeded, even past maxFailedTrialCount after it",
+		Key:  key,
+		Objects: []runtime.Object{experiment(), suggestion(WithRequests(4), WithAssignments(a1, a2, a3, a4)),
+			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.995")),
+			trial("2", a2, WithTrialFailed),
+			trial("3", a3, WithTrialFailed)},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(status(all(
+			counts(3, 0, 0, 1, 2, 0), best("1", a1, "Validation-accuracy", "0.995"),
 			func(st *v1alpha1.ExperimentStatus) {
 				st.MarkSucceeded(v1alpha1.ExperimentReasonGoalReached, "trial mnist-1 reached Validation-accuracy=0.995, the goal being >= 0.99")
 			})))}},
