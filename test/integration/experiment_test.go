@@ -391,30 +391,39 @@ func getTrial(t *testing.T, ns, name string) *v1alpha1.Trial {
 }
 
 // Without a trial template, a user writes each observation with kubectl
-// patch --subresource=status, and the experiment runs on that.
+// patch --subresource=status, and the experiment runs on that. The first
+// reaches the goal: the experiment waits for the other two, then succeeds.
 func TestObservationsByHand(t *testing.T) {
 	startController(t, "controller-by-hand")
 	ns := namespace(t)
 	fn := startFunction(t, "random")
 	createService(t, ns, "random", "random", fn.url)
-	e := braninExperiment("by-hand", ns, "random", 2, 3, 0, nil)
+	e := braninExperiment("by-hand", ns, "random", 3, 3, 0, ptr.To(2.0))
 	e.Spec.TrialTemplate = nil
 	create(t, e)
-	for i := 1; i <= 3; i++ {
-		name := fmt.Sprintf("by-hand-%d", i)
+	patch := func(name, value string) {
+		t.Helper()
 		waitFor(t, settle, func() (bool, string) {
 			_, err := env.knobs.TuningV1alpha1().Trials(ns).Get(context.Background(), name, metav1.GetOptions{})
 			return err == nil, fmt.Sprint(err)
 		})
-		patch := fmt.Sprintf(`{"status":{"observation":{"metrics":[{"name":"loss","value":"%d.5"}]}}}`, 4-i)
-		if _, err := env.cp.Kubectl(context.Background(), nil, "patch", "trial", name, "-n", ns, "--subresource=status", "--type=merge", "-p", patch); err != nil {
+		p := fmt.Sprintf(`{"status":{"observation":{"metrics":[{"name":"loss","value":%q}]}}}`, value)
+		if _, err := env.cp.Kubectl(context.Background(), nil, "patch", "trial", name, "-n", ns, "--subresource=status", "--type=merge", "-p", p); err != nil {
 			t.Fatal(err)
 		}
 	}
+	patch("by-hand-1", "1.5")
+	waitFor(t, settle, func() (bool, string) {
+		c := succeeded(getExperiment(t, ns, "by-hand"))
+		return strings.HasPrefix(c, "Unknown/Finishing") && strings.Contains(c, "trial by-hand-1 reached loss=1.5") && strings.Contains(c, "waiting for 2"), c
+	})
+	patch("by-hand-2", "3.5")
+	patch("by-hand-3", "2.5")
 	e = waitEnded(t, ns, "by-hand", settle)
 	checkExperiment(t, e)
-	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() || e.Status.CurrentOptimalTrial.BestTrialName != "by-hand-3" {
-		t.Errorf("%s, best %+v; want MaxTrialsReached with by-hand-3", succeeded(e), e.Status.CurrentOptimalTrial)
+	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() || c.Reason != v1alpha1.ExperimentReasonGoalReached ||
+		e.Status.TrialsSucceeded != 3 || e.Status.CurrentOptimalTrial.BestTrialName != "by-hand-1" {
+		t.Errorf("%s, %d succeeded, best %+v; want GoalReached after 3, by-hand-1 the best", succeeded(e), e.Status.TrialsSucceeded, e.Status.CurrentOptimalTrial)
 	}
 }
 
