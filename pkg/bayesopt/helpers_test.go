@@ -8,33 +8,20 @@ import (
 	"testing"
 
 	"knobs.dev/knobs/pkg/algorithm"
+	"knobs.dev/knobs/pkg/algorithm/algorithmtest"
 	api "knobs.dev/knobs/pkg/api/v1alpha3"
 	"knobs.dev/knobs/pkg/bayesopt"
 	"knobs.dev/knobs/pkg/searchspace"
 )
 
-// Spec builders.
-
-func param(name string, typ api.ParameterType, min, max, step string, dist api.Distribution) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: typ,
-		FeasibleSpace: &api.FeasibleSpace{Min: min, Max: max, Step: step, Distribution: dist}}
-}
-
-func double(name, min, max string) *api.ParameterSpec {
-	return param(name, api.ParameterType_DOUBLE, min, max, "", 0)
-}
-
-func integer(name, min, max string) *api.ParameterSpec {
-	return param(name, api.ParameterType_INT, min, max, "", 0)
-}
-
-func categorical(name string, list ...string) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: list}}
-}
-
-func discrete(name string, list ...string) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_DISCRETE, FeasibleSpace: &api.FeasibleSpace{List: list}}
-}
+// The shared spec builders, by the names the tests use.
+var (
+	param       = algorithmtest.Param
+	double      = algorithmtest.Double
+	integer     = algorithmtest.Integer
+	categorical = algorithmtest.Categorical
+	discrete    = algorithmtest.Discrete
+)
 
 // experiment is an experiment minimising "loss" over specs with the given
 // algorithm settings, as name, value pairs.

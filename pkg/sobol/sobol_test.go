@@ -13,43 +13,22 @@ import (
 	gsobol "github.com/c-bata/goptuna/sobol"
 
 	"knobs.dev/knobs/pkg/algorithm"
+	"knobs.dev/knobs/pkg/algorithm/algorithmtest"
 	api "knobs.dev/knobs/pkg/api/v1alpha3"
 	"knobs.dev/knobs/pkg/random"
 	"knobs.dev/knobs/pkg/searchspace"
 	"knobs.dev/knobs/pkg/sobol"
 )
 
-// Spec builders.
-
-func param(name string, typ api.ParameterType, min, max, step string, dist api.Distribution) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: typ,
-		FeasibleSpace: &api.FeasibleSpace{Min: min, Max: max, Step: step, Distribution: dist}}
-}
-
-func double(name, min, max string) *api.ParameterSpec {
-	return param(name, api.ParameterType_DOUBLE, min, max, "", 0)
-}
-
-func integer(name, min, max string) *api.ParameterSpec {
-	return param(name, api.ParameterType_INT, min, max, "", 0)
-}
-
-func categorical(name string, list ...string) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: list}}
-}
-
-func discrete(name string, list ...string) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_DISCRETE, FeasibleSpace: &api.FeasibleSpace{List: list}}
-}
-
-// katib is the search space of Katib's random search example.
-func katib() []*api.ParameterSpec {
-	return []*api.ParameterSpec{
-		double("--lr", "0.01", "0.03"),
-		integer("--num-layers", "2", "5"),
-		categorical("--optimizer", "sgd", "adam", "ftrl"),
-	}
-}
+// The shared spec builders, by the names the tests use.
+var (
+	param       = algorithmtest.Param
+	double      = algorithmtest.Double
+	integer     = algorithmtest.Integer
+	categorical = algorithmtest.Categorical
+	discrete    = algorithmtest.Discrete
+	katib       = algorithmtest.Katib
+)
 
 func experiment(settings []*api.AlgorithmSetting, specs ...*api.ParameterSpec) *api.Experiment {
 	return &api.Experiment{

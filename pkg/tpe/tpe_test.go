@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"knobs.dev/knobs/pkg/algorithm"
+	"knobs.dev/knobs/pkg/algorithm/algorithmtest"
 	api "knobs.dev/knobs/pkg/api/v1alpha3"
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/random"
@@ -21,37 +22,15 @@ import (
 	"knobs.dev/knobs/pkg/tpe"
 )
 
-// Spec builders.
-
-func param(name string, typ api.ParameterType, min, max, step string, dist api.Distribution) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: typ,
-		FeasibleSpace: &api.FeasibleSpace{Min: min, Max: max, Step: step, Distribution: dist}}
-}
-
-func double(name, min, max string) *api.ParameterSpec {
-	return param(name, api.ParameterType_DOUBLE, min, max, "", 0)
-}
-
-func integer(name, min, max string) *api.ParameterSpec {
-	return param(name, api.ParameterType_INT, min, max, "", 0)
-}
-
-func categorical(name string, list ...string) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: list}}
-}
-
-func discrete(name string, list ...string) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_DISCRETE, FeasibleSpace: &api.FeasibleSpace{List: list}}
-}
-
-// katib is the search space of Katib's examples.
-func katib() []*api.ParameterSpec {
-	return []*api.ParameterSpec{
-		double("--lr", "0.01", "0.03"),
-		integer("--num-layers", "2", "5"),
-		categorical("--optimizer", "sgd", "adam", "ftrl"),
-	}
-}
+// The shared spec builders, by the names the tests use.
+var (
+	param       = algorithmtest.Param
+	double      = algorithmtest.Double
+	integer     = algorithmtest.Integer
+	categorical = algorithmtest.Categorical
+	discrete    = algorithmtest.Discrete
+	katib       = algorithmtest.Katib
+)
 
 // branin is the Branin-Hoo function's space: its minimum is 0.397887, at
 // three points.
