@@ -84,26 +84,7 @@ func suggestTrials(t testing.TB, p *algorithm.Problem, trials []algorithm.Trial,
 	if err != nil {
 		t.Fatalf("Suggest: %v", err)
 	}
-	if len(out.Points) > count {
-		t.Fatalf("Suggest(%d) gave %d points", count, len(out.Points))
-	}
-	if len(out.Points) < count && !out.Exhausted {
-		t.Fatalf("Suggest(%d) gave %d points without saying the space is exhausted", count, len(out.Points))
-	}
-	seen := make(map[string]bool)
-	for i := range trials {
-		seen[p.Space.Key(trials[i].Point)] = true
-	}
-	for _, pt := range out.Points {
-		if !p.Space.Contains(pt) {
-			t.Fatalf("Suggest gave %v, outside the space", pt)
-		}
-		k := p.Space.Key(pt)
-		if seen[k] {
-			t.Fatalf("Suggest gave %v twice or again after the history", p.Space.Format(pt))
-		}
-		seen[k] = true
-	}
+	algorithmtest.CheckReply(t, p, trials, count, out)
 	if len(out.State) != 0 {
 		t.Fatalf("Suggest wrote back state %v; the Sobol' walk keeps none", out.State)
 	}
