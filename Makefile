@@ -44,7 +44,7 @@ tools:
 test: tools
 	$(GO) test -race -count=1 ./...
 
-test-integration:
+test-integration: tools
 	$(GO) test -tags integration -count=1 -timeout 40m ./test/integration/
 
 codegen:

@@ -11,19 +11,29 @@ with_protoc=1
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="${root}/.bin"
+# What matters is the protoc release (it shapes the generated code), not the
+# Debian revision of the package: security updates replace revisions in the
+# archive (3.21.12-3 became 3.21.12-3+deb12u1), so the package is asked for
+# by name and the installed protoc's own version is checked.
 protoc_version="3.21.12"
-protoc_deb="protobuf-compiler=3.21.12-3"
+
+protoc_ok() { command -v protoc >/dev/null 2>&1 && [ "$(protoc --version 2>/dev/null)" = "libprotoc ${protoc_version}" ]; }
 
 mkdir -p "${bin}"
 
-if [ "${with_protoc}" = 1 ] && { ! command -v protoc >/dev/null 2>&1 || ! protoc --version | grep -q "${protoc_version}"; }; then
-  echo "installing ${protoc_deb} from Debian" >&2
+if [ "${with_protoc}" = 1 ] && ! protoc_ok; then
+  echo "installing protoc ${protoc_version} (Debian's protobuf-compiler)" >&2
   sudo_cmd=""
   if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
-  ${sudo_cmd} apt-get install -y -q "${protoc_deb}" >/dev/null || {
+  ${sudo_cmd} apt-get install -y -q protobuf-compiler >/dev/null 2>&1 || {
     ${sudo_cmd} apt-get update -q >/dev/null
-    ${sudo_cmd} apt-get install -y -q "${protoc_deb}" >/dev/null
+    ${sudo_cmd} apt-get install -y -q protobuf-compiler >/dev/null
   }
+  if ! protoc_ok; then
+    echo "protoc ${protoc_version} is needed to generate pkg/api; found: $(protoc --version 2>&1 || echo none)." >&2
+    echo "Install protoc ${protoc_version} on PATH (Debian bookworm's protobuf-compiler has it) and run again." >&2
+    exit 1
+  fi
 fi
 
 # One go build for every tool of the tools module; Go's build cache makes a

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates every generated file of the project from its source:
-#   - Go code for the gRPC API in pkg/api/v1alpha3 (protoc + plugins);
+#   - Go code for the gRPC API in pkg/suggestionpb (protoc + plugins);
 #   - deepcopy functions for the API types in pkg/apis;
 #   - the clientset, listers and informers in pkg/client (k8s.io/code-generator);
 #   - knative injection and genreconciler in pkg/client/injection
@@ -18,12 +18,12 @@ header="${root}/hack/boilerplate.go.txt"
 apis=("${module}/pkg/apis/tuning/v1alpha1")
 client="${module}/pkg/client"
 
-echo "protoc: pkg/api/v1alpha3/api.proto" >&2
+echo "protoc: pkg/suggestionpb/suggestion.proto" >&2
 protoc \
   --proto_path=. \
   --go_out=. --go_opt=module="${module}" \
   --go-grpc_out=. --go-grpc_opt=module="${module}" \
-  pkg/api/v1alpha3/api.proto
+  pkg/suggestionpb/suggestion.proto
 
 echo "deepcopy-gen: ${apis[*]}" >&2
 deepcopy-gen --go-header-file "${header}" --output-file zz_generated.deepcopy.go "${apis[@]}"

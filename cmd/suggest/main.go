@@ -24,7 +24,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/function"
 )
 
@@ -61,33 +61,33 @@ func run(args []string, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 
-	var call func(context.Context, *api.GetSuggestionsRequest) (*api.GetSuggestionsReply, error)
-	var check func(context.Context, *api.ValidateAlgorithmSettingsRequest) error
+	var call func(context.Context, *pb.GetSuggestionsRequest) (*pb.GetSuggestionsReply, error)
+	var check func(context.Context, *pb.ValidateAlgorithmSettingsRequest) error
 	if *useGRPC {
 		conn, err := grpc.NewClient(strings.TrimPrefix(*url, "http://"), grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			return err
 		}
 		defer conn.Close()
-		c := api.NewSuggestionClient(conn)
-		call = func(ctx context.Context, r *api.GetSuggestionsRequest) (*api.GetSuggestionsReply, error) {
+		c := pb.NewSuggestionClient(conn)
+		call = func(ctx context.Context, r *pb.GetSuggestionsRequest) (*pb.GetSuggestionsReply, error) {
 			return c.GetSuggestions(ctx, r)
 		}
-		check = func(ctx context.Context, r *api.ValidateAlgorithmSettingsRequest) error {
+		check = func(ctx context.Context, r *pb.ValidateAlgorithmSettingsRequest) error {
 			_, err := c.ValidateAlgorithmSettings(ctx, r)
 			return err
 		}
 	} else {
 		c := &function.Client{JSON: *useJSON, Source: "knobs.dev/cmd/suggest"}
-		call = func(ctx context.Context, r *api.GetSuggestionsRequest) (*api.GetSuggestionsReply, error) {
+		call = func(ctx context.Context, r *pb.GetSuggestionsRequest) (*pb.GetSuggestionsReply, error) {
 			return c.GetSuggestions(ctx, *url, r)
 		}
-		check = func(ctx context.Context, r *api.ValidateAlgorithmSettingsRequest) error {
+		check = func(ctx context.Context, r *pb.ValidateAlgorithmSettingsRequest) error {
 			return c.ValidateAlgorithmSettings(ctx, *url, r)
 		}
 	}
 	if *validate {
-		if err := check(ctx, &api.ValidateAlgorithmSettingsRequest{Experiment: req.GetExperiment()}); err != nil {
+		if err := check(ctx, &pb.ValidateAlgorithmSettingsRequest{Experiment: req.GetExperiment()}); err != nil {
 			return err
 		}
 		_, err := fmt.Fprintln(stdout, "valid")
@@ -110,10 +110,10 @@ func run(args []string, stdout io.Writer) error {
 		// Hand the suggestions back as pending trials, with the state the
 		// algorithm returned, as the controller does.
 		for _, a := range reply.GetParameterAssignments() {
-			req.Trials = append(req.Trials, &api.Trial{
+			req.Trials = append(req.Trials, &pb.Trial{
 				Name:   fmt.Sprintf("trial-%d", len(req.Trials)+1),
-				Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: a.GetAssignments()}},
-				Status: &api.TrialStatus{Condition: api.TrialCondition_PENDING},
+				Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: a.GetAssignments()}},
+				Status: &pb.TrialStatus{Condition: pb.TrialCondition_PENDING},
 			})
 		}
 		if alg := req.GetExperiment().GetExperimentSpec().GetAlgorithm(); alg != nil {
@@ -123,7 +123,7 @@ func run(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func readRequest(file string) (*api.GetSuggestionsRequest, error) {
+func readRequest(file string) (*pb.GetSuggestionsRequest, error) {
 	var b []byte
 	var err error
 	if file == "-" {
@@ -134,7 +134,7 @@ func readRequest(file string) (*api.GetSuggestionsRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := &api.GetSuggestionsRequest{}
+	req := &pb.GetSuggestionsRequest{}
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, req); err != nil {
 		return nil, fmt.Errorf("%s: not a GetSuggestionsRequest in protobuf JSON: %w", file, err)
 	}
@@ -142,7 +142,7 @@ func readRequest(file string) (*api.GetSuggestionsRequest, error) {
 }
 
 // printReply writes one row per suggestion, one column per parameter.
-func printReply(w io.Writer, req *api.GetSuggestionsRequest, reply *api.GetSuggestionsReply, first int) error {
+func printReply(w io.Writer, req *pb.GetSuggestionsRequest, reply *pb.GetSuggestionsReply, first int) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	var header []string
 	for _, p := range req.GetExperiment().GetExperimentSpec().GetParameterSpecs().GetParameters() {

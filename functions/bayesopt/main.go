@@ -1,10 +1,12 @@
-// Command bayesopt serves Bayesian optimisation with a Gaussian process as a
-// Knobs function.
+// Command bayesopt serves the bayesopt search algorithm as a Knobs function.
 package main
 
 import (
-	"knobs.dev/knobs/pkg/bayesopt"
+	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/function"
 )
 
-func main() { function.Main("bayesopt", bayesopt.BayesOpt{}) }
+func main() {
+	e := registry.MustLookup("bayesopt")
+	function.Main(e.Name, e.Algorithm)
+}

@@ -1,10 +1,12 @@
-// Command bohb serves BOHB (Bayesian optimisation and Hyperband) as a Knobs
-// function.
+// Command bohb serves the bohb search algorithm as a Knobs function.
 package main
 
 import (
-	"knobs.dev/knobs/pkg/bohb"
+	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/function"
 )
 
-func main() { function.Main("bohb", bohb.BOHB{}) }
+func main() {
+	e := registry.MustLookup("bohb")
+	function.Main(e.Name, e.Algorithm)
+}

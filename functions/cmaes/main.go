@@ -1,10 +1,12 @@
-// Command cmaes serves CMA-ES, the covariance matrix adaptation evolution
-// strategy, as a Knobs function.
+// Command cmaes serves the cmaes search algorithm as a Knobs function.
 package main
 
 import (
-	"knobs.dev/knobs/pkg/cmaes"
+	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/function"
 )
 
-func main() { function.Main("cmaes", cmaes.CMAES{}) }
+func main() {
+	e := registry.MustLookup("cmaes")
+	function.Main(e.Name, e.Algorithm)
+}

@@ -1,9 +1,12 @@
-// Command grid serves grid search as a Knobs function.
+// Command grid serves the grid search algorithm as a Knobs function.
 package main
 
 import (
+	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/function"
-	"knobs.dev/knobs/pkg/grid"
 )
 
-func main() { function.Main("grid", grid.Grid{}) }
+func main() {
+	e := registry.MustLookup("grid")
+	function.Main(e.Name, e.Algorithm)
+}

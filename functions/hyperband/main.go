@@ -1,9 +1,12 @@
-// Command hyperband serves Hyperband as a Knobs function.
+// Command hyperband serves the hyperband search algorithm as a Knobs function.
 package main
 
 import (
+	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/function"
-	"knobs.dev/knobs/pkg/hyperband"
 )
 
-func main() { function.Main("hyperband", hyperband.Hyperband{}) }
+func main() {
+	e := registry.MustLookup("hyperband")
+	function.Main(e.Name, e.Algorithm)
+}

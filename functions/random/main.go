@@ -1,9 +1,12 @@
-// Command random serves random search as a Knobs function.
+// Command random serves the random search algorithm as a Knobs function.
 package main
 
 import (
+	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/function"
-	"knobs.dev/knobs/pkg/random"
 )
 
-func main() { function.Main("random", random.Random{}) }
+func main() {
+	e := registry.MustLookup("random")
+	function.Main(e.Name, e.Algorithm)
+}

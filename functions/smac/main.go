@@ -1,10 +1,12 @@
-// Command smac serves SMAC, random-forest Bayesian optimisation, as a Knobs
-// function.
+// Command smac serves the smac search algorithm as a Knobs function.
 package main
 
 import (
+	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/function"
-	"knobs.dev/knobs/pkg/smac"
 )
 
-func main() { function.Main("smac", smac.SMAC{}) }
+func main() {
+	e := registry.MustLookup("smac")
+	function.Main(e.Name, e.Algorithm)
+}

@@ -1,10 +1,12 @@
-// Command sobol serves quasi-random search along a Sobol' sequence as a Knobs
-// function.
+// Command sobol serves the sobol search algorithm as a Knobs function.
 package main
 
 import (
+	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/function"
-	"knobs.dev/knobs/pkg/sobol"
 )
 
-func main() { function.Main("sobol", sobol.Sobol{}) }
+func main() {
+	e := registry.MustLookup("sobol")
+	function.Main(e.Name, e.Algorithm)
+}

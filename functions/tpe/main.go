@@ -1,9 +1,12 @@
-// Command tpe serves the Tree-structured Parzen Estimator as a Knobs function.
+// Command tpe serves the tpe search algorithm as a Knobs function.
 package main
 
 import (
+	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/function"
-	"knobs.dev/knobs/pkg/tpe"
 )
 
-func main() { function.Main("tpe", tpe.TPE{}) }
+func main() {
+	e := registry.MustLookup("tpe")
+	function.Main(e.Name, e.Algorithm)
+}

@@ -16,7 +16,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/searchspace"
 )
 
@@ -49,7 +49,7 @@ type Suggestions struct {
 	Points []searchspace.Point
 	// State is sent back as the reply's algorithm settings, and returns with
 	// the next request.
-	State []*api.AlgorithmSetting
+	State []*pb.AlgorithmSetting
 	// Exhausted says that a finite space has no unseen point left.
 	Exhausted bool
 }
@@ -73,23 +73,23 @@ func (o Objective) Loss(value float64) float64 {
 type Trial struct {
 	Name      string
 	Point     searchspace.Point
-	Condition api.TrialCondition
+	Condition pb.TrialCondition
 	// Value is the objective metric's value; HasValue says whether the trial
 	// reported one.
 	Value    float64
 	HasValue bool
 	// Raw is the trial as it came, for algorithms that read more of it.
-	Raw *api.Trial
+	Raw *pb.Trial
 }
 
 // Completed reports whether the trial ended with an objective value.
 func (t *Trial) Completed() bool {
-	return t.HasValue && (t.Condition == api.TrialCondition_SUCCEEDED || t.Condition == api.TrialCondition_EARLY_STOPPED)
+	return t.HasValue && (t.Condition == pb.TrialCondition_SUCCEEDED || t.Condition == pb.TrialCondition_EARLY_STOPPED)
 }
 
 // Active reports whether the trial is still waiting or running.
 func (t *Trial) Active() bool {
-	return t.Condition == api.TrialCondition_PENDING || t.Condition == api.TrialCondition_RUNNING
+	return t.Condition == pb.TrialCondition_PENDING || t.Condition == pb.TrialCondition_RUNNING
 }
 
 // Error is a mistake of the caller: a bad search space, setting or trial.
@@ -130,7 +130,7 @@ func IsInvalidArgument(err error) bool {
 
 // NewProblem checks an experiment against an algorithm: its search space, its
 // objective and its algorithm settings.
-func NewProblem(alg Algorithm, exp *api.Experiment) (*Problem, error) {
+func NewProblem(alg Algorithm, exp *pb.Experiment) (*Problem, error) {
 	if exp == nil || exp.GetExperimentSpec() == nil {
 		return nil, Invalidf("experiment", "missing: the request needs the experiment with its experimentSpec")
 	}
@@ -141,9 +141,9 @@ func NewProblem(alg Algorithm, exp *api.Experiment) (*Problem, error) {
 	}
 	p := &Problem{Experiment: exp.GetName(), Space: space}
 	switch obj := spec.GetObjective(); obj.GetType() {
-	case api.ObjectiveType_MAXIMIZE, api.ObjectiveType_MINIMIZE, api.ObjectiveType_UNKNOWN:
+	case pb.ObjectiveType_MAXIMIZE, pb.ObjectiveType_MINIMIZE, pb.ObjectiveType_UNKNOWN:
 		p.Objective = Objective{
-			Maximize: obj.GetType() == api.ObjectiveType_MAXIMIZE,
+			Maximize: obj.GetType() == pb.ObjectiveType_MAXIMIZE,
 			Metric:   obj.GetObjectiveMetricName(),
 			Goal:     obj.GetGoal(),
 		}
@@ -172,7 +172,7 @@ func (p *Problem) RequireObjective() error {
 // ParseTrials reads the trials of a request. A trial without a condition is
 // taken as succeeded when it reports the objective metric and as pending when
 // not, as in the original API, which sent completed trials only.
-func (p *Problem) ParseTrials(trials []*api.Trial) ([]Trial, error) {
+func (p *Problem) ParseTrials(trials []*pb.Trial) ([]Trial, error) {
 	out := make([]Trial, len(trials))
 	for i, t := range trials {
 		path := fmt.Sprintf("trials[%d]", i)
@@ -194,10 +194,10 @@ func (p *Problem) ParseTrials(trials []*api.Trial) ([]Trial, error) {
 			}
 			tr.Value, tr.HasValue = v, true
 		}
-		if tr.Condition == api.TrialCondition_TRIAL_CONDITION_UNSPECIFIED {
-			tr.Condition = api.TrialCondition_PENDING
+		if tr.Condition == pb.TrialCondition_TRIAL_CONDITION_UNSPECIFIED {
+			tr.Condition = pb.TrialCondition_PENDING
 			if tr.HasValue {
-				tr.Condition = api.TrialCondition_SUCCEEDED
+				tr.Condition = pb.TrialCondition_SUCCEEDED
 			}
 		}
 		out[i] = tr

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/searchspace"
 )
 
@@ -37,22 +37,22 @@ func (f fake) Suggest(context.Context, *algorithm.Problem, []algorithm.Trial, in
 }
 
 // experiment is Katib's random search example.
-func experiment(settings ...*api.AlgorithmSetting) *api.Experiment {
-	return &api.Experiment{
+func experiment(settings ...*pb.AlgorithmSetting) *pb.Experiment {
+	return &pb.Experiment{
 		Name: "random-example",
-		ExperimentSpec: &api.ExperimentSpec{
-			Algorithm: &api.AlgorithmSpec{AlgorithmName: "random", AlgorithmSettings: settings},
-			Objective: &api.ObjectiveSpec{Type: api.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
-			ParameterSpecs: &api.ParameterSpecs{Parameters: []*api.ParameterSpec{
-				{Name: "--lr", ParameterType: api.ParameterType_DOUBLE, FeasibleSpace: &api.FeasibleSpace{Min: "0.01", Max: "0.03"}},
-				{Name: "--num-layers", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "2", Max: "5"}},
-				{Name: "--optimizer", ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
+		ExperimentSpec: &pb.ExperimentSpec{
+			Algorithm: &pb.AlgorithmSpec{AlgorithmName: "random", AlgorithmSettings: settings},
+			Objective: &pb.ObjectiveSpec{Type: pb.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
+			ParameterSpecs: &pb.ParameterSpecs{Parameters: []*pb.ParameterSpec{
+				{Name: "--lr", ParameterType: pb.ParameterType_DOUBLE, FeasibleSpace: &pb.FeasibleSpace{Min: "0.01", Max: "0.03"}},
+				{Name: "--num-layers", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "2", Max: "5"}},
+				{Name: "--optimizer", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
 			}},
 		},
 	}
 }
 
-func mustProblem(t *testing.T, alg algorithm.Algorithm, exp *api.Experiment) *algorithm.Problem {
+func mustProblem(t *testing.T, alg algorithm.Algorithm, exp *pb.Experiment) *algorithm.Problem {
 	t.Helper()
 	p, err := algorithm.NewProblem(alg, exp)
 	if err != nil {
@@ -65,7 +65,7 @@ func TestNewProblem(t *testing.T) {
 	calls := 0
 	var seen *algorithm.Problem
 	alg := fake{settings: specs(), calls: &calls, validate: func(p *algorithm.Problem) error { seen = p; return nil }}
-	p := mustProblem(t, alg, experiment(&api.AlgorithmSetting{Name: "n", Value: "3"}))
+	p := mustProblem(t, alg, experiment(&pb.AlgorithmSetting{Name: "n", Value: "3"}))
 	if calls != 1 || seen != p {
 		t.Errorf("Validate called %d times with %p, want once with the problem %p", calls, seen, p)
 	}
@@ -87,12 +87,12 @@ func TestNewProblem(t *testing.T) {
 func TestNewProblemObjective(t *testing.T) {
 	tests := []struct {
 		name string
-		typ  api.ObjectiveType
+		typ  pb.ObjectiveType
 		want bool
 	}{
-		{"maximize", api.ObjectiveType_MAXIMIZE, true},
-		{"minimize", api.ObjectiveType_MINIMIZE, false},
-		{"unknown is allowed for algorithms that need none", api.ObjectiveType_UNKNOWN, false},
+		{"maximize", pb.ObjectiveType_MAXIMIZE, true},
+		{"minimize", pb.ObjectiveType_MINIMIZE, false},
+		{"unknown is allowed for algorithms that need none", pb.ObjectiveType_UNKNOWN, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,42 +111,42 @@ func TestNewProblemErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		alg    algorithm.Algorithm
-		exp    func() *api.Experiment
+		exp    func() *pb.Experiment
 		path   string
 		words  []string
 		isSame error // when set, the very error NewProblem must return
 	}{
-		{"no experiment", fake{}, func() *api.Experiment { return nil },
+		{"no experiment", fake{}, func() *pb.Experiment { return nil },
 			"experiment", []string{"missing", "experimentSpec"}, nil},
-		{"no spec", fake{}, func() *api.Experiment { return &api.Experiment{Name: "x"} },
+		{"no spec", fake{}, func() *pb.Experiment { return &pb.Experiment{Name: "x"} },
 			"experiment", []string{"missing"}, nil},
-		{"no parameters", fake{}, func() *api.Experiment {
+		{"no parameters", fake{}, func() *pb.Experiment {
 			e := experiment()
 			e.ExperimentSpec.ParameterSpecs = nil
 			return e
 		}, "experiment.experimentSpec.parameterSpecs.parameters", []string{"no parameters"}, nil},
-		{"bad bound", fake{}, func() *api.Experiment {
+		{"bad bound", fake{}, func() *pb.Experiment {
 			e := experiment()
 			e.ExperimentSpec.ParameterSpecs.Parameters[0].FeasibleSpace.Min = "abc"
 			return e
 		}, `experiment.experimentSpec.parameterSpecs.parameters[0] ("--lr").feasibleSpace.min`, []string{`"abc" is not a number`}, nil},
-		{"bad category", fake{}, func() *api.Experiment {
+		{"bad category", fake{}, func() *pb.Experiment {
 			e := experiment()
 			e.ExperimentSpec.ParameterSpecs.Parameters[2].FeasibleSpace.List = []string{"sgd", "sgd"}
 			return e
 		}, `experiment.experimentSpec.parameterSpecs.parameters[2] ("--optimizer").feasibleSpace.list[1]`, []string{"repeats"}, nil},
-		{"unknown objective type", fake{}, func() *api.Experiment {
+		{"unknown objective type", fake{}, func() *pb.Experiment {
 			e := experiment()
-			e.ExperimentSpec.Objective.Type = api.ObjectiveType(7)
+			e.ExperimentSpec.Objective.Type = pb.ObjectiveType(7)
 			return e
 		}, "experiment.experimentSpec.objective.type", []string{"unknown objective type", "MINIMIZE or MAXIMIZE"}, nil},
-		{"unknown setting", fake{settings: specs()}, func() *api.Experiment {
-			return experiment(&api.AlgorithmSetting{Name: "n", Value: "2"}, &api.AlgorithmSetting{Name: "nope", Value: "1"})
+		{"unknown setting", fake{settings: specs()}, func() *pb.Experiment {
+			return experiment(&pb.AlgorithmSetting{Name: "n", Value: "2"}, &pb.AlgorithmSetting{Name: "nope", Value: "1"})
 		}, "experiment.experimentSpec.algorithm.algorithmSettings[1]", []string{`unknown setting "nope"`, "budget, mode, n"}, nil},
-		{"setting out of range", fake{settings: specs()}, func() *api.Experiment {
-			return experiment(&api.AlgorithmSetting{Name: "n", Value: "20"})
+		{"setting out of range", fake{settings: specs()}, func() *pb.Experiment {
+			return experiment(&pb.AlgorithmSetting{Name: "n", Value: "20"})
 		}, "experiment.experimentSpec.algorithm.algorithmSettings[0]", []string{"an integer from 1 to 10"}, nil},
-		{"validate error returned as is", fake{validate: func(*algorithm.Problem) error { return errValidate }}, func() *api.Experiment { return experiment() },
+		{"validate error returned as is", fake{validate: func(*algorithm.Problem) error { return errValidate }}, func() *pb.Experiment { return experiment() },
 			errValidate.Path, []string{"missing"}, errValidate},
 	}
 	for _, tt := range tests {
@@ -243,52 +243,52 @@ func TestObjectiveLoss(t *testing.T) {
 	}
 }
 
-// trial builds an api.Trial of the example experiment.
-func trial(name string, cond api.TrialCondition, metrics ...string) *api.Trial {
-	t := &api.Trial{
+// trial builds an pb.Trial of the example experiment.
+func trial(name string, cond pb.TrialCondition, metrics ...string) *pb.Trial {
+	t := &pb.Trial{
 		Name: name,
-		Spec: &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: []*api.ParameterAssignment{
+		Spec: &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: []*pb.ParameterAssignment{
 			{Name: "--lr", Value: "0.02"}, {Name: "--num-layers", Value: "3"}, {Name: "--optimizer", Value: "adam"},
 		}}},
-		Status: &api.TrialStatus{Condition: cond},
+		Status: &pb.TrialStatus{Condition: cond},
 	}
 	if len(metrics) > 0 {
-		t.Status.Observation = &api.Observation{}
+		t.Status.Observation = &pb.Observation{}
 		for i := 0; i < len(metrics); i += 2 {
-			t.Status.Observation.Metrics = append(t.Status.Observation.Metrics, &api.Metric{Name: metrics[i], Value: metrics[i+1]})
+			t.Status.Observation.Metrics = append(t.Status.Observation.Metrics, &pb.Metric{Name: metrics[i], Value: metrics[i+1]})
 		}
 	}
 	return t
 }
 
 func TestParseTrials(t *testing.T) {
-	const unset = api.TrialCondition_TRIAL_CONDITION_UNSPECIFIED
+	const unset = pb.TrialCondition_TRIAL_CONDITION_UNSPECIFIED
 	tests := []struct {
 		name      string
-		trial     *api.Trial
-		cond      api.TrialCondition
+		trial     *pb.Trial
+		cond      pb.TrialCondition
 		value     float64
 		hasValue  bool
 		completed bool
 		active    bool
 	}{
-		{"value without condition succeeded", trial("a", unset, "Validation-accuracy", "0.93"), api.TrialCondition_SUCCEEDED, 0.93, true, true, false},
-		{"no value without condition pending", trial("a", unset), api.TrialCondition_PENDING, 0, false, false, true},
-		{"other metric only is pending", trial("a", unset, "loss", "0.3"), api.TrialCondition_PENDING, 0, false, false, true},
-		{"objective among others", trial("a", unset, "loss", "0.3", "Validation-accuracy", "0.8", "x", "not read"), api.TrialCondition_SUCCEEDED, 0.8, true, true, false},
-		{"running kept", trial("a", api.TrialCondition_RUNNING), api.TrialCondition_RUNNING, 0, false, false, true},
-		{"pending kept", trial("a", api.TrialCondition_PENDING), api.TrialCondition_PENDING, 0, false, false, true},
-		{"succeeded with value", trial("a", api.TrialCondition_SUCCEEDED, "Validation-accuracy", "1e-2"), api.TrialCondition_SUCCEEDED, 0.01, true, true, false},
-		{"succeeded without value is not completed", trial("a", api.TrialCondition_SUCCEEDED), api.TrialCondition_SUCCEEDED, 0, false, false, false},
-		{"early stopped with value is completed", trial("a", api.TrialCondition_EARLY_STOPPED, "Validation-accuracy", "-3"), api.TrialCondition_EARLY_STOPPED, -3, true, true, false},
-		{"failed with value is not completed", trial("a", api.TrialCondition_FAILED, "Validation-accuracy", "0.5"), api.TrialCondition_FAILED, 0.5, true, false, false},
-		{"metrics unavailable", trial("a", api.TrialCondition_METRICS_UNAVAILABLE), api.TrialCondition_METRICS_UNAVAILABLE, 0, false, false, false},
-		{"infinite value is a number", trial("a", unset, "Validation-accuracy", "+Inf"), api.TrialCondition_SUCCEEDED, math.Inf(1), true, true, false},
+		{"value without condition succeeded", trial("a", unset, "Validation-accuracy", "0.93"), pb.TrialCondition_SUCCEEDED, 0.93, true, true, false},
+		{"no value without condition pending", trial("a", unset), pb.TrialCondition_PENDING, 0, false, false, true},
+		{"other metric only is pending", trial("a", unset, "loss", "0.3"), pb.TrialCondition_PENDING, 0, false, false, true},
+		{"objective among others", trial("a", unset, "loss", "0.3", "Validation-accuracy", "0.8", "x", "not read"), pb.TrialCondition_SUCCEEDED, 0.8, true, true, false},
+		{"running kept", trial("a", pb.TrialCondition_RUNNING), pb.TrialCondition_RUNNING, 0, false, false, true},
+		{"pending kept", trial("a", pb.TrialCondition_PENDING), pb.TrialCondition_PENDING, 0, false, false, true},
+		{"succeeded with value", trial("a", pb.TrialCondition_SUCCEEDED, "Validation-accuracy", "1e-2"), pb.TrialCondition_SUCCEEDED, 0.01, true, true, false},
+		{"succeeded without value is not completed", trial("a", pb.TrialCondition_SUCCEEDED), pb.TrialCondition_SUCCEEDED, 0, false, false, false},
+		{"early stopped with value is completed", trial("a", pb.TrialCondition_EARLY_STOPPED, "Validation-accuracy", "-3"), pb.TrialCondition_EARLY_STOPPED, -3, true, true, false},
+		{"failed with value is not completed", trial("a", pb.TrialCondition_FAILED, "Validation-accuracy", "0.5"), pb.TrialCondition_FAILED, 0.5, true, false, false},
+		{"metrics unavailable", trial("a", pb.TrialCondition_METRICS_UNAVAILABLE), pb.TrialCondition_METRICS_UNAVAILABLE, 0, false, false, false},
+		{"infinite value is a number", trial("a", unset, "Validation-accuracy", "+Inf"), pb.TrialCondition_SUCCEEDED, math.Inf(1), true, true, false},
 	}
 	p := mustProblem(t, fake{}, experiment())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			trials, err := p.ParseTrials([]*api.Trial{tt.trial})
+			trials, err := p.ParseTrials([]*pb.Trial{tt.trial})
 			if err != nil {
 				t.Fatalf("ParseTrials: %v", err)
 			}
@@ -314,7 +314,7 @@ func TestParseTrials(t *testing.T) {
 
 func TestParseTrialsKeepsOrder(t *testing.T) {
 	p := mustProblem(t, fake{}, experiment())
-	raw := []*api.Trial{trial("first", api.TrialCondition_RUNNING), trial("second", 0, "Validation-accuracy", "0.5")}
+	raw := []*pb.Trial{trial("first", pb.TrialCondition_RUNNING), trial("second", 0, "Validation-accuracy", "0.5")}
 	raw[1].Spec.ParameterAssignments.Assignments[2].Value = "ftrl"
 	trials, err := p.ParseTrials(raw)
 	if err != nil {
@@ -332,11 +332,11 @@ func TestParseTrialsWithoutObjectiveIgnoresMetrics(t *testing.T) {
 	exp := experiment()
 	exp.ExperimentSpec.Objective = nil
 	p := mustProblem(t, fake{}, exp)
-	trials, err := p.ParseTrials([]*api.Trial{trial("a", 0, "", "not a number", "Validation-accuracy", "0.9")})
+	trials, err := p.ParseTrials([]*pb.Trial{trial("a", 0, "", "not a number", "Validation-accuracy", "0.9")})
 	if err != nil {
 		t.Fatalf("ParseTrials: %v", err)
 	}
-	if trials[0].HasValue || trials[0].Condition != api.TrialCondition_PENDING {
+	if trials[0].HasValue || trials[0].Condition != pb.TrialCondition_PENDING {
 		t.Errorf("trial = %+v, want no value and PENDING when the experiment names no metric", trials[0])
 	}
 }
@@ -344,37 +344,37 @@ func TestParseTrialsWithoutObjectiveIgnoresMetrics(t *testing.T) {
 func TestParseTrialsErrors(t *testing.T) {
 	tests := []struct {
 		name  string
-		trial *api.Trial
+		trial *pb.Trial
 		path  string
 		words []string
 	}{
 		{"non-numeric metric", trial("t1", 0, "Validation-accuracy", "high"),
 			`trials[1] ("t1").status.observation`, []string{`metric "Validation-accuracy"`, `"high" is not a number`}},
-		{"NaN metric", trial("t1", api.TrialCondition_SUCCEEDED, "Validation-accuracy", "NaN"),
+		{"NaN metric", trial("t1", pb.TrialCondition_SUCCEEDED, "Validation-accuracy", "NaN"),
 			`trials[1] ("t1").status.observation`, []string{`"NaN" is not a number`}},
-		{"empty metric", trial("t1", api.TrialCondition_SUCCEEDED, "Validation-accuracy", ""),
+		{"empty metric", trial("t1", pb.TrialCondition_SUCCEEDED, "Validation-accuracy", ""),
 			`trials[1] ("t1").status.observation`, []string{`"" is not a number`}},
-		{"unknown parameter", func() *api.Trial {
+		{"unknown parameter", func() *pb.Trial {
 			tr := trial("t1", 0)
 			tr.Spec.ParameterAssignments.Assignments[0].Name = "--momentum"
 			return tr
 		}(), `trials[1] ("t1").spec.parameterAssignments.assignments[0]`, []string{`unknown parameter "--momentum"`}},
-		{"wrong type", func() *api.Trial {
+		{"wrong type", func() *pb.Trial {
 			tr := trial("t1", 0)
 			tr.Spec.ParameterAssignments.Assignments[2].Value = "rmsprop"
 			return tr
 		}(), `trials[1] ("t1").spec.parameterAssignments.assignments[2]`, []string{`"--optimizer"`, "rmsprop"}},
-		{"missing assignment without name", func() *api.Trial {
+		{"missing assignment without name", func() *pb.Trial {
 			tr := trial("", 0)
 			tr.Spec.ParameterAssignments.Assignments = tr.Spec.ParameterAssignments.Assignments[:2]
 			return tr
 		}(), `trials[1].spec.parameterAssignments.assignments`, []string{`"--optimizer" is not assigned`}},
-		{"no spec", &api.Trial{Name: "t1"}, `trials[1] ("t1").spec.parameterAssignments.assignments`, []string{"is not assigned"}},
+		{"no spec", &pb.Trial{Name: "t1"}, `trials[1] ("t1").spec.parameterAssignments.assignments`, []string{"is not assigned"}},
 	}
 	p := mustProblem(t, fake{}, experiment())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			trials, err := p.ParseTrials([]*api.Trial{trial("ok", 0), tt.trial})
+			trials, err := p.ParseTrials([]*pb.Trial{trial("ok", 0), tt.trial})
 			var ae *algorithm.Error
 			if !errors.As(err, &ae) {
 				t.Fatalf("ParseTrials = %v, %v; want an *algorithm.Error", trials, err)
@@ -396,20 +396,20 @@ func TestParseTrialsErrors(t *testing.T) {
 
 func TestTrialCompletedActive(t *testing.T) {
 	tests := []struct {
-		cond      api.TrialCondition
+		cond      pb.TrialCondition
 		hasValue  bool
 		completed bool
 		active    bool
 	}{
-		{api.TrialCondition_TRIAL_CONDITION_UNSPECIFIED, true, false, false},
-		{api.TrialCondition_PENDING, false, false, true},
-		{api.TrialCondition_RUNNING, false, false, true},
-		{api.TrialCondition_RUNNING, true, false, true},
-		{api.TrialCondition_SUCCEEDED, true, true, false},
-		{api.TrialCondition_SUCCEEDED, false, false, false},
-		{api.TrialCondition_EARLY_STOPPED, true, true, false},
-		{api.TrialCondition_FAILED, true, false, false},
-		{api.TrialCondition_METRICS_UNAVAILABLE, false, false, false},
+		{pb.TrialCondition_TRIAL_CONDITION_UNSPECIFIED, true, false, false},
+		{pb.TrialCondition_PENDING, false, false, true},
+		{pb.TrialCondition_RUNNING, false, false, true},
+		{pb.TrialCondition_RUNNING, true, false, true},
+		{pb.TrialCondition_SUCCEEDED, true, true, false},
+		{pb.TrialCondition_SUCCEEDED, false, false, false},
+		{pb.TrialCondition_EARLY_STOPPED, true, true, false},
+		{pb.TrialCondition_FAILED, true, false, false},
+		{pb.TrialCondition_METRICS_UNAVAILABLE, false, false, false},
 	}
 	for _, tt := range tests {
 		tr := algorithm.Trial{Condition: tt.cond, HasValue: tt.hasValue}
@@ -443,7 +443,7 @@ func equal(a, b []uint64) bool {
 
 func TestProblemRand(t *testing.T) {
 	seeded := func(seed string) *algorithm.Problem {
-		return mustProblem(t, fake{settings: specs()}, experiment(&api.AlgorithmSetting{Name: algorithm.RandomState, Value: seed}))
+		return mustProblem(t, fake{settings: specs()}, experiment(&pb.AlgorithmSetting{Name: algorithm.RandomState, Value: seed}))
 	}
 	named := func(name string) *algorithm.Problem {
 		exp := experiment()
@@ -463,7 +463,7 @@ func TestProblemRand(t *testing.T) {
 		{"same name without seed", named("exp-a"), named("exp-a"), 5, 5, true},
 		{"other name without seed", named("exp-a"), named("exp-b"), 5, 5, false},
 		{"seed wins over name", func() *algorithm.Problem {
-			exp := experiment(&api.AlgorithmSetting{Name: algorithm.RandomState, Value: "7"})
+			exp := experiment(&pb.AlgorithmSetting{Name: algorithm.RandomState, Value: "7"})
 			exp.Name = "other"
 			return mustProblem(t, fake{settings: specs()}, exp)
 		}(), seeded("7"), 2, 2, true},

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // Setting describes one algorithm setting an algorithm accepts: its name as
@@ -111,7 +111,7 @@ type Settings struct {
 // ParseSettings checks settings against specs: every name must be known and
 // every value allowed. A name given twice keeps its last value, which is how
 // state written back by the algorithm overrides the experiment's own.
-func ParseSettings(specs []Setting, given []*api.AlgorithmSetting) (Settings, error) {
+func ParseSettings(specs []Setting, given []*pb.AlgorithmSetting) (Settings, error) {
 	s := Settings{values: make(map[string]string, len(given)), specs: make(map[string]Setting, len(specs))}
 	for _, spec := range specs {
 		s.specs[spec.Name] = spec
@@ -182,10 +182,10 @@ func (s Settings) String(name string) string {
 // OverlaySettings returns base with each setting of over replacing the one of
 // the same name in place, or appended in order: how a caller sends back the
 // state an algorithm returned, over the experiment's own settings.
-func OverlaySettings(base, over []*api.AlgorithmSetting) []*api.AlgorithmSetting {
-	out := make([]*api.AlgorithmSetting, 0, len(base)+len(over))
+func OverlaySettings(base, over []*pb.AlgorithmSetting) []*pb.AlgorithmSetting {
+	out := make([]*pb.AlgorithmSetting, 0, len(base)+len(over))
 	at := make(map[string]int, len(base)+len(over))
-	for _, list := range [][]*api.AlgorithmSetting{base, over} {
+	for _, list := range [][]*pb.AlgorithmSetting{base, over} {
 		for _, s := range list {
 			if i, ok := at[s.GetName()]; ok {
 				out[i] = s

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // specs is a set of settings of every kind.
@@ -23,10 +23,10 @@ func specs() []algorithm.Setting {
 	}
 }
 
-func given(kv ...string) []*api.AlgorithmSetting {
-	var out []*api.AlgorithmSetting
+func given(kv ...string) []*pb.AlgorithmSetting {
+	var out []*pb.AlgorithmSetting
 	for i := 0; i < len(kv); i += 2 {
-		out = append(out, &api.AlgorithmSetting{Name: kv[i], Value: kv[i+1]})
+		out = append(out, &pb.AlgorithmSetting{Name: kv[i], Value: kv[i+1]})
 	}
 	return out
 }
@@ -114,7 +114,7 @@ func TestParseSettingsErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		specs []algorithm.Setting
-		given []*api.AlgorithmSetting
+		given []*pb.AlgorithmSetting
 		path  string
 		words []string
 	}{
@@ -164,7 +164,7 @@ func TestParseSettingsErrors(t *testing.T) {
 func TestParseSettingsValues(t *testing.T) {
 	tests := []struct {
 		name    string
-		given   []*api.AlgorithmSetting
+		given   []*pb.AlgorithmSetting
 		setting string
 		str     string
 		set     bool // IsSet
@@ -224,10 +224,10 @@ func TestZeroSettings(t *testing.T) {
 }
 
 func TestOverlaySettings(t *testing.T) {
-	set := func(nv ...string) []*api.AlgorithmSetting {
-		var out []*api.AlgorithmSetting
+	set := func(nv ...string) []*pb.AlgorithmSetting {
+		var out []*pb.AlgorithmSetting
 		for i := 0; i+1 < len(nv); i += 2 {
-			out = append(out, &api.AlgorithmSetting{Name: nv[i], Value: nv[i+1]})
+			out = append(out, &pb.AlgorithmSetting{Name: nv[i], Value: nv[i+1]})
 		}
 		return out
 	}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"knobs.dev/knobs/pkg/grid"
-	"knobs.dev/knobs/pkg/random"
+	"knobs.dev/knobs/pkg/algorithm/grid"
+	"knobs.dev/knobs/pkg/algorithm/random"
 )
 
 func values(kv ...string) map[string]string {

@@ -11,7 +11,7 @@ import (
 	gcmaes "github.com/c-bata/goptuna/cmaes"
 	gtpe "github.com/c-bata/goptuna/tpe"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // GoptunaPeers are reference rows: goptuna's samplers run in process as the
@@ -85,39 +85,39 @@ func runGoptuna(_ context.Context, p Problem, seed int64, opts Options, samplerO
 	return run, nil
 }
 
-func goptunaDistribution(ps *api.ParameterSpec) (interface{}, error) {
+func goptunaDistribution(ps *pb.ParameterSpec) (interface{}, error) {
 	fs := ps.GetFeasibleSpace()
 	lo, _ := strconv.ParseFloat(fs.GetMin(), 64)
 	hi, _ := strconv.ParseFloat(fs.GetMax(), 64)
 	switch ps.GetParameterType() {
-	case api.ParameterType_DOUBLE:
-		if fs.GetDistribution() == api.Distribution_LOG_UNIFORM {
+	case pb.ParameterType_DOUBLE:
+		if fs.GetDistribution() == pb.Distribution_LOG_UNIFORM {
 			return goptuna.LogUniformDistribution{Low: lo, High: hi}, nil
 		}
 		return goptuna.UniformDistribution{Low: lo, High: hi}, nil
-	case api.ParameterType_INT:
+	case pb.ParameterType_INT:
 		return goptuna.IntUniformDistribution{Low: int(lo), High: int(hi)}, nil
-	case api.ParameterType_DISCRETE, api.ParameterType_CATEGORICAL:
+	case pb.ParameterType_DISCRETE, pb.ParameterType_CATEGORICAL:
 		return goptuna.CategoricalDistribution{Choices: fs.GetList()}, nil
 	}
 	return nil, fmt.Errorf("parameter %s: %w", ps.GetName(), errNotSupported)
 }
 
-func suggest(trial goptuna.Trial, ps *api.ParameterSpec) (string, error) {
+func suggest(trial goptuna.Trial, ps *pb.ParameterSpec) (string, error) {
 	fs := ps.GetFeasibleSpace()
 	lo, _ := strconv.ParseFloat(fs.GetMin(), 64)
 	hi, _ := strconv.ParseFloat(fs.GetMax(), 64)
 	switch ps.GetParameterType() {
-	case api.ParameterType_DOUBLE:
+	case pb.ParameterType_DOUBLE:
 		var x float64
 		var err error
-		if fs.GetDistribution() == api.Distribution_LOG_UNIFORM {
+		if fs.GetDistribution() == pb.Distribution_LOG_UNIFORM {
 			x, err = trial.SuggestLogUniform(ps.GetName(), lo, hi)
 		} else {
 			x, err = trial.SuggestUniform(ps.GetName(), lo, hi)
 		}
 		return strconv.FormatFloat(x, 'g', -1, 64), err
-	case api.ParameterType_INT:
+	case pb.ParameterType_INT:
 		n, err := trial.SuggestInt(ps.GetName(), int(lo), int(hi))
 		return strconv.Itoa(n), err
 	default:

@@ -10,14 +10,14 @@ import (
 	"math"
 	"strconv"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // Problem is a test function over a search space.
 type Problem struct {
 	Name string
 	// Params is the search space, as an experiment states it.
-	Params []*api.ParameterSpec
+	Params []*pb.ParameterSpec
 	// Eval returns the loss of an assignment (name → value as sent).
 	Eval func(values map[string]string) float64
 	// Optimum is the smallest loss attainable, for regret.
@@ -29,8 +29,8 @@ type Problem struct {
 	MaxBudget float64
 }
 
-func double(name, min, max string) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_DOUBLE, FeasibleSpace: &api.FeasibleSpace{Min: min, Max: max}}
+func double(name, min, max string) *pb.ParameterSpec {
+	return &pb.ParameterSpec{Name: name, ParameterType: pb.ParameterType_DOUBLE, FeasibleSpace: &pb.FeasibleSpace{Min: min, Max: max}}
 }
 
 func num(values map[string]string, name string) float64 {
@@ -58,7 +58,7 @@ func branin(x1, x2 float64) float64 {
 func Branin() Problem {
 	return Problem{
 		Name:    "branin-2d",
-		Params:  []*api.ParameterSpec{double("x1", "-5", "10"), double("x2", "0", "15")},
+		Params:  []*pb.ParameterSpec{double("x1", "-5", "10"), double("x2", "0", "15")},
 		Eval:    func(v map[string]string) float64 { return branin(num(v, "x1"), num(v, "x2")) },
 		Optimum: 0.397887357729739,
 	}
@@ -81,7 +81,7 @@ var hartmannAlpha = [4]float64{1.0, 1.2, 3.0, 3.2}
 // from its matrices.
 func hartmann(name string, a, p [][]float64, optimum float64) Problem {
 	var names []string
-	var params []*api.ParameterSpec
+	var params []*pb.ParameterSpec
 	for j := range p[0] {
 		names = append(names, fmt.Sprintf("x%d", j+1))
 		params = append(params, double(names[j], "0", "1"))
@@ -120,7 +120,7 @@ func Hartmann6() Problem {
 // Rosenbrock4 is the 4-D Rosenbrock function on [-2, 2]^4; its minimum is 0.
 func Rosenbrock4() Problem {
 	names := []string{"x1", "x2", "x3", "x4"}
-	var params []*api.ParameterSpec
+	var params []*pb.ParameterSpec
 	for _, n := range names {
 		params = append(params, double(n, "-2", "2"))
 	}
@@ -144,11 +144,11 @@ func Rosenbrock4() Problem {
 func MixedNet() Problem {
 	return Problem{
 		Name: "mixed-net",
-		Params: []*api.ParameterSpec{
-			{Name: "lr", ParameterType: api.ParameterType_DOUBLE, FeasibleSpace: &api.FeasibleSpace{Min: "0.00001", Max: "1", Distribution: api.Distribution_LOG_UNIFORM}},
-			{Name: "layers", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "1", Max: "8"}},
-			{Name: "optimizer", ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam", "rmsprop"}}},
-			{Name: "batch", ParameterType: api.ParameterType_DISCRETE, FeasibleSpace: &api.FeasibleSpace{List: []string{"16", "32", "64", "128", "256"}}},
+		Params: []*pb.ParameterSpec{
+			{Name: "lr", ParameterType: pb.ParameterType_DOUBLE, FeasibleSpace: &pb.FeasibleSpace{Min: "0.00001", Max: "1", Distribution: pb.Distribution_LOG_UNIFORM}},
+			{Name: "layers", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "8"}},
+			{Name: "optimizer", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{List: []string{"sgd", "adam", "rmsprop"}}},
+			{Name: "batch", ParameterType: pb.ParameterType_DISCRETE, FeasibleSpace: &pb.FeasibleSpace{List: []string{"16", "32", "64", "128", "256"}}},
 		},
 		Eval: func(v map[string]string) float64 {
 			best := map[string]float64{"sgd": -1.5, "adam": -3, "rmsprop": -2.5}
@@ -169,7 +169,7 @@ func MixedNet() Problem {
 func BraninFidelity() Problem {
 	p := Branin()
 	p.Name = "branin-fidelity"
-	p.Params = append(p.Params, &api.ParameterSpec{Name: "epochs", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "1", Max: "27"}})
+	p.Params = append(p.Params, &pb.ParameterSpec{Name: "epochs", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "27"}})
 	p.Budget, p.MaxBudget = "epochs", 27
 	exact := p.Eval
 	p.Eval = func(v map[string]string) float64 {
@@ -186,7 +186,7 @@ func BraninFidelity() Problem {
 // box builds a d-dimensional problem on [lo, hi]^d from f.
 func box(name string, d int, lo, hi string, optimum float64, f func(x []float64) float64) Problem {
 	var names []string
-	var params []*api.ParameterSpec
+	var params []*pb.ParameterSpec
 	for j := 0; j < d; j++ {
 		names = append(names, fmt.Sprintf("x%d", j+1))
 		params = append(params, double(names[j], lo, hi))

@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/function"
 )
 
@@ -24,7 +24,7 @@ type Contender struct {
 	Algorithm algorithm.Algorithm
 	// Settings are the experiment's algorithm settings; random_state is set
 	// per seed.
-	Settings []*api.AlgorithmSetting
+	Settings []*pb.AlgorithmSetting
 	// MultiFidelity marks algorithms that set a problem's budget parameter
 	// themselves (Hyperband, BOHB); they run only on problems with one, and
 	// others only on problems without, so that every comparison is like
@@ -32,7 +32,7 @@ type Contender struct {
 	MultiFidelity bool
 	// SettingsFor adds settings that depend on the problem, such as the
 	// budget parameter's name.
-	SettingsFor func(Problem) []*api.AlgorithmSetting
+	SettingsFor func(Problem) []*pb.AlgorithmSetting
 	// URL, when set, is where the algorithm's function process listens:
 	// calls then go over CloudEvents with binary protobuf, as the
 	// controller's do, and the cost includes the network.
@@ -43,10 +43,10 @@ type Contender struct {
 }
 
 // caller sends a request to the contender's function.
-func (c Contender) caller() func(context.Context, *api.GetSuggestionsRequest) (*api.GetSuggestionsReply, error) {
+func (c Contender) caller() func(context.Context, *pb.GetSuggestionsRequest) (*pb.GetSuggestionsReply, error) {
 	if c.URL != "" {
 		client := &function.Client{Source: "knobs.dev/benchmark"}
-		return func(ctx context.Context, req *api.GetSuggestionsRequest) (*api.GetSuggestionsReply, error) {
+		return func(ctx context.Context, req *pb.GetSuggestionsRequest) (*pb.GetSuggestionsReply, error) {
 			return client.GetSuggestions(ctx, c.URL, req)
 		}
 	}
@@ -87,22 +87,22 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 		return c.Peer(ctx, p, seed, opts)
 	}
 	call := c.caller()
-	base := append([]*api.AlgorithmSetting{}, c.Settings...)
+	base := append([]*pb.AlgorithmSetting{}, c.Settings...)
 	if c.SettingsFor != nil {
 		base = append(base, c.SettingsFor(p)...)
 	}
 	for _, spec := range settingsOf(c) {
 		if spec.Name == algorithm.RandomState {
-			base = append(base, &api.AlgorithmSetting{Name: algorithm.RandomState, Value: strconv.FormatInt(seed, 10)})
+			base = append(base, &pb.AlgorithmSetting{Name: algorithm.RandomState, Value: strconv.FormatInt(seed, 10)})
 		}
 	}
-	var state []*api.AlgorithmSetting
-	var trials []*api.Trial
+	var state []*pb.AlgorithmSetting
+	var trials []*pb.Trial
 	var run Run
 	best := math.Inf(1)
 	spent := 0.0 // evaluations, or budget used over the largest budget
 	for spent < float64(opts.Evaluations) {
-		req := &api.GetSuggestionsRequest{
+		req := &pb.GetSuggestionsRequest{
 			Experiment:    experiment(c, p, seed, algorithm.OverlaySettings(base, state)),
 			Trials:        trials,
 			RequestNumber: int32(opts.Batch),
@@ -143,10 +143,10 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 			for float64(len(run.Best)) < math.Floor(spent+1e-9) {
 				run.Best = append(run.Best, best)
 			}
-			trials = append(trials, &api.Trial{
+			trials = append(trials, &pb.Trial{
 				Name:   fmt.Sprintf("t%d", len(trials)),
-				Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: a.GetAssignments()}},
-				Status: &api.TrialStatus{Condition: api.TrialCondition_SUCCEEDED, Observation: &api.Observation{Metrics: []*api.Metric{{Name: "loss", Value: strconv.FormatFloat(loss, 'g', -1, 64)}}}},
+				Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: a.GetAssignments()}},
+				Status: &pb.TrialStatus{Condition: pb.TrialCondition_SUCCEEDED, Observation: &pb.Observation{Metrics: []*pb.Metric{{Name: "loss", Value: strconv.FormatFloat(loss, 'g', -1, 64)}}}},
 			})
 		}
 		if reply.GetSearchSpaceExhausted() {
@@ -156,13 +156,13 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 	return run, nil
 }
 
-func experiment(c Contender, p Problem, seed int64, settings []*api.AlgorithmSetting) *api.Experiment {
-	return &api.Experiment{
+func experiment(c Contender, p Problem, seed int64, settings []*pb.AlgorithmSetting) *pb.Experiment {
+	return &pb.Experiment{
 		Name: fmt.Sprintf("%s-%s-%d", c.Name, p.Name, seed),
-		ExperimentSpec: &api.ExperimentSpec{
-			Algorithm:      &api.AlgorithmSpec{AlgorithmName: c.Name, AlgorithmSettings: settings},
-			Objective:      &api.ObjectiveSpec{Type: api.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
-			ParameterSpecs: &api.ParameterSpecs{Parameters: p.Params},
+		ExperimentSpec: &pb.ExperimentSpec{
+			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: c.Name, AlgorithmSettings: settings},
+			Objective:      &pb.ObjectiveSpec{Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
+			ParameterSpecs: &pb.ParameterSpecs{Parameters: p.Params},
 		},
 	}
 }
@@ -173,12 +173,12 @@ func applicable(ctx context.Context, c Contender, p Problem) error {
 	if c.Algorithm == nil {
 		return nil
 	}
-	var settings []*api.AlgorithmSetting
+	var settings []*pb.AlgorithmSetting
 	if c.SettingsFor != nil {
 		settings = c.SettingsFor(p)
 	}
 	svc := &function.Service{Name: c.Name, Algorithm: c.Algorithm}
-	_, err := svc.ValidateAlgorithmSettings(ctx, &api.ValidateAlgorithmSettingsRequest{Experiment: experiment(c, p, 0, append(append([]*api.AlgorithmSetting{}, c.Settings...), settings...))})
+	_, err := svc.ValidateAlgorithmSettings(ctx, &pb.ValidateAlgorithmSettingsRequest{Experiment: experiment(c, p, 0, append(append([]*pb.AlgorithmSetting{}, c.Settings...), settings...))})
 	if status.Code(err) == codes.InvalidArgument {
 		return errors.New(status.Convert(err).Message())
 	}

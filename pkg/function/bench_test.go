@@ -13,24 +13,24 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
-	"knobs.dev/knobs/pkg/random"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
+	"knobs.dev/knobs/pkg/algorithm/random"
 )
 
 // historyRequest is the design's experiment with n completed trials.
-func historyRequest(n int) *api.GetSuggestionsRequest {
+func historyRequest(n int) *pb.GetSuggestionsRequest {
 	req := seedRequest(3)
 	for i := 0; i < n; i++ {
-		req.Trials = append(req.Trials, &api.Trial{
+		req.Trials = append(req.Trials, &pb.Trial{
 			Name: fmt.Sprintf("random-experiment-%05d", i),
-			Spec: &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: []*api.ParameterAssignment{
+			Spec: &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: []*pb.ParameterAssignment{
 				{Name: "--lr", Value: strconv.FormatFloat(0.01+0.02*float64(i%997)/997, 'f', -1, 64)},
 				{Name: "--num-layers", Value: strconv.Itoa(2 + i%4)},
 				{Name: "--optimizer", Value: []string{"sgd", "adam", "ftrl"}[i%3]},
 			}}},
-			Status: &api.TrialStatus{
-				Condition:   api.TrialCondition_SUCCEEDED,
-				Observation: &api.Observation{Metrics: []*api.Metric{{Name: "Validation-accuracy", Value: strconv.FormatFloat(float64(i%100)/100, 'f', -1, 64)}}},
+			Status: &pb.TrialStatus{
+				Condition:   pb.TrialCondition_SUCCEEDED,
+				Observation: &pb.Observation{Metrics: []*pb.Metric{{Name: "Validation-accuracy", Value: strconv.FormatFloat(float64(i%100)/100, 'f', -1, 64)}}},
 			},
 		})
 	}

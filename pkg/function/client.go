@@ -15,7 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // Client calls functions with CloudEvents over HTTP.
@@ -55,8 +55,8 @@ func (e *CallError) Permanent() bool {
 
 // GetSuggestions sends a dev.knobs.suggestion.request event to the function
 // at url and returns its reply.
-func (c *Client) GetSuggestions(ctx context.Context, url string, req *api.GetSuggestionsRequest) (*api.GetSuggestionsReply, error) {
-	reply := &api.GetSuggestionsReply{}
+func (c *Client) GetSuggestions(ctx context.Context, url string, req *pb.GetSuggestionsRequest) (*pb.GetSuggestionsReply, error) {
+	reply := &pb.GetSuggestionsReply{}
 	if err := c.call(ctx, url, TypeSuggestionRequest, req.GetExperiment().GetName(), req, TypeSuggestionReply, reply); err != nil {
 		return nil, err
 	}
@@ -65,8 +65,8 @@ func (c *Client) GetSuggestions(ctx context.Context, url string, req *api.GetSug
 
 // ValidateAlgorithmSettings sends a dev.knobs.algorithmsettings.validate event
 // to the function at url; nil means the settings are valid.
-func (c *Client) ValidateAlgorithmSettings(ctx context.Context, url string, req *api.ValidateAlgorithmSettingsRequest) error {
-	return c.call(ctx, url, TypeValidateRequest, req.GetExperiment().GetName(), req, TypeValidateReply, &api.ValidateAlgorithmSettingsReply{})
+func (c *Client) ValidateAlgorithmSettings(ctx context.Context, url string, req *pb.ValidateAlgorithmSettingsRequest) error {
+	return c.call(ctx, url, TypeValidateRequest, req.GetExperiment().GetName(), req, TypeValidateReply, &pb.ValidateAlgorithmSettingsReply{})
 }
 
 func (c *Client) call(ctx context.Context, url, typ, subject string, in proto.Message, wantType string, out proto.Message) error {

@@ -21,7 +21,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // The CloudEvent types of the function contract.
@@ -121,7 +121,7 @@ func (h *eventHandler) handle(ctx context.Context, r *http.Request, in **event.E
 	var replyType string
 	switch ev.Type() {
 	case TypeSuggestionRequest:
-		req := &api.GetSuggestionsRequest{}
+		req := &pb.GetSuggestionsRequest{}
 		if err := decode(ev, contentType, req); err != nil {
 			return nil, err
 		}
@@ -130,7 +130,7 @@ func (h *eventHandler) handle(ctx context.Context, r *http.Request, in **event.E
 		}
 		replyType = TypeSuggestionReply
 	case TypeValidateRequest:
-		req := &api.ValidateAlgorithmSettingsRequest{}
+		req := &pb.ValidateAlgorithmSettingsRequest{}
 		if err := decode(ev, contentType, req); err != nil {
 			return nil, err
 		}

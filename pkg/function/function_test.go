@@ -24,29 +24,29 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
-	"knobs.dev/knobs/pkg/random"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
+	"knobs.dev/knobs/pkg/algorithm/random"
 	"knobs.dev/knobs/pkg/searchspace"
 )
 
 // seedExperiment is the experiment of the Katib Suggestion design.
-func seedExperiment() *api.Experiment {
-	return &api.Experiment{
+func seedExperiment() *pb.Experiment {
+	return &pb.Experiment{
 		Name: "random-experiment",
-		ExperimentSpec: &api.ExperimentSpec{
-			Algorithm: &api.AlgorithmSpec{AlgorithmName: "random"},
-			Objective: &api.ObjectiveSpec{Type: api.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
-			ParameterSpecs: &api.ParameterSpecs{Parameters: []*api.ParameterSpec{
-				{Name: "--lr", ParameterType: api.ParameterType_DOUBLE, FeasibleSpace: &api.FeasibleSpace{Min: "0.01", Max: "0.03"}},
-				{Name: "--num-layers", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "2", Max: "5"}},
-				{Name: "--optimizer", ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
+		ExperimentSpec: &pb.ExperimentSpec{
+			Algorithm: &pb.AlgorithmSpec{AlgorithmName: "random"},
+			Objective: &pb.ObjectiveSpec{Type: pb.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
+			ParameterSpecs: &pb.ParameterSpecs{Parameters: []*pb.ParameterSpec{
+				{Name: "--lr", ParameterType: pb.ParameterType_DOUBLE, FeasibleSpace: &pb.FeasibleSpace{Min: "0.01", Max: "0.03"}},
+				{Name: "--num-layers", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "2", Max: "5"}},
+				{Name: "--optimizer", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
 			}},
 		},
 	}
 }
 
-func seedRequest(n int32) *api.GetSuggestionsRequest {
-	return &api.GetSuggestionsRequest{Experiment: seedExperiment(), RequestNumber: n}
+func seedRequest(n int32) *pb.GetSuggestionsRequest {
+	return &pb.GetSuggestionsRequest{Experiment: seedExperiment(), RequestNumber: n}
 }
 
 // server is a function served on a loopback socket for one test.
@@ -148,7 +148,7 @@ func mustProto(t *testing.T, m proto.Message) []byte {
 }
 
 // checkSeedReply checks n valid assignments for the seed experiment.
-func checkSeedReply(t *testing.T, reply *api.GetSuggestionsReply, n int) {
+func checkSeedReply(t *testing.T, reply *pb.GetSuggestionsReply, n int) {
 	t.Helper()
 	if got := len(reply.GetParameterAssignments()); got != n {
 		t.Fatalf("got %d assignments, want %d: %v", got, n, reply)
@@ -196,7 +196,7 @@ func TestCloudEventsEncodings(t *testing.T) {
 		if got := resp.Header.Get("ce-subject"); got != "" {
 			t.Errorf("ce-subject = %q for a request without one", got)
 		}
-		reply := &api.GetSuggestionsReply{}
+		reply := &pb.GetSuggestionsReply{}
 		if err := protojson.Unmarshal(body, reply); err != nil {
 			t.Fatal(err)
 		}
@@ -211,7 +211,7 @@ func TestCloudEventsEncodings(t *testing.T) {
 		if got := resp.Header.Get("Content-Type"); got != ContentTypeProtobuf {
 			t.Errorf("Content-Type = %q, want %q", got, ContentTypeProtobuf)
 		}
-		reply := &api.GetSuggestionsReply{}
+		reply := &pb.GetSuggestionsReply{}
 		if err := proto.Unmarshal(body, reply); err != nil {
 			t.Fatal(err)
 		}
@@ -234,7 +234,7 @@ func TestCloudEventsEncodings(t *testing.T) {
 		if got := resp.Header.Get("ce-subject"); got != "random-experiment" {
 			t.Errorf("ce-subject = %q, want the request's", got)
 		}
-		reply := &api.GetSuggestionsReply{}
+		reply := &pb.GetSuggestionsReply{}
 		if err := protojson.Unmarshal(body, reply); err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +254,7 @@ func TestCloudEventsEncodings(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("status %d: %s", resp.StatusCode, body)
 		}
-		reply := &api.GetSuggestionsReply{}
+		reply := &pb.GetSuggestionsReply{}
 		if err := proto.Unmarshal(body, reply); err != nil {
 			t.Fatal(err)
 		}
@@ -263,7 +263,7 @@ func TestCloudEventsEncodings(t *testing.T) {
 
 	t.Run("validate", func(t *testing.T) {
 		resp, body := post(t, s.url, TypeValidateRequest, "application/json",
-			mustJSON(t, &api.ValidateAlgorithmSettingsRequest{Experiment: seedExperiment()}))
+			mustJSON(t, &pb.ValidateAlgorithmSettingsRequest{Experiment: seedExperiment()}))
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("ce-type") != TypeValidateReply {
 			t.Fatalf("status %d, type %q: %s", resp.StatusCode, resp.Header.Get("ce-type"), body)
 		}
@@ -272,7 +272,7 @@ func TestCloudEventsEncodings(t *testing.T) {
 	t.Run("same request, same reply, either encoding", func(t *testing.T) {
 		_, a := post(t, s.url, TypeSuggestionRequest, "application/json", mustJSON(t, req))
 		_, b := post(t, s.url, TypeSuggestionRequest, "application/protobuf", mustProto(t, req))
-		ra, rb := &api.GetSuggestionsReply{}, &api.GetSuggestionsReply{}
+		ra, rb := &pb.GetSuggestionsReply{}, &pb.GetSuggestionsReply{}
 		if err := protojson.Unmarshal(a, ra); err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +305,7 @@ func TestClient(t *testing.T) {
 			t.Fatalf("JSON=%v: %v", useJSON, err)
 		}
 		checkSeedReply(t, reply, 3)
-		if err := c.ValidateAlgorithmSettings(context.Background(), s.url, &api.ValidateAlgorithmSettingsRequest{Experiment: seedExperiment()}); err != nil {
+		if err := c.ValidateAlgorithmSettings(context.Background(), s.url, &pb.ValidateAlgorithmSettingsRequest{Experiment: seedExperiment()}); err != nil {
 			t.Fatalf("JSON=%v: validate: %v", useJSON, err)
 		}
 		bad := seedRequest(3)
@@ -331,7 +331,7 @@ func grpcClient(t *testing.T, addr string) *grpc.ClientConn {
 func TestGRPC(t *testing.T) {
 	s := serve(t, random.Random{}, Options{})
 	conn := grpcClient(t, s.addr)
-	c := api.NewSuggestionClient(conn)
+	c := pb.NewSuggestionClient(conn)
 	ctx := context.Background()
 
 	reply, err := c.GetSuggestions(ctx, seedRequest(3))
@@ -339,17 +339,17 @@ func TestGRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSeedReply(t, reply, 3)
-	if _, err := c.ValidateAlgorithmSettings(ctx, &api.ValidateAlgorithmSettingsRequest{Experiment: seedExperiment()}); err != nil {
+	if _, err := c.ValidateAlgorithmSettings(ctx, &pb.ValidateAlgorithmSettingsRequest{Experiment: seedExperiment()}); err != nil {
 		t.Fatal(err)
 	}
-	hc, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: api.Suggestion_ServiceDesc.ServiceName})
+	hc, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: pb.Suggestion_ServiceDesc.ServiceName})
 	if err != nil || hc.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("health check: %v, %v", hc, err)
 	}
 
 	// The same request over gRPC and CloudEvents gets the same reply.
 	_, body := post(t, s.url, TypeSuggestionRequest, "application/protobuf", mustProto(t, seedRequest(3)))
-	viaEvents := &api.GetSuggestionsReply{}
+	viaEvents := &pb.GetSuggestionsReply{}
 	if err := proto.Unmarshal(body, viaEvents); err != nil {
 		t.Fatal(err)
 	}
@@ -362,38 +362,38 @@ func TestGRPC(t *testing.T) {
 type badCase struct {
 	name string
 	// mutate spoils the seed request; nil means body is sent as is.
-	mutate func(*api.GetSuggestionsRequest)
+	mutate func(*pb.GetSuggestionsRequest)
 	body   string
 	typ    string
 	want   string // in the message
 }
 
 func badCases() []badCase {
-	space := func(r *api.GetSuggestionsRequest) []*api.ParameterSpec {
+	space := func(r *pb.GetSuggestionsRequest) []*pb.ParameterSpec {
 		return r.Experiment.ExperimentSpec.ParameterSpecs.Parameters
 	}
 	return []badCase{
-		{name: "min above max", mutate: func(r *api.GetSuggestionsRequest) { space(r)[0].FeasibleSpace.Min = "0.05" },
+		{name: "min above max", mutate: func(r *pb.GetSuggestionsRequest) { space(r)[0].FeasibleSpace.Min = "0.05" },
 			want: `parameters[0] ("--lr").feasibleSpace: min 0.05 is greater than max 0.03`},
-		{name: "empty list", mutate: func(r *api.GetSuggestionsRequest) { space(r)[2].FeasibleSpace.List = nil },
+		{name: "empty list", mutate: func(r *pb.GetSuggestionsRequest) { space(r)[2].FeasibleSpace.List = nil },
 			want: `parameters[2] ("--optimizer").feasibleSpace.list: empty list`},
-		{name: "unknown parameter type", mutate: func(r *api.GetSuggestionsRequest) { space(r)[1].ParameterType = api.ParameterType_UNKNOWN_TYPE },
+		{name: "unknown parameter type", mutate: func(r *pb.GetSuggestionsRequest) { space(r)[1].ParameterType = pb.ParameterType_UNKNOWN_TYPE },
 			want: `parameters[1] ("--num-layers").parameterType: missing or unknown parameter type: use DOUBLE, INT, DISCRETE or CATEGORICAL`},
-		{name: "non-numeric bound", mutate: func(r *api.GetSuggestionsRequest) { space(r)[0].FeasibleSpace.Max = "high" },
+		{name: "non-numeric bound", mutate: func(r *pb.GetSuggestionsRequest) { space(r)[0].FeasibleSpace.Max = "high" },
 			want: `feasibleSpace.max: "high" is not a number`},
-		{name: "request number zero", mutate: func(r *api.GetSuggestionsRequest) { r.RequestNumber = 0 },
+		{name: "request number zero", mutate: func(r *pb.GetSuggestionsRequest) { r.RequestNumber = 0 },
 			want: "requestNumber: 0 is out of range"},
-		{name: "request number negative", mutate: func(r *api.GetSuggestionsRequest) { r.RequestNumber = -4 },
+		{name: "request number negative", mutate: func(r *pb.GetSuggestionsRequest) { r.RequestNumber = -4 },
 			want: "requestNumber: -4 is out of range"},
-		{name: "request number absurd", mutate: func(r *api.GetSuggestionsRequest) { r.RequestNumber = 2000000000 },
+		{name: "request number absurd", mutate: func(r *pb.GetSuggestionsRequest) { r.RequestNumber = 2000000000 },
 			want: "ask for 1 to 10000 suggestions"},
-		{name: "unknown setting", mutate: func(r *api.GetSuggestionsRequest) {
-			r.Experiment.ExperimentSpec.Algorithm.AlgorithmSettings = []*api.AlgorithmSetting{{Name: "randomstate", Value: "1"}}
+		{name: "unknown setting", mutate: func(r *pb.GetSuggestionsRequest) {
+			r.Experiment.ExperimentSpec.Algorithm.AlgorithmSettings = []*pb.AlgorithmSetting{{Name: "randomstate", Value: "1"}}
 		}, want: `unknown setting "randomstate": this algorithm takes random_state`},
-		{name: "no experiment", mutate: func(r *api.GetSuggestionsRequest) { r.Experiment = nil },
+		{name: "no experiment", mutate: func(r *pb.GetSuggestionsRequest) { r.Experiment = nil },
 			want: "experiment: missing"},
-		{name: "trial with a value of the wrong type", mutate: func(r *api.GetSuggestionsRequest) {
-			r.Trials = []*api.Trial{{Name: "t1", Spec: &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: []*api.ParameterAssignment{
+		{name: "trial with a value of the wrong type", mutate: func(r *pb.GetSuggestionsRequest) {
+			r.Trials = []*pb.Trial{{Name: "t1", Spec: &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: []*pb.ParameterAssignment{
 				{Name: "--lr", Value: "0.02"}, {Name: "--num-layers", Value: "three"}, {Name: "--optimizer", Value: "sgd"}}}}}}
 		}, want: `trials[0] ("t1").spec.parameterAssignments.assignments[1]: parameter "--num-layers": "three" is not a number`},
 		{name: "malformed JSON", body: `{"experiment": {`, want: "data is not a GetSuggestionsRequest"},
@@ -438,7 +438,7 @@ func TestBadRequestsOverCloudEvents(t *testing.T) {
 
 func TestBadRequestsOverGRPC(t *testing.T) {
 	s := serve(t, random.Random{}, Options{})
-	c := api.NewSuggestionClient(grpcClient(t, s.addr))
+	c := pb.NewSuggestionClient(grpcClient(t, s.addr))
 	for _, tc := range badCases() {
 		if tc.mutate == nil {
 			continue // transport-level mistakes of CloudEvents only
@@ -453,7 +453,7 @@ func TestBadRequestsOverGRPC(t *testing.T) {
 			}
 		})
 	}
-	_, err := c.ValidateAlgorithmSettings(context.Background(), &api.ValidateAlgorithmSettingsRequest{})
+	_, err := c.ValidateAlgorithmSettings(context.Background(), &pb.ValidateAlgorithmSettingsRequest{})
 	if status.Code(err) != codes.InvalidArgument {
 		t.Errorf("validate without experiment: %v, want InvalidArgument", err)
 	}
@@ -573,13 +573,13 @@ func TestFaultsAreContained(t *testing.T) {
 			if resp.StatusCode != http.StatusInternalServerError {
 				t.Errorf("CloudEvents: status %d, want 500: %s", resp.StatusCode, body)
 			}
-			_, err := api.NewSuggestionClient(grpcClient(t, s.addr)).GetSuggestions(context.Background(), seedRequest(3))
+			_, err := pb.NewSuggestionClient(grpcClient(t, s.addr)).GetSuggestions(context.Background(), seedRequest(3))
 			if status.Code(err) != codes.Internal {
 				t.Errorf("gRPC: %v, want Internal", err)
 			}
 			// The process goes on serving.
 			resp, body = post(t, s.url, TypeValidateRequest, "application/json",
-				mustJSON(t, &api.ValidateAlgorithmSettingsRequest{Experiment: seedExperiment()}))
+				mustJSON(t, &pb.ValidateAlgorithmSettingsRequest{Experiment: seedExperiment()}))
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("after the fault: status %d: %s", resp.StatusCode, body)
 			}

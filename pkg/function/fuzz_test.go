@@ -12,9 +12,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
-	"knobs.dev/knobs/pkg/grid"
-	"knobs.dev/knobs/pkg/random"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
+	"knobs.dev/knobs/pkg/algorithm/grid"
+	"knobs.dev/knobs/pkg/algorithm/random"
 )
 
 // fuzzHandlers serve every algorithm of this package's tests in process.
@@ -27,21 +27,21 @@ func fuzzHandlers() []http.Handler {
 	return hs
 }
 
-func fuzzSeeds() []*api.GetSuggestionsRequest {
+func fuzzSeeds() []*pb.GetSuggestionsRequest {
 	withTrials := seedRequest(2)
-	withTrials.Trials = []*api.Trial{{
+	withTrials.Trials = []*pb.Trial{{
 		Name: "t1",
-		Spec: &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: []*api.ParameterAssignment{
+		Spec: &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: []*pb.ParameterAssignment{
 			{Name: "--lr", Value: "0.02"}, {Name: "--num-layers", Value: "3"}, {Name: "--optimizer", Value: "sgd"}}}},
-		Status: &api.TrialStatus{Condition: api.TrialCondition_SUCCEEDED, Observation: &api.Observation{Metrics: []*api.Metric{{Name: "Validation-accuracy", Value: "0.9"}}}},
+		Status: &pb.TrialStatus{Condition: pb.TrialCondition_SUCCEEDED, Observation: &pb.Observation{Metrics: []*pb.Metric{{Name: "Validation-accuracy", Value: "0.9"}}}},
 	}}
 	stepped := seedRequest(5)
 	stepped.Experiment.ExperimentSpec.ParameterSpecs.Parameters[0].FeasibleSpace.Step = "0.005"
-	stepped.Experiment.ExperimentSpec.ParameterSpecs.Parameters[0].FeasibleSpace.Distribution = api.Distribution_LOG_UNIFORM
+	stepped.Experiment.ExperimentSpec.ParameterSpecs.Parameters[0].FeasibleSpace.Distribution = pb.Distribution_LOG_UNIFORM
 	discrete := seedRequest(1)
 	discrete.Experiment.ExperimentSpec.ParameterSpecs.Parameters = append(discrete.Experiment.ExperimentSpec.ParameterSpecs.Parameters,
-		&api.ParameterSpec{Name: "batch", ParameterType: api.ParameterType_DISCRETE, FeasibleSpace: &api.FeasibleSpace{List: []string{"16", "32", "64"}}})
-	return []*api.GetSuggestionsRequest{seedRequest(3), withTrials, stepped, discrete}
+		&pb.ParameterSpec{Name: "batch", ParameterType: pb.ParameterType_DISCRETE, FeasibleSpace: &pb.FeasibleSpace{List: []string{"16", "32", "64"}}})
+	return []*pb.GetSuggestionsRequest{seedRequest(3), withTrials, stepped, discrete}
 }
 
 // fuzzEvent sends data as a binary-mode CloudEvent to every handler and fails
@@ -62,7 +62,7 @@ func fuzzEvent(t *testing.T, handlers []http.Handler, contentType string, data [
 		if rec.Code != http.StatusOK {
 			continue
 		}
-		in, out := &api.GetSuggestionsRequest{}, &api.GetSuggestionsReply{}
+		in, out := &pb.GetSuggestionsRequest{}, &pb.GetSuggestionsReply{}
 		var inErr, outErr error
 		if contentType == ContentTypeProtobuf {
 			inErr, outErr = proto.Unmarshal(data, in), proto.Unmarshal(rec.Body.Bytes(), out)

@@ -22,7 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // Defaults of a function's server.
@@ -62,9 +62,9 @@ func NewHandler(svc *Service, opts Options) http.Handler {
 		grpc.MaxRecvMsgSize(int(opts.MaxRequestBytes)),
 		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log)),
 	)
-	api.RegisterSuggestionServer(gs, svc)
+	pb.RegisterSuggestionServer(gs, svc)
 	hs := health.NewServer()
-	hs.SetServingStatus(api.Suggestion_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	hs.SetServingStatus(pb.Suggestion_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 

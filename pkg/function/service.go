@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // DefaultMaxRequestNumber bounds the suggestions one request may ask for.
@@ -22,7 +22,7 @@ const DefaultMaxRequestNumber = 10000
 
 // Service answers the Suggestion API with one algorithm.
 type Service struct {
-	api.UnimplementedSuggestionServer
+	pb.UnimplementedSuggestionServer
 
 	// Name is the algorithm's name, used in replies and logs.
 	Name      string
@@ -31,10 +31,10 @@ type Service struct {
 	MaxRequestNumber int32
 }
 
-var _ api.SuggestionServer = (*Service)(nil)
+var _ pb.SuggestionServer = (*Service)(nil)
 
-// GetSuggestions implements api.SuggestionServer.
-func (s *Service) GetSuggestions(ctx context.Context, req *api.GetSuggestionsRequest) (*api.GetSuggestionsReply, error) {
+// GetSuggestions implements pb.SuggestionServer.
+func (s *Service) GetSuggestions(ctx context.Context, req *pb.GetSuggestionsRequest) (*pb.GetSuggestionsReply, error) {
 	limit := s.MaxRequestNumber
 	if limit <= 0 {
 		limit = DefaultMaxRequestNumber
@@ -58,26 +58,26 @@ func (s *Service) GetSuggestions(ctx context.Context, req *api.GetSuggestionsReq
 	if err := s.check(p, out, count); err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
-	reply := &api.GetSuggestionsReply{
-		ParameterAssignments: make([]*api.GetSuggestionsReply_ParameterAssignments, len(out.Points)),
-		Algorithm: &api.AlgorithmSpec{
+	reply := &pb.GetSuggestionsReply{
+		ParameterAssignments: make([]*pb.GetSuggestionsReply_ParameterAssignments, len(out.Points)),
+		Algorithm: &pb.AlgorithmSpec{
 			AlgorithmName:     s.algorithmName(req.GetExperiment()),
 			AlgorithmSettings: out.State,
 		},
 		SearchSpaceExhausted: out.Exhausted,
 	}
 	for i, pt := range out.Points {
-		reply.ParameterAssignments[i] = &api.GetSuggestionsReply_ParameterAssignments{Assignments: p.Space.Format(pt)}
+		reply.ParameterAssignments[i] = &pb.GetSuggestionsReply_ParameterAssignments{Assignments: p.Space.Format(pt)}
 	}
 	return reply, nil
 }
 
-// ValidateAlgorithmSettings implements api.SuggestionServer.
-func (s *Service) ValidateAlgorithmSettings(_ context.Context, req *api.ValidateAlgorithmSettingsRequest) (*api.ValidateAlgorithmSettingsReply, error) {
+// ValidateAlgorithmSettings implements pb.SuggestionServer.
+func (s *Service) ValidateAlgorithmSettings(_ context.Context, req *pb.ValidateAlgorithmSettingsRequest) (*pb.ValidateAlgorithmSettingsReply, error) {
 	if _, err := algorithm.NewProblem(s.Algorithm, req.GetExperiment()); err != nil {
 		return nil, toStatus(err)
 	}
-	return &api.ValidateAlgorithmSettingsReply{}, nil
+	return &pb.ValidateAlgorithmSettingsReply{}, nil
 }
 
 // check holds an algorithm to its contract before its answer leaves the
@@ -103,7 +103,7 @@ func (s *Service) check(p *algorithm.Problem, out *algorithm.Suggestions, count 
 	return nil
 }
 
-func (s *Service) algorithmName(exp *api.Experiment) string {
+func (s *Service) algorithmName(exp *pb.Experiment) string {
 	if n := exp.GetExperimentSpec().GetAlgorithm().GetAlgorithmName(); n != "" {
 		return n
 	}

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // maxExactInt is 2^53: every integer of smaller magnitude is a float64.
@@ -49,7 +49,7 @@ type Space struct {
 
 // Parse checks the parameter specs of an experiment and returns the space
 // they describe. Each error names the field to fix.
-func Parse(specs []*api.ParameterSpec) (*Space, error) {
+func Parse(specs []*pb.ParameterSpec) (*Space, error) {
 	if len(specs) == 0 {
 		return nil, errorf("parameters", "no parameters: give at least one, each with a name, a parameterType and a feasibleSpace")
 	}
@@ -74,32 +74,32 @@ func Parse(specs []*api.ParameterSpec) (*Space, error) {
 	return s, nil
 }
 
-func parseParam(p *Param, spec *api.ParameterSpec, path string) error {
+func parseParam(p *Param, spec *pb.ParameterSpec, path string) error {
 	fs := spec.GetFeasibleSpace()
 	p.Name = spec.GetName()
 	fsPath := path + ".feasibleSpace"
 	switch spec.GetParameterType() {
-	case api.ParameterType_DOUBLE:
+	case pb.ParameterType_DOUBLE:
 		p.Type = Double
-	case api.ParameterType_INT:
+	case pb.ParameterType_INT:
 		p.Type = Int
-	case api.ParameterType_DISCRETE:
+	case pb.ParameterType_DISCRETE:
 		p.Type = Discrete
-	case api.ParameterType_CATEGORICAL:
+	case pb.ParameterType_CATEGORICAL:
 		p.Type = Categorical
-	case api.ParameterType_UNKNOWN_TYPE:
+	case pb.ParameterType_UNKNOWN_TYPE:
 		return errorf(path+".parameterType", "missing or unknown parameter type: use DOUBLE, INT, DISCRETE or CATEGORICAL")
 	default:
 		return errorf(path+".parameterType", "unknown parameter type %d: use DOUBLE, INT, DISCRETE or CATEGORICAL", spec.GetParameterType())
 	}
 	switch fs.GetDistribution() {
-	case api.Distribution_DISTRIBUTION_UNSPECIFIED, api.Distribution_UNIFORM:
+	case pb.Distribution_DISTRIBUTION_UNSPECIFIED, pb.Distribution_UNIFORM:
 		p.Distribution = Uniform
-	case api.Distribution_LOG_UNIFORM:
+	case pb.Distribution_LOG_UNIFORM:
 		p.Distribution = LogUniform
-	case api.Distribution_NORMAL:
+	case pb.Distribution_NORMAL:
 		p.Distribution = Normal
-	case api.Distribution_LOG_NORMAL:
+	case pb.Distribution_LOG_NORMAL:
 		p.Distribution = LogNormal
 	default:
 		return errorf(fsPath+".distribution", "unknown distribution %d: use UNIFORM, LOG_UNIFORM, NORMAL or LOG_NORMAL", fs.GetDistribution())
@@ -110,7 +110,7 @@ func parseParam(p *Param, spec *api.ParameterSpec, path string) error {
 	return parseRange(p, fs, fsPath)
 }
 
-func parseList(p *Param, fs *api.FeasibleSpace, path string) error {
+func parseList(p *Param, fs *pb.FeasibleSpace, path string) error {
 	if p.Distribution != Uniform {
 		return errorf(path+".distribution", "a %s parameter takes no distribution: its values are equally likely", p.Type)
 	}
@@ -159,7 +159,7 @@ func parseList(p *Param, fs *api.FeasibleSpace, path string) error {
 	return nil
 }
 
-func parseRange(p *Param, fs *api.FeasibleSpace, path string) error {
+func parseRange(p *Param, fs *pb.FeasibleSpace, path string) error {
 	if len(fs.GetList()) > 0 {
 		return errorf(path+".list", "a %s parameter takes min and max, not a list (use discrete or categorical for a list)", p.Type)
 	}
@@ -363,10 +363,10 @@ func (s *Space) Key(pt Point) string {
 }
 
 // Format writes a point as parameter assignments, in the space's order.
-func (s *Space) Format(pt Point) []*api.ParameterAssignment {
-	out := make([]*api.ParameterAssignment, len(s.Params))
+func (s *Space) Format(pt Point) []*pb.ParameterAssignment {
+	out := make([]*pb.ParameterAssignment, len(s.Params))
 	for j := range s.Params {
-		out[j] = &api.ParameterAssignment{Name: s.Params[j].Name, Value: s.Params[j].Format(pt[j])}
+		out[j] = &pb.ParameterAssignment{Name: s.Params[j].Name, Value: s.Params[j].Format(pt[j])}
 	}
 	return out
 }
@@ -374,7 +374,7 @@ func (s *Space) Format(pt Point) []*api.ParameterAssignment {
 // ParseAssignments reads a trial's assignments into a point. Every parameter
 // must be assigned once, and nothing else; values outside a parameter's range
 // parse (see Contains), values of the wrong type do not.
-func (s *Space) ParseAssignments(as []*api.ParameterAssignment) (Point, error) {
+func (s *Space) ParseAssignments(as []*pb.ParameterAssignment) (Point, error) {
 	pt := make(Point, len(s.Params))
 	set := make([]bool, len(s.Params))
 	for i, a := range as {

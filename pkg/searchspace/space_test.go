@@ -10,52 +10,52 @@ import (
 	"strings"
 	"testing"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/searchspace"
 )
 
 // Spec builders.
 
-func double(name, min, max string) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_DOUBLE,
-		FeasibleSpace: &api.FeasibleSpace{Min: min, Max: max}}
+func double(name, min, max string) *pb.ParameterSpec {
+	return &pb.ParameterSpec{Name: name, ParameterType: pb.ParameterType_DOUBLE,
+		FeasibleSpace: &pb.FeasibleSpace{Min: min, Max: max}}
 }
 
-func integer(name, min, max string) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_INT,
-		FeasibleSpace: &api.FeasibleSpace{Min: min, Max: max}}
+func integer(name, min, max string) *pb.ParameterSpec {
+	return &pb.ParameterSpec{Name: name, ParameterType: pb.ParameterType_INT,
+		FeasibleSpace: &pb.FeasibleSpace{Min: min, Max: max}}
 }
 
-func discrete(name string, list ...string) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_DISCRETE,
-		FeasibleSpace: &api.FeasibleSpace{List: list}}
+func discrete(name string, list ...string) *pb.ParameterSpec {
+	return &pb.ParameterSpec{Name: name, ParameterType: pb.ParameterType_DISCRETE,
+		FeasibleSpace: &pb.FeasibleSpace{List: list}}
 }
 
-func categorical(name string, list ...string) *api.ParameterSpec {
-	return &api.ParameterSpec{Name: name, ParameterType: api.ParameterType_CATEGORICAL,
-		FeasibleSpace: &api.FeasibleSpace{List: list}}
+func categorical(name string, list ...string) *pb.ParameterSpec {
+	return &pb.ParameterSpec{Name: name, ParameterType: pb.ParameterType_CATEGORICAL,
+		FeasibleSpace: &pb.FeasibleSpace{List: list}}
 }
 
-func withStep(s *api.ParameterSpec, step string) *api.ParameterSpec {
+func withStep(s *pb.ParameterSpec, step string) *pb.ParameterSpec {
 	s.FeasibleSpace.Step = step
 	return s
 }
 
-func withDist(s *api.ParameterSpec, d api.Distribution) *api.ParameterSpec {
+func withDist(s *pb.ParameterSpec, d pb.Distribution) *pb.ParameterSpec {
 	s.FeasibleSpace.Distribution = d
 	return s
 }
 
 // katib is the search space of Katib's random search example.
-func katib() []*api.ParameterSpec {
-	return []*api.ParameterSpec{
+func katib() []*pb.ParameterSpec {
+	return []*pb.ParameterSpec{
 		double("--lr", "0.01", "0.03"),
 		integer("--num-layers", "2", "5"),
 		categorical("--optimizer", "sgd", "adam", "ftrl"),
 	}
 }
 
-func mustParse(t testing.TB, specs ...*api.ParameterSpec) *searchspace.Space {
+func mustParse(t testing.TB, specs ...*pb.ParameterSpec) *searchspace.Space {
 	t.Helper()
 	s, err := searchspace.Parse(specs)
 	if err != nil {
@@ -64,7 +64,7 @@ func mustParse(t testing.TB, specs ...*api.ParameterSpec) *searchspace.Space {
 	return s
 }
 
-func mustParam(t testing.TB, spec *api.ParameterSpec) *searchspace.Param {
+func mustParam(t testing.TB, spec *pb.ParameterSpec) *searchspace.Param {
 	t.Helper()
 	return &mustParse(t, spec).Params[0]
 }
@@ -117,87 +117,87 @@ func TestParseErrors(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		specs []*api.ParameterSpec
+		specs []*pb.ParameterSpec
 		path  string   // the error's Path
 		words []string // each appears in Error()
 	}{
 		{"no parameters", nil, "parameters", []string{"no parameters"}},
-		{"nil parameter", []*api.ParameterSpec{nil}, "parameters[0]", []string{"empty parameter"}},
-		{"missing name", []*api.ParameterSpec{double("a", "0", "1"), double("", "0", "1")},
+		{"nil parameter", []*pb.ParameterSpec{nil}, "parameters[0]", []string{"empty parameter"}},
+		{"missing name", []*pb.ParameterSpec{double("a", "0", "1"), double("", "0", "1")},
 			"parameters[1].name", []string{"missing name"}},
-		{"duplicate name", []*api.ParameterSpec{double("--lr", "0", "1"), integer("--lr", "0", "1")},
+		{"duplicate name", []*pb.ParameterSpec{double("--lr", "0", "1"), integer("--lr", "0", "1")},
 			`parameters[1] ("--lr").name`, []string{"duplicate name", "parameters[0]"}},
-		{"unknown parameter type", []*api.ParameterSpec{{Name: "x", FeasibleSpace: &api.FeasibleSpace{Min: "0", Max: "1"}}},
+		{"unknown parameter type", []*pb.ParameterSpec{{Name: "x", FeasibleSpace: &pb.FeasibleSpace{Min: "0", Max: "1"}}},
 			`parameters[0] ("x").parameterType`, []string{"parameter type", "DOUBLE, INT, DISCRETE or CATEGORICAL"}},
-		{"out of range parameter type", []*api.ParameterSpec{{Name: "x", ParameterType: api.ParameterType(9), FeasibleSpace: &api.FeasibleSpace{Min: "0", Max: "1"}}},
+		{"out of range parameter type", []*pb.ParameterSpec{{Name: "x", ParameterType: pb.ParameterType(9), FeasibleSpace: &pb.FeasibleSpace{Min: "0", Max: "1"}}},
 			`parameters[0] ("x").parameterType`, []string{"unknown parameter type", "9"}},
-		{"unknown distribution", []*api.ParameterSpec{withDist(double("x", "0", "1"), api.Distribution(99))},
+		{"unknown distribution", []*pb.ParameterSpec{withDist(double("x", "0", "1"), pb.Distribution(99))},
 			`parameters[0] ("x").feasibleSpace.distribution`, []string{"unknown distribution", "99", "LOG_UNIFORM"}},
-		{"min above max", []*api.ParameterSpec{double("--lr", "0.05", "0.03")},
+		{"min above max", []*pb.ParameterSpec{double("--lr", "0.05", "0.03")},
 			`parameters[0] ("--lr").feasibleSpace`, []string{"min 0.05 is greater than max 0.03"}},
-		{"int min above max", []*api.ParameterSpec{integer("n", "5", "2")},
+		{"int min above max", []*pb.ParameterSpec{integer("n", "5", "2")},
 			`parameters[0] ("n").feasibleSpace`, []string{"greater than max"}},
-		{"missing min", []*api.ParameterSpec{double("--lr", "", "0.03")},
+		{"missing min", []*pb.ParameterSpec{double("--lr", "", "0.03")},
 			`parameters[0] ("--lr").feasibleSpace.min`, []string{"missing", "min and max"}},
-		{"missing max", []*api.ParameterSpec{integer("n", "1", "")},
+		{"missing max", []*pb.ParameterSpec{integer("n", "1", "")},
 			`parameters[0] ("n").feasibleSpace.max`, []string{"missing"}},
-		{"missing feasible space", []*api.ParameterSpec{{Name: "x", ParameterType: api.ParameterType_DOUBLE}},
+		{"missing feasible space", []*pb.ParameterSpec{{Name: "x", ParameterType: pb.ParameterType_DOUBLE}},
 			`parameters[0] ("x").feasibleSpace.min`, []string{"missing"}},
-		{"non-numeric min", []*api.ParameterSpec{double("--lr", "abc", "0.03")},
+		{"non-numeric min", []*pb.ParameterSpec{double("--lr", "abc", "0.03")},
 			`parameters[0] ("--lr").feasibleSpace.min`, []string{`"abc" is not a number`}},
-		{"non-numeric max on second parameter", []*api.ParameterSpec{double("a", "0", "1"), integer("b", "0", "ten")},
+		{"non-numeric max on second parameter", []*pb.ParameterSpec{double("a", "0", "1"), integer("b", "0", "ten")},
 			`parameters[1] ("b").feasibleSpace.max`, []string{`"ten" is not a number`}},
-		{"NaN min", []*api.ParameterSpec{double("--lr", "NaN", "0.03")},
+		{"NaN min", []*pb.ParameterSpec{double("--lr", "NaN", "0.03")},
 			`parameters[0] ("--lr").feasibleSpace.min`, []string{"not a finite number"}},
-		{"Inf max", []*api.ParameterSpec{double("--lr", "0.01", "Inf")},
+		{"Inf max", []*pb.ParameterSpec{double("--lr", "0.01", "Inf")},
 			`parameters[0] ("--lr").feasibleSpace.max`, []string{"not a finite number"}},
-		{"-Inf min", []*api.ParameterSpec{double("--lr", "-inf", "0.03")},
+		{"-Inf min", []*pb.ParameterSpec{double("--lr", "-inf", "0.03")},
 			`parameters[0] ("--lr").feasibleSpace.min`, []string{"not a finite number"}},
-		{"fractional int bound", []*api.ParameterSpec{integer("--num-layers", "2.5", "5")},
+		{"fractional int bound", []*pb.ParameterSpec{integer("--num-layers", "2.5", "5")},
 			`parameters[0] ("--num-layers").feasibleSpace.min`, []string{`"2.5" is not an integer`}},
-		{"fractional int step", []*api.ParameterSpec{withStep(integer("n", "0", "5"), "0.5")},
+		{"fractional int step", []*pb.ParameterSpec{withStep(integer("n", "0", "5"), "0.5")},
 			`parameters[0] ("n").feasibleSpace.step`, []string{`"0.5" is not an integer`}},
-		{"empty categorical list", []*api.ParameterSpec{categorical("--optimizer")},
+		{"empty categorical list", []*pb.ParameterSpec{categorical("--optimizer")},
 			`parameters[0] ("--optimizer").feasibleSpace.list`, []string{"empty list", "categorical"}},
-		{"empty discrete list", []*api.ParameterSpec{discrete("d")},
+		{"empty discrete list", []*pb.ParameterSpec{discrete("d")},
 			`parameters[0] ("d").feasibleSpace.list`, []string{"empty list", "discrete"}},
-		{"list too long", []*api.ParameterSpec{discrete("d", tooLong...)},
+		{"list too long", []*pb.ParameterSpec{discrete("d", tooLong...)},
 			`parameters[0] ("d").feasibleSpace.list`, []string{"100001 values", "at most 100000"}},
-		{"duplicate categorical value", []*api.ParameterSpec{categorical("--optimizer", "sgd", "adam", "sgd")},
+		{"duplicate categorical value", []*pb.ParameterSpec{categorical("--optimizer", "sgd", "adam", "sgd")},
 			`parameters[0] ("--optimizer").feasibleSpace.list[2]`, []string{`"sgd" repeats list[0]`}},
-		{"empty categorical value", []*api.ParameterSpec{categorical("c", "a", "")},
+		{"empty categorical value", []*pb.ParameterSpec{categorical("c", "a", "")},
 			`parameters[0] ("c").feasibleSpace.list[1]`, []string{"empty value"}},
-		{"discrete non-number", []*api.ParameterSpec{discrete("d", "1", "two")},
+		{"discrete non-number", []*pb.ParameterSpec{discrete("d", "1", "two")},
 			`parameters[0] ("d").feasibleSpace.list[1]`, []string{`"two" is not a number`, "categorical"}},
-		{"discrete NaN", []*api.ParameterSpec{discrete("d", "NaN")},
+		{"discrete NaN", []*pb.ParameterSpec{discrete("d", "NaN")},
 			`parameters[0] ("d").feasibleSpace.list[0]`, []string{"not a finite number"}},
-		{"discrete same number written twice", []*api.ParameterSpec{discrete("d", "1", "1.0")},
+		{"discrete same number written twice", []*pb.ParameterSpec{discrete("d", "1", "1.0")},
 			`parameters[0] ("d").feasibleSpace.list[1]`, []string{`"1.0" is the same number as list[0]`}},
-		{"discrete same number out of order", []*api.ParameterSpec{discrete("d", "5", "1e0", "3", "1")},
+		{"discrete same number out of order", []*pb.ParameterSpec{discrete("d", "5", "1e0", "3", "1")},
 			`parameters[0] ("d").feasibleSpace.list[3]`, []string{`"1" is the same number as list[1]`}},
-		{"log uniform with zero min", []*api.ParameterSpec{withDist(double("--lr", "0", "1"), api.Distribution_LOG_UNIFORM)},
+		{"log uniform with zero min", []*pb.ParameterSpec{withDist(double("--lr", "0", "1"), pb.Distribution_LOG_UNIFORM)},
 			`parameters[0] ("--lr").feasibleSpace.min`, []string{"above 0", "logUniform"}},
-		{"log normal with negative min", []*api.ParameterSpec{withDist(integer("n", "-1", "10"), api.Distribution_LOG_NORMAL)},
+		{"log normal with negative min", []*pb.ParameterSpec{withDist(integer("n", "-1", "10"), pb.Distribution_LOG_NORMAL)},
 			`parameters[0] ("n").feasibleSpace.min`, []string{"above 0", "logNormal"}},
-		{"zero step", []*api.ParameterSpec{withStep(double("--lr", "0.01", "0.03"), "0")},
+		{"zero step", []*pb.ParameterSpec{withStep(double("--lr", "0.01", "0.03"), "0")},
 			`parameters[0] ("--lr").feasibleSpace.step`, []string{"must be above 0"}},
-		{"negative step", []*api.ParameterSpec{withStep(integer("n", "0", "10"), "-1")},
+		{"negative step", []*pb.ParameterSpec{withStep(integer("n", "0", "10"), "-1")},
 			`parameters[0] ("n").feasibleSpace.step`, []string{"must be above 0"}},
-		{"non-numeric step", []*api.ParameterSpec{withStep(double("x", "0", "1"), "small")},
+		{"non-numeric step", []*pb.ParameterSpec{withStep(double("x", "0", "1"), "small")},
 			`parameters[0] ("x").feasibleSpace.step`, []string{`"small" is not a number`}},
-		{"more than 2^53 values", []*api.ParameterSpec{withStep(double("x", "0", "1"), "1e-17")},
+		{"more than 2^53 values", []*pb.ParameterSpec{withStep(double("x", "0", "1"), "1e-17")},
 			`parameters[0] ("x").feasibleSpace.step`, []string{"2^53", "larger step"}},
-		{"list given for a double", []*api.ParameterSpec{{Name: "--lr", ParameterType: api.ParameterType_DOUBLE,
-			FeasibleSpace: &api.FeasibleSpace{Min: "0", Max: "1", List: []string{"0.5"}}}},
+		{"list given for a double", []*pb.ParameterSpec{{Name: "--lr", ParameterType: pb.ParameterType_DOUBLE,
+			FeasibleSpace: &pb.FeasibleSpace{Min: "0", Max: "1", List: []string{"0.5"}}}},
 			`parameters[0] ("--lr").feasibleSpace.list`, []string{"takes min and max, not a list"}},
-		{"min given for categorical", []*api.ParameterSpec{{Name: "--optimizer", ParameterType: api.ParameterType_CATEGORICAL,
-			FeasibleSpace: &api.FeasibleSpace{Min: "0", List: []string{"sgd"}}}},
+		{"min given for categorical", []*pb.ParameterSpec{{Name: "--optimizer", ParameterType: pb.ParameterType_CATEGORICAL,
+			FeasibleSpace: &pb.FeasibleSpace{Min: "0", List: []string{"sgd"}}}},
 			`parameters[0] ("--optimizer").feasibleSpace.min`, []string{"from list, not min"}},
-		{"step given for discrete", []*api.ParameterSpec{withStep(discrete("d", "1", "2"), "1")},
+		{"step given for discrete", []*pb.ParameterSpec{withStep(discrete("d", "1", "2"), "1")},
 			`parameters[0] ("d").feasibleSpace.step`, []string{"from list, not step"}},
-		{"distribution on categorical", []*api.ParameterSpec{withDist(categorical("--optimizer", "sgd", "adam"), api.Distribution_LOG_UNIFORM)},
+		{"distribution on categorical", []*pb.ParameterSpec{withDist(categorical("--optimizer", "sgd", "adam"), pb.Distribution_LOG_UNIFORM)},
 			`parameters[0] ("--optimizer").feasibleSpace.distribution`, []string{"takes no distribution"}},
-		{"distribution on discrete", []*api.ParameterSpec{withDist(discrete("d", "1", "2"), api.Distribution_NORMAL)},
+		{"distribution on discrete", []*pb.ParameterSpec{withDist(discrete("d", "1", "2"), pb.Distribution_NORMAL)},
 			`parameters[0] ("d").feasibleSpace.distribution`, []string{"takes no distribution"}},
 	}
 	for _, tt := range tests {
@@ -242,7 +242,7 @@ func TestErrorWithoutPath(t *testing.T) {
 func TestParseAccepts(t *testing.T) {
 	tests := []struct {
 		name string
-		spec *api.ParameterSpec
+		spec *pb.ParameterSpec
 		len  uint64 // 0 for continuous
 		min  float64
 		max  float64
@@ -257,9 +257,9 @@ func TestParseAccepts(t *testing.T) {
 		{"decimal step that does not divide exactly", withStep(double("x", "0", "1"), "0.1"), 11, 0, 1, 0.1},
 		{"exponent bounds", double("x", "1e-5", "1e-1"), 0, 1e-5, 0.1, 0},
 		{"padded numbers", double("x", " 1 ", "2 "), 0, 1, 2, 0},
-		{"explicit uniform", withDist(double("x", "-1", "1"), api.Distribution_UNIFORM), 0, -1, 1, 0},
-		{"log uniform", withDist(double("x", "1e-4", "1"), api.Distribution_LOG_UNIFORM), 0, 1e-4, 1, 0},
-		{"normal int", withDist(integer("n", "0", "200"), api.Distribution_NORMAL), 201, 0, 200, 1},
+		{"explicit uniform", withDist(double("x", "-1", "1"), pb.Distribution_UNIFORM), 0, -1, 1, 0},
+		{"log uniform", withDist(double("x", "1e-4", "1"), pb.Distribution_LOG_UNIFORM), 0, 1e-4, 1, 0},
+		{"normal int", withDist(integer("n", "0", "200"), pb.Distribution_NORMAL), 201, 0, 200, 1},
 		{"int from exponent bound", integer("n", "1e3", "2e3"), 1001, 1000, 2000, 1},
 		{"2^53 values less one", withStep(integer("n", "0", "9007199254740990"), "1"), 9007199254740991, 0, 9007199254740990, 1},
 	}
@@ -276,15 +276,15 @@ func TestParseAccepts(t *testing.T) {
 
 func TestParseDistributions(t *testing.T) {
 	tests := []struct {
-		dist api.Distribution
+		dist pb.Distribution
 		want searchspace.Distribution
 		str  string
 	}{
-		{api.Distribution_DISTRIBUTION_UNSPECIFIED, searchspace.Uniform, "uniform"},
-		{api.Distribution_UNIFORM, searchspace.Uniform, "uniform"},
-		{api.Distribution_LOG_UNIFORM, searchspace.LogUniform, "logUniform"},
-		{api.Distribution_NORMAL, searchspace.Normal, "normal"},
-		{api.Distribution_LOG_NORMAL, searchspace.LogNormal, "logNormal"},
+		{pb.Distribution_DISTRIBUTION_UNSPECIFIED, searchspace.Uniform, "uniform"},
+		{pb.Distribution_UNIFORM, searchspace.Uniform, "uniform"},
+		{pb.Distribution_LOG_UNIFORM, searchspace.LogUniform, "logUniform"},
+		{pb.Distribution_NORMAL, searchspace.Normal, "normal"},
+		{pb.Distribution_LOG_NORMAL, searchspace.LogNormal, "logNormal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dist.String(), func(t *testing.T) {
@@ -315,7 +315,7 @@ func TestFormat(t *testing.T) {
 	tenth, fifth, lrMin, lrStep := 0.1, 0.2, 0.01, 0.005
 	tests := []struct {
 		name  string
-		spec  *api.ParameterSpec
+		spec  *pb.ParameterSpec
 		value float64
 		want  string
 	}{
@@ -357,7 +357,7 @@ func TestFormat(t *testing.T) {
 // lie beyond int64 formats to a value of the parameter.
 func TestIntBeyondExactIntegers(t *testing.T) {
 	for _, bounds := range [][2]string{{"1e19", "1e19"}, {"-1e20", "0"}, {"0", "9007199254740992"}} {
-		_, err := searchspace.Parse([]*api.ParameterSpec{integer("n", bounds[0], bounds[1])})
+		_, err := searchspace.Parse([]*pb.ParameterSpec{integer("n", bounds[0], bounds[1])})
 		if err == nil || !strings.Contains(err.Error(), `parameters[0] ("n").feasibleSpace: int bounds must lie within ±9007199254740991`) {
 			t.Errorf("int [%s, %s]: %v, want the bounds refused", bounds[0], bounds[1], err)
 		}
@@ -394,11 +394,11 @@ func TestSteppedDouble(t *testing.T) {
 }
 
 func TestContinuousRoundTrip(t *testing.T) {
-	specs := []*api.ParameterSpec{
+	specs := []*pb.ParameterSpec{
 		double("plain", "0.01", "0.03"),
 		double("exponent", "1e-5", "1e-1"),
-		withDist(double("log", "1e-8", "1e8"), api.Distribution_LOG_UNIFORM),
-		withDist(double("normal", "-1000", "1000"), api.Distribution_NORMAL),
+		withDist(double("log", "1e-8", "1e8"), pb.Distribution_LOG_UNIFORM),
+		withDist(double("normal", "-1000", "1000"), pb.Distribution_NORMAL),
 	}
 	for _, spec := range specs {
 		t.Run(spec.Name, func(t *testing.T) {
@@ -422,7 +422,7 @@ func TestContinuousRoundTrip(t *testing.T) {
 func TestParamParse(t *testing.T) {
 	tests := []struct {
 		name    string
-		spec    *api.ParameterSpec
+		spec    *pb.ParameterSpec
 		in      string
 		want    float64
 		wantErr string
@@ -472,7 +472,7 @@ func TestLongCategoricalErrorIsShortened(t *testing.T) {
 func TestContains(t *testing.T) {
 	tests := []struct {
 		name string
-		spec *api.ParameterSpec
+		spec *pb.ParameterSpec
 		in   []float64
 		out  []float64
 	}{
@@ -518,28 +518,28 @@ func TestNumeric(t *testing.T) {
 }
 
 // unitCases covers every parameter type with every distribution it takes.
-func unitCases() []*api.ParameterSpec {
-	return []*api.ParameterSpec{
+func unitCases() []*pb.ParameterSpec {
+	return []*pb.ParameterSpec{
 		double("double uniform", "-1", "3"),
-		withDist(double("double logUniform", "1e-4", "1"), api.Distribution_LOG_UNIFORM),
-		withDist(double("double normal", "-2", "2"), api.Distribution_NORMAL),
-		withDist(double("double logNormal", "1e-3", "10"), api.Distribution_LOG_NORMAL),
+		withDist(double("double logUniform", "1e-4", "1"), pb.Distribution_LOG_UNIFORM),
+		withDist(double("double normal", "-2", "2"), pb.Distribution_NORMAL),
+		withDist(double("double logNormal", "1e-3", "10"), pb.Distribution_LOG_NORMAL),
 		// Bounds whose logarithms do not come back exactly through exp.
-		withDist(double("double logUniform inexact bounds", "0.03", "0.07"), api.Distribution_LOG_UNIFORM),
-		withDist(double("double logNormal inexact bounds", "0.3", "0.7"), api.Distribution_LOG_NORMAL),
+		withDist(double("double logUniform inexact bounds", "0.03", "0.07"), pb.Distribution_LOG_UNIFORM),
+		withDist(double("double logNormal inexact bounds", "0.3", "0.7"), pb.Distribution_LOG_NORMAL),
 		double("double single value", "1.5", "1.5"),
-		withDist(double("double single value normal", "1.5", "1.5"), api.Distribution_NORMAL),
+		withDist(double("double single value normal", "1.5", "1.5"), pb.Distribution_NORMAL),
 		withStep(double("stepped uniform", "0.01", "0.03"), "0.005"),
-		withDist(withStep(double("stepped logUniform", "0.1", "1"), "0.1"), api.Distribution_LOG_UNIFORM),
-		withDist(withStep(double("stepped normal", "0", "1"), "0.1"), api.Distribution_NORMAL),
-		withDist(withStep(double("stepped logNormal", "1", "10"), "0.5"), api.Distribution_LOG_NORMAL),
+		withDist(withStep(double("stepped logUniform", "0.1", "1"), "0.1"), pb.Distribution_LOG_UNIFORM),
+		withDist(withStep(double("stepped normal", "0", "1"), "0.1"), pb.Distribution_NORMAL),
+		withDist(withStep(double("stepped logNormal", "1", "10"), "0.5"), pb.Distribution_LOG_NORMAL),
 		withStep(double("stepped single value", "0.01", "0.03"), "0.05"),
 		integer("int uniform", "2", "5"),
-		withDist(integer("int logUniform", "1", "1000"), api.Distribution_LOG_UNIFORM),
-		withDist(integer("int normal", "0", "200"), api.Distribution_NORMAL),
-		withDist(withStep(integer("int logNormal stepped", "1", "100"), "3"), api.Distribution_LOG_NORMAL),
+		withDist(integer("int logUniform", "1", "1000"), pb.Distribution_LOG_UNIFORM),
+		withDist(integer("int normal", "0", "200"), pb.Distribution_NORMAL),
+		withDist(withStep(integer("int logNormal stepped", "1", "100"), "3"), pb.Distribution_LOG_NORMAL),
 		integer("int single value", "7", "7"),
-		withDist(integer("int two values normal", "0", "1"), api.Distribution_NORMAL),
+		withDist(integer("int two values normal", "0", "1"), pb.Distribution_NORMAL),
 		discrete("discrete", "0.5", "-1", "10", "3"),
 		discrete("discrete single", "42"),
 		categorical("categorical", "sgd", "adam", "ftrl"),
@@ -626,14 +626,14 @@ func TestFromUnitInRangeAndMonotone(t *testing.T) {
 func TestFromUnitEnds(t *testing.T) {
 	tests := []struct {
 		name   string
-		spec   *api.ParameterSpec
+		spec   *pb.ParameterSpec
 		lo, hi float64
 	}{
 		{"double uniform", double("x", "-1", "3"), -1, 3},
-		{"double logUniform", withDist(double("x", "1e-4", "1"), api.Distribution_LOG_UNIFORM), 1e-4, 1},
-		{"double normal", withDist(double("x", "-2", "2"), api.Distribution_NORMAL), -2, 2},
+		{"double logUniform", withDist(double("x", "1e-4", "1"), pb.Distribution_LOG_UNIFORM), 1e-4, 1},
+		{"double normal", withDist(double("x", "-2", "2"), pb.Distribution_NORMAL), -2, 2},
 		{"int uniform", integer("n", "2", "5"), 2, 5},
-		{"int normal", withDist(integer("n", "0", "200"), api.Distribution_NORMAL), 0, 200},
+		{"int normal", withDist(integer("n", "0", "200"), pb.Distribution_NORMAL), 0, 200},
 		{"stepped double", withStep(double("x", "0.01", "0.03"), "0.005"), 0.01, 0.01 + 4*0.005},
 		{"discrete gives smallest and largest", discrete("d", "0.5", "-1", "10", "3"), 1, 2}, // indices of -1 and 10
 		{"categorical gives first and last", categorical("c", "sgd", "adam", "ftrl"), 0, 2},
@@ -654,16 +654,16 @@ func TestFromUnitEnds(t *testing.T) {
 func TestFromUnitMedian(t *testing.T) {
 	tests := []struct {
 		name string
-		spec *api.ParameterSpec
+		spec *pb.ParameterSpec
 		want float64
 	}{
 		{"double uniform", double("x", "-1", "3"), 1},
-		{"double logUniform", withDist(double("x", "1e-4", "1"), api.Distribution_LOG_UNIFORM), 1e-2},
-		{"double normal", withDist(double("x", "-2", "2"), api.Distribution_NORMAL), 0},
-		{"double normal off centre", withDist(double("x", "10", "20"), api.Distribution_NORMAL), 15},
-		{"double logNormal", withDist(double("x", "1e-3", "10"), api.Distribution_LOG_NORMAL), 0.1},
-		{"int normal", withDist(integer("n", "0", "200"), api.Distribution_NORMAL), 100},
-		{"stepped normal", withDist(withStep(double("x", "0", "1"), "0.1"), api.Distribution_NORMAL), 0.5},
+		{"double logUniform", withDist(double("x", "1e-4", "1"), pb.Distribution_LOG_UNIFORM), 1e-2},
+		{"double normal", withDist(double("x", "-2", "2"), pb.Distribution_NORMAL), 0},
+		{"double normal off centre", withDist(double("x", "10", "20"), pb.Distribution_NORMAL), 15},
+		{"double logNormal", withDist(double("x", "1e-3", "10"), pb.Distribution_LOG_NORMAL), 0.1},
+		{"int normal", withDist(integer("n", "0", "200"), pb.Distribution_NORMAL), 100},
+		{"stepped normal", withDist(withStep(double("x", "0", "1"), "0.1"), pb.Distribution_NORMAL), 0.5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -678,7 +678,7 @@ func TestFromUnitMedian(t *testing.T) {
 func TestNormalConcentratesInTheMiddle(t *testing.T) {
 	// Within one standard deviation (a sixth of the width) of the middle lie
 	// about 68% of the draws.
-	p := mustParam(t, withDist(double("x", "0", "6"), api.Distribution_NORMAL))
+	p := mustParam(t, withDist(double("x", "0", "6"), pb.Distribution_NORMAL))
 	rng := rand.New(rand.NewPCG(3, 4))
 	const draws = 10000
 	inside := 0
@@ -695,7 +695,7 @@ func TestNormalConcentratesInTheMiddle(t *testing.T) {
 func TestUniformDrawsAreBalanced(t *testing.T) {
 	tests := []struct {
 		name string
-		spec *api.ParameterSpec
+		spec *pb.ParameterSpec
 	}{
 		{"int 2..5", integer("--num-layers", "2", "5")},
 		{"stepped double", withStep(double("--lr", "0.01", "0.03"), "0.005")},
@@ -867,7 +867,7 @@ func TestSizeOfContinuousSpace(t *testing.T) {
 }
 
 func TestSizeSaturates(t *testing.T) {
-	million := func(name string) *api.ParameterSpec { return integer(name, "0", "1000000") }
+	million := func(name string) *pb.ParameterSpec { return integer(name, "0", "1000000") }
 	tests := []struct {
 		name   string
 		params int
@@ -881,7 +881,7 @@ func TestSizeSaturates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var specs []*api.ParameterSpec
+			var specs []*pb.ParameterSpec
 			for i := range tt.params {
 				specs = append(specs, million(fmt.Sprintf("p%d", i)))
 			}
@@ -933,16 +933,16 @@ func TestFormatSpaceAndKey(t *testing.T) {
 
 func TestParseAssignments(t *testing.T) {
 	s := mustParse(t, katib()...)
-	as := func(kv ...string) []*api.ParameterAssignment {
-		var out []*api.ParameterAssignment
+	as := func(kv ...string) []*pb.ParameterAssignment {
+		var out []*pb.ParameterAssignment
 		for i := 0; i < len(kv); i += 2 {
-			out = append(out, &api.ParameterAssignment{Name: kv[i], Value: kv[i+1]})
+			out = append(out, &pb.ParameterAssignment{Name: kv[i], Value: kv[i+1]})
 		}
 		return out
 	}
 	tests := []struct {
 		name    string
-		in      []*api.ParameterAssignment
+		in      []*pb.ParameterAssignment
 		want    searchspace.Point
 		path    string
 		errWord []string

@@ -18,17 +18,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	"knobs.dev/knobs/pkg/algorithm/registry"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
-	"knobs.dev/knobs/pkg/bayesopt"
-	"knobs.dev/knobs/pkg/bohb"
-	"knobs.dev/knobs/pkg/cmaes"
-	"knobs.dev/knobs/pkg/grid"
-	"knobs.dev/knobs/pkg/hyperband"
-	"knobs.dev/knobs/pkg/random"
-	"knobs.dev/knobs/pkg/smac"
-	"knobs.dev/knobs/pkg/sobol"
-	"knobs.dev/knobs/pkg/tpe"
 	"knobs.dev/knobs/pkg/trialtemplate"
 )
 
@@ -46,19 +38,15 @@ const (
 	designExample = "experiment-random.yaml"
 )
 
-// algorithms are the algorithms of functions/, by name, as their main.go
-// hands them to the function runtime.
-var algorithms = map[string]algorithm.Algorithm{
-	"bayesopt":  bayesopt.BayesOpt{},
-	"bohb":      bohb.BOHB{},
-	"cmaes":     cmaes.CMAES{},
-	"grid":      grid.Grid{},
-	"hyperband": hyperband.Hyperband{},
-	"random":    random.Random{},
-	"smac":      smac.SMAC{},
-	"sobol":     sobol.Sobol{},
-	"tpe":       tpe.TPE{},
-}
+// algorithms are the registered algorithms, by name: those the functions
+// serve.
+var algorithms = func() map[string]algorithm.Algorithm {
+	out := make(map[string]algorithm.Algorithm)
+	for _, e := range registry.All() {
+		out[e.Name] = e.Algorithm
+	}
+	return out
+}()
 
 // taskMetrics are the metrics the trial program reports for each --task.
 var taskMetrics = map[string][]string{
@@ -175,7 +163,7 @@ func TestExamplesAreValid(t *testing.T) {
 				t.Errorf("first suggestions: %d points, want parallelTrialCount %d", len(s.Points), n)
 			}
 
-			if _, ok := p.Settings.Lookup(hyperband.ResourceName); ok {
+			if registry.MustLookup(name).Needs.Budget {
 				if got := e.Spec.Objective.StrategyFor(e.Spec.Objective.ObjectiveMetricName); got != v1alpha1.MetricStrategyLatest {
 					t.Errorf("a multi-fidelity experiment keeps the %s of %s; want latest, the value the trial's budget bought",
 						got, e.Spec.Objective.ObjectiveMetricName)
@@ -215,7 +203,7 @@ func TestEveryAlgorithmHasAnExample(t *testing.T) {
 			t.Errorf("functions/%s has no example: add examples/experiment-%s.yaml, running %s", d.Name(), d.Name(), trialImage)
 		}
 		if _, ok := algorithms[d.Name()]; !ok {
-			t.Errorf("functions/%s is not in this test's table of algorithms", d.Name())
+			t.Errorf("functions/%s serves no registered algorithm: add it to pkg/algorithm/registry", d.Name())
 		}
 	}
 }
@@ -350,16 +338,16 @@ func trialJob(t *testing.T, e *v1alpha1.Experiment, trial string, as []v1alpha1.
 }
 
 // protoExperiment is the experiment as a Suggestion request carries it.
-func protoExperiment(e *v1alpha1.Experiment) *api.Experiment {
-	return &api.Experiment{
+func protoExperiment(e *v1alpha1.Experiment) *pb.Experiment {
+	return &pb.Experiment{
 		Name: e.Name,
-		ExperimentSpec: &api.ExperimentSpec{
-			Algorithm: &api.AlgorithmSpec{
+		ExperimentSpec: &pb.ExperimentSpec{
+			Algorithm: &pb.AlgorithmSpec{
 				AlgorithmName:     e.Spec.Algorithm.AlgorithmName,
 				AlgorithmSettings: v1alpha1.ProtoSettings(e.Spec.Algorithm.AlgorithmSettings),
 			},
 			Objective:      e.Spec.Objective.Proto(),
-			ParameterSpecs: &api.ParameterSpecs{Parameters: e.Spec.ProtoParameters()},
+			ParameterSpecs: &pb.ParameterSpecs{Parameters: e.Spec.ProtoParameters()},
 		},
 	}
 }

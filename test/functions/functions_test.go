@@ -31,7 +31,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/searchspace"
 )
@@ -183,30 +183,30 @@ func cli(t *testing.T, args ...string) (string, bool) {
 // experiment is the experiment of the Katib Suggestion design, as each
 // function takes it: grid needs a step for --lr; Hyperband and BOHB need a
 // budget parameter and its settings; CMA-ES works on numbers alone.
-func experiment(algorithm string) *api.Experiment {
-	lr := &api.FeasibleSpace{Min: "0.01", Max: "0.03"}
+func experiment(algorithm string) *pb.Experiment {
+	lr := &pb.FeasibleSpace{Min: "0.01", Max: "0.03"}
 	if algorithm == "grid" {
 		lr.Step = "0.005"
 	}
-	params := []*api.ParameterSpec{
-		{Name: "--lr", ParameterType: api.ParameterType_DOUBLE, FeasibleSpace: lr},
-		{Name: "--num-layers", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "2", Max: "5"}},
-		{Name: "--optimizer", ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
+	params := []*pb.ParameterSpec{
+		{Name: "--lr", ParameterType: pb.ParameterType_DOUBLE, FeasibleSpace: lr},
+		{Name: "--num-layers", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "2", Max: "5"}},
+		{Name: "--optimizer", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
 	}
-	var settings []*api.AlgorithmSetting
+	var settings []*pb.AlgorithmSetting
 	switch algorithm {
 	case "hyperband", "bohb":
-		params = append(params, &api.ParameterSpec{Name: "--epochs", ParameterType: api.ParameterType_INT, FeasibleSpace: &api.FeasibleSpace{Min: "1", Max: "9"}})
-		settings = []*api.AlgorithmSetting{{Name: "resource_name", Value: "--epochs"}, {Name: "r_l", Value: "9"}, {Name: "eta", Value: "3"}}
+		params = append(params, &pb.ParameterSpec{Name: "--epochs", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "9"}})
+		settings = []*pb.AlgorithmSetting{{Name: "resource_name", Value: "--epochs"}, {Name: "r_l", Value: "9"}, {Name: "eta", Value: "3"}}
 	case "cmaes":
 		params = params[:2]
 	}
-	return &api.Experiment{
+	return &pb.Experiment{
 		Name: algorithm + "-experiment",
-		ExperimentSpec: &api.ExperimentSpec{
-			Algorithm:      &api.AlgorithmSpec{AlgorithmName: algorithm, AlgorithmSettings: settings},
-			Objective:      &api.ObjectiveSpec{Type: api.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
-			ParameterSpecs: &api.ParameterSpecs{Parameters: params},
+		ExperimentSpec: &pb.ExperimentSpec{
+			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: algorithm, AlgorithmSettings: settings},
+			Objective:      &pb.ObjectiveSpec{Type: pb.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
+			ParameterSpecs: &pb.ParameterSpecs{Parameters: params},
 		},
 	}
 }
@@ -242,7 +242,7 @@ func requestJSON(t *testing.T, m proto.Message) string {
 // checkReply checks that a reply holds n assignments of the experiment's
 // space: every parameter once, each value of its type and inside its
 // feasible space, no assignment twice.
-func checkReply(t *testing.T, exp *api.Experiment, reply *api.GetSuggestionsReply, n int) {
+func checkReply(t *testing.T, exp *pb.Experiment, reply *pb.GetSuggestionsReply, n int) {
 	t.Helper()
 	if got := len(reply.GetParameterAssignments()); got != n {
 		t.Fatalf("%d assignments, want %d: %v", got, n, reply)
@@ -272,8 +272,8 @@ func TestFunctions(t *testing.T) {
 	for _, name := range functionNames(t) {
 		t.Run(name, func(t *testing.T) {
 			p := start(t, name)
-			req := &api.GetSuggestionsRequest{Experiment: experiment(name), RequestNumber: 3}
-			validate := &api.ValidateAlgorithmSettingsRequest{Experiment: experiment(name)}
+			req := &pb.GetSuggestionsRequest{Experiment: experiment(name), RequestNumber: 3}
+			validate := &pb.ValidateAlgorithmSettingsRequest{Experiment: experiment(name)}
 
 			t.Run("cloudevents CLI", func(t *testing.T) {
 				for _, mode := range []string{"binary", "structured"} {
@@ -300,12 +300,12 @@ func TestFunctions(t *testing.T) {
 			})
 
 			t.Run("cloudevents CLI, bad input", func(t *testing.T) {
-				badSpace := proto.Clone(req).(*api.GetSuggestionsRequest)
+				badSpace := proto.Clone(req).(*pb.GetSuggestionsRequest)
 				badSpace.Experiment.ExperimentSpec.ParameterSpecs.Parameters[1].FeasibleSpace.Min = "9"
-				emptyList := proto.Clone(req).(*api.GetSuggestionsRequest)
+				emptyList := proto.Clone(req).(*pb.GetSuggestionsRequest)
 				emptyList.Experiment.ExperimentSpec.ParameterSpecs.Parameters = append(emptyList.Experiment.ExperimentSpec.ParameterSpecs.Parameters,
-					&api.ParameterSpec{Name: "--extra", ParameterType: api.ParameterType_CATEGORICAL, FeasibleSpace: &api.FeasibleSpace{}})
-				tooMany := proto.Clone(req).(*api.GetSuggestionsRequest)
+					&pb.ParameterSpec{Name: "--extra", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{}})
+				tooMany := proto.Clone(req).(*pb.GetSuggestionsRequest)
 				tooMany.RequestNumber = 1 << 30
 				cases := []struct{ name, typ, data string }{
 					{"min above max", function.TypeSuggestionRequest, requestJSON(t, badSpace)},
@@ -345,7 +345,7 @@ func TestFunctions(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer conn.Close()
-				c := api.NewSuggestionClient(conn)
+				c := pb.NewSuggestionClient(conn)
 				ctx := context.Background()
 				reply, err := c.GetSuggestions(ctx, req)
 				if err != nil {
@@ -355,7 +355,7 @@ func TestFunctions(t *testing.T) {
 				if _, err := c.ValidateAlgorithmSettings(ctx, validate); err != nil {
 					t.Fatal(err)
 				}
-				bad := proto.Clone(req).(*api.GetSuggestionsRequest)
+				bad := proto.Clone(req).(*pb.GetSuggestionsRequest)
 				bad.Experiment.ExperimentSpec.ParameterSpecs.Parameters[0].FeasibleSpace.Max = "high"
 				_, err = c.GetSuggestions(ctx, bad)
 				if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), `"high" is not a number`) {
@@ -406,8 +406,8 @@ func TestGridUsesUpItsSpace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	c := api.NewSuggestionClient(conn)
-	req := &api.GetSuggestionsRequest{Experiment: experiment("grid"), RequestNumber: 7}
+	c := pb.NewSuggestionClient(conn)
+	req := &pb.GetSuggestionsRequest{Experiment: experiment("grid"), RequestNumber: 7}
 	seen := map[string]bool{}
 	for round := 0; round < 20; round++ {
 		reply, err := c.GetSuggestions(context.Background(), req)
@@ -420,10 +420,10 @@ func TestGridUsesUpItsSpace(t *testing.T) {
 				t.Fatalf("round %d: %s again", round, k)
 			}
 			seen[k] = true
-			req.Trials = append(req.Trials, &api.Trial{
+			req.Trials = append(req.Trials, &pb.Trial{
 				Name:   fmt.Sprintf("t%d", len(req.Trials)),
-				Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: a.GetAssignments()}},
-				Status: &api.TrialStatus{Condition: api.TrialCondition_RUNNING},
+				Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: a.GetAssignments()}},
+				Status: &pb.TrialStatus{Condition: pb.TrialCondition_RUNNING},
 			})
 		}
 		if reply.GetSearchSpaceExhausted() {
@@ -474,18 +474,18 @@ func TestRestartsChangeNothing(t *testing.T) {
 // loop runs 8 calls of 2 suggestions as the controller does: every trial so
 // far, completed with a loss computed from its values, and the state the
 // function returned last overlaid on the settings.
-func loop(t *testing.T, name string, url func() string) []*api.GetSuggestionsReply {
+func loop(t *testing.T, name string, url func() string) []*pb.GetSuggestionsReply {
 	t.Helper()
 	exp := experiment(name)
 	base := exp.GetExperimentSpec().GetAlgorithm().GetAlgorithmSettings()
-	var state []*api.AlgorithmSetting
-	var trials []*api.Trial
-	var replies []*api.GetSuggestionsReply
+	var state []*pb.AlgorithmSetting
+	var trials []*pb.Trial
+	var replies []*pb.GetSuggestionsReply
 	c := &function.Client{}
 	for call := 0; call < 8; call++ {
-		req := proto.Clone(&api.GetSuggestionsRequest{Experiment: exp, Trials: trials, RequestNumber: 2}).(*api.GetSuggestionsRequest)
-		settings := append([]*api.AlgorithmSetting{}, base...)
-		settings = append(settings, &api.AlgorithmSetting{Name: "random_state", Value: "11"})
+		req := proto.Clone(&pb.GetSuggestionsRequest{Experiment: exp, Trials: trials, RequestNumber: 2}).(*pb.GetSuggestionsRequest)
+		settings := append([]*pb.AlgorithmSetting{}, base...)
+		settings = append(settings, &pb.AlgorithmSetting{Name: "random_state", Value: "11"})
 		for _, s := range state {
 			replaced := false
 			for i := range settings {
@@ -512,10 +512,10 @@ func loop(t *testing.T, name string, url func() string) []*api.GetSuggestionsRep
 					loss += (x - 3) * (x - 3)
 				}
 			}
-			trials = append(trials, &api.Trial{
+			trials = append(trials, &pb.Trial{
 				Name:   fmt.Sprintf("t%d", len(trials)),
-				Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: a.GetAssignments()}},
-				Status: &api.TrialStatus{Condition: api.TrialCondition_SUCCEEDED, Observation: &api.Observation{Metrics: []*api.Metric{{Name: "Validation-accuracy", Value: fmt.Sprint(-loss)}}}},
+				Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: a.GetAssignments()}},
+				Status: &pb.TrialStatus{Condition: pb.TrialCondition_SUCCEEDED, Observation: &pb.Observation{Metrics: []*pb.Metric{{Name: "Validation-accuracy", Value: fmt.Sprint(-loss)}}}},
 			})
 		}
 	}

@@ -19,7 +19,7 @@ import (
 	fakeknobsclientset "knobs.dev/knobs/pkg/client/clientset/versioned/fake"
 	"knobs.dev/knobs/pkg/config"
 	"knobs.dev/knobs/pkg/function"
-	"knobs.dev/knobs/pkg/grid"
+	"knobs.dev/knobs/pkg/algorithm/grid"
 	. "knobs.dev/knobs/pkg/reconciler/testing"
 )
 

@@ -23,7 +23,7 @@ import (
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 	servinglisters "knative.dev/serving/pkg/client/listers/serving/v1"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/client/clientset/versioned"
@@ -98,7 +98,7 @@ func (r *rejections) set(key types.NamespacedName, d [sha256.Size]byte, rejected
 // config-algorithms) and the request's deterministic encoding: a new
 // function, or a new revision of it behind the same URL, is worth asking
 // again.
-func digest(req *api.GetSuggestionsRequest, url, revision string) [sha256.Size]byte {
+func digest(req *pb.GetSuggestionsRequest, url, revision string) [sha256.Size]byte {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(req)
 	return sha256.Sum256(append([]byte(url+"\x00"+revision+"\x00"), b...))
 }

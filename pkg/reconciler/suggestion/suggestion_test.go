@@ -25,15 +25,15 @@ import (
 	"knative.dev/pkg/logging"
 	rtesting "knative.dev/pkg/reconciler/testing"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	fakeknobsclient "knobs.dev/knobs/pkg/client/injection/client/fake"
 	suggestionreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/suggestion"
 	"knobs.dev/knobs/pkg/config"
 	"knobs.dev/knobs/pkg/function"
-	"knobs.dev/knobs/pkg/grid"
-	"knobs.dev/knobs/pkg/random"
+	"knobs.dev/knobs/pkg/algorithm/grid"
+	"knobs.dev/knobs/pkg/algorithm/random"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
 	. "knobs.dev/knobs/pkg/reconciler/testing"
 )
@@ -61,13 +61,13 @@ func functions(t *testing.T) *httptest.Server {
 		case <-time.After(10 * time.Second):
 		}
 	})
-	lr := func(v string) []*api.ParameterAssignment {
-		return []*api.ParameterAssignment{{Name: "--lr", Value: v}, {Name: "--num-layers", Value: "2"}, {Name: "--optimizer", Value: "sgd"}}
+	lr := func(v string) []*pb.ParameterAssignment {
+		return []*pb.ParameterAssignment{{Name: "--lr", Value: v}, {Name: "--num-layers", Value: "2"}, {Name: "--optimizer", Value: "sgd"}}
 	}
-	script := func(path string, reply func(*api.GetSuggestionsRequest) *api.GetSuggestionsReply) {
+	script := func(path string, reply func(*pb.GetSuggestionsRequest) *pb.GetSuggestionsReply) {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			ev, err := binding.ToEvent(r.Context(), cehttp.NewMessageFromHttpRequest(r))
-			req := &api.GetSuggestionsRequest{}
+			req := &pb.GetSuggestionsRequest{}
 			if err != nil || proto.Unmarshal(ev.Data(), req) != nil {
 				http.Error(w, "bad request", http.StatusBadRequest)
 				return
@@ -82,25 +82,25 @@ func functions(t *testing.T) *httptest.Server {
 			_ = cehttp.WriteResponseWriter(r.Context(), binding.ToMessage(&out), http.StatusOK, w)
 		})
 	}
-	script("/short", func(*api.GetSuggestionsRequest) *api.GetSuggestionsReply {
-		return &api.GetSuggestionsReply{ParameterAssignments: []*api.GetSuggestionsReply_ParameterAssignments{{Assignments: lr("0.01")}}}
+	script("/short", func(*pb.GetSuggestionsRequest) *pb.GetSuggestionsReply {
+		return &pb.GetSuggestionsReply{ParameterAssignments: []*pb.GetSuggestionsReply_ParameterAssignments{{Assignments: lr("0.01")}}}
 	})
-	script("/outside", func(req *api.GetSuggestionsRequest) *api.GetSuggestionsReply {
-		return &api.GetSuggestionsReply{ParameterAssignments: []*api.GetSuggestionsReply_ParameterAssignments{{Assignments: lr("0.5")}}}
+	script("/outside", func(req *pb.GetSuggestionsRequest) *pb.GetSuggestionsReply {
+		return &pb.GetSuggestionsReply{ParameterAssignments: []*pb.GetSuggestionsReply_ParameterAssignments{{Assignments: lr("0.5")}}}
 	})
-	script("/duplicate", func(req *api.GetSuggestionsRequest) *api.GetSuggestionsReply {
-		return &api.GetSuggestionsReply{ParameterAssignments: []*api.GetSuggestionsReply_ParameterAssignments{{Assignments: lr("0.02")}, {Assignments: lr("0.02")}}}
+	script("/duplicate", func(req *pb.GetSuggestionsRequest) *pb.GetSuggestionsReply {
+		return &pb.GetSuggestionsReply{ParameterAssignments: []*pb.GetSuggestionsReply_ParameterAssignments{{Assignments: lr("0.02")}, {Assignments: lr("0.02")}}}
 	})
-	script("/repeat", func(req *api.GetSuggestionsRequest) *api.GetSuggestionsReply {
-		return &api.GetSuggestionsReply{ParameterAssignments: []*api.GetSuggestionsReply_ParameterAssignments{{Assignments: lr("0.01")}}}
+	script("/repeat", func(req *pb.GetSuggestionsRequest) *pb.GetSuggestionsReply {
+		return &pb.GetSuggestionsReply{ParameterAssignments: []*pb.GetSuggestionsReply_ParameterAssignments{{Assignments: lr("0.01")}}}
 	})
 	// /echo hands out points and returns, as state, the settings and the
 	// trials it was sent, so a row can see what the reconciler sent.
-	script("/echo", func(req *api.GetSuggestionsRequest) *api.GetSuggestionsReply {
-		reply := &api.GetSuggestionsReply{Algorithm: &api.AlgorithmSpec{AlgorithmName: "echo"}}
+	script("/echo", func(req *pb.GetSuggestionsRequest) *pb.GetSuggestionsReply {
+		reply := &pb.GetSuggestionsReply{Algorithm: &pb.AlgorithmSpec{AlgorithmName: "echo"}}
 		for i := int32(0); i < req.GetRequestNumber(); i++ {
 			reply.ParameterAssignments = append(reply.ParameterAssignments,
-				&api.GetSuggestionsReply_ParameterAssignments{Assignments: lr(fmt.Sprintf("0.0%d", 2+i))})
+				&pb.GetSuggestionsReply_ParameterAssignments{Assignments: lr(fmt.Sprintf("0.0%d", 2+i))})
 		}
 		var settings, trials []string
 		for _, s := range req.GetExperiment().GetExperimentSpec().GetAlgorithm().GetAlgorithmSettings() {
@@ -113,7 +113,7 @@ func functions(t *testing.T) *httptest.Server {
 			}
 			trials = append(trials, fmt.Sprintf("%s:%s%v", tr.GetName(), tr.GetStatus().GetCondition(), metrics))
 		}
-		reply.Algorithm.AlgorithmSettings = []*api.AlgorithmSetting{
+		reply.Algorithm.AlgorithmSettings = []*pb.AlgorithmSetting{
 			{Name: "sent-settings", Value: strings.Join(settings, ",")},
 			{Name: "sent-trials", Value: strings.Join(trials, ",")},
 		}

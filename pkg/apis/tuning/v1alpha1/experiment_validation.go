@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"knative.dev/pkg/apis"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/searchspace"
 )
 
@@ -149,7 +149,7 @@ func (p *ParameterSpec) Validate() *apis.FieldError {
 	if _, ok := distributions[p.FeasibleSpace.Distribution]; !ok {
 		return apis.ErrInvalidValue(p.FeasibleSpace.Distribution, "feasibleSpace.distribution", "use uniform, logUniform, normal or logNormal")
 	}
-	_, err := searchspace.Parse([]*api.ParameterSpec{p.Proto()})
+	_, err := searchspace.Parse([]*pb.ParameterSpec{p.Proto()})
 	var se *searchspace.Error
 	if !errors.As(err, &se) {
 		return nil

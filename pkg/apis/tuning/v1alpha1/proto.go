@@ -1,33 +1,33 @@
 package v1alpha1
 
 import (
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // The API's parameter types and distributions by their names in this
 // resource.
 var (
-	parameterTypes = map[ParameterType]api.ParameterType{
-		ParameterTypeDouble:      api.ParameterType_DOUBLE,
-		ParameterTypeInt:         api.ParameterType_INT,
-		ParameterTypeDiscrete:    api.ParameterType_DISCRETE,
-		ParameterTypeCategorical: api.ParameterType_CATEGORICAL,
+	parameterTypes = map[ParameterType]pb.ParameterType{
+		ParameterTypeDouble:      pb.ParameterType_DOUBLE,
+		ParameterTypeInt:         pb.ParameterType_INT,
+		ParameterTypeDiscrete:    pb.ParameterType_DISCRETE,
+		ParameterTypeCategorical: pb.ParameterType_CATEGORICAL,
 	}
-	distributions = map[Distribution]api.Distribution{
-		"":                     api.Distribution_DISTRIBUTION_UNSPECIFIED,
-		DistributionUniform:    api.Distribution_UNIFORM,
-		DistributionLogUniform: api.Distribution_LOG_UNIFORM,
-		DistributionNormal:     api.Distribution_NORMAL,
-		DistributionLogNormal:  api.Distribution_LOG_NORMAL,
+	distributions = map[Distribution]pb.Distribution{
+		"":                     pb.Distribution_DISTRIBUTION_UNSPECIFIED,
+		DistributionUniform:    pb.Distribution_UNIFORM,
+		DistributionLogUniform: pb.Distribution_LOG_UNIFORM,
+		DistributionNormal:     pb.Distribution_NORMAL,
+		DistributionLogNormal:  pb.Distribution_LOG_NORMAL,
 	}
 )
 
 // Proto returns the parameter as the Suggestion API's message.
-func (p *ParameterSpec) Proto() *api.ParameterSpec {
-	return &api.ParameterSpec{
+func (p *ParameterSpec) Proto() *pb.ParameterSpec {
+	return &pb.ParameterSpec{
 		Name:          p.Name,
 		ParameterType: parameterTypes[p.ParameterType],
-		FeasibleSpace: &api.FeasibleSpace{
+		FeasibleSpace: &pb.FeasibleSpace{
 			Min:          p.FeasibleSpace.Min,
 			Max:          p.FeasibleSpace.Max,
 			List:         p.FeasibleSpace.List,
@@ -39,8 +39,8 @@ func (p *ParameterSpec) Proto() *api.ParameterSpec {
 
 // ProtoParameters returns the experiment's parameters as the Suggestion API's
 // messages.
-func (es *ExperimentSpec) ProtoParameters() []*api.ParameterSpec {
-	out := make([]*api.ParameterSpec, len(es.Parameters))
+func (es *ExperimentSpec) ProtoParameters() []*pb.ParameterSpec {
+	out := make([]*pb.ParameterSpec, len(es.Parameters))
 	for i := range es.Parameters {
 		out[i] = es.Parameters[i].Proto()
 	}
@@ -48,32 +48,32 @@ func (es *ExperimentSpec) ProtoParameters() []*api.ParameterSpec {
 }
 
 // ProtoSettings returns algorithm settings as the Suggestion API's messages.
-func ProtoSettings(settings []AlgorithmSetting) []*api.AlgorithmSetting {
-	out := make([]*api.AlgorithmSetting, len(settings))
+func ProtoSettings(settings []AlgorithmSetting) []*pb.AlgorithmSetting {
+	out := make([]*pb.AlgorithmSetting, len(settings))
 	for i, s := range settings {
-		out[i] = &api.AlgorithmSetting{Name: s.Name, Value: s.Value}
+		out[i] = &pb.AlgorithmSetting{Name: s.Name, Value: s.Value}
 	}
 	return out
 }
 
 // ProtoAssignments returns parameter assignments as the Suggestion API's
 // messages.
-func ProtoAssignments(as []ParameterAssignment) []*api.ParameterAssignment {
-	out := make([]*api.ParameterAssignment, len(as))
+func ProtoAssignments(as []ParameterAssignment) []*pb.ParameterAssignment {
+	out := make([]*pb.ParameterAssignment, len(as))
 	for i, a := range as {
-		out[i] = &api.ParameterAssignment{Name: a.Name, Value: a.Value}
+		out[i] = &pb.ParameterAssignment{Name: a.Name, Value: a.Value}
 	}
 	return out
 }
 
 // ProtoObjective returns the objective as the Suggestion API's message.
-func (o *ObjectiveSpec) Proto() *api.ObjectiveSpec {
-	out := &api.ObjectiveSpec{ObjectiveMetricName: o.ObjectiveMetricName}
+func (o *ObjectiveSpec) Proto() *pb.ObjectiveSpec {
+	out := &pb.ObjectiveSpec{ObjectiveMetricName: o.ObjectiveMetricName}
 	switch o.Type {
 	case ObjectiveTypeMaximize:
-		out.Type = api.ObjectiveType_MAXIMIZE
+		out.Type = pb.ObjectiveType_MAXIMIZE
 	case ObjectiveTypeMinimize:
-		out.Type = api.ObjectiveType_MINIMIZE
+		out.Type = pb.ObjectiveType_MINIMIZE
 	}
 	if o.Goal != nil {
 		out.Goal = *o.Goal

@@ -11,7 +11,7 @@ import (
 	"k8s.io/utils/ptr"
 	"knative.dev/pkg/apis"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // condition returns the condition of type t, failing the test when absent.
@@ -246,14 +246,14 @@ func TestAddToScheme(t *testing.T) {
 func TestParameterSpecProtoTypes(t *testing.T) {
 	tests := []struct {
 		in   ParameterType
-		want api.ParameterType
+		want pb.ParameterType
 	}{
-		{ParameterTypeDouble, api.ParameterType_DOUBLE},
-		{ParameterTypeInt, api.ParameterType_INT},
-		{ParameterTypeDiscrete, api.ParameterType_DISCRETE},
-		{ParameterTypeCategorical, api.ParameterType_CATEGORICAL},
-		{"float", api.ParameterType_UNKNOWN_TYPE},
-		{"", api.ParameterType_UNKNOWN_TYPE},
+		{ParameterTypeDouble, pb.ParameterType_DOUBLE},
+		{ParameterTypeInt, pb.ParameterType_INT},
+		{ParameterTypeDiscrete, pb.ParameterType_DISCRETE},
+		{ParameterTypeCategorical, pb.ParameterType_CATEGORICAL},
+		{"float", pb.ParameterType_UNKNOWN_TYPE},
+		{"", pb.ParameterType_UNKNOWN_TYPE},
 	}
 	for _, tc := range tests {
 		p := &ParameterSpec{Name: "x", ParameterType: tc.in}
@@ -266,13 +266,13 @@ func TestParameterSpecProtoTypes(t *testing.T) {
 func TestParameterSpecProtoDistributions(t *testing.T) {
 	tests := []struct {
 		in   Distribution
-		want api.Distribution
+		want pb.Distribution
 	}{
-		{"", api.Distribution_DISTRIBUTION_UNSPECIFIED},
-		{DistributionUniform, api.Distribution_UNIFORM},
-		{DistributionLogUniform, api.Distribution_LOG_UNIFORM},
-		{DistributionNormal, api.Distribution_NORMAL},
-		{DistributionLogNormal, api.Distribution_LOG_NORMAL},
+		{"", pb.Distribution_DISTRIBUTION_UNSPECIFIED},
+		{DistributionUniform, pb.Distribution_UNIFORM},
+		{DistributionLogUniform, pb.Distribution_LOG_UNIFORM},
+		{DistributionNormal, pb.Distribution_NORMAL},
+		{DistributionLogNormal, pb.Distribution_LOG_NORMAL},
 	}
 	for _, tc := range tests {
 		p := &ParameterSpec{Name: "x", ParameterType: ParameterTypeDouble, FeasibleSpace: FeasibleSpace{Min: "1", Max: "2", Distribution: tc.in}}
@@ -288,10 +288,10 @@ func TestParameterSpecProtoFields(t *testing.T) {
 		ParameterType: ParameterTypeDouble,
 		FeasibleSpace: FeasibleSpace{Min: "0.001", Max: "0.1", Step: "0.001", Distribution: DistributionLogUniform},
 	}
-	want := &api.ParameterSpec{
+	want := &pb.ParameterSpec{
 		Name:          "--lr",
-		ParameterType: api.ParameterType_DOUBLE,
-		FeasibleSpace: &api.FeasibleSpace{Min: "0.001", Max: "0.1", Step: "0.001", Distribution: api.Distribution_LOG_UNIFORM},
+		ParameterType: pb.ParameterType_DOUBLE,
+		FeasibleSpace: &pb.FeasibleSpace{Min: "0.001", Max: "0.1", Step: "0.001", Distribution: pb.Distribution_LOG_UNIFORM},
 	}
 	if diff := cmp.Diff(want, p.Proto(), protocmp.Transform()); diff != "" {
 		t.Errorf("Proto() (-want, +got):\n%s", diff)
@@ -301,10 +301,10 @@ func TestParameterSpecProtoFields(t *testing.T) {
 		*p,
 		{Name: "--optimizer", ParameterType: ParameterTypeCategorical, FeasibleSpace: FeasibleSpace{List: []string{"sgd", "adam"}}},
 	}}
-	wantAll := []*api.ParameterSpec{want, {
+	wantAll := []*pb.ParameterSpec{want, {
 		Name:          "--optimizer",
-		ParameterType: api.ParameterType_CATEGORICAL,
-		FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam"}},
+		ParameterType: pb.ParameterType_CATEGORICAL,
+		FeasibleSpace: &pb.FeasibleSpace{List: []string{"sgd", "adam"}},
 	}}
 	if diff := cmp.Diff(wantAll, es.ProtoParameters(), protocmp.Transform()); diff != "" {
 		t.Errorf("ProtoParameters() (-want, +got):\n%s", diff)
@@ -315,19 +315,19 @@ func TestObjectiveProto(t *testing.T) {
 	tests := []struct {
 		name string
 		in   ObjectiveSpec
-		want *api.ObjectiveSpec
+		want *pb.ObjectiveSpec
 	}{{
 		name: "maximize with goal",
 		in:   ObjectiveSpec{Type: ObjectiveTypeMaximize, Goal: ptr.To(0.99), ObjectiveMetricName: "Validation-accuracy"},
-		want: &api.ObjectiveSpec{Type: api.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
+		want: &pb.ObjectiveSpec{Type: pb.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
 	}, {
 		name: "minimize without goal",
 		in:   ObjectiveSpec{Type: ObjectiveTypeMinimize, ObjectiveMetricName: "loss"},
-		want: &api.ObjectiveSpec{Type: api.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
+		want: &pb.ObjectiveSpec{Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
 	}, {
 		name: "unknown type",
 		in:   ObjectiveSpec{Type: "best", ObjectiveMetricName: "loss"},
-		want: &api.ObjectiveSpec{Type: api.ObjectiveType_UNKNOWN, ObjectiveMetricName: "loss"},
+		want: &pb.ObjectiveSpec{Type: pb.ObjectiveType_UNKNOWN, ObjectiveMetricName: "loss"},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -340,7 +340,7 @@ func TestObjectiveProto(t *testing.T) {
 
 func TestProtoSettingsAndAssignments(t *testing.T) {
 	settings := []AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "n", Value: ""}}
-	wantSettings := []*api.AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "n", Value: ""}}
+	wantSettings := []*pb.AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "n", Value: ""}}
 	if diff := cmp.Diff(wantSettings, ProtoSettings(settings), protocmp.Transform()); diff != "" {
 		t.Errorf("ProtoSettings() (-want, +got):\n%s", diff)
 	}
@@ -349,7 +349,7 @@ func TestProtoSettingsAndAssignments(t *testing.T) {
 	}
 
 	as := []ParameterAssignment{{Name: "--lr", Value: "0.01"}, {Name: "--optimizer", Value: "sgd"}}
-	wantAs := []*api.ParameterAssignment{{Name: "--lr", Value: "0.01"}, {Name: "--optimizer", Value: "sgd"}}
+	wantAs := []*pb.ParameterAssignment{{Name: "--lr", Value: "0.01"}, {Name: "--optimizer", Value: "sgd"}}
 	if diff := cmp.Diff(wantAs, ProtoAssignments(as), protocmp.Transform()); diff != "" {
 		t.Errorf("ProtoAssignments() (-want, +got):\n%s", diff)
 	}

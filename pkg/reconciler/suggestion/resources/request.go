@@ -10,7 +10,7 @@ import (
 
 	"knative.dev/pkg/kmeta"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/searchspace"
@@ -21,17 +21,17 @@ import (
 // algorithm returned last; every trial handed out so far (from the Trials
 // when they exist, as pending when not); and the number still wanted, at
 // most what a function takes in one request (the rest comes next time).
-func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1alpha1.Trial) *api.GetSuggestionsRequest {
-	return &api.GetSuggestionsRequest{
-		Experiment: &api.Experiment{
+func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1alpha1.Trial) *pb.GetSuggestionsRequest {
+	return &pb.GetSuggestionsRequest{
+		Experiment: &pb.Experiment{
 			Name: exp.Name,
-			ExperimentSpec: &api.ExperimentSpec{
-				Algorithm: &api.AlgorithmSpec{
+			ExperimentSpec: &pb.ExperimentSpec{
+				Algorithm: &pb.AlgorithmSpec{
 					AlgorithmName:     s.Spec.Algorithm.AlgorithmName,
 					AlgorithmSettings: v1alpha1.ProtoSettings(OverlaySettings(exp.Spec.Algorithm.AlgorithmSettings, s.Status.AlgorithmSettings)),
 				},
 				Objective:      exp.Spec.Objective.Proto(),
-				ParameterSpecs: &api.ParameterSpecs{Parameters: exp.Spec.ProtoParameters()},
+				ParameterSpecs: &pb.ParameterSpecs{Parameters: exp.Spec.ProtoParameters()},
 			},
 		},
 		Trials:        history(s, trials),
@@ -59,12 +59,12 @@ func OverlaySettings(base, over []v1alpha1.AlgorithmSetting) []v1alpha1.Algorith
 
 // history lists the suggestions handed out, in order, then any other trial of
 // the experiment (by name), each with what its Trial says.
-func history(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []*api.Trial {
+func history(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []*pb.Trial {
 	byName := make(map[string]*v1alpha1.Trial, len(trials))
 	for _, t := range trials {
 		byName[t.Name] = t
 	}
-	out := make([]*api.Trial, 0, len(s.Status.Suggestions)+len(trials))
+	out := make([]*pb.Trial, 0, len(s.Status.Suggestions)+len(trials))
 	listed := make(map[string]bool, len(s.Status.Suggestions))
 	for _, a := range s.Status.Suggestions {
 		listed[a.Name] = true
@@ -72,10 +72,10 @@ func history(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []*api.Trial {
 			out = append(out, protoTrial(t))
 			continue
 		}
-		out = append(out, &api.Trial{
+		out = append(out, &pb.Trial{
 			Name:   a.Name,
-			Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: v1alpha1.ProtoAssignments(a.ParameterAssignments)}},
-			Status: &api.TrialStatus{Condition: api.TrialCondition_PENDING},
+			Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: v1alpha1.ProtoAssignments(a.ParameterAssignments)}},
+			Status: &pb.TrialStatus{Condition: pb.TrialCondition_PENDING},
 		})
 	}
 	var others []*v1alpha1.Trial
@@ -92,29 +92,29 @@ func history(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []*api.Trial {
 }
 
 // trialConditions maps a Trial's phase to the API's condition.
-var trialConditions = map[string]api.TrialCondition{
-	v1alpha1.TrialReasonPending:            api.TrialCondition_PENDING,
-	v1alpha1.TrialReasonRunning:            api.TrialCondition_RUNNING,
-	v1alpha1.TrialReasonSucceeded:          api.TrialCondition_SUCCEEDED,
-	v1alpha1.TrialReasonFailed:             api.TrialCondition_FAILED,
-	v1alpha1.TrialReasonMetricsUnavailable: api.TrialCondition_METRICS_UNAVAILABLE,
-	v1alpha1.TrialReasonEarlyStopped:       api.TrialCondition_EARLY_STOPPED,
+var trialConditions = map[string]pb.TrialCondition{
+	v1alpha1.TrialReasonPending:            pb.TrialCondition_PENDING,
+	v1alpha1.TrialReasonRunning:            pb.TrialCondition_RUNNING,
+	v1alpha1.TrialReasonSucceeded:          pb.TrialCondition_SUCCEEDED,
+	v1alpha1.TrialReasonFailed:             pb.TrialCondition_FAILED,
+	v1alpha1.TrialReasonMetricsUnavailable: pb.TrialCondition_METRICS_UNAVAILABLE,
+	v1alpha1.TrialReasonEarlyStopped:       pb.TrialCondition_EARLY_STOPPED,
 }
 
-func protoTrial(t *v1alpha1.Trial) *api.Trial {
+func protoTrial(t *v1alpha1.Trial) *pb.Trial {
 	cond, ok := trialConditions[t.Status.Phase()]
 	if !ok {
-		cond = api.TrialCondition_PENDING
+		cond = pb.TrialCondition_PENDING
 	}
-	out := &api.Trial{
+	out := &pb.Trial{
 		Name:   t.Name,
-		Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: v1alpha1.ProtoAssignments(t.Spec.ParameterAssignments)}},
-		Status: &api.TrialStatus{Condition: cond},
+		Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: v1alpha1.ProtoAssignments(t.Spec.ParameterAssignments)}},
+		Status: &pb.TrialStatus{Condition: cond},
 	}
 	if obs := t.Status.Observation; obs != nil {
-		out.Status.Observation = &api.Observation{}
+		out.Status.Observation = &pb.Observation{}
 		for _, m := range obs.Metrics {
-			out.Status.Observation.Metrics = append(out.Status.Observation.Metrics, &api.Metric{Name: m.Name, Value: m.Value})
+			out.Status.Observation.Metrics = append(out.Status.Observation.Metrics, &pb.Metric{Name: m.Name, Value: m.Value})
 		}
 	}
 	return out
@@ -132,7 +132,7 @@ func TrialName(s *v1alpha1.Suggestion, n int) string {
 // parameter assigned once and inside its feasible space; no assignment twice,
 // within the reply or with one handed out before. It returns the new
 // assignments, each with the parameters in the Experiment's order.
-func CheckReply(space *searchspace.Space, s *v1alpha1.Suggestion, reply *api.GetSuggestionsReply, want int32) ([][]v1alpha1.ParameterAssignment, error) {
+func CheckReply(space *searchspace.Space, s *v1alpha1.Suggestion, reply *pb.GetSuggestionsReply, want int32) ([][]v1alpha1.ParameterAssignment, error) {
 	got := int32(len(reply.GetParameterAssignments()))
 	switch {
 	case got > want:
@@ -178,7 +178,7 @@ func CheckReply(space *searchspace.Space, s *v1alpha1.Suggestion, reply *api.Get
 }
 
 // FromProtoSettings converts the algorithm's returned state.
-func FromProtoSettings(settings []*api.AlgorithmSetting) []v1alpha1.AlgorithmSetting {
+func FromProtoSettings(settings []*pb.AlgorithmSetting) []v1alpha1.AlgorithmSetting {
 	if len(settings) == 0 {
 		return nil
 	}
@@ -190,7 +190,7 @@ func FromProtoSettings(settings []*api.AlgorithmSetting) []v1alpha1.AlgorithmSet
 }
 
 // formatAssignments writes assignments as name=value pairs, for messages.
-func formatAssignments(as []*api.ParameterAssignment) string {
+func formatAssignments(as []*pb.ParameterAssignment) string {
 	parts := make([]string, len(as))
 	for i, a := range as {
 		parts[i] = a.GetName() + "=" + a.GetValue()

@@ -12,7 +12,7 @@ import (
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 
-	api "knobs.dev/knobs/pkg/api/v1alpha3"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
 	. "knobs.dev/knobs/pkg/reconciler/testing"
@@ -31,19 +31,19 @@ var (
 )
 
 // protoAssignments turns name, value... into the API's assignments.
-func protoAssignments(nv ...string) []*api.ParameterAssignment {
-	var out []*api.ParameterAssignment
+func protoAssignments(nv ...string) []*pb.ParameterAssignment {
+	var out []*pb.ParameterAssignment
 	for i := 0; i+1 < len(nv); i += 2 {
-		out = append(out, &api.ParameterAssignment{Name: nv[i], Value: nv[i+1]})
+		out = append(out, &pb.ParameterAssignment{Name: nv[i], Value: nv[i+1]})
 	}
 	return out
 }
 
-func protoTrial(name string, cond api.TrialCondition, obs *api.Observation, nv ...string) *api.Trial {
-	return &api.Trial{
+func protoTrial(name string, cond pb.TrialCondition, obs *pb.Observation, nv ...string) *pb.Trial {
+	return &pb.Trial{
 		Name:   name,
-		Spec:   &api.TrialSpec{ParameterAssignments: &api.ParameterAssignments{Assignments: protoAssignments(nv...)}},
-		Status: &api.TrialStatus{Condition: cond, Observation: obs},
+		Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: protoAssignments(nv...)}},
+		Status: &pb.TrialStatus{Condition: cond, Observation: obs},
 	}
 }
 
@@ -60,28 +60,28 @@ func withObservation(nv ...string) TrialOption {
 	}
 }
 
-func wantExperiment(settings ...string) *api.Experiment {
-	var s []*api.AlgorithmSetting
+func wantExperiment(settings ...string) *pb.Experiment {
+	var s []*pb.AlgorithmSetting
 	for i := 0; i+1 < len(settings); i += 2 {
-		s = append(s, &api.AlgorithmSetting{Name: settings[i], Value: settings[i+1]})
+		s = append(s, &pb.AlgorithmSetting{Name: settings[i], Value: settings[i+1]})
 	}
-	return &api.Experiment{
+	return &pb.Experiment{
 		Name: "mnist",
-		ExperimentSpec: &api.ExperimentSpec{
-			Algorithm: &api.AlgorithmSpec{AlgorithmName: "random", AlgorithmSettings: s},
-			Objective: &api.ObjectiveSpec{Type: api.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
-			ParameterSpecs: &api.ParameterSpecs{Parameters: []*api.ParameterSpec{{
+		ExperimentSpec: &pb.ExperimentSpec{
+			Algorithm: &pb.AlgorithmSpec{AlgorithmName: "random", AlgorithmSettings: s},
+			Objective: &pb.ObjectiveSpec{Type: pb.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
+			ParameterSpecs: &pb.ParameterSpecs{Parameters: []*pb.ParameterSpec{{
 				Name:          "--lr",
-				ParameterType: api.ParameterType_DOUBLE,
-				FeasibleSpace: &api.FeasibleSpace{Min: "0.01", Max: "0.03", Step: "0.005"},
+				ParameterType: pb.ParameterType_DOUBLE,
+				FeasibleSpace: &pb.FeasibleSpace{Min: "0.01", Max: "0.03", Step: "0.005"},
 			}, {
 				Name:          "--num-layers",
-				ParameterType: api.ParameterType_INT,
-				FeasibleSpace: &api.FeasibleSpace{Min: "2", Max: "5"},
+				ParameterType: pb.ParameterType_INT,
+				FeasibleSpace: &pb.FeasibleSpace{Min: "2", Max: "5"},
 			}, {
 				Name:          "--optimizer",
-				ParameterType: api.ParameterType_CATEGORICAL,
-				FeasibleSpace: &api.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}},
+				ParameterType: pb.ParameterType_CATEGORICAL,
+				FeasibleSpace: &pb.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}},
 			}}},
 		},
 	}
@@ -101,16 +101,16 @@ func TestMakeRequest(t *testing.T) {
 			WithTrialSucceeded("Validation-accuracy", "0.91", "loss", "0.3")),
 	}
 
-	want := &api.GetSuggestionsRequest{
+	want := &pb.GetSuggestionsRequest{
 		Experiment: wantExperiment("random_state", "7", "max_tries", "10", "history", "abc"),
-		Trials: []*api.Trial{
-			protoTrial("mnist-1", api.TrialCondition_SUCCEEDED, &api.Observation{Metrics: []*api.Metric{
+		Trials: []*pb.Trial{
+			protoTrial("mnist-1", pb.TrialCondition_SUCCEEDED, &pb.Observation{Metrics: []*pb.Metric{
 				{Name: "Validation-accuracy", Value: "0.91"}, {Name: "loss", Value: "0.3"},
 			}}, "--lr", "0.010", "--num-layers", "2", "--optimizer", "sgd"),
-			protoTrial("mnist-2", api.TrialCondition_PENDING, nil, a2...),
-			protoTrial("mnist-3", api.TrialCondition_RUNNING, nil, a3...),
-			protoTrial("alpha", api.TrialCondition_PENDING, nil, "--lr", "0.03", "--num-layers", "5", "--optimizer", "ftrl"),
-			protoTrial("zeta", api.TrialCondition_FAILED, nil, a4...),
+			protoTrial("mnist-2", pb.TrialCondition_PENDING, nil, a2...),
+			protoTrial("mnist-3", pb.TrialCondition_RUNNING, nil, a3...),
+			protoTrial("alpha", pb.TrialCondition_PENDING, nil, "--lr", "0.03", "--num-layers", "5", "--optimizer", "ftrl"),
+			protoTrial("zeta", pb.TrialCondition_FAILED, nil, a4...),
 		},
 		RequestNumber: 3,
 	}
@@ -123,9 +123,9 @@ func TestMakeRequest(t *testing.T) {
 func TestMakeRequestFresh(t *testing.T) {
 	exp := NewExperiment("mnist", ns)
 	s := NewSuggestion("mnist", ns, WithRequests(3))
-	want := &api.GetSuggestionsRequest{
+	want := &pb.GetSuggestionsRequest{
 		Experiment:    wantExperiment(),
-		Trials:        []*api.Trial{},
+		Trials:        []*pb.Trial{},
 		RequestNumber: 3,
 	}
 	got := resources.MakeRequest(s, exp, nil)
@@ -160,7 +160,7 @@ func TestMakeRequestObjective(t *testing.T) {
 	exp := NewExperiment("mnist", ns)
 	exp.Spec.Objective = v1alpha1.ObjectiveSpec{Type: v1alpha1.ObjectiveTypeMinimize, ObjectiveMetricName: "loss"}
 	got := resources.MakeRequest(NewSuggestion("mnist", ns, WithRequests(1)), exp, nil).GetExperiment().GetExperimentSpec().GetObjective()
-	want := &api.ObjectiveSpec{Type: api.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"}
+	want := &pb.ObjectiveSpec{Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"}
 	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
 		t.Errorf("objective (-want, +got):\n%s", diff)
 	}
@@ -174,7 +174,7 @@ func TestMakeRequestSettingsComeFromTheExperiment(t *testing.T) {
 	s.Spec.Algorithm.AlgorithmSettings = []v1alpha1.AlgorithmSetting{{Name: "ignored", Value: "x"}}
 
 	got := resources.MakeRequest(s, exp, nil).GetExperiment().GetExperimentSpec().GetAlgorithm()
-	want := &api.AlgorithmSpec{AlgorithmName: "random", AlgorithmSettings: []*api.AlgorithmSetting{
+	want := &pb.AlgorithmSpec{AlgorithmName: "random", AlgorithmSettings: []*pb.AlgorithmSetting{
 		{Name: "a", Value: "10"}, {Name: "b", Value: "20"}, {Name: "c", Value: "3"}, {Name: "d", Value: "4"}, {Name: "e", Value: "5"},
 	}}
 	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
@@ -190,62 +190,62 @@ func TestMakeRequestTrialConditions(t *testing.T) {
 	tests := []struct {
 		name string
 		opts []TrialOption
-		want api.TrialCondition
-		obs  *api.Observation
+		want pb.TrialCondition
+		obs  *pb.Observation
 	}{{
 		name: "never reconciled",
-		want: api.TrialCondition_PENDING,
+		want: pb.TrialCondition_PENDING,
 	}, {
 		name: "initialised",
 		opts: []TrialOption{withPhase(func(ts *v1alpha1.TrialStatus) { ts.InitializeConditions() })},
-		want: api.TrialCondition_PENDING,
+		want: pb.TrialCondition_PENDING,
 	}, {
 		name: "pending",
 		opts: []TrialOption{withPhase(func(ts *v1alpha1.TrialStatus) { ts.MarkPending("waiting") })},
-		want: api.TrialCondition_PENDING,
+		want: pb.TrialCondition_PENDING,
 	}, {
 		name: "running",
 		opts: []TrialOption{WithTrialRunning},
-		want: api.TrialCondition_RUNNING,
+		want: pb.TrialCondition_RUNNING,
 	}, {
 		name: "succeeded",
 		opts: []TrialOption{WithTrialSucceeded("Validation-accuracy", "0.95")},
-		want: api.TrialCondition_SUCCEEDED,
-		obs:  &api.Observation{Metrics: []*api.Metric{{Name: "Validation-accuracy", Value: "0.95"}}},
+		want: pb.TrialCondition_SUCCEEDED,
+		obs:  &pb.Observation{Metrics: []*pb.Metric{{Name: "Validation-accuracy", Value: "0.95"}}},
 	}, {
 		name: "failed",
 		opts: []TrialOption{WithTrialFailed},
-		want: api.TrialCondition_FAILED,
+		want: pb.TrialCondition_FAILED,
 	}, {
 		name: "metrics unavailable",
 		opts: []TrialOption{withPhase(func(ts *v1alpha1.TrialStatus) { ts.MarkMetricsUnavailable("no metric") })},
-		want: api.TrialCondition_METRICS_UNAVAILABLE,
+		want: pb.TrialCondition_METRICS_UNAVAILABLE,
 	}, {
 		name: "early stopped with what it saw",
 		opts: []TrialOption{
 			withPhase(func(ts *v1alpha1.TrialStatus) { ts.MarkEarlyStopped("stopped") }),
 			withObservation("Validation-accuracy", "0.5", "loss", "1.2"),
 		},
-		want: api.TrialCondition_EARLY_STOPPED,
-		obs:  &api.Observation{Metrics: []*api.Metric{{Name: "Validation-accuracy", Value: "0.5"}, {Name: "loss", Value: "1.2"}}},
+		want: pb.TrialCondition_EARLY_STOPPED,
+		obs:  &pb.Observation{Metrics: []*pb.Metric{{Name: "Validation-accuracy", Value: "0.5"}, {Name: "loss", Value: "1.2"}}},
 	}, {
 		name: "running with an empty observation",
 		opts: []TrialOption{WithTrialRunning, withObservation()},
-		want: api.TrialCondition_RUNNING,
-		obs:  &api.Observation{},
+		want: pb.TrialCondition_RUNNING,
+		obs:  &pb.Observation{},
 	}, {
 		name: "unknown reason",
 		opts: []TrialOption{withPhase(func(ts *v1alpha1.TrialStatus) {
 			ts.Conditions = duckv1.Conditions{{Type: apis.ConditionSucceeded, Status: corev1.ConditionUnknown, Reason: "Evicted"}}
 		})},
-		want: api.TrialCondition_PENDING,
+		want: pb.TrialCondition_PENDING,
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := NewSuggestion("mnist", ns, WithRequests(2), WithAssignments(a1))
 			trials := []*v1alpha1.Trial{NewTrial("mnist-1", ns, "mnist", a1, tc.opts...)}
 			got := resources.MakeRequest(s, NewExperiment("mnist", ns), trials).GetTrials()
-			want := []*api.Trial{protoTrial("mnist-1", tc.want, tc.obs, a1...)}
+			want := []*pb.Trial{protoTrial("mnist-1", tc.want, tc.obs, a1...)}
 			if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
 				t.Errorf("trials (-want, +got):\n%s", diff)
 			}
@@ -385,10 +385,10 @@ func TestTrialName(t *testing.T) {
 }
 
 // reply builds a function's reply of assignments given as name, value...
-func reply(exhausted bool, rows ...[]string) *api.GetSuggestionsReply {
-	r := &api.GetSuggestionsReply{SearchSpaceExhausted: exhausted}
+func reply(exhausted bool, rows ...[]string) *pb.GetSuggestionsReply {
+	r := &pb.GetSuggestionsReply{SearchSpaceExhausted: exhausted}
 	for _, row := range rows {
-		r.ParameterAssignments = append(r.ParameterAssignments, &api.GetSuggestionsReply_ParameterAssignments{Assignments: protoAssignments(row...)})
+		r.ParameterAssignments = append(r.ParameterAssignments, &pb.GetSuggestionsReply_ParameterAssignments{Assignments: protoAssignments(row...)})
 	}
 	return r
 }
@@ -406,7 +406,7 @@ func TestCheckReplyAccepts(t *testing.T) {
 	tests := []struct {
 		name    string
 		handed  [][]string
-		reply   *api.GetSuggestionsReply
+		reply   *pb.GetSuggestionsReply
 		wantNum int32
 		want    [][]v1alpha1.ParameterAssignment
 	}{{
@@ -470,7 +470,7 @@ func TestCheckReplyRejects(t *testing.T) {
 	tests := []struct {
 		name    string
 		handed  [][]string
-		reply   *api.GetSuggestionsReply
+		reply   *pb.GetSuggestionsReply
 		wantNum int32
 		want    string
 	}{{
@@ -594,10 +594,10 @@ func TestFromProtoSettings(t *testing.T) {
 	if got := resources.FromProtoSettings(nil); got != nil {
 		t.Errorf("FromProtoSettings(nil) = %#v, want nil", got)
 	}
-	if got := resources.FromProtoSettings([]*api.AlgorithmSetting{}); got != nil {
+	if got := resources.FromProtoSettings([]*pb.AlgorithmSetting{}); got != nil {
 		t.Errorf("FromProtoSettings(empty) = %#v, want nil", got)
 	}
-	got := resources.FromProtoSettings([]*api.AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "history", Value: ""}, nil})
+	got := resources.FromProtoSettings([]*pb.AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "history", Value: ""}, nil})
 	want := []v1alpha1.AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "history", Value: ""}, {}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("FromProtoSettings (-want, +got):\n%s", diff)

@@ -1,0 +1,527 @@
+// Package cmaes is the covariance matrix adaptation evolution strategy
+// (CMA-ES), with IPOP and BIPOP restarts, as a stateless Knobs algorithm.
+//
+// # Method
+//
+// CMA-ES samples each generation of λ points from a multivariate normal
+// distribution N(m, σ² C), ranks them by the objective, and moves the mean
+// m to a weighted average of the best μ = λ/2; it adapts the step size σ by
+// the length of the path the mean travels (longer than a random walk's: grow,
+// shorter: shrink) and the covariance C by rank-one and rank-μ updates, so
+// that C comes to follow the shape of the objective around the mean. This is
+// the (μ/μ_w, λ)-CMA-ES with Hansen's default parameters (The CMA Evolution
+// Strategy: A Tutorial, 2016): λ = 4 + ⌊3 ln n⌋ in n dimensions, positive
+// recombination weights.
+//
+// The search runs in the unit cube of the parameters that vary: double, int
+// and discrete ones, each mapped through its prior (searchspace.Space's
+// FromUnit), so that a log-uniform learning rate moves in log space. Ints,
+// steps and discrete values are rounded by that mapping; the update uses the
+// unrounded point. A sample outside the cube is folded back in by reflection
+// at its faces, which leaves no mass on the faces. The search starts at the
+// cube's centre (each prior's median) with σ = sigma.
+//
+// Categorical parameters are rejected: CMA-ES moves along numbers, and a
+// category has no order to move along; sampling them at random beside the
+// numeric search would only add noise to its ranking. At least two
+// parameters must vary; a parameter with one value is held at it.
+//
+// # Restarts
+//
+// A run ends when it has converged or broken down (Hansen's criteria:
+// tolfun, tolx, tolupsigma, conditioncov, noeffectaxis, noeffectcoord) or
+// when its distribution only yields points already handed out, which in a
+// space of ints comes long before the tolerances. restart_strategy then
+// decides: none keeps sampling (and, when the distribution is stuck, widens
+// it or picks unseen points elsewhere, which are not generation members);
+// ipop (Auger and Hansen, 2005) restarts from a random point of the cube with
+// twice the population; bipop (Hansen, 2009) alternates such large-population
+// runs with small-population ones of random size between the default and
+// half the last large one and a step size shrunk by up to a hundredfold,
+// choosing the regime that has used fewer evaluations so far.
+//
+// The default is ipop, where Katib's goptuna-based CMA-ES defaults to none:
+// until a run ends the strategies behave alike, and after, a restart spends
+// the budget better than sampling on around a converged point. Note too that
+// sigma is in the unit cube here (default 0.25, so that ±2σ spans the cube),
+// where goptuna's is in the parameters' own units.
+//
+// # State
+//
+// goptuna's cmaes.Optimizer keeps its mean, step size, covariance, paths,
+// generation and random generator in unexported fields and cannot be built
+// from them, so it cannot be carried between calls; this package has its own
+// implementation. Every call rebuilds the search from two state settings it
+// wrote in its last reply:
+//
+//   - cmaes_state: base64 of a little-endian record: a version byte, the
+//     dimension, the population size, the run's generation, the restart
+//     counters and BIPOP's evaluation budgets, σ, the mean, the upper
+//     triangle of C, both evolution paths, and the best loss of each of the
+//     run's last generations (for tolfun).
+//   - cmaes_population: base64 of the members handed out and not yet told
+//     or failed: for each, the generation that drew it and its point in the
+//     unit cube, unrounded.
+//
+// Every point drawn from the distribution is a member, tagged with the
+// generation that drew it. A call finds each member's trial by its
+// assignments: members whose trials failed or reported no metric drop out,
+// pending and running ones wait. Completed members, in the order they were
+// handed out, make generations of λ: each λ of them update the
+// distribution. Points are handed out as they are asked for, whatever λ
+// is, so a generation's members are spread over calls, and when λ members
+// are out but too few have completed, more are drawn from the same
+// distribution. A member that completes after its generation was told
+// joins the next one as an injected solution (Hansen, Injecting External
+// Solutions Into CMA-ES, 2011): its step from the new mean is shortened to a
+// Mahalanobis length of at most √n + 2n/(n+2). So no evaluation is lost to
+// the search however many trials run in parallel, and nothing waits for a
+// straggler. At most 2λ+32 members are tracked; points beyond are drawn from
+// the same distribution but not tracked. A restart lets go of every member.
+//
+// Random numbers come from the request (Problem.Rand): the same request,
+// with the same state and random_state, gives the same reply.
+//
+// No point is handed out twice: a sample that rounds to a point already
+// taken is drawn again. A finite space says when it is used up.
+package cmaes
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"knobs.dev/knobs/pkg/algorithm"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
+	"knobs.dev/knobs/pkg/searchspace"
+)
+
+// Setting names.
+const (
+	SettingSigma      = "sigma"
+	SettingRestart    = "restart_strategy"
+	SettingState      = "cmaes_state"
+	SettingPopulation = "cmaes_population"
+)
+
+// Restart strategies.
+const (
+	RestartNone  = "none"
+	RestartIPOP  = "ipop"
+	RestartBIPOP = "bipop"
+)
+
+// DefaultSigma is the initial step size in the unit cube: from the centre,
+// ±2σ spans the cube, so that the first generations see most of it.
+const DefaultSigma = 0.25
+
+// MaxDimensions bounds the parameters that vary: the state holds an n×n
+// covariance matrix, and each call diagonalises it.
+const MaxDimensions = 100
+
+const (
+	settingsPath   = "experiment.experimentSpec.algorithm.algorithmSettings"
+	parametersPath = "experiment.experimentSpec.parameterSpecs.parameters"
+	// drawsPerPoint is how many samples a point may take before the
+	// distribution counts as stuck on points already handed out.
+	drawsPerPoint = 100
+	// restartsPerCall bounds restarts for being stuck within one call.
+	restartsPerCall = 3
+	// enumerateBelow is the size of a finite space under which its unseen
+	// points are listed rather than drawn.
+	enumerateBelow = 1 << 22
+)
+
+// CMAES is the CMA-ES algorithm.
+type CMAES struct{}
+
+var _ algorithm.Algorithm = CMAES{}
+
+// Settings implements algorithm.Algorithm.
+func (CMAES) Settings() []algorithm.Setting {
+	return []algorithm.Setting{
+		algorithm.FloatSetting(SettingSigma,
+			"initial step size: the standard deviation of the first generation in the unit cube, where each parameter's range (through its prior) has length 1",
+			DefaultSigma, 0, 1, true),
+		algorithm.EnumSetting(SettingRestart,
+			"what follows a run that has converged: none samples on around it; ipop restarts at a random point with twice the population; bipop alternates such restarts with small-population ones",
+			RestartIPOP, RestartNone, RestartIPOP, RestartBIPOP),
+		algorithm.SeedSetting(),
+		algorithm.StateSetting(SettingState, "the search distribution, its paths and the restart bookkeeping"),
+		algorithm.StateSetting(SettingPopulation, "the points of the current generation handed out so far"),
+	}
+}
+
+// view maps the unit cube of the parameters that vary to the space.
+type view struct {
+	space *searchspace.Space
+	dims  []int // indices of the parameters that vary
+}
+
+// varies reports whether a parameter has more than one value.
+func varies(p *searchspace.Param) bool {
+	if p.Finite() {
+		return p.Len() > 1
+	}
+	return p.Min < p.Max
+}
+
+func newView(space *searchspace.Space) view {
+	v := view{space: space}
+	for i := range space.Params {
+		if varies(&space.Params[i]) {
+			v.dims = append(v.dims, i)
+		}
+	}
+	return v
+}
+
+// point maps x in the cube to the space; parameters with one value take it.
+func (v view) point(x []float64) searchspace.Point {
+	u := make([]float64, v.space.Len())
+	for i := range u {
+		u[i] = 0.5
+	}
+	for j, i := range v.dims {
+		u[i] = x[j]
+	}
+	return v.space.FromUnit(u)
+}
+
+// Validate implements algorithm.Algorithm.
+func (CMAES) Validate(p *algorithm.Problem) error {
+	if err := p.RequireObjective(); err != nil {
+		return err
+	}
+	for i := range p.Space.Params {
+		if param := &p.Space.Params[i]; param.Type == searchspace.Categorical {
+			return algorithm.Invalidf(fmt.Sprintf("%s[%d] (%q).parameterType", parametersPath, i, param.Name),
+				"CMA-ES moves along numbers and a categorical parameter has no order: use random, grid or sobol search, or, if its values are numbers, make it discrete")
+		}
+	}
+	n := len(newView(p.Space).dims)
+	if n < 2 {
+		return algorithm.Invalidf(parametersPath,
+			"%d parameters vary: CMA-ES needs at least 2 double, int or discrete parameters with more than one value; use random, grid or sobol search for fewer", n)
+	}
+	if n > MaxDimensions {
+		return algorithm.Invalidf(parametersPath,
+			"%d parameters vary: CMA-ES here takes at most %d (its covariance matrix grows with their square); use random or sobol search", n, MaxDimensions)
+	}
+	_, _, err := load(p.Settings, n)
+	return err
+}
+
+// load reads the state settings, or returns nil for a new search.
+func load(s algorithm.Settings, n int) (*state, []member, error) {
+	if !s.IsSet(SettingState) {
+		return nil, nil, nil
+	}
+	st, err := decodeState(s.String(SettingState), n)
+	if err != nil {
+		return nil, nil, algorithm.Invalidf(settingsPath,
+			"%s: %s: it is the state this algorithm writes in its replies; remove it (and %s) to start the search afresh", SettingState, err, SettingPopulation)
+	}
+	var pop []member
+	if s.IsSet(SettingPopulation) {
+		if pop, err = decodePopulation(s.String(SettingPopulation), n); err != nil {
+			return nil, nil, algorithm.Invalidf(settingsPath,
+				"%s: %s: it is state this algorithm writes in its replies; remove it to start a new generation", SettingPopulation, err)
+		}
+	}
+	return st, pop, nil
+}
+
+// newState is the state of a new search: the cube's centre, σ0, the
+// default population.
+func newState(n int, sigma0 float64) *state {
+	mean := make([]float64, n)
+	for i := range mean {
+		mean[i] = 0.5
+	}
+	return &state{dist: newDist(mean, sigma0), lambda: defaultLambda(n)}
+}
+
+// restart ends the current run and starts the next as the strategy says:
+// none resets the distribution where it is (after a numerical breakdown),
+// ipop and bipop start from a random point of the cube.
+func (s *state) restart(strategy string, sigma0 float64, rng *rand.Rand) {
+	n := len(s.mean)
+	if s.large {
+		s.largeEvals += s.runEvals
+	} else {
+		s.smallEvals += s.runEvals
+	}
+	s.runs++
+	s.gen, s.runEvals, s.hist = 0, 0, nil
+	if strategy == RestartNone {
+		s.dist = newDist(s.mean, sigma0)
+		return
+	}
+	sigma := sigma0
+	l0 := defaultLambda(n)
+	switch {
+	case strategy == RestartIPOP:
+		s.lambda = min(2*s.lambda, maxLambda)
+	case s.smallEvals < s.largeEvals:
+		// BIPOP, small regime: λ between the default and half the last
+		// large run's, σ shrunk by up to 100.
+		s.large = false
+		u := rng.Float64()
+		half := math.Pow(2, float64(s.largeRuns-1)) // ½ λ_large / λ0
+		s.lambda = min(max(l0, int(float64(l0)*math.Pow(half, u*u))), maxLambda)
+		sigma = sigma0 * math.Pow(10, -2*rng.Float64())
+	default:
+		// BIPOP, large regime: twice the last large population.
+		s.large = true
+		s.largeRuns++
+		s.lambda = l0
+		for i := 0; i < s.largeRuns && s.lambda < maxLambda; i++ {
+			s.lambda *= 2
+		}
+		s.lambda = min(s.lambda, maxLambda)
+	}
+	mean := make([]float64, n)
+	for i := range mean {
+		mean[i] = rng.Float64()
+	}
+	s.dist = newDist(mean, sigma)
+}
+
+// Suggest implements algorithm.Algorithm.
+func (CMAES) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, count int) (*algorithm.Suggestions, error) {
+	v := newView(p.Space)
+	n := len(v.dims)
+	st, pop, err := load(p.Settings, n)
+	if err != nil {
+		return nil, err
+	}
+	sigma0 := p.Settings.Float(SettingSigma)
+	strategy := p.Settings.String(SettingRestart)
+	if st == nil {
+		st, pop = newState(n, sigma0), nil
+	}
+	rng := p.Rand(len(trials))
+
+	// The trial of each point handed out; a completed one wins over others
+	// with the same assignments.
+	keys := make([]string, len(trials))
+	byKey := make(map[string]int, len(trials))
+	for i := range trials {
+		keys[i] = p.Space.Key(trials[i].Point)
+		if j, ok := byKey[keys[i]]; !ok || (!trials[j].Completed() && trials[i].Completed()) {
+			byKey[keys[i]] = i
+		}
+	}
+
+	e, err := st.decompose()
+	if err != nil {
+		st.restart(strategy, sigma0, rng)
+		e, pop = mustDecompose(&st.dist), nil
+	}
+
+	// Tell: members that completed, in the order they were handed out,
+	// make generations of λ; failed ones drop out, pending ones wait.
+	var done []member
+	var pending []member
+	for _, m := range pop {
+		j, ok := byKey[p.Space.Key(v.point(m.x))]
+		switch {
+		case !ok || trials[j].Active():
+			pending = append(pending, m)
+		case trials[j].Completed():
+			m.loss = p.Objective.Loss(trials[j].Value)
+			done = append(done, m)
+		}
+	}
+	for len(done) >= st.lambda {
+		gen := slices.Clone(done[:st.lambda])
+		done = done[st.lambda:]
+		sortMembers(gen)
+		st.dist.tell(newParams(n, st.lambda), e, gen, st.gen)
+		st.gen++
+		st.runEvals += st.lambda
+		losses := make([]float64, len(gen))
+		for i, m := range gen {
+			losses[i] = m.loss
+		}
+		st.hist = append(st.hist, losses[0])
+		if h := histLen(n, st.lambda); len(st.hist) > h {
+			st.hist = slices.Clone(st.hist[len(st.hist)-h:])
+		}
+		e, err = st.decompose()
+		if err != nil || strategy != RestartNone && st.stopReason(newParams(n, st.lambda), e, st.gen, st.hist[:len(st.hist)-1], losses) != "" {
+			st.restart(strategy, sigma0, rng)
+			e, done, pending = mustDecompose(&st.dist), nil, nil
+		}
+	}
+	// Completed members too few for a generation wait for more; they keep
+	// their place ahead of the pending ones handed out after them, which
+	// is what matters: the order among completed ones.
+	pop = slices.Concat(done, pending)
+
+	out := &algorithm.Suggestions{Points: make([]searchspace.Point, 0, count)}
+	f := newFresh(p.Space, trials, keys, count)
+	if f.finite {
+		if left := f.unseen(); left <= uint64(count) {
+			// Everything left fits in this reply.
+			for _, i := range searchspace.Free(f.size, f.takenIdx) {
+				f.take(p.Space.PointAt(i), out)
+			}
+			out.Exhausted = true
+			out.State = st.settings(pop, n)
+			return out, nil
+		}
+	}
+
+	// Ask.
+	track := 2*st.lambda + 32
+	restarts := 0
+	for len(out.Points) < count {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if x, ok := f.draw(st, e, rng, v, out, 1, drawsPerPoint); ok {
+			if len(pop) < track {
+				pop = append(pop, member{gen: st.gen, x: x})
+			}
+			continue
+		}
+		// The distribution yields only points handed out already.
+		if strategy != RestartNone && restarts < restartsPerCall {
+			restarts++
+			st.restart(strategy, sigma0, rng)
+			e, pop = mustDecompose(&st.dist), nil
+			track = 2*st.lambda + 32
+			continue
+		}
+		// Look wider around the mean, then anywhere; such points are not
+		// members of the generation.
+		found := false
+		for w := 2.0; w <= 1024 && !found; w *= 2 {
+			_, found = f.draw(st, e, rng, v, out, w, 16)
+		}
+		if !found && !f.anywhere(ctx, rng, out) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			out.Exhausted = true
+			break
+		}
+	}
+	out.State = st.settings(pop, n)
+	return out, nil
+}
+
+// mustDecompose diagonalises a distribution fresh from a restart, whose C
+// is the identity.
+func mustDecompose(d *dist) eigen {
+	e, err := d.decompose()
+	if err != nil {
+		panic(fmt.Sprintf("cmaes: a new distribution does not diagonalise: %v", err))
+	}
+	return e
+}
+
+func (s *state) settings(pop []member, n int) []*pb.AlgorithmSetting {
+	return []*pb.AlgorithmSetting{
+		{Name: SettingState, Value: s.encode()},
+		{Name: SettingPopulation, Value: encodePopulation(pop, n)},
+	}
+}
+
+// fresh tracks the points taken, by the trials and by the reply so far.
+type fresh struct {
+	space    *searchspace.Space
+	taken    map[string]struct{}
+	finite   bool
+	size     uint64
+	takenIdx map[uint64]struct{}
+	left     []uint64 // unseen indices, listed when first needed
+}
+
+func newFresh(space *searchspace.Space, trials []algorithm.Trial, keys []string, count int) *fresh {
+	f := &fresh{space: space, taken: make(map[string]struct{}, len(trials)+count)}
+	for _, k := range keys {
+		f.taken[k] = struct{}{}
+	}
+	size, exact := space.Size()
+	if space.Finite() && exact {
+		f.finite, f.size = true, size
+		f.takenIdx = make(map[uint64]struct{}, len(trials)+count)
+		for i := range trials {
+			if k, ok := space.IndexOf(trials[i].Point); ok {
+				f.takenIdx[k] = struct{}{}
+			}
+		}
+	}
+	return f
+}
+
+func (f *fresh) unseen() uint64 { return f.size - uint64(len(f.takenIdx)) }
+
+// take adds pt to the reply unless it is taken.
+func (f *fresh) take(pt searchspace.Point, out *algorithm.Suggestions) bool {
+	k := f.space.Key(pt)
+	if _, dup := f.taken[k]; dup {
+		return false
+	}
+	f.taken[k] = struct{}{}
+	if f.finite {
+		i, _ := f.space.IndexOf(pt)
+		f.takenIdx[i] = struct{}{}
+	}
+	out.Points = append(out.Points, pt)
+	return true
+}
+
+// draw samples the distribution, widened by w, up to tries times for a
+// point not taken, and adds it to the reply.
+func (f *fresh) draw(st *state, e eigen, rng *rand.Rand, v view, out *algorithm.Suggestions, w float64, tries int) ([]float64, bool) {
+	for range tries {
+		x := st.sample(e, rng, w)
+		if f.take(v.point(x), out) {
+			return x, true
+		}
+	}
+	return nil, false
+}
+
+// anywhere adds one unseen point of the space, drawn uniformly among them,
+// and reports false when it finds none.
+func (f *fresh) anywhere(ctx context.Context, rng *rand.Rand, out *algorithm.Suggestions) bool {
+	if f.finite && f.size <= enumerateBelow {
+		if f.left == nil {
+			f.left = searchspace.Free(f.size, f.takenIdx)
+			rng.Shuffle(len(f.left), func(a, b int) { f.left[a], f.left[b] = f.left[b], f.left[a] })
+		}
+		for len(f.left) > 0 {
+			i := f.left[len(f.left)-1]
+			f.left = f.left[:len(f.left)-1]
+			if f.take(f.space.PointAt(i), out) {
+				return true
+			}
+		}
+		return false
+	}
+	for tries := 0; tries < 1<<20; tries++ {
+		if tries%1024 == 0 && ctx.Err() != nil {
+			return false
+		}
+		if f.finite && tries >= 1024 {
+			if f.unseen() == 0 {
+				return false
+			}
+			if f.take(f.space.PointAt(rng.Uint64N(f.size)), out) {
+				return true
+			}
+			continue
+		}
+		if f.take(f.space.Sample(rng), out) {
+			return true
+		}
+	}
+	return false
+}

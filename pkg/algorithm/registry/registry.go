@@ -1,0 +1,91 @@
+// Package registry is the one list of Knobs' search algorithms, by the name
+// an Experiment gives in spec.algorithm.algorithmName. The functions, the
+// benchmark, the conformance suite and the examples' checks all read it:
+// an algorithm added here is served, benchmarked and tested.
+package registry
+
+import (
+	"fmt"
+	"sort"
+
+	"knobs.dev/knobs/pkg/algorithm"
+	"knobs.dev/knobs/pkg/algorithm/bayesopt"
+	"knobs.dev/knobs/pkg/algorithm/bohb"
+	"knobs.dev/knobs/pkg/algorithm/cmaes"
+	"knobs.dev/knobs/pkg/algorithm/grid"
+	"knobs.dev/knobs/pkg/algorithm/hyperband"
+	"knobs.dev/knobs/pkg/algorithm/random"
+	"knobs.dev/knobs/pkg/algorithm/smac"
+	"knobs.dev/knobs/pkg/algorithm/sobol"
+	"knobs.dev/knobs/pkg/algorithm/tpe"
+)
+
+// Entry is one algorithm and what a caller must know to give it a problem.
+type Entry struct {
+	// Name is the algorithm's name in an Experiment and in its function's
+	// Knative Service label.
+	Name      string
+	Algorithm algorithm.Algorithm
+	// Needs says what a problem must have for the algorithm to accept it.
+	Needs Needs
+}
+
+// Needs are the demands an algorithm makes of a problem beyond a valid
+// search space.
+type Needs struct {
+	// Objective: the algorithm learns from the objective metric, so the
+	// experiment must name it.
+	Objective bool
+	// FiniteSpace: every parameter must have finitely many values (a double
+	// needs a step), as for grid search.
+	FiniteSpace bool
+	// Budget: one numeric parameter is the resource each trial gets, named
+	// by the resource_name setting (with r_l its largest value), as for
+	// Hyperband.
+	Budget bool
+}
+
+var entries = []Entry{
+	{Name: "random", Algorithm: random.Random{}},
+	{Name: "grid", Algorithm: grid.Grid{}, Needs: Needs{FiniteSpace: true}},
+	{Name: "sobol", Algorithm: sobol.Sobol{}},
+	{Name: "bayesopt", Algorithm: bayesopt.BayesOpt{}, Needs: Needs{Objective: true}},
+	{Name: "tpe", Algorithm: tpe.TPE{}, Needs: Needs{Objective: true}},
+	{Name: "cmaes", Algorithm: cmaes.CMAES{}, Needs: Needs{Objective: true}},
+	{Name: "smac", Algorithm: smac.SMAC{}, Needs: Needs{Objective: true}},
+	{Name: "hyperband", Algorithm: hyperband.Hyperband{}, Needs: Needs{Objective: true, Budget: true}},
+	{Name: "bohb", Algorithm: bohb.BOHB{}, Needs: Needs{Objective: true, Budget: true}},
+}
+
+// All returns every algorithm, in a fixed order.
+func All() []Entry { return append([]Entry(nil), entries...) }
+
+// Names returns every algorithm's name, sorted.
+func Names() []string {
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = e.Name
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Lookup returns the algorithm of the given name.
+func Lookup(name string) (Entry, bool) {
+	for _, e := range entries {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// MustLookup returns the algorithm of the given name, and panics when there
+// is none: for a program's main, whose name is a constant.
+func MustLookup(name string) Entry {
+	e, ok := Lookup(name)
+	if !ok {
+		panic(fmt.Sprintf("no algorithm %q is registered; known: %v", name, Names()))
+	}
+	return e
+}
