@@ -24,8 +24,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/function"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 func main() {

@@ -16,8 +16,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // Algorithm suggests points of a search space.

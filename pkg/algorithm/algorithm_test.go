@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // fake is an algorithm that suggests nothing and validates with a function.

@@ -14,8 +14,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/function"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // Contender is an algorithm as a benchmark runs it.

@@ -13,8 +13,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/algorithm/random"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // historyRequest is the design's experiment with n completed trials.

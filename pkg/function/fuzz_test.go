@@ -12,9 +12,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/algorithm/grid"
 	"knobs.dev/knobs/pkg/algorithm/random"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // fuzzHandlers serve every algorithm of this package's tests in process.

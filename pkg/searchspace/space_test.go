@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // Spec builders.

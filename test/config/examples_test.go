@@ -19,8 +19,8 @@ import (
 
 	"knobs.dev/knobs/pkg/algorithm"
 	"knobs.dev/knobs/pkg/algorithm/registry"
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/trialtemplate"
 )
 

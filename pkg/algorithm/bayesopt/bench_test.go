@@ -6,9 +6,9 @@ import (
 	"math"
 	"testing"
 
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/algorithm/random"
 	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // benchSpace is a typical tuning space: a log-uniform learning rate, a

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"testing"
 
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/algorithm/random"
 	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // Standard test functions, with their minima.

@@ -12,10 +12,10 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/algorithm/bohb"
 	"knobs.dev/knobs/pkg/algorithm/hyperband"
 	"knobs.dev/knobs/pkg/algorithm/hyperband/hbtest"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 func newController(t testing.TB, exp hbtest.Experiment, obj hbtest.Objective) *hbtest.Controller {

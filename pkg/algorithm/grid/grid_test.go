@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/algorithm/grid"
 	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // Spec builders.

@@ -13,9 +13,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"knobs.dev/knobs/pkg/algorithm"
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/algorithm/hyperband"
 	"knobs.dev/knobs/pkg/algorithm/hyperband/hbtest"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // experiment is x in [0, 1] and an optimizer, with epochs as the budget.

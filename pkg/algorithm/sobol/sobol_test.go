@@ -14,10 +14,10 @@ import (
 
 	"knobs.dev/knobs/pkg/algorithm"
 	"knobs.dev/knobs/pkg/algorithm/algorithmtest"
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/algorithm/random"
-	"knobs.dev/knobs/pkg/searchspace"
 	"knobs.dev/knobs/pkg/algorithm/sobol"
+	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // The shared spec builders, by the names the tests use.

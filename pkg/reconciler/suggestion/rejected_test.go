@@ -15,11 +15,11 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 
+	"knobs.dev/knobs/pkg/algorithm/grid"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	fakeknobsclientset "knobs.dev/knobs/pkg/client/clientset/versioned/fake"
 	"knobs.dev/knobs/pkg/config"
 	"knobs.dev/knobs/pkg/function"
-	"knobs.dev/knobs/pkg/algorithm/grid"
 	. "knobs.dev/knobs/pkg/reconciler/testing"
 )
 

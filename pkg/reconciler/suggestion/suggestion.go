@@ -23,7 +23,6 @@ import (
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 	servinglisters "knative.dev/serving/pkg/client/listers/serving/v1"
 
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/client/clientset/versioned"
@@ -33,6 +32,7 @@ import (
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
 	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // Event reasons.

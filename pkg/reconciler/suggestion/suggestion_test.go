@@ -25,17 +25,17 @@ import (
 	"knative.dev/pkg/logging"
 	rtesting "knative.dev/pkg/reconciler/testing"
 
-	pb "knobs.dev/knobs/pkg/suggestionpb"
+	"knobs.dev/knobs/pkg/algorithm/grid"
+	"knobs.dev/knobs/pkg/algorithm/random"
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	fakeknobsclient "knobs.dev/knobs/pkg/client/injection/client/fake"
 	suggestionreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/suggestion"
 	"knobs.dev/knobs/pkg/config"
 	"knobs.dev/knobs/pkg/function"
-	"knobs.dev/knobs/pkg/algorithm/grid"
-	"knobs.dev/knobs/pkg/algorithm/random"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
 	. "knobs.dev/knobs/pkg/reconciler/testing"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 const (

@@ -10,10 +10,10 @@ import (
 
 	"knative.dev/pkg/kmeta"
 
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // MakeRequest builds the GetSuggestionsRequest for a Suggestion: the

@@ -12,11 +12,11 @@ import (
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
 	. "knobs.dev/knobs/pkg/reconciler/testing"
 	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 const ns = "tuning"
