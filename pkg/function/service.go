@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"knobs.dev/knobs/pkg/algorithm"
+	"knobs.dev/knobs/pkg/contract"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
@@ -55,7 +56,7 @@ func (s *Service) GetSuggestions(ctx context.Context, req *pb.GetSuggestionsRequ
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	if err := s.check(p, out, count); err != nil {
+	if err := s.check(p, trials, out, count); err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	reply := &pb.GetSuggestionsReply{
@@ -80,25 +81,15 @@ func (s *Service) ValidateAlgorithmSettings(_ context.Context, req *pb.ValidateA
 	return &pb.ValidateAlgorithmSettingsReply{}, nil
 }
 
-// check holds an algorithm to its contract before its answer leaves the
-// process: a fault here is ours, not the caller's.
-func (s *Service) check(p *algorithm.Problem, out *algorithm.Suggestions, count int) error {
-	switch {
-	case len(out.Points) > count:
-		return fmt.Errorf("algorithm %s returned %d suggestions for %d asked", s.Name, len(out.Points), count)
-	case len(out.Points) < count && !out.Exhausted:
-		return fmt.Errorf("algorithm %s returned %d suggestions for %d asked without saying the space is exhausted", s.Name, len(out.Points), count)
+// check holds an algorithm to the reply contract before its answer leaves
+// the process: a fault here is ours, not the caller's.
+func (s *Service) check(p *algorithm.Problem, trials []algorithm.Trial, out *algorithm.Suggestions, count int) error {
+	history := contract.NewHistory(p.Space)
+	for i := range trials {
+		history.Add(trials[i].Point)
 	}
-	seen := make(map[string]struct{}, len(out.Points))
-	for _, pt := range out.Points {
-		if !p.Space.Contains(pt) {
-			return fmt.Errorf("algorithm %s suggested a point outside the search space: %v", s.Name, p.Space.Format(pt))
-		}
-		k := p.Space.Key(pt)
-		if _, dup := seen[k]; dup {
-			return fmt.Errorf("algorithm %s suggested one point twice: %v", s.Name, p.Space.Format(pt))
-		}
-		seen[k] = struct{}{}
+	if err := contract.CheckPoints(p.Space, history, out.Points, out.Exhausted, count); err != nil {
+		return fmt.Errorf("algorithm %s broke the reply contract: %w", s.Name, err)
 	}
 	return nil
 }

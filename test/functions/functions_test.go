@@ -31,6 +31,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"knobs.dev/knobs/pkg/contract"
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -251,20 +252,8 @@ func checkReply(t *testing.T, exp *pb.Experiment, reply *pb.GetSuggestionsReply,
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]bool{}
-	for _, a := range reply.GetParameterAssignments() {
-		pt, err := space.ParseAssignments(a.GetAssignments())
-		if err != nil {
-			t.Fatalf("assignment %v: %v", a, err)
-		}
-		if !space.Contains(pt) {
-			t.Errorf("assignment %v is outside the feasible space", a)
-		}
-		if k := space.Key(pt); seen[k] {
-			t.Errorf("assignment %v twice", a)
-		} else {
-			seen[k] = true
-		}
+	if _, err := contract.CheckReply(space, nil, reply, n); err != nil {
+		t.Fatal(err)
 	}
 }
 

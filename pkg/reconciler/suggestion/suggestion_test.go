@@ -321,8 +321,8 @@ func TestReconcile(t *testing.T) {
 			Objects: []runtime.Object{gridSuggestion(WithRequests(3)), gridExperiment},
 			WantErr: true,
 			WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: gridSuggestion(WithRequests(3), WithInitConditions, cmReady("/short"),
-				WithRequestRetrying(v1alpha1.ReasonInvalidReply, url("/short")+": the function returned 1 assignments for 3 asked without saying the search space is exhausted"))}},
-			WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "InvalidReply", "%s: the function returned 1 assignments for 3 asked without saying the search space is exhausted", url("/short"))},
+				WithRequestRetrying(v1alpha1.ReasonInvalidReply, url("/short")+": the reply has 1 assignments for 3 asked, without saying the search space is exhausted"))}},
+			WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "InvalidReply", "%s: the reply has 1 assignments for 3 asked, without saying the search space is exhausted", url("/short"))},
 		}, map[string]string{"grid": "/short"}),
 		row(rtesting.TableRow{
 			Name:    "bad reply: a value outside the feasible space",
@@ -339,8 +339,8 @@ func TestReconcile(t *testing.T) {
 			Objects: []runtime.Object{gridSuggestion(WithRequests(2)), gridExperiment},
 			WantErr: true,
 			WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: gridSuggestion(WithRequests(2), WithInitConditions, cmReady("/duplicate"),
-				WithRequestRetrying(v1alpha1.ReasonInvalidReply, url("/duplicate")+`: assignment 1 of the reply repeats one handed out before: --lr=0.02 --num-layers=2 --optimizer=sgd`))}},
-			WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "InvalidReply", `%s: assignment 1 of the reply repeats one handed out before: --lr=0.02 --num-layers=2 --optimizer=sgd`, url("/duplicate"))},
+				WithRequestRetrying(v1alpha1.ReasonInvalidReply, url("/duplicate")+`: assignment 1 of the reply: repeats assignment 0 of the reply: --lr=0.02 --num-layers=2 --optimizer=sgd`))}},
+			WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "InvalidReply", `%s: assignment 1 of the reply: repeats assignment 0 of the reply: --lr=0.02 --num-layers=2 --optimizer=sgd`, url("/duplicate"))},
 		}, map[string]string{"grid": "/duplicate"}),
 		row(rtesting.TableRow{
 			Name:    "bad reply: an assignment handed out before",
@@ -348,8 +348,8 @@ func TestReconcile(t *testing.T) {
 			Objects: []runtime.Object{gridSuggestion(WithRequests(2), WithAssignments(grid1)), gridExperiment},
 			WantErr: true,
 			WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: gridSuggestion(WithRequests(2), WithAssignments(grid1), WithInitConditions, cmReady("/repeat"),
-				WithRequestRetrying(v1alpha1.ReasonInvalidReply, url("/repeat")+`: assignment 0 of the reply repeats one handed out before: --lr=0.01 --num-layers=2 --optimizer=sgd`))}},
-			WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "InvalidReply", `%s: assignment 0 of the reply repeats one handed out before: --lr=0.01 --num-layers=2 --optimizer=sgd`, url("/repeat"))},
+				WithRequestRetrying(v1alpha1.ReasonInvalidReply, url("/repeat")+`: assignment 0 of the reply: repeats one handed out before: --lr=0.01 --num-layers=2 --optimizer=sgd`))}},
+			WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "InvalidReply", `%s: assignment 0 of the reply: repeats one handed out before: --lr=0.01 --num-layers=2 --optimizer=sgd`, url("/repeat"))},
 		}, map[string]string{"grid": "/repeat"}),
 		row(rtesting.TableRow{
 			Name: "search space exhausted",

@@ -3,14 +3,13 @@
 package resources
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 
 	"knative.dev/pkg/kmeta"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/contract"
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -127,43 +126,20 @@ func TrialName(s *v1alpha1.Suggestion, n int) string {
 	return kmeta.ChildName(s.Name, "-"+strconv.Itoa(n))
 }
 
-// CheckReply checks a function's reply before it is trusted: at most the
-// number asked for, and exactly that unless the space is exhausted; every
-// parameter assigned once and inside its feasible space; no assignment twice,
-// within the reply or with one handed out before. It returns the new
-// assignments, each with the parameters in the Experiment's order.
+// CheckReply holds a function's reply to the reply contract before it is
+// trusted, with the assignments handed out so far as the history. It
+// returns the new assignments, each with the parameters in the Experiment's
+// order and the function's own strings: what the user will see.
 func CheckReply(space *searchspace.Space, s *v1alpha1.Suggestion, reply *pb.GetSuggestionsReply, want int32) ([][]v1alpha1.ParameterAssignment, error) {
-	got := int32(len(reply.GetParameterAssignments()))
-	switch {
-	case got > want:
-		return nil, fmt.Errorf("the function returned %d assignments for %d asked", got, want)
-	case got < want && !reply.GetSearchSpaceExhausted():
-		return nil, fmt.Errorf("the function returned %d assignments for %d asked without saying the search space is exhausted", got, want)
+	handed := make([][]*pb.ParameterAssignment, len(s.Status.Suggestions))
+	for i, a := range s.Status.Suggestions {
+		handed[i] = v1alpha1.ProtoAssignments(a.ParameterAssignments)
 	}
-	seen := make(map[string]bool, len(s.Status.Suggestions)+int(got))
-	for _, a := range s.Status.Suggestions {
-		if pt, err := space.ParseAssignments(v1alpha1.ProtoAssignments(a.ParameterAssignments)); err == nil {
-			seen[space.Key(pt)] = true
-		}
+	if _, err := contract.CheckReply(space, contract.HistoryOf(space, handed), reply, int(want)); err != nil {
+		return nil, err
 	}
-	out := make([][]v1alpha1.ParameterAssignment, 0, got)
+	out := make([][]v1alpha1.ParameterAssignment, len(reply.GetParameterAssignments()))
 	for i, a := range reply.GetParameterAssignments() {
-		pt, err := space.ParseAssignments(a.GetAssignments())
-		if err != nil {
-			return nil, fmt.Errorf("assignment %d of the reply: %w", i, err)
-		}
-		for j := range space.Params {
-			if !space.Params[j].Contains(pt[j]) {
-				return nil, fmt.Errorf("assignment %d of the reply: parameter %q: %s is outside its feasible space", i, space.Params[j].Name, space.Params[j].Format(pt[j]))
-			}
-		}
-		k := space.Key(pt)
-		if seen[k] {
-			return nil, fmt.Errorf("assignment %d of the reply repeats one handed out before: %s", i, formatAssignments(a.GetAssignments()))
-		}
-		seen[k] = true
-		// Keep the function's strings: they are what the user will see, and
-		// they parse to a point inside the space.
 		values := make(map[string]string, len(a.GetAssignments()))
 		for _, pa := range a.GetAssignments() {
 			values[pa.GetName()] = pa.GetValue()
@@ -172,7 +148,7 @@ func CheckReply(space *searchspace.Space, s *v1alpha1.Suggestion, reply *pb.GetS
 		for j := range space.Params {
 			row[j] = v1alpha1.ParameterAssignment{Name: space.Params[j].Name, Value: values[space.Params[j].Name]}
 		}
-		out = append(out, row)
+		out[i] = row
 	}
 	return out, nil
 }
@@ -187,13 +163,4 @@ func FromProtoSettings(settings []*pb.AlgorithmSetting) []v1alpha1.AlgorithmSett
 		out[i] = v1alpha1.AlgorithmSetting{Name: s.GetName(), Value: s.GetValue()}
 	}
 	return out
-}
-
-// formatAssignments writes assignments as name=value pairs, for messages.
-func formatAssignments(as []*pb.ParameterAssignment) string {
-	parts := make([]string, len(as))
-	for i, a := range as {
-		parts[i] = a.GetName() + "=" + a.GetValue()
-	}
-	return strings.Join(parts, " ")
 }

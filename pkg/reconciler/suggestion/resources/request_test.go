@@ -477,22 +477,22 @@ func TestCheckReplyRejects(t *testing.T) {
 		name:    "more than asked",
 		reply:   reply(false, a1, a2, a3),
 		wantNum: 2,
-		want:    "the function returned 3 assignments for 2 asked",
+		want:    "the reply has 3 assignments for 2 asked",
 	}, {
 		name:    "more than asked, even when exhausted",
 		reply:   reply(true, a1, a2),
 		wantNum: 1,
-		want:    "the function returned 2 assignments for 1 asked",
+		want:    "the reply has 2 assignments for 1 asked",
 	}, {
 		name:    "fewer without exhausted",
 		reply:   reply(false, a1),
 		wantNum: 2,
-		want:    "the function returned 1 assignments for 2 asked without saying the search space is exhausted",
+		want:    "the reply has 1 assignments for 2 asked, without saying the search space is exhausted",
 	}, {
 		name:    "none without exhausted",
 		reply:   reply(false),
 		wantNum: 3,
-		want:    "the function returned 0 assignments for 3 asked without saying the search space is exhausted",
+		want:    "the reply has 0 assignments for 3 asked, without saying the search space is exhausted",
 	}, {
 		name:    "unknown parameter",
 		reply:   reply(false, append(append([]string{}, a1...), "--momentum", "0.9")),
@@ -542,24 +542,24 @@ func TestCheckReplyRejects(t *testing.T) {
 		name:    "duplicate within the reply",
 		reply:   reply(false, a1, a2, a1),
 		wantNum: 3,
-		want:    "assignment 2 of the reply repeats one handed out before: --lr=0.01 --num-layers=2 --optimizer=sgd",
+		want:    "assignment 2 of the reply: repeats assignment 0 of the reply: --lr=0.01 --num-layers=2 --optimizer=sgd",
 	}, {
 		name:    "duplicate within the reply, written differently",
 		reply:   reply(false, a2, []string{"--optimizer", "adam", "--lr", "0.0150", "--num-layers", "3"}),
 		wantNum: 2,
-		want:    "assignment 1 of the reply repeats one handed out before: --optimizer=adam --lr=0.0150 --num-layers=3",
+		want:    "assignment 1 of the reply: repeats assignment 0 of the reply: --lr=0.015 --num-layers=3 --optimizer=adam",
 	}, {
 		name:    "repeat of status.suggestions",
 		handed:  [][]string{a1, a2},
 		reply:   reply(false, a3, a2),
 		wantNum: 2,
-		want:    "assignment 1 of the reply repeats one handed out before: --lr=0.015 --num-layers=3 --optimizer=adam",
+		want:    "assignment 1 of the reply: repeats one handed out before: --lr=0.015 --num-layers=3 --optimizer=adam",
 	}, {
 		name:    "repeat of status.suggestions, even when exhausted",
 		handed:  [][]string{a1},
 		reply:   reply(true, a1),
 		wantNum: 3,
-		want:    "assignment 0 of the reply repeats one handed out before: --lr=0.01 --num-layers=2 --optimizer=sgd",
+		want:    "assignment 0 of the reply: repeats one handed out before: --lr=0.01 --num-layers=2 --optimizer=sgd",
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
