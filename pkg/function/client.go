@@ -26,6 +26,9 @@ type Client struct {
 	Source string
 	// JSON sends protobuf JSON instead of binary protobuf.
 	JSON bool
+	// Structured sends events in structured mode (the whole event as JSON,
+	// binary data as data_base64) instead of binary mode (ce-* headers).
+	Structured bool
 }
 
 // CallError is a function's refusal or failure.
@@ -93,7 +96,11 @@ func (c *Client) call(ctx context.Context, url, typ, subject string, in proto.Me
 	if err != nil {
 		return fmt.Errorf("function URL %q: %w", url, err)
 	}
-	if err := cehttp.WriteRequest(ctx, binding.ToMessage(&ev), hreq); err != nil {
+	wctx := ctx
+	if c.Structured {
+		wctx = binding.WithForceStructured(ctx)
+	}
+	if err := cehttp.WriteRequest(wctx, binding.ToMessage(&ev), hreq); err != nil {
 		return fmt.Errorf("encoding %s: %w", typ, err)
 	}
 	resp, err := c.httpClient().Do(hreq)

@@ -52,7 +52,7 @@ var unmarshalJSON = protojson.UnmarshalOptions{DiscardUnknown: true}
 // eventHandler serves the Suggestion API as CloudEvents over HTTP, in binary
 // and structured mode.
 type eventHandler struct {
-	svc      *Service
+	svc      pb.SuggestionServer
 	source   string
 	maxBytes int64
 	log      *slog.Logger

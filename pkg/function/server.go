@@ -55,8 +55,15 @@ func (o *Options) withDefaults() Options {
 // of content type application/grpc, GET /healthz, and CloudEvents for the
 // rest.
 func NewHandler(svc *Service, opts Options) http.Handler {
+	return NewServerHandler(svc.Name, svc, opts)
+}
+
+// NewServerHandler is NewHandler for any implementation of the Suggestion
+// API, under the name of its algorithm: for tests of callers, with servers
+// that break the contract on purpose.
+func NewServerHandler(name string, svc pb.SuggestionServer, opts Options) http.Handler {
 	opts = opts.withDefaults()
-	log := opts.Logger.With("algorithm", svc.Name)
+	log := opts.Logger.With("algorithm", name)
 
 	gs := grpc.NewServer(
 		grpc.MaxRecvMsgSize(int(opts.MaxRequestBytes)),
@@ -68,7 +75,7 @@ func NewHandler(svc *Service, opts Options) http.Handler {
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	events := &eventHandler{svc: svc, source: "knobs.dev/functions/" + svc.Name, maxBytes: opts.MaxRequestBytes, log: log}
+	events := &eventHandler{svc: svc, source: "knobs.dev/functions/" + name, maxBytes: opts.MaxRequestBytes, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -31,6 +31,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/contract"
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/searchspace"
@@ -67,10 +68,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(binDir)
-	build := exec.Command("go", "build", "-o", binDir+"/", "./functions/...")
+	build := exec.Command("go", "build", "-o", binDir+"/", "./functions/...", "./cmd/knobs-conformance")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the functions: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "building the functions and knobs-conformance: %v\n%s", err, out)
 		return 1
 	}
 	return m.Run()
@@ -186,7 +187,8 @@ func cli(t *testing.T, args ...string) (string, bool) {
 // budget parameter and its settings; CMA-ES works on numbers alone.
 func experiment(algorithm string) *pb.Experiment {
 	lr := &pb.FeasibleSpace{Min: "0.01", Max: "0.03"}
-	if algorithm == "grid" {
+	needs := registry.MustLookup(algorithm).Needs
+	if needs.FiniteSpace {
 		lr.Step = "0.005"
 	}
 	params := []*pb.ParameterSpec{
@@ -195,11 +197,11 @@ func experiment(algorithm string) *pb.Experiment {
 		{Name: "--optimizer", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
 	}
 	var settings []*pb.AlgorithmSetting
-	switch algorithm {
-	case "hyperband", "bohb":
+	switch {
+	case needs.Budget:
 		params = append(params, &pb.ParameterSpec{Name: "--epochs", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "9"}})
 		settings = []*pb.AlgorithmSetting{{Name: "resource_name", Value: "--epochs"}, {Name: "r_l", Value: "9"}, {Name: "eta", Value: "3"}}
-	case "cmaes":
+	case algorithm == "cmaes": // CMA-ES takes no categorical parameter
 		params = params[:2]
 	}
 	return &pb.Experiment{

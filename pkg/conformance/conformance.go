@@ -1,0 +1,593 @@
+// Package conformance holds a function to the function contract
+// (docs/function-contract.md): one set of checks, run in-process against
+// every registered algorithm by the tests, and over the wire against any URL
+// by cmd/knobs-conformance, so that a function written in any language can be
+// checked the way Knobs' own are.
+//
+// Each check builds requests, sends them the ways it is given (CloudEvents
+// in binary and structured mode with JSON and protobuf data, gRPC, or a
+// server in the same process) and holds every reply to the reply contract
+// (pkg/contract): the number asked, every parameter inside its feasible
+// space, nothing repeated. Bad input must be refused as the caller's mistake,
+// never answered 5xx.
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"knobs.dev/knobs/pkg/algorithm"
+	"knobs.dev/knobs/pkg/algorithm/registry"
+	"knobs.dev/knobs/pkg/contract"
+	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
+)
+
+// Profile says what problems a function takes, beyond a valid search space
+// with an objective.
+type Profile struct {
+	// Algorithm is the algorithmName the requests carry.
+	Algorithm string
+	// FiniteOnly: every parameter must have finitely many values, as for
+	// grid search; doubles are given a step.
+	FiniteOnly bool
+	// Budget: the function needs a budget parameter named by resource_name,
+	// with r_l its largest value, as for Hyperband. The problems get an int
+	// parameter "epochs" from 1 to 9.
+	Budget bool
+}
+
+// Result is the outcome of one check.
+type Result struct {
+	Name string
+	// Err is the failure; nil when the check passed or was skipped.
+	Err error
+	// Note says what the check saw, or why it was skipped.
+	Note    string
+	Skipped bool
+}
+
+func (r Result) String() string {
+	switch {
+	case r.Err != nil:
+		return fmt.Sprintf("FAIL %s: %v", r.Name, r.Err)
+	case r.Skipped:
+		return fmt.Sprintf("SKIP %s: %s", r.Name, r.Note)
+	case r.Note != "":
+		return fmt.Sprintf("PASS %s (%s)", r.Name, r.Note)
+	}
+	return "PASS " + r.Name
+}
+
+// Failed reports whether any result is a failure.
+func Failed(results []Result) bool {
+	for _, r := range results {
+		if r.Err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Suite is the checks for one function.
+type Suite struct {
+	Profile Profile
+	// Callers are the ways to reach the function. The first one runs the
+	// checks of the algorithm's behaviour; every one runs the checks of the
+	// transport.
+	Callers []Caller
+	// URL, when set, is the function's http:// address, for the checks of
+	// HTTP itself: /healthz and malformed events.
+	URL string
+	// HTTP sends those requests; http.DefaultClient if nil.
+	HTTP *http.Client
+	// Timeout bounds each call; 30 s if 0.
+	Timeout time.Duration
+}
+
+// Run runs every check, in order, and returns their results; it stops at
+// nothing, so one failure does not hide another.
+func (s *Suite) Run(ctx context.Context) []Result {
+	var out []Result
+	add := func(name string, f func(ctx context.Context) (string, error)) {
+		timeout := s.Timeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second
+		}
+		cctx, cancel := context.WithTimeout(ctx, 4*timeout)
+		defer cancel()
+		note, err := f(cctx)
+		if err == errSkip {
+			out = append(out, Result{Name: name, Note: note, Skipped: true})
+			return
+		}
+		out = append(out, Result{Name: name, Note: note, Err: err})
+	}
+	if s.URL != "" {
+		for _, c := range s.httpChecks() {
+			add("http/"+c.name, c.run)
+		}
+	}
+	for _, c := range s.Callers {
+		t := &target{suite: s, caller: c}
+		for _, ch := range t.transportChecks() {
+			add(c.Name()+"/"+ch.name, ch.run)
+		}
+	}
+	if len(s.Callers) > 0 {
+		t := &target{suite: s, caller: s.Callers[0]}
+		for _, ch := range t.behaviourChecks() {
+			add(ch.name, ch.run)
+		}
+	}
+	return out
+}
+
+var errSkip = fmt.Errorf("skipped")
+
+type check struct {
+	name string
+	run  func(ctx context.Context) (string, error)
+}
+
+// target is one way to one function.
+type target struct {
+	suite  *Suite
+	caller Caller
+}
+
+func (t *target) profile() Profile { return t.suite.Profile }
+
+func (t *target) transportChecks() []check {
+	return []check{
+		{"suggest", t.checkSuggest},
+		{"validate", t.checkValidate},
+		{"unknown-setting", t.checkUnknownSetting},
+	}
+}
+
+func (t *target) behaviourChecks() []check {
+	return []check{
+		{"parameter-types", t.checkParameterTypes},
+		{"deterministic", t.checkDeterministic},
+		{"history", t.checkHistory},
+		{"batches", t.checkBatches},
+		{"state", t.checkState},
+		{"exhaustion", t.checkExhaustion},
+		{"bad-search-space", t.checkBadSpace},
+		{"bad-request-number", t.checkBadRequestNumber},
+		{"bad-setting-value", t.checkBadSettingValue},
+	}
+}
+
+// ask sends a request for n suggestions given the history and holds the
+// reply to the contract; it returns the reply and its points.
+func (t *target) ask(ctx context.Context, exp *pb.Experiment, history []*pb.Trial, n int) (*pb.GetSuggestionsReply, []searchspace.Point, error) {
+	space, err := searchspace.Parse(exp.GetExperimentSpec().GetParameterSpecs().GetParameters())
+	if err != nil {
+		return nil, nil, fmt.Errorf("the check's own search space: %w", err)
+	}
+	reply, err := t.caller.GetSuggestions(ctx, &pb.GetSuggestionsRequest{Experiment: exp, Trials: history, RequestNumber: int32(n)})
+	if err != nil {
+		r := classify(err)
+		if r.invalid {
+			return nil, nil, fmt.Errorf("a valid request was refused (%s): %s", r.what, r.message)
+		}
+		return nil, nil, fmt.Errorf("a valid request failed: %w", err)
+	}
+	handed := make([][]*pb.ParameterAssignment, len(history))
+	for i, h := range history {
+		handed[i] = h.GetSpec().GetParameterAssignments().GetAssignments()
+	}
+	points, err := contract.CheckReply(space, contract.HistoryOf(space, handed), reply, n)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%d asked with %d trials in the history: %w", n, len(history), err)
+	}
+	return reply, points, nil
+}
+
+// refused sends a request that must be refused as the caller's mistake, and
+// checks the message names what to fix.
+func (t *target) refused(ctx context.Context, req *pb.GetSuggestionsRequest, mentions string) (string, error) {
+	reply, err := t.caller.GetSuggestions(ctx, req)
+	if err == nil {
+		return "", fmt.Errorf("answered %d assignments; want it refused as invalid (HTTP 400 with a dev.knobs.error of code InvalidArgument, or gRPC INVALID_ARGUMENT)", len(reply.GetParameterAssignments()))
+	}
+	return checkRefusal(err, mentions)
+}
+
+func checkRefusal(err error, mentions string) (string, error) {
+	r := classify(err)
+	switch {
+	case r.fault:
+		return "", fmt.Errorf("answered %s, a fault, for the caller's mistake; want HTTP 400 or gRPC INVALID_ARGUMENT: %s", r.what, r.message)
+	case !r.invalid:
+		return "", fmt.Errorf("answered %s; want HTTP 400 with code InvalidArgument or gRPC INVALID_ARGUMENT: %s", r.what, r.message)
+	case mentions != "" && !strings.Contains(r.message, mentions):
+		return "", fmt.Errorf("refused, but the message does not name %q, the thing to fix: %s", mentions, r.message)
+	}
+	return r.message, nil
+}
+
+func (t *target) checkSuggest(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), nil)
+	_, pts, err := t.ask(ctx, exp, nil, 3)
+	if err != nil {
+		return "", err
+	}
+	if len(pts) != 3 {
+		return "", fmt.Errorf("%d assignments for 3 asked of an infinite space", len(pts))
+	}
+	return "", nil
+}
+
+func (t *target) checkValidate(ctx context.Context) (string, error) {
+	err := t.caller.ValidateAlgorithmSettings(ctx, &pb.ValidateAlgorithmSettingsRequest{Experiment: t.experiment(basicSpace(t.profile()), nil)})
+	if err != nil {
+		return "", fmt.Errorf("valid settings were not accepted: %w", err)
+	}
+	return "", nil
+}
+
+const unknownSetting = "no_such_setting"
+
+func (t *target) checkUnknownSetting(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), []*pb.AlgorithmSetting{{Name: unknownSetting, Value: "1"}})
+	err := t.caller.ValidateAlgorithmSettings(ctx, &pb.ValidateAlgorithmSettingsRequest{Experiment: exp})
+	if err == nil {
+		return "", fmt.Errorf("validate accepted the setting %q; want it refused, naming the setting", unknownSetting)
+	}
+	if _, err := checkRefusal(err, unknownSetting); err != nil {
+		return "", fmt.Errorf("validate: %w", err)
+	}
+	if _, err := t.refused(ctx, &pb.GetSuggestionsRequest{Experiment: exp, RequestNumber: 1}, unknownSetting); err != nil {
+		return "", fmt.Errorf("suggest: %w", err)
+	}
+	return "", nil
+}
+
+// checkParameterTypes asks for suggestions over one problem per kind of
+// parameter. A function may refuse a kind it does not take, as the caller's
+// mistake naming the parameter; what it answers must hold to the contract.
+func (t *target) checkParameterTypes(ctx context.Context) (string, error) {
+	var took, refused []string
+	for _, kind := range parameterKinds(t.profile()) {
+		space := append(basicSpace(t.profile()), kind.spec)
+		exp := t.experiment(space, nil)
+		reply, err := t.caller.GetSuggestions(ctx, &pb.GetSuggestionsRequest{Experiment: exp, RequestNumber: 4})
+		if err != nil {
+			if _, rerr := checkRefusal(err, kind.spec.GetName()); rerr != nil {
+				return "", fmt.Errorf("%s: %w", kind.name, rerr)
+			}
+			refused = append(refused, kind.name)
+			continue
+		}
+		sp, err := searchspace.Parse(space)
+		if err != nil {
+			return "", fmt.Errorf("the check's own search space: %w", err)
+		}
+		if _, err := contract.CheckReply(sp, nil, reply, 4); err != nil {
+			return "", fmt.Errorf("%s: %w", kind.name, err)
+		}
+		took = append(took, kind.name)
+	}
+	if len(took) == 0 {
+		return "", fmt.Errorf("every kind of parameter refused: %s", strings.Join(refused, ", "))
+	}
+	note := "takes " + strings.Join(took, ", ")
+	if len(refused) > 0 {
+		note += "; refuses " + strings.Join(refused, ", ")
+	}
+	return note, nil
+}
+
+func (t *target) checkDeterministic(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), nil)
+	history := evaluated(exp, t.grow(ctx, exp, 2, 3))
+	first, _, err := t.ask(ctx, exp, history, 3)
+	if err != nil {
+		return "", err
+	}
+	second, _, err := t.ask(ctx, exp, history, 3)
+	if err != nil {
+		return "", err
+	}
+	// The state returned may hold anything (a time, say); the assignments
+	// may not differ.
+	if !proto.Equal(&pb.GetSuggestionsReply{ParameterAssignments: first.GetParameterAssignments()},
+		&pb.GetSuggestionsReply{ParameterAssignments: second.GetParameterAssignments()}) {
+		return "", fmt.Errorf("the same request gave two replies: %s and then %s", formatReply(first), formatReply(second))
+	}
+	return fmt.Sprintf("%d trials in the history", len(history)), nil
+}
+
+// checkHistory sends trials of every condition: pending and running ones
+// without values, succeeded and early-stopped ones with, failed ones and
+// ones whose metrics never came, and one of the original API's form with no
+// condition at all.
+func (t *target) checkHistory(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), nil)
+	points := t.grow(ctx, exp, 3, 4)
+	if len(points) == 0 {
+		return "", fmt.Errorf("no history could be built: the function answered no suggestions")
+	}
+	conds := []pb.TrialCondition{
+		pb.TrialCondition_SUCCEEDED, pb.TrialCondition_EARLY_STOPPED, pb.TrialCondition_FAILED,
+		pb.TrialCondition_METRICS_UNAVAILABLE, pb.TrialCondition_PENDING, pb.TrialCondition_RUNNING,
+		pb.TrialCondition_TRIAL_CONDITION_UNSPECIFIED,
+	}
+	history := make([]*pb.Trial, len(points))
+	for i, as := range points {
+		c := conds[i%len(conds)]
+		history[i] = trial(exp, i, as, c, c == pb.TrialCondition_SUCCEEDED || c == pb.TrialCondition_EARLY_STOPPED || c == pb.TrialCondition_TRIAL_CONDITION_UNSPECIFIED)
+	}
+	if _, _, err := t.ask(ctx, exp, history, 4); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d trials of %d conditions", len(history), len(conds)), nil
+}
+
+func (t *target) checkBatches(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), nil)
+	for _, n := range []int{1, 8} {
+		_, pts, err := t.ask(ctx, exp, nil, n)
+		if err != nil {
+			return "", err
+		}
+		if len(pts) != n {
+			return "", fmt.Errorf("%d assignments for %d asked of an infinite space", len(pts), n)
+		}
+	}
+	return "", nil
+}
+
+// checkState runs rounds as the controller does: the settings the function
+// returned are sent back with the next request, over the same settings the
+// experiment gives, and every reply's points join the history, evaluated.
+func (t *target) checkState(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), nil)
+	base := exp.GetExperimentSpec().GetAlgorithm().GetAlgorithmSettings()
+	var history []*pb.Trial
+	var state []*pb.AlgorithmSetting
+	rounds := 6
+	for round := range rounds {
+		exp.ExperimentSpec.Algorithm.AlgorithmSettings = algorithm.OverlaySettings(base, state)
+		reply, _, err := t.ask(ctx, exp, history, 3)
+		if err != nil {
+			return "", fmt.Errorf("round %d: %w", round+1, err)
+		}
+		state = reply.GetAlgorithm().GetAlgorithmSettings()
+		for _, a := range reply.GetParameterAssignments() {
+			history = append(history, trial(exp, len(history), a.GetAssignments(), pb.TrialCondition_SUCCEEDED, true))
+		}
+	}
+	names := make([]string, len(state))
+	for i, s := range state {
+		names[i] = s.GetName()
+	}
+	if len(names) == 0 {
+		return fmt.Sprintf("%d rounds; no state returned", rounds), nil
+	}
+	return fmt.Sprintf("%d rounds; state %s sent back each time", rounds, strings.Join(names, ", ")), nil
+}
+
+// checkExhaustion asks a space of six points for four at a time: every
+// point must come once, the reply that runs out must say the space is
+// exhausted, and so must every reply after it.
+func (t *target) checkExhaustion(ctx context.Context) (string, error) {
+	if t.profile().Budget {
+		return "budgeted algorithms end by their schedule, not by the space", errSkip
+	}
+	space := []*pb.ParameterSpec{
+		{Name: "a", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "3"}},
+		{Name: "b", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "2"}},
+	}
+	const size = 6
+	exp := t.experiment(space, nil)
+	var history []*pb.Trial
+	for round := 1; round <= 2*size; round++ {
+		reply, _, err := t.ask(ctx, exp, history, 4)
+		if err != nil {
+			return "", fmt.Errorf("round %d: %w", round, err)
+		}
+		for _, a := range reply.GetParameterAssignments() {
+			history = append(history, trial(exp, len(history), a.GetAssignments(), pb.TrialCondition_SUCCEEDED, true))
+		}
+		if !reply.GetSearchSpaceExhausted() {
+			if len(history) >= size {
+				return "", fmt.Errorf("round %d: all %d points handed out and the reply does not say the space is exhausted", round, size)
+			}
+			continue
+		}
+		if len(history) != size {
+			return "", fmt.Errorf("round %d: the reply says the space is exhausted after %d of its %d points", round, len(history), size)
+		}
+		again, _, err := t.ask(ctx, exp, history, 4)
+		if err != nil {
+			return "", fmt.Errorf("once exhausted: %w", err)
+		}
+		if !again.GetSearchSpaceExhausted() {
+			return "", fmt.Errorf("once exhausted, the next reply does not say so")
+		}
+		return fmt.Sprintf("%d points in %d rounds", size, round), nil
+	}
+	return "", fmt.Errorf("never said the space of %d points is exhausted", size)
+}
+
+func (t *target) checkBadSpace(ctx context.Context) (string, error) {
+	space := append(basicSpace(t.profile()), &pb.ParameterSpec{Name: "backwards", ParameterType: pb.ParameterType_DOUBLE,
+		FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "0.5", Step: stepIf(t.profile().FiniteOnly, "0.1")}})
+	return t.refused(ctx, &pb.GetSuggestionsRequest{Experiment: t.experiment(space, nil), RequestNumber: 1}, "backwards")
+}
+
+func (t *target) checkBadRequestNumber(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), nil)
+	return t.refused(ctx, &pb.GetSuggestionsRequest{Experiment: exp, RequestNumber: 0}, "")
+}
+
+// checkBadSettingValue gives a setting that every algorithm knows, or that
+// none does, a value no algorithm takes.
+func (t *target) checkBadSettingValue(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), []*pb.AlgorithmSetting{{Name: algorithm.RandomState, Value: "not-a-number"}})
+	return t.refused(ctx, &pb.GetSuggestionsRequest{Experiment: exp, RequestNumber: 1}, algorithm.RandomState)
+}
+
+// grow runs rounds of n suggestions, each evaluated and added to the
+// history, and returns the assignments handed out. It stops early at a
+// failure, which the check that uses it will meet again and report.
+func (t *target) grow(ctx context.Context, exp *pb.Experiment, rounds, n int) [][]*pb.ParameterAssignment {
+	var out [][]*pb.ParameterAssignment
+	var history []*pb.Trial
+	for range rounds {
+		reply, _, err := t.ask(ctx, exp, history, n)
+		if err != nil {
+			return out
+		}
+		for _, a := range reply.GetParameterAssignments() {
+			out = append(out, a.GetAssignments())
+			history = append(history, trial(exp, len(history), a.GetAssignments(), pb.TrialCondition_SUCCEEDED, true))
+		}
+	}
+	return out
+}
+
+// experiment is the experiment of a check: its space, a loss to minimise,
+// the profile's algorithm and budget settings, and the settings given.
+func (t *target) experiment(space []*pb.ParameterSpec, settings []*pb.AlgorithmSetting) *pb.Experiment {
+	p := t.profile()
+	var all []*pb.AlgorithmSetting
+	if p.Budget {
+		all = append(all,
+			&pb.AlgorithmSetting{Name: "resource_name", Value: budgetParam},
+			&pb.AlgorithmSetting{Name: "r_l", Value: "9"},
+			&pb.AlgorithmSetting{Name: "eta", Value: "3"})
+	}
+	all = append(all, settings...)
+	return &pb.Experiment{
+		Name: "conformance",
+		ExperimentSpec: &pb.ExperimentSpec{
+			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: p.Algorithm, AlgorithmSettings: all},
+			Objective:      &pb.ObjectiveSpec{Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: lossMetric, Goal: -1e9},
+			ParameterSpecs: &pb.ParameterSpecs{Parameters: space},
+		},
+	}
+}
+
+const (
+	lossMetric  = "loss"
+	budgetParam = "epochs"
+)
+
+// basicSpace is a double and an int (and the budget, for budgeted
+// algorithms): a space every algorithm must take.
+func basicSpace(p Profile) []*pb.ParameterSpec {
+	out := []*pb.ParameterSpec{
+		{Name: "lr", ParameterType: pb.ParameterType_DOUBLE, FeasibleSpace: &pb.FeasibleSpace{Min: "0.01", Max: "0.05", Step: stepIf(p.FiniteOnly, "0.005")}},
+		{Name: "layers", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "8"}},
+	}
+	if p.Budget {
+		out = append(out, &pb.ParameterSpec{Name: budgetParam, ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "9"}})
+	}
+	return out
+}
+
+func stepIf(finite bool, step string) string {
+	if finite {
+		return step
+	}
+	return ""
+}
+
+type kind struct {
+	name string
+	spec *pb.ParameterSpec
+}
+
+// parameterKinds is one parameter of each type and distribution.
+func parameterKinds(p Profile) []kind {
+	num := func(name string, typ pb.ParameterType, min, max, step string, d pb.Distribution) *pb.ParameterSpec {
+		return &pb.ParameterSpec{Name: name, ParameterType: typ, FeasibleSpace: &pb.FeasibleSpace{Min: min, Max: max, Step: step, Distribution: d}}
+	}
+	list := func(name string, typ pb.ParameterType, values ...string) *pb.ParameterSpec {
+		return &pb.ParameterSpec{Name: name, ParameterType: typ, FeasibleSpace: &pb.FeasibleSpace{List: values}}
+	}
+	out := []kind{
+		{"DOUBLE with step", num("width", pb.ParameterType_DOUBLE, "0", "1", "0.125", 0)},
+		{"INT", num("units", pb.ParameterType_INT, "-4", "12", "", 0)},
+		{"INT with step", num("batch", pb.ParameterType_INT, "16", "128", "16", 0)},
+		{"INT LOG_UNIFORM", num("hidden", pb.ParameterType_INT, "8", "1024", "", pb.Distribution_LOG_UNIFORM)},
+		{"DISCRETE", list("ratio", pb.ParameterType_DISCRETE, "0.5", "1", "2", "4")},
+		{"CATEGORICAL", list("optimizer", pb.ParameterType_CATEGORICAL, "sgd", "adam", "rmsprop")},
+	}
+	if !p.FiniteOnly {
+		out = append([]kind{
+			{"DOUBLE UNIFORM", num("dropout", pb.ParameterType_DOUBLE, "0", "0.5", "", pb.Distribution_UNIFORM)},
+			{"DOUBLE LOG_UNIFORM", num("rate", pb.ParameterType_DOUBLE, "1e-5", "1", "", pb.Distribution_LOG_UNIFORM)},
+			{"DOUBLE NORMAL", num("momentum", pb.ParameterType_DOUBLE, "0.5", "0.99", "", pb.Distribution_NORMAL)},
+			{"DOUBLE LOG_NORMAL", num("decay", pb.ParameterType_DOUBLE, "1e-6", "1e-2", "", pb.Distribution_LOG_NORMAL)},
+		}, out...)
+	}
+	return out
+}
+
+// trial is the i-th trial of a check's history; evaluated trials report a
+// loss that depends on their assignments.
+func trial(exp *pb.Experiment, i int, as []*pb.ParameterAssignment, c pb.TrialCondition, evaluated bool) *pb.Trial {
+	t := &pb.Trial{
+		Name:   fmt.Sprintf("%s-%d", exp.GetName(), i+1),
+		Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: as}},
+		Status: &pb.TrialStatus{Condition: c},
+	}
+	if evaluated {
+		t.Status.Observation = &pb.Observation{Metrics: []*pb.Metric{{Name: lossMetric, Value: strconv.FormatFloat(loss(as), 'g', -1, 64)}}}
+	}
+	return t
+}
+
+// evaluated turns assignments into succeeded trials.
+func evaluated(exp *pb.Experiment, points [][]*pb.ParameterAssignment) []*pb.Trial {
+	out := make([]*pb.Trial, len(points))
+	for i, as := range points {
+		out[i] = trial(exp, i, as, pb.TrialCondition_SUCCEEDED, true)
+	}
+	return out
+}
+
+// loss is a smooth function of the numeric values, with categories
+// counted by their length: enough for a model to learn from.
+func loss(as []*pb.ParameterAssignment) float64 {
+	sum := 0.0
+	for _, a := range as {
+		v, err := strconv.ParseFloat(a.GetValue(), 64)
+		if err != nil {
+			v = float64(len(a.GetValue()))
+		}
+		sum += math.Pow(math.Log1p(math.Abs(v))-0.5, 2)
+	}
+	return sum
+}
+
+func formatReply(r *pb.GetSuggestionsReply) string {
+	parts := make([]string, len(r.GetParameterAssignments()))
+	for i, a := range r.GetParameterAssignments() {
+		parts[i] = "[" + contract.Format(a.GetAssignments()) + "]"
+	}
+	return strings.Join(parts, " ")
+}
+
+// ProfileFor returns the profile of a registered algorithm, and a profile
+// asking nothing special of an algorithm the registry does not know.
+func ProfileFor(name string) Profile {
+	p := Profile{Algorithm: name}
+	if e, ok := registry.Lookup(name); ok {
+		p.FiniteOnly, p.Budget = e.Needs.FiniteSpace, e.Needs.Budget
+	}
+	return p
+}
