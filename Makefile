@@ -11,11 +11,12 @@
 #   make fuzz            fuzz request, observation and template decoding, FUZZTIME per target
 #   make bench           benchmarks, printed as a table
 #   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
+#   make conformance     check a running function (URL=...) against the function contract
 
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: all bench bench-quality build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
+.PHONY: conformance all bench bench-quality build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
 
 all: build test
 
@@ -77,3 +78,9 @@ bench-quality:
 
 clean:
 	rm -rf _output .bin
+
+# Checks a running function against the function contract, over the wire.
+URL       ?= http://localhost:8080
+ALGORITHM ?= random
+conformance:
+	$(GO) run ./cmd/knobs-conformance --url $(URL) --algorithm $(ALGORITHM)
