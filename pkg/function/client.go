@@ -91,6 +91,9 @@ func (c *Client) call(ctx context.Context, url, typ, subject string, in proto.Me
 	}
 	ev.DataEncoded = data
 	ev.SetDataContentType(contentType)
+	// In structured mode binary data travels as data_base64, as the
+	// CloudEvents JSON format requires; binary mode sends the bytes as they are.
+	ev.DataBase64 = contentType == ContentTypeProtobuf
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	if err != nil {
