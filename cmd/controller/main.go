@@ -1,12 +1,26 @@
-// Command controller runs Knobs' reconcilers, with Knative's leader
+// Command controller runs Knobs' three reconcilers, of Experiments,
+// Suggestions and Trials, under knative.dev/pkg's sharedmain, with leader
 // election, logging and observability configured from ConfigMaps in the
-// system namespace ($SYSTEM_NAMESPACE), and the receiver of the trials'
-// observations.
+// system namespace ($SYSTEM_NAMESPACE); and beside them the receiver of the
+// trials' observations.
 package main
 
 import (
-	"knative.dev/pkg/injection/sharedmain"
+	"cmp"
+	"context"
+	"net"
+	"os"
 
+	kubeclient "knative.dev/pkg/client/injection/kube/client"
+	"knative.dev/pkg/configmap"
+	"knative.dev/pkg/controller"
+	"knative.dev/pkg/injection"
+	"knative.dev/pkg/injection/sharedmain"
+	"knative.dev/pkg/logging"
+	"knative.dev/pkg/system"
+
+	knobsclient "knobs.dev/knobs/pkg/client/injection/client"
+	"knobs.dev/knobs/pkg/observation"
 	"knobs.dev/knobs/pkg/reconciler/experiment"
 	"knobs.dev/knobs/pkg/reconciler/suggestion"
 	"knobs.dev/knobs/pkg/reconciler/trial"
@@ -16,6 +30,26 @@ func main() {
 	sharedmain.Main("knobs-controller",
 		experiment.NewController,
 		suggestion.NewController,
-		trial.NewController,
+		withReceiver(trial.NewController),
 	)
+}
+
+// withReceiver starts the receiver of the trials' observations
+// (pkg/observation) as sharedmain builds the Trial controller: sharedmain
+// hands its context, with the injected clients and the logger, to controller
+// constructors only. The receiver serves on every replica, leader or not, on
+// port $OBSERVATION_PORT (default 8090): it writes through the API server,
+// and needs no leadership.
+func withReceiver(ctor injection.ControllerConstructor) injection.ControllerConstructor {
+	return func(ctx context.Context, cmw configmap.Watcher) *controller.Impl {
+		logger := logging.FromContext(ctx)
+		tokens, err := observation.LoadTokens(ctx, kubeclient.Get(ctx), system.Namespace())
+		if err != nil {
+			logger.Fatalw("cannot load the key of trial tokens", "error", err)
+		}
+		port := cmp.Or(os.Getenv(observation.EnvPort), observation.DefaultPort)
+		observation.Serve(ctx, net.JoinHostPort("", port), &observation.Receiver{Client: knobsclient.Get(ctx), Tokens: tokens})
+		logger.Infow("observation receiver", "port", port)
+		return ctor(ctx, cmw)
+	}
 }

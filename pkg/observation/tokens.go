@@ -103,3 +103,13 @@ func LoadKey(ctx context.Context, kube kubernetes.Interface, namespace, name str
 	}
 	return key, nil
 }
+
+// LoadTokens returns the Tokens of the key kept in the Secret KeySecretName
+// of namespace, the controller's, created by LoadKey if need be.
+func LoadTokens(ctx context.Context, kube kubernetes.Interface, namespace string) (*Tokens, error) {
+	key, err := LoadKey(ctx, kube, namespace, KeySecretName)
+	if err != nil {
+		return nil, err
+	}
+	return NewTokens(key), nil
+}

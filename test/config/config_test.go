@@ -36,7 +36,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"knobs.dev/knobs/pkg/apis/tuning"
-	knobsconfig "knobs.dev/knobs/pkg/config"
+	knobsconfig "knobs.dev/knobs/pkg/reconciler/suggestion/config"
 )
 
 // object is one YAML document of config/, decoded.

@@ -20,6 +20,7 @@ import (
 	"knobs.dev/knobs/pkg/algorithm"
 	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/trialtemplate"
 )
@@ -344,10 +345,10 @@ func protoExperiment(e *v1alpha1.Experiment) *pb.Experiment {
 		ExperimentSpec: &pb.ExperimentSpec{
 			Algorithm: &pb.AlgorithmSpec{
 				AlgorithmName:     e.Spec.Algorithm.AlgorithmName,
-				AlgorithmSettings: v1alpha1.ProtoSettings(e.Spec.Algorithm.AlgorithmSettings),
+				AlgorithmSettings: resources.ProtoSettings(e.Spec.Algorithm.AlgorithmSettings),
 			},
-			Objective:      e.Spec.Objective.Proto(),
-			ParameterSpecs: &pb.ParameterSpecs{Parameters: e.Spec.ProtoParameters()},
+			Objective:      resources.ProtoObjective(&e.Spec.Objective),
+			ParameterSpecs: &pb.ParameterSpecs{Parameters: resources.ProtoParameters(e.Spec.Parameters)},
 		},
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"knobs.dev/knobs/pkg/client/clientset/versioned"
 	experimentreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/experiment"
 	listers "knobs.dev/knobs/pkg/client/listers/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/reconciler"
 	"knobs.dev/knobs/pkg/reconciler/experiment/resources"
 	"knobs.dev/knobs/pkg/trialtemplate"
 )
@@ -47,147 +48,223 @@ type Reconciler struct {
 
 var _ experimentreconciler.Interface = (*Reconciler)(nil)
 
-// ReconcileKind implements experimentreconciler.Interface.
-//
-// As for Suggestions, the reconciler writes the status itself, with the
-// resource version it read: a status computed from a stale copy (a trial not
-// yet seen to finish) must not overwrite a newer one, which the generated
-// reconciler does when an update conflicts. A conflict only requeues.
+// ReconcileKind implements experimentreconciler.Interface. The status is
+// written by reconciler.ReconcileStatus, with the resource version read: a
+// status computed from a stale copy (a trial not yet seen to finish) must not
+// overwrite a newer one.
 func (r *Reconciler) ReconcileKind(ctx context.Context, e *v1alpha1.Experiment) pkgreconciler.Event {
-	before := e.Status.DeepCopy()
-	event := r.reconcile(ctx, e)
-	e.Status.ObservedGeneration = e.Generation
-	if equality.Semantic.DeepEqual(before, &e.Status) {
-		return event
-	}
-	if _, err := r.client.TuningV1alpha1().Experiments(e.Namespace).UpdateStatus(ctx, e, metav1.UpdateOptions{}); err != nil {
-		return err
-	}
-	return event
+	return reconciler.ReconcileStatus(ctx, e, &e.Status, r.reconcile, r.client.TuningV1alpha1().Experiments(e.Namespace).UpdateStatus)
 }
 
-func (r *Reconciler) reconcile(ctx context.Context, e *v1alpha1.Experiment) pkgreconciler.Event {
-	logger := logging.FromContext(ctx)
-	// The counts the user left out, without changing the object written back.
-	spec := e.Spec.DeepCopy()
-	spec.SetDefaults(ctx)
-	e.Status.InitializeConditions()
-	done := e.Status.IsDone()
+// pass is what one reconcile of an Experiment has found so far, passed from
+// step to step.
+type pass struct {
+	e *v1alpha1.Experiment
+	// spec is the Experiment's spec with the counts the user left out,
+	// without changing the object written back.
+	spec *v1alpha1.ExperimentSpec
+	// done says the Experiment had ended when the reconcile began.
+	done bool
+	// trials are the Trials labelled with the Experiment; owned, those it
+	// controls.
+	trials, owned []*v1alpha1.Trial
+	// s is the Experiment's own Suggestion; nil when there is none.
+	s *v1alpha1.Suggestion
+	// tally is what the counts say besides the status.
+	tally tally
+	// raise says the Experiment may start more trials: it runs, and neither
+	// holds for its goal nor waits for a fix.
+	raise bool
 
-	trials, err := r.trialLister.Trials(e.Namespace).List(labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: e.Name}))
+	// event is what the reconcile returns.
+	event pkgreconciler.Event
+	// ended stops the steps after the current one.
+	ended bool
+}
+
+// end ends the reconcile with event, after counting the trials in the order
+// of s's assignments (nil: by name).
+func (p *pass) end(s *v1alpha1.Suggestion, event pkgreconciler.Event) {
+	tallyTrials(p.e, s, p.owned)
+	p.event, p.ended = event, true
+}
+
+// reconcile runs the steps of a reconcile in order, each on what those
+// before it found, until one fails or ends the reconcile.
+func (r *Reconciler) reconcile(ctx context.Context, e *v1alpha1.Experiment) pkgreconciler.Event {
+	e.Status.InitializeConditions()
+	p := &pass{e: e, spec: e.Spec.DeepCopy(), done: e.Status.IsDone()}
+	p.spec.SetDefaults(ctx)
+	for _, step := range []func(context.Context, *pass) error{
+		r.listTrials,
+		r.reconcileSuggestion,
+		r.stopIfDone,
+		r.checkTemplate,
+		r.decide,
+		r.reconcileTrials,
+		r.reconcileRequests,
+	} {
+		if err := step(ctx, p); err != nil {
+			return err
+		}
+		if p.ended {
+			break
+		}
+	}
+	return p.event
+}
+
+// listTrials finds the Trials labelled with the Experiment, and those of
+// them it controls.
+func (r *Reconciler) listTrials(_ context.Context, p *pass) error {
+	trials, err := r.trialLister.Trials(p.e.Namespace).List(labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: p.e.Name}))
 	if err != nil {
 		return err
 	}
-	owned := trials[:0:0]
+	p.trials, p.owned = trials, trials[:0:0]
 	for _, t := range trials {
-		if metav1.IsControlledBy(t, e) {
-			owned = append(owned, t)
+		if metav1.IsControlledBy(t, p.e) {
+			p.owned = append(p.owned, t)
 		}
 	}
+	return nil
+}
 
+// reconcileSuggestion finds the Experiment's Suggestion, or creates it
+// asking for the first assignments, which ends the reconcile. A Suggestion of
+// its name that it does not control ends the reconcile too, the condition
+// saying so.
+func (r *Reconciler) reconcileSuggestion(ctx context.Context, p *pass) error {
+	e := p.e
 	s, err := r.suggestionLister.Suggestions(e.Namespace).Get(e.Name)
-	if apierrs.IsNotFound(err) {
-		if done {
-			tallyTrials(e, nil, owned)
-			return nil
-		}
-		s = resources.MakeSuggestion(e, min(*spec.ParallelTrialCount, *spec.MaxTrialCount))
+	switch {
+	case apierrs.IsNotFound(err) && p.done:
+		return nil // an Experiment that has ended creates nothing
+	case apierrs.IsNotFound(err):
+		s = resources.MakeSuggestion(e, min(*p.spec.ParallelTrialCount, *p.spec.MaxTrialCount))
 		if s, err = r.client.TuningV1alpha1().Suggestions(e.Namespace).Create(ctx, s, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("creating Suggestion %q: %w", e.Name, err)
 		}
-		logger.Infow("suggestion created", "requests", s.Spec.Requests)
+		logging.FromContext(ctx).Infow("suggestion created", "requests", s.Spec.Requests)
 		e.Status.MarkRunning(v1alpha1.ExperimentReasonRunning, "asked the %s function for %d assignments", e.Spec.Algorithm.AlgorithmName, s.Spec.Requests)
-		tallyTrials(e, s, owned)
-		return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonSuggestionCreated, "created Suggestion %q asking for %d assignments", s.Name, s.Spec.Requests)
-	} else if err != nil {
+		p.end(s, pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonSuggestionCreated, "created Suggestion %q asking for %d assignments", s.Name, s.Spec.Requests))
+		return nil
+	case err != nil:
 		return err
-	}
-	if !metav1.IsControlledBy(s, e) {
+	case !metav1.IsControlledBy(s, e):
 		e.Status.MarkRunning(v1alpha1.ExperimentReasonSuggestionNotOwned,
 			"Suggestion %q exists and is not controlled by this Experiment; delete it so that the Experiment can create its own", s.Name)
-		tallyTrials(e, nil, owned)
+		p.end(nil, nil)
 		return nil
 	}
+	p.s = s
+	return nil
+}
 
-	if done {
-		tallyTrials(e, s, owned)
+// stopIfDone ends the reconcile of an Experiment that has ended: only its
+// counts are kept up to date.
+func (r *Reconciler) stopIfDone(_ context.Context, p *pass) error {
+	if p.done {
+		p.end(p.s, nil)
+	}
+	return nil
+}
+
+// checkTemplate fails the Experiment whose trial template does not render,
+// before any trial is created from it, and ends the reconcile. The
+// Suggestion still follows the Experiment's algorithm.
+func (r *Reconciler) checkTemplate(ctx context.Context, p *pass) error {
+	tt := p.e.Spec.TrialTemplate
+	if tt == nil {
 		return nil
 	}
+	err := trialtemplate.Check(tt, p.e.Spec.Parameters)
+	if err == nil {
+		return nil
+	}
+	p.e.Status.MarkFailed(v1alpha1.ExperimentReasonInvalidTrialTemplate, "%v", err)
+	p.end(p.s, pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ExperimentReasonInvalidTrialTemplate, "%v", err))
+	return r.request(ctx, p.e, p.spec, p.s, tally{}, false)
+}
 
-	// A broken template is reported before any trial is created from it.
-	if tt := e.Spec.TrialTemplate; tt != nil {
-		if err := trialtemplate.Check(tt, e.Spec.Parameters); err != nil {
-			e.Status.MarkFailed(v1alpha1.ExperimentReasonInvalidTrialTemplate, "%v", err)
-			tallyTrials(e, s, owned)
-			if err := r.request(ctx, e, spec, s, tally{}, false); err != nil {
-				return err
-			}
-			return pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ExperimentReasonInvalidTrialTemplate, "%v", err)
+// decide counts the trials as they are and sets the Succeeded condition
+// before any trial is created: an Experiment that ends now creates nothing
+// more.
+func (r *Reconciler) decide(_ context.Context, p *pass) error {
+	p.tally = tallyTrials(p.e, p.s, p.owned)
+	var hold bool
+	p.event, hold = verdict(p.e, p.spec, p.s, p.tally)
+	p.raise = !hold && !p.e.Status.IsDone() && !isStuck(p.e)
+	return nil
+}
+
+// reconcileTrials creates, while the Experiment may start trials, a Trial for
+// every assignment handed out that has none. Creating one that exists (a
+// cache that lags) is harmless: the name is the assignment's. A Trial of an
+// assignment's name that the Experiment does not control is reported in the
+// condition.
+func (r *Reconciler) reconcileTrials(ctx context.Context, p *pass) error {
+	if !p.raise {
+		return nil
+	}
+	e := p.e
+	have := make(map[string]bool, len(p.trials))
+	for _, t := range p.owned {
+		have[t.Name] = true
+	}
+	others := map[string]bool{}
+	for _, t := range p.trials {
+		if !have[t.Name] {
+			others[t.Name] = true
 		}
 	}
-
-	// Decide on the trials as they are before creating any: an experiment
-	// that ends now creates nothing more.
-	tl := tallyTrials(e, s, owned)
-	event, hold := r.decide(e, spec, s, tl)
-	raise := !hold && !e.Status.IsDone() && !isStuck(e)
+	var clashes []string
 	created := 0
-	if raise {
-		// A Trial for every assignment handed out. Creating one that exists
-		// (a cache that lags) is harmless: the name is the assignment's.
-		have := make(map[string]bool, len(trials))
-		for _, t := range owned {
-			have[t.Name] = true
+	for _, a := range p.s.Status.Suggestions {
+		if have[a.Name] {
+			continue
 		}
-		others := map[string]bool{}
-		for _, t := range trials {
-			if !have[t.Name] {
-				others[t.Name] = true
-			}
+		if others[a.Name] {
+			clashes = append(clashes, a.Name)
+			continue
 		}
-		var clashes []string
-		for _, a := range s.Status.Suggestions {
-			if have[a.Name] {
-				continue
-			}
-			if others[a.Name] {
-				clashes = append(clashes, a.Name)
-				continue
-			}
-			t, err := resources.MakeTrial(e, a)
-			if err != nil {
-				e.Status.MarkFailed(v1alpha1.ExperimentReasonInvalidTrialTemplate, "trial %s: %v", a.Name, err)
-				return pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ExperimentReasonInvalidTrialTemplate, "trial %s: %v", a.Name, err)
-			}
-			t, err = r.client.TuningV1alpha1().Trials(e.Namespace).Create(ctx, t, metav1.CreateOptions{})
-			switch {
-			case apierrs.IsAlreadyExists(err):
-				continue
-			case err != nil:
-				return fmt.Errorf("creating Trial %q: %w", a.Name, err)
-			}
-			owned = append(owned, t)
-			created++
+		t, err := resources.MakeTrial(e, a)
+		if err != nil {
+			e.Status.MarkFailed(v1alpha1.ExperimentReasonInvalidTrialTemplate, "trial %s: %v", a.Name, err)
+			p.event, p.ended = pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ExperimentReasonInvalidTrialTemplate, "trial %s: %v", a.Name, err), true
+			return nil
 		}
-		if created > 0 {
-			// The new trials are pending: the counts change, the verdict not.
-			tl = tallyTrials(e, s, owned)
-			event, _ = r.decide(e, spec, s, tl)
+		t, err = r.client.TuningV1alpha1().Trials(e.Namespace).Create(ctx, t, metav1.CreateOptions{})
+		switch {
+		case apierrs.IsAlreadyExists(err):
+			continue
+		case err != nil:
+			return fmt.Errorf("creating Trial %q: %w", a.Name, err)
 		}
-		if len(clashes) > 0 {
-			e.Status.MarkRunning(v1alpha1.ExperimentReasonTrialNotOwned,
-				"Trial %s exists and is not controlled by this Experiment: delete it so that the Experiment can run its assignment", strings.Join(clashes, ", "))
+		p.owned = append(p.owned, t)
+		created++
+	}
+	if created > 0 {
+		// The new trials are pending: the counts change, the verdict not.
+		p.tally = tallyTrials(e, p.s, p.owned)
+		p.event, _ = verdict(e, p.spec, p.s, p.tally)
+		if p.event == nil {
+			p.event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonTrialCreated, "created %d trials; %d in all", created, e.Status.Trials)
 		}
 	}
-	// The Suggestion follows the Experiment's algorithm even while stuck, so
-	// that a fix reaches the function.
-	if err := r.request(ctx, e, spec, s, tl, raise); err != nil {
-		return err
+	if len(clashes) > 0 {
+		e.Status.MarkRunning(v1alpha1.ExperimentReasonTrialNotOwned,
+			"Trial %s exists and is not controlled by this Experiment: delete it so that the Experiment can run its assignment", strings.Join(clashes, ", "))
 	}
-	if event == nil && created > 0 {
-		event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonTrialCreated, "created %d trials; %d in all", created, e.Status.Trials)
-	}
-	return event
+	return nil
+}
+
+// reconcileRequests raises the Suggestion's requests as trial slots open,
+// while the Experiment may start trials. The Suggestion follows the
+// Experiment's algorithm even while the Experiment waits for a fix, so that
+// the fix reaches the function.
+func (r *Reconciler) reconcileRequests(ctx context.Context, p *pass) error {
+	return r.request(ctx, p.e, p.spec, p.s, p.tally, p.raise)
 }
 
 // tally counts an Experiment's trials by phase.
@@ -281,10 +358,10 @@ func isStuck(e *v1alpha1.Experiment) bool {
 	return c != nil && c.IsFalse()
 }
 
-// decide sets the Succeeded condition from the counts, the best trial and
+// verdict sets the Succeeded condition from the counts, the best trial and
 // the Suggestion. It reports whether to hold: start nothing more, the goal
 // being reached.
-func (r *Reconciler) decide(e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpec, s *v1alpha1.Suggestion, tl tally) (pkgreconciler.Event, bool) {
+func verdict(e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpec, s *v1alpha1.Suggestion, tl tally) (pkgreconciler.Event, bool) {
 	st := &e.Status
 	// The goal reached, nothing more is started; the experiment ends when
 	// the trials under way have, so that its counts are final.
@@ -308,7 +385,7 @@ func (r *Reconciler) decide(e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpe
 	}
 
 	if c := s.Status.GetCondition(v1alpha1.SuggestionConditionFulfilled); c != nil && c.IsFalse() &&
-		(c.Reason == v1alpha1.ReasonFunctionRejected || c.Reason == reasonInvalidExperiment) {
+		(c.Reason == v1alpha1.ReasonFunctionRejected || c.Reason == v1alpha1.ReasonInvalidExperiment) {
 		st.MarkFailed(v1alpha1.ExperimentReasonSuggestionFailed, "%s: %s", c.Reason, c.Message)
 		return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonFailed, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message), false
 	}
@@ -340,10 +417,6 @@ func (r *Reconciler) decide(e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpe
 	}
 	return nil, false
 }
-
-// reasonInvalidExperiment is the Suggestion's reason for a search space its
-// function cannot parse.
-const reasonInvalidExperiment = "InvalidExperiment"
 
 func goalWord(t v1alpha1.ObjectiveType) string {
 	if t == v1alpha1.ObjectiveTypeMaximize {

@@ -18,8 +18,8 @@ import (
 	suggestioninformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/suggestion"
 	trialinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/trial"
 	suggestionreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/suggestion"
-	"knobs.dev/knobs/pkg/config"
 	"knobs.dev/knobs/pkg/function"
+	"knobs.dev/knobs/pkg/reconciler/suggestion/config"
 )
 
 // NewController returns the Suggestion controller.

@@ -18,8 +18,8 @@ import (
 	"knobs.dev/knobs/pkg/algorithm/grid"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	fakeknobsclientset "knobs.dev/knobs/pkg/client/clientset/versioned/fake"
-	"knobs.dev/knobs/pkg/config"
 	"knobs.dev/knobs/pkg/function"
+	"knobs.dev/knobs/pkg/reconciler/suggestion/config"
 	. "knobs.dev/knobs/pkg/reconciler/testing"
 )
 

@@ -12,7 +12,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -28,21 +27,12 @@ import (
 	"knobs.dev/knobs/pkg/client/clientset/versioned"
 	suggestionreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/suggestion"
 	listers "knobs.dev/knobs/pkg/client/listers/tuning/v1alpha1"
-	"knobs.dev/knobs/pkg/config"
 	"knobs.dev/knobs/pkg/function"
+	"knobs.dev/knobs/pkg/reconciler"
+	"knobs.dev/knobs/pkg/reconciler/suggestion/config"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
-)
-
-// Event reasons.
-const (
-	reasonHandedOut   = "SuggestionsHandedOut"
-	reasonExhausted   = v1alpha1.ReasonSearchSpaceExhausted
-	reasonRejected    = v1alpha1.ReasonFunctionRejected
-	reasonUnavailable = v1alpha1.ReasonFunctionUnavailable
-	reasonBadReply    = v1alpha1.ReasonInvalidReply
-	reasonBadSpace    = "InvalidExperiment"
 )
 
 // Reconciler implements suggestionreconciler.Interface.
@@ -117,58 +107,97 @@ func (r *Reconciler) ObserveDeletion(_ context.Context, key types.NamespacedName
 
 // ReconcileKind implements suggestionreconciler.Interface.
 //
-// The reconciler writes the status itself (the generated reconciler runs with
-// SkipStatusUpdates): status.suggestions is a record of what was handed out,
-// not state a reconcile can recompute, so it must never be overwritten by a
-// status computed from a stale copy, which the generated reconciler does when
-// an update conflicts. Here a conflict only requeues: the next reconcile reads
-// the latest copy and asks again, and a function gives the same reply to the
-// same request.
+// The status is written by reconciler.ReconcileStatus, with the resource
+// version read: status.suggestions is a record of what was handed out, not
+// state a reconcile can recompute, so it must never be overwritten by a
+// status computed from a stale copy. A conflict only requeues: the next
+// reconcile reads the latest copy and asks again, and a function gives the
+// same reply to the same request.
 func (r *Reconciler) ReconcileKind(ctx context.Context, s *v1alpha1.Suggestion) pkgreconciler.Event {
-	before := s.Status.DeepCopy()
-	event := r.reconcile(ctx, s)
-	s.Status.ObservedGeneration = s.Generation
-	if equality.Semantic.DeepEqual(before, &s.Status) {
-		return event
-	}
-	if _, err := r.client.TuningV1alpha1().Suggestions(s.Namespace).UpdateStatus(ctx, s, metav1.UpdateOptions{}); err != nil {
-		return err
-	}
-	return event
+	return reconciler.ReconcileStatus(ctx, s, &s.Status, r.reconcile, r.client.TuningV1alpha1().Suggestions(s.Namespace).UpdateStatus)
 }
 
+// pass is what one reconcile of a Suggestion has found so far, passed from
+// step to step.
+type pass struct {
+	s   *v1alpha1.Suggestion
+	cfg *config.Config
+	// url and revision are the function's (revision: a Knative Service's
+	// latest ready revision, "" for a URL from config-algorithms).
+	url, revision string
+	exp           *v1alpha1.Experiment
+	space         *searchspace.Space
+	req           *pb.GetSuggestionsRequest
+	// key and digest identify the request among those refused.
+	key    types.NamespacedName
+	digest [sha256.Size]byte
+	reply  *pb.GetSuggestionsReply
+
+	// ended stops the steps after the current one, with no event: the
+	// conditions say why.
+	ended bool
+}
+
+// reconcile runs the steps of a reconcile in order until one ends it. A step
+// ends it with an error or an event (returned), or without (pass.ended).
 func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgreconciler.Event {
 	s.Status.InitializeConditions()
-	cfg := config.FromContext(ctx)
-
-	url, revision, ok, err := r.resolveFunction(s, cfg.Algorithms)
-	if err != nil || !ok {
-		return err // the condition says why; a change to the function requeues
+	p := &pass{s: s, cfg: config.FromContext(ctx), key: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}}
+	for _, step := range []func(context.Context, *pass) error{
+		r.resolveFunction,
+		r.findExperiment,
+		r.stopIfFulfilled,
+		r.makeRequest,
+		r.call,
+		r.record,
+	} {
+		if err := step(ctx, p); err != nil {
+			return err
+		}
+		if p.ended {
+			break
+		}
 	}
+	return nil
+}
 
+// findExperiment finds the Experiment of the Suggestion's name.
+func (r *Reconciler) findExperiment(_ context.Context, p *pass) error {
+	s := p.s
 	exp, err := r.experimentLister.Experiments(s.Namespace).Get(s.Name)
 	if apierrs.IsNotFound(err) {
 		s.Status.MarkRequestFailed(v1alpha1.ReasonExperimentNotFound,
 			"no Experiment %q in namespace %q: a Suggestion hands out assignments for the Experiment of the same name", s.Name, s.Namespace)
+		p.ended = true
 		return nil
-	} else if err != nil {
-		return err
 	}
+	p.exp = exp
+	return err
+}
 
-	want := s.Spec.Requests - s.Status.SuggestionCount
-	switch {
+// stopIfFulfilled ends the reconcile when nothing is wanted: every request
+// is handed out, or the search space has no unseen point left.
+func (r *Reconciler) stopIfFulfilled(_ context.Context, p *pass) error {
+	switch s := p.s; {
 	case s.Status.SearchSpaceExhausted:
 		s.Status.MarkExhausted()
-		return nil
-	case want <= 0:
+		p.ended = true
+	case s.Spec.Requests-s.Status.SuggestionCount <= 0:
 		s.Status.MarkFulfilled()
-		return nil
+		p.ended = true
 	}
+	return nil
+}
 
-	space, err := searchspace.Parse(exp.Spec.ProtoParameters())
+// makeRequest builds the request from the Experiment, its Trials and the
+// Suggestion, when the Suggestion read is the latest; a request refused
+// before, and unchanged since, is not made again.
+func (r *Reconciler) makeRequest(ctx context.Context, p *pass) error {
+	s, exp := p.s, p.exp
+	space, err := resources.ParseSpace(exp)
 	if err != nil {
-		s.Status.MarkRequestFailed(reasonBadSpace, "Experiment %q: %v", exp.Name, err)
-		return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonBadSpace, "Experiment %q: %v", exp.Name, err)
+		s.Status.MarkRequestFailed(v1alpha1.ReasonInvalidExperiment, "Experiment %q: %v", exp.Name, err)
+		return pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonInvalidExperiment, "Experiment %q: %v", exp.Name, err)
 	}
 	trials, err := r.trialLister.Trials(s.Namespace).List(labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: exp.Name}))
 	if err != nil {
@@ -186,38 +215,47 @@ func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgr
 		return controller.NewRequeueImmediately()
 	}
 
-	req := resources.MakeRequest(s, exp, trials)
-	want = req.GetRequestNumber()
-	key, d := types.NamespacedName{Namespace: s.Namespace, Name: s.Name}, digest(req, url, revision)
-	if r.rejected.has(key, d) {
-		return nil // refused before, and nothing has changed; the condition says why
-	}
+	p.space, p.req = space, resources.MakeRequest(s, exp, trials)
+	p.digest = digest(p.req, p.url, p.revision)
+	// Refused before, and nothing has changed; the condition says why.
+	p.ended = r.rejected.has(p.key, p.digest)
+	return nil
+}
 
-	callCtx, cancel := context.WithTimeout(ctx, cfg.Algorithms.RequestTimeout)
+// call asks the function, and checks its reply against the request. A
+// function that refuses the request is not asked it again.
+func (r *Reconciler) call(ctx context.Context, p *pass) error {
+	s, url := p.s, p.url
+	callCtx, cancel := context.WithTimeout(ctx, p.cfg.Algorithms.RequestTimeout)
 	defer cancel()
-	reply, err := r.functions.GetSuggestions(callCtx, url, req)
+	reply, err := r.functions.GetSuggestions(callCtx, url, p.req)
 	if err != nil {
 		var ce *function.CallError
 		if errors.As(err, &ce) && ce.Permanent() {
 			// The function refused the request: asking again cannot help
 			// until the Experiment or the Suggestion changes.
-			r.rejected.set(key, d, true)
-			s.Status.MarkRequestFailed(reasonRejected, "%s", ce.Message)
-			return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonRejected, "the function for %q refused the request: %s", s.Spec.Algorithm.AlgorithmName, ce.Message)
+			r.rejected.set(p.key, p.digest, true)
+			s.Status.MarkRequestFailed(v1alpha1.ReasonFunctionRejected, "%s", ce.Message)
+			return pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonFunctionRejected, "the function for %q refused the request: %s", s.Spec.Algorithm.AlgorithmName, ce.Message)
 		}
-		s.Status.MarkRequestRetrying(reasonUnavailable, "calling %s: %v", url, err)
+		s.Status.MarkRequestRetrying(v1alpha1.ReasonFunctionUnavailable, "calling %s: %v", url, err)
 		// Wrapped, the event is recorded and the key requeued with backoff.
-		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonUnavailable, "calling %s: %v", url, err))
+		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonFunctionUnavailable, "calling %s: %v", url, err))
 	}
+	r.rejected.set(p.key, p.digest, false)
+	p.reply = reply
+	return nil
+}
 
-	r.rejected.set(key, d, false)
-	assignments, err := resources.CheckReply(space, s, reply, want)
+// record checks the reply against the reply contract and records the new
+// assignments; everything lands in one status update (ReconcileKind).
+func (r *Reconciler) record(ctx context.Context, p *pass) error {
+	s, url, reply := p.s, p.url, p.reply
+	assignments, err := resources.CheckReply(p.space, s, reply, p.req.GetRequestNumber())
 	if err != nil {
-		s.Status.MarkRequestRetrying(reasonBadReply, "%s: %v", url, err)
-		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonBadReply, "%s: %v", url, err))
+		s.Status.MarkRequestRetrying(v1alpha1.ReasonInvalidReply, "%s: %v", url, err)
+		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonInvalidReply, "%s: %v", url, err))
 	}
-
-	// Everything below lands in one status update (ReconcileKind).
 	for _, a := range assignments {
 		s.Status.Suggestions = append(s.Status.Suggestions, v1alpha1.TrialAssignment{
 			Name:                 resources.TrialName(s, len(s.Status.Suggestions)+1),
@@ -229,16 +267,16 @@ func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgr
 	logging.FromContext(ctx).Infow("suggestions handed out", "new", len(assignments), "total", s.Status.SuggestionCount, "function", url)
 	if reply.GetSearchSpaceExhausted() {
 		s.Status.MarkExhausted()
-		return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonExhausted,
+		return pkgreconciler.NewEvent(corev1.EventTypeNormal, v1alpha1.ReasonSearchSpaceExhausted,
 			"%d new assignments; the search space has no unseen point left", len(assignments))
 	}
 	if s.Status.SuggestionCount < s.Spec.Requests {
 		// More than one request holds: the status update brings the next.
-		s.Status.MarkRequestRetrying(reasonHandedOut, "%d of %d assignments handed out; asking for the rest", s.Status.SuggestionCount, s.Spec.Requests)
+		s.Status.MarkRequestRetrying(v1alpha1.ReasonSuggestionsHandedOut, "%d of %d assignments handed out; asking for the rest", s.Status.SuggestionCount, s.Spec.Requests)
 	} else {
 		s.Status.MarkFulfilled()
 	}
-	return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonHandedOut, "%d new assignments from %s", len(assignments), url)
+	return pkgreconciler.NewEvent(corev1.EventTypeNormal, v1alpha1.ReasonSuggestionsHandedOut, "%d new assignments from %s", len(assignments), url)
 }
 
 // resolveFunction finds the function of the Suggestion's algorithm: a URL in
@@ -246,7 +284,15 @@ func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgr
 // the Suggestion's namespace, else in knobs-system. It marks FunctionReady
 // with what it found, and reports false when nothing can be called. The
 // revision is a Knative Service's latest ready revision, "" for a URL.
-func (r *Reconciler) resolveFunction(s *v1alpha1.Suggestion, cfg *config.Algorithms) (url, revision string, ok bool, err error) {
+func (r *Reconciler) resolveFunction(_ context.Context, p *pass) error {
+	url, revision, ok, err := r.findFunction(p.s, p.cfg.Algorithms)
+	p.url, p.revision, p.ended = url, revision, !ok
+	return err // the condition says why; a change to the function requeues
+}
+
+// findFunction finds the function of the Suggestion's algorithm (see
+// resolveFunction); ok is false when nothing can be called.
+func (r *Reconciler) findFunction(s *v1alpha1.Suggestion, cfg *config.Algorithms) (url, revision string, ok bool, err error) {
 	name := s.Spec.Algorithm.AlgorithmName
 	if u, ok := cfg.URLs[name]; ok {
 		s.Status.MarkFunctionReady(v1alpha1.ReasonConfigMapURL, u, "%s maps algorithm %q to %s", config.AlgorithmsConfigName, name, u)

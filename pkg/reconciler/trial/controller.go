@@ -2,9 +2,6 @@ package trial
 
 import (
 	"context"
-	"errors"
-	"net"
-	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -31,47 +28,33 @@ import (
 	"knobs.dev/knobs/pkg/observation"
 )
 
-// The controller's environment.
-const (
-	// EnvObservationPort is the port of the observation receiver; default
-	// 8090.
-	EnvObservationPort = "OBSERVATION_PORT"
-	// EnvObservationSinkURL is the receiver's URL as trial workloads reach
-	// it; default the knobs-observations Service in the system namespace.
-	EnvObservationSinkURL = "OBSERVATION_SINK_URL"
-)
+// EnvObservationSinkURL is the variable of the controller's environment with
+// the receiver's URL as trial workloads reach it; default the
+// knobs-observations Service in the system namespace.
+const EnvObservationSinkURL = "OBSERVATION_SINK_URL"
 
 // options of the generated reconciler: the reconciler writes status itself
 // (see ReconcileKind), so the generated one must not.
 var options = controller.Options{SkipStatusUpdates: true}
 
-// NewController returns the Trial controller, and serves the observation
-// receiver on every replica (the receiver writes through the API server, so
-// it needs no leadership).
+// NewController returns the Trial controller. The receiver the trials
+// report to is started beside it, by cmd/controller.
 func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 	logger := logging.FromContext(ctx)
 	trialInformer := trialinformer.Get(ctx)
 	kube := kubeclient.Get(ctx)
-	client := knobsclient.Get(ctx)
 
-	key, err := observation.LoadKey(ctx, kube, system.Namespace(), observation.KeySecretName)
+	tokens, err := observation.LoadTokens(ctx, kube, system.Namespace())
 	if err != nil {
 		logger.Fatalw("cannot load the key of trial tokens", "error", err)
 	}
-	tokens := observation.NewTokens(key)
-
 	sink := os.Getenv(EnvObservationSinkURL)
 	if sink == "" {
 		sink = "http://knobs-observations." + system.Namespace() + ".svc.cluster.local"
 	}
-	port := os.Getenv(EnvObservationPort)
-	if port == "" {
-		port = "8090"
-	}
-	serve(ctx, net.JoinHostPort("", port), &observation.Receiver{Client: client, Tokens: tokens})
 
 	r := &Reconciler{
-		client:  client,
+		client:  knobsclient.Get(ctx),
 		dynamic: dynamicclient.Get(ctx),
 		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(kube.Discovery())),
 		tokens:  tokens,
@@ -82,30 +65,8 @@ func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 	r.watch = newWorkloadWatcher(ctx, r.dynamic, impl).watch
 
 	trialInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
-	logger.Infow("observation receiver", "sink", sink, "port", port)
+	logger.Infow("observation sink", "sink", sink)
 	return impl
-}
-
-// serve runs the observation receiver until ctx is done.
-func serve(ctx context.Context, addr string, h http.Handler) {
-	logger := logging.FromContext(ctx)
-	srv := &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	go func() {
-		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Fatalw("observation receiver stopped", "error", err)
-		}
-	}()
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
 }
 
 // workloadWatcher starts, once per resource, an informer on the workloads

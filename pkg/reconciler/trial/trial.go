@@ -12,7 +12,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,6 +25,7 @@ import (
 	"knobs.dev/knobs/pkg/client/clientset/versioned"
 	trialreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/trial"
 	"knobs.dev/knobs/pkg/observation"
+	"knobs.dev/knobs/pkg/reconciler"
 	"knobs.dev/knobs/pkg/reconciler/trial/resources"
 )
 
@@ -57,39 +57,84 @@ var _ trialreconciler.Interface = (*Reconciler)(nil)
 
 // ReconcileKind implements trialreconciler.Interface.
 //
-// The reconciler writes the status itself, with the resource version it
-// read: the observation is written by the receiver between two reconciles,
-// and a status computed from a copy that predates it (a workload seen to
-// succeed, its report not yet seen) must conflict rather than overwrite it.
+// The status is written by reconciler.ReconcileStatus, with the resource
+// version read: the observation is written by the receiver between two
+// reconciles, and a status computed from a copy that predates it (a workload
+// seen to succeed, its report not yet seen) must conflict rather than
+// overwrite it.
 func (r *Reconciler) ReconcileKind(ctx context.Context, t *v1alpha1.Trial) pkgreconciler.Event {
-	before := t.Status.DeepCopy()
-	event := r.reconcile(ctx, t)
-	t.Status.ObservedGeneration = t.Generation
-	if equality.Semantic.DeepEqual(before, &t.Status) {
-		return event
-	}
-	if _, err := r.client.TuningV1alpha1().Trials(t.Namespace).UpdateStatus(ctx, t, metav1.UpdateOptions{}); err != nil {
-		return err
-	}
-	return event
+	return reconciler.ReconcileStatus(ctx, t, &t.Status, r.reconcile, r.client.TuningV1alpha1().Trials(t.Namespace).UpdateStatus)
 }
 
+// pass is what one reconcile of a Trial has found so far, passed from step
+// to step.
+type pass struct {
+	t *v1alpha1.Trial
+	// gvk is the kind of the workload of spec.runSpec, and workloads the
+	// client of its resource in the trial's namespace.
+	gvk       schema.GroupVersionKind
+	workloads dynamic.ResourceInterface
+	// kindName names the workload in messages: "Job my-trial".
+	kindName string
+	// w is the workload as the API server has it.
+	w *unstructured.Unstructured
+
+	// event is what the reconcile returns.
+	event pkgreconciler.Event
+	// ended stops the steps after the current one.
+	ended bool
+}
+
+// reconcile runs the steps of a reconcile in order, each on what those
+// before it found, until one fails or ends the reconcile.
 func (r *Reconciler) reconcile(ctx context.Context, t *v1alpha1.Trial) pkgreconciler.Event {
 	t.Status.InitializeConditions()
-	if t.Status.IsDone() {
-		return nil
-	}
-	if t.Spec.RunSpec == nil {
-		// No workload: the observation is written by hand.
-		if m := r.objective(t); m != nil {
-			r.complete(t)
-			t.Status.MarkSucceeded("the observation has %s=%s", m.Name, m.Value)
-			return nil
+	p := &pass{t: t}
+	for _, step := range []func(context.Context, *pass) error{
+		r.stopIfDone,
+		r.awaitObservation,
+		r.resolveWorkload,
+		r.reconcileWorkload,
+		r.readWorkload,
+	} {
+		if err := step(ctx, p); err != nil {
+			return err
 		}
-		t.Status.MarkPending("no workload to run: write the observation with kubectl patch trial %s --subresource=status", t.Name)
+		if p.ended {
+			break
+		}
+	}
+	return p.event
+}
+
+// stopIfDone leaves a trial that has ended alone.
+func (r *Reconciler) stopIfDone(_ context.Context, p *pass) error {
+	p.ended = p.t.Status.IsDone()
+	return nil
+}
+
+// awaitObservation judges a trial without a workload (an Experiment without
+// a trial template): its observation is written by hand, and it succeeds
+// when it has the objective metric.
+func (r *Reconciler) awaitObservation(_ context.Context, p *pass) error {
+	t := p.t
+	if t.Spec.RunSpec != nil {
 		return nil
 	}
+	p.ended = true
+	if m := r.objective(t); m != nil {
+		r.complete(t)
+		t.Status.MarkSucceeded("the observation has %s=%s", m.Name, m.Value)
+		return nil
+	}
+	t.Status.MarkPending("no workload to run: write the observation with kubectl patch trial %s --subresource=status", t.Name)
+	return nil
+}
 
+// resolveWorkload decodes spec.runSpec and finds the resource of its kind,
+// which it watches from then on.
+func (r *Reconciler) resolveWorkload(_ context.Context, p *pass) error {
+	t := p.t
 	spec := &unstructured.Unstructured{}
 	if err := json.Unmarshal(t.Spec.RunSpec.Raw, &spec.Object); err != nil {
 		r.complete(t)
@@ -111,11 +156,19 @@ func (r *Reconciler) reconcile(ctx context.Context, t *v1alpha1.Trial) pkgreconc
 	if r.watch != nil {
 		r.watch(mapping.Resource)
 	}
-	workloads := r.dynamic.Resource(mapping.Resource).Namespace(t.Namespace)
-	kindName := fmt.Sprintf("%s %s", gvk.Kind, t.Name)
+	p.gvk = gvk
+	p.workloads = r.dynamic.Resource(mapping.Resource).Namespace(t.Namespace)
+	p.kindName = fmt.Sprintf("%s %s", gvk.Kind, t.Name)
+	return nil
+}
 
-	var event pkgreconciler.Event
-	w, err := workloads.Get(ctx, t.Name, metav1.GetOptions{})
+// reconcileWorkload finds the trial's workload, or creates it with the
+// observation's sink and the trial's token in its environment. A workload of
+// the trial's name that the trial does not control ends the reconcile, the
+// condition saying so.
+func (r *Reconciler) reconcileWorkload(ctx context.Context, p *pass) error {
+	t, kindName := p.t, p.kindName
+	w, err := p.workloads.Get(ctx, t.Name, metav1.GetOptions{})
 	if apierrs.IsNotFound(err) {
 		desired, err := resources.MakeWorkload(t, observation.SinkFor(r.sink, t.Namespace), r.tokens.For(t))
 		if err != nil {
@@ -123,10 +176,10 @@ func (r *Reconciler) reconcile(ctx context.Context, t *v1alpha1.Trial) pkgreconc
 			t.Status.MarkFailed("%v", err)
 			return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonInvalidWorkload, "%v", err)
 		}
-		w, err = workloads.Create(ctx, desired, metav1.CreateOptions{})
+		w, err = p.workloads.Create(ctx, desired, metav1.CreateOptions{})
 		switch {
 		case apierrs.IsAlreadyExists(err):
-			if w, err = workloads.Get(ctx, t.Name, metav1.GetOptions{}); err != nil {
+			if w, err = p.workloads.Get(ctx, t.Name, metav1.GetOptions{}); err != nil {
 				return err
 			}
 		case apierrs.IsInvalid(err) || apierrs.IsBadRequest(err):
@@ -140,8 +193,8 @@ func (r *Reconciler) reconcile(ctx context.Context, t *v1alpha1.Trial) pkgreconc
 			t.Status.MarkPending("creating %s: %v", kindName, err)
 			return fmt.Errorf("creating %s: %w", kindName, err)
 		default:
-			logging.FromContext(ctx).Infow("workload created", "kind", gvk.Kind)
-			event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonWorkloadCreated, "created %s", kindName)
+			logging.FromContext(ctx).Infow("workload created", "kind", p.gvk.Kind)
+			p.event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonWorkloadCreated, "created %s", kindName)
 		}
 	} else if err != nil {
 		if t.Status.StartTime == nil {
@@ -151,14 +204,22 @@ func (r *Reconciler) reconcile(ctx context.Context, t *v1alpha1.Trial) pkgreconc
 	}
 	if !metav1.IsControlledBy(w, t) {
 		t.Status.MarkPending("%s exists and is not controlled by this trial: delete it, and the trial creates its own", kindName)
+		p.event, p.ended = nil, true
 		return nil
 	}
+	p.w = w
+	return nil
+}
+
+// readWorkload reads the workload's success and failure conditions into the
+// trial's Succeeded condition.
+func (r *Reconciler) readWorkload(_ context.Context, p *pass) error {
+	t, kindName := p.t, p.kindName
 	if t.Status.StartTime == nil {
 		now := metav1.NewTime(r.now())
 		t.Status.StartTime = &now
 	}
-
-	switch state, msg := resources.ReadState(w, t.Spec.SuccessCondition, t.Spec.FailureCondition); state {
+	switch state, msg := resources.ReadState(p.w, t.Spec.SuccessCondition, t.Spec.FailureCondition); state {
 	case resources.StateFailed:
 		r.complete(t)
 		if msg == "" {
@@ -177,7 +238,7 @@ func (r *Reconciler) reconcile(ctx context.Context, t *v1alpha1.Trial) pkgreconc
 	default:
 		t.Status.MarkRunning("%s is running", kindName)
 	}
-	return event
+	return nil
 }
 
 // objective returns the trial's observed objective metric, or nil.

@@ -10,7 +10,24 @@ import (
 	"knative.dev/pkg/apis"
 
 	"knobs.dev/knobs/pkg/searchspace"
-	pb "knobs.dev/knobs/pkg/suggestionpb"
+)
+
+// The API's parameter types and distributions as the search space names
+// them.
+var (
+	parameterTypes = map[ParameterType]searchspace.Type{
+		ParameterTypeDouble:      searchspace.Double,
+		ParameterTypeInt:         searchspace.Int,
+		ParameterTypeDiscrete:    searchspace.Discrete,
+		ParameterTypeCategorical: searchspace.Categorical,
+	}
+	distributions = map[Distribution]searchspace.Distribution{
+		"":                     0,
+		DistributionUniform:    searchspace.Uniform,
+		DistributionLogUniform: searchspace.LogUniform,
+		DistributionNormal:     searchspace.Normal,
+		DistributionLogNormal:  searchspace.LogNormal,
+	}
 )
 
 // Validate implements apis.Validatable.
@@ -149,14 +166,20 @@ func (p *ParameterSpec) Validate() *apis.FieldError {
 	if _, ok := distributions[p.FeasibleSpace.Distribution]; !ok {
 		return apis.ErrInvalidValue(p.FeasibleSpace.Distribution, "feasibleSpace.distribution", "use uniform, logUniform, normal or logNormal")
 	}
-	_, err := searchspace.Parse([]*pb.ParameterSpec{p.Proto()})
+	err := searchspace.CheckParam(searchspace.ParamSpec{
+		Name:         p.Name,
+		Type:         parameterTypes[p.ParameterType],
+		Distribution: distributions[p.FeasibleSpace.Distribution],
+		Min:          p.FeasibleSpace.Min,
+		Max:          p.FeasibleSpace.Max,
+		Step:         p.FeasibleSpace.Step,
+		List:         p.FeasibleSpace.List,
+	})
 	var se *searchspace.Error
 	if !errors.As(err, &se) {
 		return nil
 	}
-	// The search space names the field after the parameter's own path.
-	field := strings.TrimPrefix(strings.TrimPrefix(se.Path, fmt.Sprintf("parameters[0] (%q)", p.Name)), ".")
-	return &apis.FieldError{Message: se.Message, Paths: []string{field}}
+	return &apis.FieldError{Message: se.Message, Paths: []string{se.Path}}
 }
 
 // Validate checks a trial template against the experiment's parameters.

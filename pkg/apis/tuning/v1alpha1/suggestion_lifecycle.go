@@ -15,16 +15,23 @@ const (
 	SuggestionConditionFulfilled apis.ConditionType = "Fulfilled"
 )
 
-// Reasons of the Suggestion's conditions.
+// Reasons of the Suggestion's conditions, also the reasons of the events
+// that report them.
 const (
-	ReasonConfigMapURL         = "ConfigMapURL"
-	ReasonKnativeService       = "KnativeService"
-	ReasonFunctionNotFound     = "FunctionNotFound"
-	ReasonFunctionNotReady     = "FunctionNotReady"
-	ReasonExperimentNotFound   = "ExperimentNotFound"
-	ReasonFunctionRejected     = "FunctionRejected"
-	ReasonFunctionUnavailable  = "FunctionUnavailable"
-	ReasonInvalidReply         = "InvalidReply"
+	// FunctionReady True: how the function was found.
+	ReasonConfigMapURL   = "ConfigMapURL"
+	ReasonKnativeService = "KnativeService"
+	// FunctionReady False: why no function can be called.
+	ReasonFunctionNotFound = "FunctionNotFound"
+	ReasonFunctionNotReady = "FunctionNotReady"
+	// Fulfilled False: nothing can be asked for until something changes.
+	ReasonExperimentNotFound = "ExperimentNotFound"
+	ReasonInvalidExperiment  = "InvalidExperiment"
+	ReasonFunctionRejected   = "FunctionRejected"
+	// Fulfilled Unknown: asking again.
+	ReasonFunctionUnavailable = "FunctionUnavailable"
+	ReasonInvalidReply        = "InvalidReply"
+	// Fulfilled True, or Unknown with assignments still to ask for.
 	ReasonSearchSpaceExhausted = "SearchSpaceExhausted"
 	ReasonSuggestionsHandedOut = "SuggestionsHandedOut"
 )

@@ -3,15 +3,10 @@ package v1alpha1
 import (
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"google.golang.org/protobuf/testing/protocmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/utils/ptr"
 	"knative.dev/pkg/apis"
-
-	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // condition returns the condition of type t, failing the test when absent.
@@ -240,117 +235,5 @@ func TestAddToScheme(t *testing.T) {
 	}
 	if got, want := Resource("experiments"), (schema.GroupResource{Group: "tuning.knobs.dev", Resource: "experiments"}); got != want {
 		t.Errorf("Resource(experiments) = %v, want %v", got, want)
-	}
-}
-
-func TestParameterSpecProtoTypes(t *testing.T) {
-	tests := []struct {
-		in   ParameterType
-		want pb.ParameterType
-	}{
-		{ParameterTypeDouble, pb.ParameterType_DOUBLE},
-		{ParameterTypeInt, pb.ParameterType_INT},
-		{ParameterTypeDiscrete, pb.ParameterType_DISCRETE},
-		{ParameterTypeCategorical, pb.ParameterType_CATEGORICAL},
-		{"float", pb.ParameterType_UNKNOWN_TYPE},
-		{"", pb.ParameterType_UNKNOWN_TYPE},
-	}
-	for _, tc := range tests {
-		p := &ParameterSpec{Name: "x", ParameterType: tc.in}
-		if got := p.Proto().GetParameterType(); got != tc.want {
-			t.Errorf("Proto() of parameterType %q = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestParameterSpecProtoDistributions(t *testing.T) {
-	tests := []struct {
-		in   Distribution
-		want pb.Distribution
-	}{
-		{"", pb.Distribution_DISTRIBUTION_UNSPECIFIED},
-		{DistributionUniform, pb.Distribution_UNIFORM},
-		{DistributionLogUniform, pb.Distribution_LOG_UNIFORM},
-		{DistributionNormal, pb.Distribution_NORMAL},
-		{DistributionLogNormal, pb.Distribution_LOG_NORMAL},
-	}
-	for _, tc := range tests {
-		p := &ParameterSpec{Name: "x", ParameterType: ParameterTypeDouble, FeasibleSpace: FeasibleSpace{Min: "1", Max: "2", Distribution: tc.in}}
-		if got := p.Proto().GetFeasibleSpace().GetDistribution(); got != tc.want {
-			t.Errorf("Proto() of distribution %q = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestParameterSpecProtoFields(t *testing.T) {
-	p := &ParameterSpec{
-		Name:          "--lr",
-		ParameterType: ParameterTypeDouble,
-		FeasibleSpace: FeasibleSpace{Min: "0.001", Max: "0.1", Step: "0.001", Distribution: DistributionLogUniform},
-	}
-	want := &pb.ParameterSpec{
-		Name:          "--lr",
-		ParameterType: pb.ParameterType_DOUBLE,
-		FeasibleSpace: &pb.FeasibleSpace{Min: "0.001", Max: "0.1", Step: "0.001", Distribution: pb.Distribution_LOG_UNIFORM},
-	}
-	if diff := cmp.Diff(want, p.Proto(), protocmp.Transform()); diff != "" {
-		t.Errorf("Proto() (-want, +got):\n%s", diff)
-	}
-
-	es := &ExperimentSpec{Parameters: []ParameterSpec{
-		*p,
-		{Name: "--optimizer", ParameterType: ParameterTypeCategorical, FeasibleSpace: FeasibleSpace{List: []string{"sgd", "adam"}}},
-	}}
-	wantAll := []*pb.ParameterSpec{want, {
-		Name:          "--optimizer",
-		ParameterType: pb.ParameterType_CATEGORICAL,
-		FeasibleSpace: &pb.FeasibleSpace{List: []string{"sgd", "adam"}},
-	}}
-	if diff := cmp.Diff(wantAll, es.ProtoParameters(), protocmp.Transform()); diff != "" {
-		t.Errorf("ProtoParameters() (-want, +got):\n%s", diff)
-	}
-}
-
-func TestObjectiveProto(t *testing.T) {
-	tests := []struct {
-		name string
-		in   ObjectiveSpec
-		want *pb.ObjectiveSpec
-	}{{
-		name: "maximize with goal",
-		in:   ObjectiveSpec{Type: ObjectiveTypeMaximize, Goal: ptr.To(0.99), ObjectiveMetricName: "Validation-accuracy"},
-		want: &pb.ObjectiveSpec{Type: pb.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy"},
-	}, {
-		name: "minimize without goal",
-		in:   ObjectiveSpec{Type: ObjectiveTypeMinimize, ObjectiveMetricName: "loss"},
-		want: &pb.ObjectiveSpec{Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
-	}, {
-		name: "unknown type",
-		in:   ObjectiveSpec{Type: "best", ObjectiveMetricName: "loss"},
-		want: &pb.ObjectiveSpec{Type: pb.ObjectiveType_UNKNOWN, ObjectiveMetricName: "loss"},
-	}}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, tc.in.Proto(), protocmp.Transform()); diff != "" {
-				t.Errorf("Proto() (-want, +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestProtoSettingsAndAssignments(t *testing.T) {
-	settings := []AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "n", Value: ""}}
-	wantSettings := []*pb.AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "n", Value: ""}}
-	if diff := cmp.Diff(wantSettings, ProtoSettings(settings), protocmp.Transform()); diff != "" {
-		t.Errorf("ProtoSettings() (-want, +got):\n%s", diff)
-	}
-	if got := ProtoSettings(nil); got == nil || len(got) != 0 {
-		t.Errorf("ProtoSettings(nil) = %#v, want an empty slice", got)
-	}
-
-	as := []ParameterAssignment{{Name: "--lr", Value: "0.01"}, {Name: "--optimizer", Value: "sgd"}}
-	wantAs := []*pb.ParameterAssignment{{Name: "--lr", Value: "0.01"}, {Name: "--optimizer", Value: "sgd"}}
-	if diff := cmp.Diff(wantAs, ProtoAssignments(as), protocmp.Transform()); diff != "" {
-		t.Errorf("ProtoAssignments() (-want, +got):\n%s", diff)
 	}
 }

@@ -1,5 +1,6 @@
 // Package resources builds what the Suggestion reconciler sends and checks
-// what it receives; every function here is pure.
+// what it receives; every function here is pure. The conversions between
+// the resources and the wire API are all in wire.go.
 package resources
 
 import (
@@ -8,6 +9,7 @@ import (
 
 	"knative.dev/pkg/kmeta"
 
+	"knobs.dev/knobs/pkg/algorithm"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/contract"
 	"knobs.dev/knobs/pkg/function"
@@ -27,33 +29,15 @@ func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1a
 			ExperimentSpec: &pb.ExperimentSpec{
 				Algorithm: &pb.AlgorithmSpec{
 					AlgorithmName:     s.Spec.Algorithm.AlgorithmName,
-					AlgorithmSettings: v1alpha1.ProtoSettings(OverlaySettings(exp.Spec.Algorithm.AlgorithmSettings, s.Status.AlgorithmSettings)),
+					AlgorithmSettings: algorithm.OverlaySettings(ProtoSettings(exp.Spec.Algorithm.AlgorithmSettings), ProtoSettings(s.Status.AlgorithmSettings)),
 				},
-				Objective:      exp.Spec.Objective.Proto(),
-				ParameterSpecs: &pb.ParameterSpecs{Parameters: exp.Spec.ProtoParameters()},
+				Objective:      ProtoObjective(&exp.Spec.Objective),
+				ParameterSpecs: &pb.ParameterSpecs{Parameters: ProtoParameters(exp.Spec.Parameters)},
 			},
 		},
 		Trials:        history(s, trials),
 		RequestNumber: min(s.Spec.Requests-s.Status.SuggestionCount, function.DefaultMaxRequestNumber),
 	}
-}
-
-// OverlaySettings returns base with each setting of over replacing the one of
-// the same name, or added after them.
-func OverlaySettings(base, over []v1alpha1.AlgorithmSetting) []v1alpha1.AlgorithmSetting {
-	out := make([]v1alpha1.AlgorithmSetting, 0, len(base)+len(over))
-	at := make(map[string]int, len(base)+len(over))
-	for _, list := range [][]v1alpha1.AlgorithmSetting{base, over} {
-		for _, s := range list {
-			if i, ok := at[s.Name]; ok {
-				out[i] = s
-				continue
-			}
-			at[s.Name] = len(out)
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // history lists the suggestions handed out, in order, then any other trial of
@@ -71,11 +55,7 @@ func history(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []*pb.Trial {
 			out = append(out, protoTrial(t))
 			continue
 		}
-		out = append(out, &pb.Trial{
-			Name:   a.Name,
-			Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: v1alpha1.ProtoAssignments(a.ParameterAssignments)}},
-			Status: &pb.TrialStatus{Condition: pb.TrialCondition_PENDING},
-		})
+		out = append(out, pendingTrial(a.Name, a.ParameterAssignments))
 	}
 	var others []*v1alpha1.Trial
 	for _, t := range trials {
@@ -86,35 +66,6 @@ func history(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []*pb.Trial {
 	sort.Slice(others, func(i, j int) bool { return others[i].Name < others[j].Name })
 	for _, t := range others {
 		out = append(out, protoTrial(t))
-	}
-	return out
-}
-
-// trialConditions maps a Trial's phase to the API's condition.
-var trialConditions = map[string]pb.TrialCondition{
-	v1alpha1.TrialReasonPending:            pb.TrialCondition_PENDING,
-	v1alpha1.TrialReasonRunning:            pb.TrialCondition_RUNNING,
-	v1alpha1.TrialReasonSucceeded:          pb.TrialCondition_SUCCEEDED,
-	v1alpha1.TrialReasonFailed:             pb.TrialCondition_FAILED,
-	v1alpha1.TrialReasonMetricsUnavailable: pb.TrialCondition_METRICS_UNAVAILABLE,
-	v1alpha1.TrialReasonEarlyStopped:       pb.TrialCondition_EARLY_STOPPED,
-}
-
-func protoTrial(t *v1alpha1.Trial) *pb.Trial {
-	cond, ok := trialConditions[t.Status.Phase()]
-	if !ok {
-		cond = pb.TrialCondition_PENDING
-	}
-	out := &pb.Trial{
-		Name:   t.Name,
-		Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: v1alpha1.ProtoAssignments(t.Spec.ParameterAssignments)}},
-		Status: &pb.TrialStatus{Condition: cond},
-	}
-	if obs := t.Status.Observation; obs != nil {
-		out.Status.Observation = &pb.Observation{}
-		for _, m := range obs.Metrics {
-			out.Status.Observation.Metrics = append(out.Status.Observation.Metrics, &pb.Metric{Name: m.Name, Value: m.Value})
-		}
 	}
 	return out
 }
@@ -133,34 +84,10 @@ func TrialName(s *v1alpha1.Suggestion, n int) string {
 func CheckReply(space *searchspace.Space, s *v1alpha1.Suggestion, reply *pb.GetSuggestionsReply, want int32) ([][]v1alpha1.ParameterAssignment, error) {
 	handed := make([][]*pb.ParameterAssignment, len(s.Status.Suggestions))
 	for i, a := range s.Status.Suggestions {
-		handed[i] = v1alpha1.ProtoAssignments(a.ParameterAssignments)
+		handed[i] = ProtoAssignments(a.ParameterAssignments)
 	}
 	if _, err := contract.CheckReply(space, contract.HistoryOf(space, handed), reply, int(want)); err != nil {
 		return nil, err
 	}
-	out := make([][]v1alpha1.ParameterAssignment, len(reply.GetParameterAssignments()))
-	for i, a := range reply.GetParameterAssignments() {
-		values := make(map[string]string, len(a.GetAssignments()))
-		for _, pa := range a.GetAssignments() {
-			values[pa.GetName()] = pa.GetValue()
-		}
-		row := make([]v1alpha1.ParameterAssignment, len(space.Params))
-		for j := range space.Params {
-			row[j] = v1alpha1.ParameterAssignment{Name: space.Params[j].Name, Value: values[space.Params[j].Name]}
-		}
-		out[i] = row
-	}
-	return out, nil
-}
-
-// FromProtoSettings converts the algorithm's returned state.
-func FromProtoSettings(settings []*pb.AlgorithmSetting) []v1alpha1.AlgorithmSetting {
-	if len(settings) == 0 {
-		return nil
-	}
-	out := make([]v1alpha1.AlgorithmSetting, len(settings))
-	for i, s := range settings {
-		out[i] = v1alpha1.AlgorithmSetting{Name: s.GetName(), Value: s.GetValue()}
-	}
-	return out
+	return fromProtoAssignments(space, reply), nil
 }

@@ -271,6 +271,8 @@ func TestMakeRequestHistoryOrder(t *testing.T) {
 	}
 }
 
+// TestOverlaySettings checks the settings a request carries: the
+// Experiment's, overlaid by the state the algorithm returned last.
 func TestOverlaySettings(t *testing.T) {
 	set := func(nv ...string) []v1alpha1.AlgorithmSetting {
 		var out []v1alpha1.AlgorithmSetting
@@ -324,17 +326,21 @@ func TestOverlaySettings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			baseCopy := append([]v1alpha1.AlgorithmSetting(nil), tc.base...)
 			overCopy := append([]v1alpha1.AlgorithmSetting(nil), tc.over...)
-			got := resources.OverlaySettings(tc.base, tc.over)
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			exp := NewExperiment("mnist", ns)
+			exp.Spec.Algorithm.AlgorithmSettings = tc.base
+			s := NewSuggestion("mnist", ns, WithRequests(1))
+			s.Status.AlgorithmSettings = tc.over
+			got := resources.MakeRequest(s, exp, nil).GetExperiment().GetExperimentSpec().GetAlgorithm().GetAlgorithmSettings()
+			if diff := cmp.Diff(resources.ProtoSettings(tc.want), got, protocmp.Transform()); diff != "" {
 				t.Errorf("OverlaySettings (-want, +got):\n%s", diff)
 			}
 			if got == nil {
 				t.Error("OverlaySettings = nil, want a slice")
 			}
-			if diff := cmp.Diff(baseCopy, tc.base); diff != "" {
+			if diff := cmp.Diff(baseCopy, exp.Spec.Algorithm.AlgorithmSettings); diff != "" {
 				t.Errorf("base changed (-want, +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(overCopy, tc.over); diff != "" {
+			if diff := cmp.Diff(overCopy, s.Status.AlgorithmSettings); diff != "" {
 				t.Errorf("over changed (-want, +got):\n%s", diff)
 			}
 		})
@@ -395,9 +401,9 @@ func reply(exhausted bool, rows ...[]string) *pb.GetSuggestionsReply {
 
 func space(t *testing.T) *searchspace.Space {
 	t.Helper()
-	sp, err := searchspace.Parse(NewExperiment("mnist", ns).Spec.ProtoParameters())
+	sp, err := resources.ParseSpace(NewExperiment("mnist", ns))
 	if err != nil {
-		t.Fatalf("searchspace.Parse() = %v", err)
+		t.Fatalf("ParseSpace() = %v", err)
 	}
 	return sp
 }

@@ -1,5 +1,6 @@
-// Package config reads the controller's ConfigMaps and hands their contents
-// to reconcilers through the context, as Knative's reconcilers do.
+// Package config reads the Suggestion reconciler's ConfigMap,
+// config-algorithms, and hands its contents to the reconciler through the
+// context, as Knative's reconcilers do.
 package config
 
 import (
