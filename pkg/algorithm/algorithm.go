@@ -92,21 +92,10 @@ func (t *Trial) Active() bool {
 	return t.Condition == pb.TrialCondition_PENDING || t.Condition == pb.TrialCondition_RUNNING
 }
 
-// Error is a mistake of the caller: a bad search space, setting or trial.
-type Error struct {
-	Path    string
-	Message string
-}
-
-func (e *Error) Error() string {
-	if e.Path == "" {
-		return e.Message
-	}
-	return e.Path + ": " + e.Message
-}
-
-// InvalidArgument marks the error as the caller's to fix.
-func (e *Error) InvalidArgument() bool { return true }
+// Error is a mistake of the caller: a bad search space, setting or trial,
+// with the path of the field to fix. It is the search space's error, so that
+// one type serves both packages.
+type Error = searchspace.Error
 
 // Invalidf returns an Error for the field at path.
 func Invalidf(path, format string, args ...any) *Error {
@@ -221,10 +210,7 @@ func (p *Problem) Rand(trials int) *rand.Rand {
 }
 
 func wrapPath(prefix string, err error) error {
-	switch e := err.(type) {
-	case *searchspace.Error:
-		return &Error{Path: prefix + e.Path, Message: e.Message}
-	case *Error:
+	if e, ok := err.(*Error); ok {
 		return &Error{Path: prefix + e.Path, Message: e.Message}
 	}
 	return err

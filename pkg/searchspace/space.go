@@ -17,8 +17,10 @@ const maxExactInt = 1 << 53
 // MaxListLength bounds a discrete or categorical list.
 const MaxListLength = 100000
 
-// Error is a mistake in a search space or a value, with the path of the field
-// to fix, such as `parameters[0] ("--lr").feasibleSpace.min`.
+// Error is a mistake of the caller (in a search space, a value, an algorithm
+// setting or a trial) with the path of the field to fix, such as
+// `parameters[0] ("--lr").feasibleSpace.min`. Package algorithm names it
+// algorithm.Error.
 type Error struct {
 	Path    string
 	Message string

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"knobs.dev/knobs/test/fnproc"
 )
 
 // TestConformance runs the conformance command, as an author of a function
@@ -17,14 +19,14 @@ func TestConformance(t *testing.T) {
 	for _, name := range functionNames(t) {
 		t.Run(name, func(t *testing.T) {
 			p := start(t, name)
-			out, code := conformance(t, "--url", p.url, "--algorithm", name)
+			out, code := conformance(t, "--url", p.URL, "--algorithm", name)
 			if code != 0 {
 				t.Fatalf("knobs-conformance exited %d:\n%s", code, out)
 			}
 			if !strings.Contains(out, " 0 failed") || !strings.Contains(out, "PASS grpc/suggest") || !strings.Contains(out, "PASS http/healthz") {
 				t.Errorf("knobs-conformance output lacks the checks it must run:\n%s", out)
 			}
-			p.alive(t)
+			p.Alive(t)
 		})
 	}
 }
@@ -32,7 +34,7 @@ func TestConformance(t *testing.T) {
 // TestConformanceFailsWhereNothingAnswers checks the command's exit codes: 1
 // when checks fail (nothing listens at the URL), 2 for a usage error.
 func TestConformanceFailsWhereNothingAnswers(t *testing.T) {
-	out, code := conformance(t, "--url", "http://127.0.0.1:"+freePort(t), "--timeout", "2s")
+	out, code := conformance(t, "--url", "http://127.0.0.1:"+fnproc.FreePort(t), "--timeout", "2s")
 	if code != 1 || !strings.Contains(out, "FAIL http/healthz") {
 		t.Errorf("against a closed port: exit %d, want 1 with FAIL lines:\n%s", code, out)
 	}

@@ -9,17 +9,12 @@ package functions
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,12 +31,11 @@ import (
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
+	"knobs.dev/knobs/test/fnproc"
 )
 
-var (
-	binDir string // the function binaries built for this run
-	cliBin string // the cloudevents CLI
-)
+// binDir holds the function binaries built for this run.
+var binDir string
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -53,13 +47,8 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	tools := os.Getenv("KNOBS_TOOLS_BIN")
-	if tools == "" {
-		tools = filepath.Join(root, ".bin")
-	}
-	cliBin = filepath.Join(tools, "cloudevents")
-	if _, err := os.Stat(cliBin); err != nil {
-		fmt.Fprintf(os.Stderr, "the cloudevents CLI is missing (%v): run hack/install-tools.sh, or set KNOBS_TOOLS_BIN to the folder holding it\n", err)
+	if _, err := fnproc.CLIPath(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	binDir, err = os.MkdirTemp("", "knobs-functions-")
@@ -77,109 +66,10 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// proc is a function running as a process.
-type proc struct {
-	name string
-	url  string
-	addr string
-	cmd  *exec.Cmd
-	logs *lockedBuffer
-	done chan error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-}
-
 // start runs a function binary and waits until it answers /healthz.
-func start(t *testing.T, name string) *proc {
+func start(t *testing.T, name string) *fnproc.Proc {
 	t.Helper()
-	port := freePort(t)
-	p := &proc{
-		name: name, url: "http://127.0.0.1:" + port, addr: "127.0.0.1:" + port,
-		cmd: exec.Command(filepath.Join(binDir, name)), logs: &lockedBuffer{}, done: make(chan error, 1),
-	}
-	p.cmd.Env = append(os.Environ(), "PORT="+port)
-	p.cmd.Stderr = p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("%s log:\n%s", name, p.logs.String())
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-p.done:
-			t.Fatalf("%s exited at start: %v\n%s", name, err, p.logs.String())
-		default:
-		}
-		if resp, err := http.Get(p.url + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s did not answer /healthz within 10s\n%s", name, p.logs.String())
-	return nil
-}
-
-// alive fails the test if the process has exited.
-func (p *proc) alive(t *testing.T) {
-	t.Helper()
-	select {
-	case err := <-p.done:
-		t.Fatalf("%s exited: %v", p.name, err)
-	default:
-	}
-	resp, err := http.Get(p.url + "/healthz")
-	if err != nil {
-		t.Fatalf("%s does not answer: %v", p.name, err)
-	}
-	resp.Body.Close()
-}
-
-// cli runs the cloudevents CLI's send command and returns its output and
-// whether it succeeded, that is, whether the function replied 2xx.
-func cli(t *testing.T, args ...string) (string, bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, cliBin, append([]string{"send"}, args...)...).CombinedOutput()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("running the cloudevents CLI: %v", err)
-	}
-	return string(out), err == nil
+	return fnproc.Start(t, name, exec.Command(filepath.Join(binDir, name)))
 }
 
 // experiment is the experiment of the Katib Suggestion design, as each
@@ -269,23 +159,28 @@ func TestFunctions(t *testing.T) {
 			t.Run("cloudevents CLI", func(t *testing.T) {
 				for _, mode := range []string{"binary", "structured"} {
 					id := "cli-" + mode
-					out, ok := cli(t, p.url, "--mode", mode, "--id", id, "--source", "test/functions",
+					out, ok := fnproc.CLI(t, p.URL, "--mode", mode, "--id", id, "--source", "test/functions",
 						"--type", function.TypeSuggestionRequest, "--subject", name+"-experiment",
 						"--datacontenttype", "application/json", "--data", requestJSON(t, req))
 					if !ok {
 						t.Fatalf("%s mode: %s", mode, out)
 					}
-					out, ok = cli(t, p.url, "--mode", mode, "--id", id+"-validate", "--source", "test/functions",
+					out, ok = fnproc.CLI(t, p.URL, "--mode", mode, "--id", id+"-validate", "--source", "test/functions",
 						"--type", function.TypeValidateRequest, "--datacontenttype", "application/json", "--data", requestJSON(t, validate))
 					if !ok {
 						t.Fatalf("%s mode, validate: %s", mode, out)
 					}
 				}
-				// The function logged each event the CLI sent as answered.
-				logs := p.logs.String()
+				// The function logged each event the CLI sent as answered. A
+				// line is written once the reply has gone, so the last may
+				// come a moment after the CLI returns.
 				for _, id := range []string{"cli-binary", "cli-structured", "cli-binary-validate", "cli-structured-validate"} {
-					if !logged(logs, id, "OK") {
-						t.Errorf("no OK logged for event %s:\n%s", id, logs)
+					deadline := time.Now().Add(5 * time.Second)
+					for !logged(p.Logs.String(), id, "OK") && time.Now().Before(deadline) {
+						time.Sleep(10 * time.Millisecond)
+					}
+					if !logged(p.Logs.String(), id, "OK") {
+						t.Errorf("no OK logged for event %s:\n%s", id, p.Logs.String())
 					}
 				}
 			})
@@ -307,31 +202,31 @@ func TestFunctions(t *testing.T) {
 					{"wrong event type", "com.example.unknown", requestJSON(t, req)},
 				}
 				for _, tc := range cases {
-					out, ok := cli(t, p.url, "--id", "bad", "--source", "test/functions", "--type", tc.typ,
+					out, ok := fnproc.CLI(t, p.URL, "--id", "bad", "--source", "test/functions", "--type", tc.typ,
 						"--datacontenttype", "application/json", "--data", tc.data)
 					if ok || !strings.Contains(out, "400 Bad Request") {
 						t.Errorf("%s: want a 400, CLI said (ok=%v): %.300s", tc.name, ok, out)
 					}
 				}
-				p.alive(t)
+				p.Alive(t)
 			})
 
 			t.Run("CloudEvents client", func(t *testing.T) {
 				for _, useJSON := range []bool{false, true} {
 					c := &function.Client{JSON: useJSON}
-					reply, err := c.GetSuggestions(context.Background(), p.url, req)
+					reply, err := c.GetSuggestions(context.Background(), p.URL, req)
 					if err != nil {
 						t.Fatalf("JSON=%v: %v", useJSON, err)
 					}
 					checkReply(t, req.GetExperiment(), reply, 3)
-					if err := c.ValidateAlgorithmSettings(context.Background(), p.url, validate); err != nil {
+					if err := c.ValidateAlgorithmSettings(context.Background(), p.URL, validate); err != nil {
 						t.Fatalf("JSON=%v: validate: %v", useJSON, err)
 					}
 				}
 			})
 
 			t.Run("gRPC", func(t *testing.T) {
-				conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+				conn, err := grpc.NewClient(p.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -355,19 +250,19 @@ func TestFunctions(t *testing.T) {
 			})
 
 			t.Run("SIGTERM shuts down cleanly", func(t *testing.T) {
-				if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 					t.Fatal(err)
 				}
 				select {
-				case err := <-p.done:
+				case err := <-p.Done:
 					if err != nil {
 						t.Fatalf("exit after SIGTERM: %v", err)
 					}
 				case <-time.After(10 * time.Second):
 					t.Fatal("still running 10s after SIGTERM")
 				}
-				if !strings.Contains(p.logs.String(), `"msg":"shutting down"`) {
-					t.Errorf("no shutdown logged:\n%s", p.logs.String())
+				if !strings.Contains(p.Logs.String(), `"msg":"shutting down"`) {
+					t.Errorf("no shutdown logged:\n%s", p.Logs.String())
 				}
 			})
 		})
@@ -392,7 +287,7 @@ func logged(logs, id, code string) bool {
 // does, and checks every point comes once and the end is reported.
 func TestGridUsesUpItsSpace(t *testing.T) {
 	p := start(t, "grid")
-	conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(p.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,11 +336,11 @@ func TestRestartsChangeNothing(t *testing.T) {
 	for _, name := range []string{"hyperband", "bohb", "cmaes"} {
 		t.Run(name, func(t *testing.T) {
 			steady := start(t, name)
-			kept := loop(t, name, func() string { return steady.url })
+			kept := loop(t, name, func() string { return steady.URL })
 			restarted := loop(t, name, func() string {
 				p := start(t, name)
-				t.Cleanup(func() { _ = p.cmd.Process.Kill() })
-				return p.url
+				t.Cleanup(func() { _ = p.Cmd.Process.Kill() })
+				return p.URL
 			})
 			if len(kept) != len(restarted) {
 				t.Fatalf("%d replies with one process, %d with restarts", len(kept), len(restarted))

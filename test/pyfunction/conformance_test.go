@@ -16,7 +16,7 @@ func TestConformance(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "knobs.dev/knobs/cmd/knobs-conformance").CombinedOutput(); err != nil {
 		t.Fatalf("building knobs-conformance: %v\n%s", err, out)
 	}
-	out, err := exec.Command(bin, "--url", p.url,
+	out, err := exec.Command(bin, "--url", p.URL,
 		"--transports", "binary-protobuf,binary-json,structured-json,structured-protobuf").CombinedOutput()
 	if err != nil {
 		t.Fatalf("knobs-conformance: %v\n%s", err, out)

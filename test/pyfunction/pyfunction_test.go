@@ -18,13 +18,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -35,110 +31,21 @@ import (
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
+	"knobs.dev/knobs/test/fnproc"
 )
 
 // script is the function under test, from this folder.
 const script = "../../examples/function-python/function.py"
 
-// proc is the function running as a process.
-type proc struct {
-	url  string
-	cmd  *exec.Cmd
-	logs *lockedBuffer
-	done chan error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-}
-
-// start runs the function with python3 and waits until it answers /healthz.
-func start(t *testing.T) *proc {
+// start runs the function with python3 and waits until it answers
+// /healthz; it skips the test when python3 is not installed.
+func start(t *testing.T) *fnproc.Proc {
 	t.Helper()
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 is not installed: the Python example function cannot run")
 	}
-	port := freePort(t)
-	p := &proc{
-		url:  "http://127.0.0.1:" + port,
-		cmd:  exec.Command(python, script),
-		logs: &lockedBuffer{}, done: make(chan error, 1),
-	}
-	p.cmd.Env = append(os.Environ(), "PORT="+port)
-	p.cmd.Stderr = p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("function log:\n%s", p.logs.String())
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-p.done:
-			t.Fatalf("the function exited at start: %v\n%s", err, p.logs.String())
-		default:
-		}
-		if resp, err := http.Get(p.url + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("the function did not answer /healthz within 10s\n%s", p.logs.String())
-	return nil
-}
-
-// cli runs the cloudevents CLI's send command and returns its output and
-// whether it succeeded, that is, whether the function replied 2xx.
-func cli(t *testing.T, args ...string) (string, bool) {
-	t.Helper()
-	tools := os.Getenv("KNOBS_TOOLS_BIN")
-	if tools == "" {
-		tools = "../../.bin"
-	}
-	bin := filepath.Join(tools, "cloudevents")
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("the cloudevents CLI is missing (%v): run hack/install-tools.sh, or set KNOBS_TOOLS_BIN to the folder holding it", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, append([]string{"send"}, args...)...).CombinedOutput()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("running the cloudevents CLI: %v", err)
-	}
-	return string(out), err == nil
+	return fnproc.Start(t, "function.py", exec.Command(python, script))
 }
 
 // experiment is the experiment of the Katib Suggestion design.
@@ -281,7 +188,7 @@ func TestPythonFunction(t *testing.T) {
 	validate := &pb.ValidateAlgorithmSettingsRequest{Experiment: exp}
 
 	t.Run("healthz and methods", func(t *testing.T) {
-		resp, err := http.Get(p.url + "/healthz")
+		resp, err := http.Get(p.URL + "/healthz")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,7 +197,7 @@ func TestPythonFunction(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || string(body) != "ok\n" {
 			t.Errorf("GET /healthz: %d %q, want 200 \"ok\\n\"", resp.StatusCode, body)
 		}
-		resp, err = http.Get(p.url + "/")
+		resp, err = http.Get(p.URL + "/")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,13 +210,13 @@ func TestPythonFunction(t *testing.T) {
 	t.Run("cloudevents CLI", func(t *testing.T) {
 		for _, mode := range []string{"binary", "structured"} {
 			id := "cli-" + mode
-			out, ok := cli(t, p.url, "--mode", mode, "--id", id, "--source", "test/pyfunction",
+			out, ok := fnproc.CLI(t, p.URL, "--mode", mode, "--id", id, "--source", "test/pyfunction",
 				"--type", function.TypeSuggestionRequest, "--subject", exp.GetName(),
 				"--datacontenttype", "application/json", "--data", requestJSON(t, req))
 			if !ok {
 				t.Fatalf("%s mode: %s", mode, out)
 			}
-			out, ok = cli(t, p.url, "--mode", mode, "--id", id+"-validate", "--source", "test/pyfunction",
+			out, ok = fnproc.CLI(t, p.URL, "--mode", mode, "--id", id+"-validate", "--source", "test/pyfunction",
 				"--type", function.TypeValidateRequest, "--datacontenttype", "application/json", "--data", requestJSON(t, validate))
 			if !ok {
 				t.Fatalf("%s mode, validate: %s", mode, out)
@@ -319,11 +226,11 @@ func TestPythonFunction(t *testing.T) {
 		// after answering, so give the last line a moment).
 		for _, id := range []string{"cli-binary", "cli-structured", "cli-binary-validate", "cli-structured-validate"} {
 			deadline := time.Now().Add(2 * time.Second)
-			for !logged(p.logs.String(), id, "OK") && time.Now().Before(deadline) {
+			for !logged(p.Logs.String(), id, "OK") && time.Now().Before(deadline) {
 				time.Sleep(10 * time.Millisecond)
 			}
-			if !logged(p.logs.String(), id, "OK") {
-				t.Errorf("no OK logged for event %s:\n%s", id, p.logs.String())
+			if !logged(p.Logs.String(), id, "OK") {
+				t.Errorf("no OK logged for event %s:\n%s", id, p.Logs.String())
 			}
 		}
 	})
@@ -351,7 +258,7 @@ func TestPythonFunction(t *testing.T) {
 				if tc.name == "malformed JSON" && mode == "structured" {
 					continue // the CLI cannot put malformed JSON in a structured event
 				}
-				out, ok := cli(t, p.url, "--mode", mode, "--id", "bad", "--source", "test/pyfunction", "--type", tc.typ,
+				out, ok := fnproc.CLI(t, p.URL, "--mode", mode, "--id", "bad", "--source", "test/pyfunction", "--type", tc.typ,
 					"--datacontenttype", "application/json", "--data", tc.data)
 				if ok || !strings.Contains(out, "400 Bad Request") {
 					t.Errorf("%s, %s mode: want a 400, CLI said (ok=%v): %.300s", tc.name, mode, ok, out)
@@ -363,7 +270,7 @@ func TestPythonFunction(t *testing.T) {
 	t.Run("CloudEvents client, protobuf and JSON", func(t *testing.T) {
 		for _, useJSON := range []bool{false, true} {
 			c := &function.Client{JSON: useJSON}
-			reply, err := c.GetSuggestions(context.Background(), p.url, req)
+			reply, err := c.GetSuggestions(context.Background(), p.URL, req)
 			if err != nil {
 				t.Fatalf("JSON=%v: %v", useJSON, err)
 			}
@@ -371,7 +278,7 @@ func TestPythonFunction(t *testing.T) {
 			if reply.GetSearchSpaceExhausted() || reply.GetAlgorithm().GetAlgorithmName() != "random" {
 				t.Errorf("JSON=%v: exhausted %v, algorithm %q; want false, random", useJSON, reply.GetSearchSpaceExhausted(), reply.GetAlgorithm().GetAlgorithmName())
 			}
-			if err := c.ValidateAlgorithmSettings(context.Background(), p.url, validate); err != nil {
+			if err := c.ValidateAlgorithmSettings(context.Background(), p.URL, validate); err != nil {
 				t.Fatalf("JSON=%v: validate: %v", useJSON, err)
 			}
 		}
@@ -389,7 +296,7 @@ func TestPythonFunction(t *testing.T) {
 		}
 		body, _ := json.Marshal(envelope)
 		header := http.Header{"Content-Type": {"application/cloudevents+json; charset=utf-8"}}
-		resp, data := post(t, p.url, header, body)
+		resp, data := post(t, p.URL, header, body)
 		checkReplyEvent(t, resp, function.TypeSuggestionReply, function.ContentTypeProtobuf, "structured-pb", exp.GetName())
 		pbReply := &pb.GetSuggestionsReply{}
 		if err := proto.Unmarshal(data, pbReply); err != nil {
@@ -401,7 +308,7 @@ func TestPythonFunction(t *testing.T) {
 		envelope["id"], envelope["datacontenttype"] = "structured-json", function.ContentTypeJSON
 		envelope["data"] = json.RawMessage(requestJSON(t, req))
 		body, _ = json.Marshal(envelope)
-		resp, data = post(t, p.url, header, body)
+		resp, data = post(t, p.URL, header, body)
 		checkReplyEvent(t, resp, function.TypeSuggestionReply, function.ContentTypeJSON, "structured-json", exp.GetName())
 		jsonReply := &pb.GetSuggestionsReply{}
 		if err := protojson.Unmarshal(data, jsonReply); err != nil {
@@ -418,7 +325,7 @@ func TestPythonFunction(t *testing.T) {
 			"Ce-Specversion": {"1.0"}, "Ce-Id": {"validate-pb"}, "Ce-Source": {"test/pyfunction"},
 			"Ce-Type": {function.TypeValidateRequest}, "Content-Type": {function.ContentTypeProtobuf},
 		}
-		resp, data = post(t, p.url, header, raw)
+		resp, data = post(t, p.URL, header, raw)
 		checkReplyEvent(t, resp, function.TypeValidateReply, function.ContentTypeProtobuf, "validate-pb", "")
 		if len(data) != 0 {
 			t.Errorf("validate reply has %d bytes, want an empty message", len(data))
@@ -438,7 +345,7 @@ func TestPythonFunction(t *testing.T) {
 			&pb.ParameterSpec{Name: "categorical", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{List: []string{"sgd", "adam", "ftrl"}}},
 		)
 		first := &pb.GetSuggestionsRequest{Experiment: exp, RequestNumber: 40}
-		reply, err := (&function.Client{}).GetSuggestions(context.Background(), p.url, first)
+		reply, err := (&function.Client{}).GetSuggestions(context.Background(), p.URL, first)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -452,7 +359,7 @@ func TestPythonFunction(t *testing.T) {
 			history = append(history, tr)
 		}
 		next := &pb.GetSuggestionsRequest{Experiment: exp, Trials: history, RequestNumber: 40}
-		reply, err = (&function.Client{JSON: true}).GetSuggestions(context.Background(), p.url, next)
+		reply, err = (&function.Client{JSON: true}).GetSuggestions(context.Background(), p.URL, next)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -471,7 +378,7 @@ func TestPythonFunction(t *testing.T) {
 		wantExhausted := []bool{false, true, true}
 		for call := range wantLen {
 			req := &pb.GetSuggestionsRequest{Experiment: exp, Trials: trials, RequestNumber: 4}
-			reply, err := c.GetSuggestions(context.Background(), p.url, req)
+			reply, err := c.GetSuggestions(context.Background(), p.URL, req)
 			if err != nil {
 				t.Fatalf("call %d: %v", call, err)
 			}
@@ -493,7 +400,7 @@ func TestPythonFunction(t *testing.T) {
 		seeded.Experiment.ExperimentSpec.Algorithm.AlgorithmSettings = []*pb.AlgorithmSetting{{Name: "random_state", Value: "42"}}
 		ask := func(r *pb.GetSuggestionsRequest) *pb.GetSuggestionsReply {
 			t.Helper()
-			reply, err := c.GetSuggestions(context.Background(), p.url, r)
+			reply, err := c.GetSuggestions(context.Background(), p.URL, r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -550,14 +457,14 @@ func TestPythonFunction(t *testing.T) {
 		}
 		for _, tc := range cases {
 			for _, useJSON := range []bool{false, true} {
-				_, err := (&function.Client{JSON: useJSON}).GetSuggestions(context.Background(), p.url, tc.req)
+				_, err := (&function.Client{JSON: useJSON}).GetSuggestions(context.Background(), p.URL, tc.req)
 				var ce *function.CallError
 				if !errors.As(err, &ce) || ce.StatusCode != http.StatusBadRequest || !ce.Permanent() || !strings.Contains(ce.Message, tc.want) {
 					t.Errorf("%s, JSON=%v: got %v, want a 400 InvalidArgument saying %q", tc.name, useJSON, err, tc.want)
 				}
 			}
 		}
-		err := (&function.Client{}).ValidateAlgorithmSettings(context.Background(), p.url, &pb.ValidateAlgorithmSettingsRequest{Experiment: unknownSetting.GetExperiment()})
+		err := (&function.Client{}).ValidateAlgorithmSettings(context.Background(), p.URL, &pb.ValidateAlgorithmSettingsRequest{Experiment: unknownSetting.GetExperiment()})
 		var ce *function.CallError
 		if !errors.As(err, &ce) || ce.StatusCode != http.StatusBadRequest || !strings.Contains(ce.Message, `unknown setting "randomstate"`) {
 			t.Errorf("validate with an unknown setting: %v, want a 400 naming it", err)
@@ -568,30 +475,30 @@ func TestPythonFunction(t *testing.T) {
 			"Ce-Specversion": {"1.0"}, "Ce-Id": {"garbage"}, "Ce-Source": {"test/pyfunction"},
 			"Ce-Type": {function.TypeSuggestionRequest}, "Content-Type": {function.ContentTypeProtobuf},
 		}
-		resp, data := post(t, p.url, header, []byte{0x0a, 0xff, 0xff})
+		resp, data := post(t, p.URL, header, []byte{0x0a, 0xff, 0xff})
 		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("ce-type") != function.TypeError || !strings.Contains(string(data), "InvalidArgument") {
 			t.Errorf("undecodable protobuf: %d %s %s, want a 400 dev.knobs.error", resp.StatusCode, resp.Header.Get("ce-type"), data)
 		}
-		resp, data = post(t, p.url, http.Header{"Content-Type": {"application/json"}}, []byte(requestJSON(t, req)))
+		resp, data = post(t, p.URL, http.Header{"Content-Type": {"application/json"}}, []byte(requestJSON(t, req)))
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(data), "not a CloudEvent") {
 			t.Errorf("plain POST: %d %s, want a 400 saying it is not a CloudEvent", resp.StatusCode, data)
 		}
 	})
 
 	t.Run("SIGTERM shuts down cleanly", func(t *testing.T) {
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
 		select {
-		case err := <-p.done:
+		case err := <-p.Done:
 			if err != nil {
 				t.Fatalf("exit after SIGTERM: %v", err)
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("still running 10s after SIGTERM")
 		}
-		if !strings.Contains(p.logs.String(), `"msg":"shutting down"`) {
-			t.Errorf("no shutdown logged:\n%s", p.logs.String())
+		if !strings.Contains(p.Logs.String(), `"msg":"shutting down"`) {
+			t.Errorf("no shutdown logged:\n%s", p.Logs.String())
 		}
 	})
 }

@@ -1,4 +1,6 @@
-// Package algorithmtest builds the search spaces the algorithms' tests share.
+// Package algorithmtest holds what the algorithms' tests share: search
+// spaces, experiments and histories to build requests from, and the check of
+// every reply against the contract.
 package algorithmtest
 
 import pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -36,4 +38,10 @@ func Katib() []*pb.ParameterSpec {
 		Integer("--num-layers", "2", "5"),
 		Categorical("--optimizer", "sgd", "adam", "ftrl"),
 	}
+}
+
+// Twelve is a finite space of 4 × 3 = 12 points: an int n from 1 to 4 and a
+// categorical c of a, b and c.
+func Twelve() []*pb.ParameterSpec {
+	return []*pb.ParameterSpec{Integer("n", "1", "4"), Categorical("c", "a", "b", "c")}
 }

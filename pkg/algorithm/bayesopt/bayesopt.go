@@ -278,22 +278,12 @@ func (BayesOpt) Suggest(ctx context.Context, p *algorithm.Problem, trials []algo
 // exhaust hands out every unseen point of a finite space when no more than
 // count are left, and reports whether it did.
 func (s *search) exhaust(count int) bool {
-	size, finite := gridSize(s.space)
-	if !finite {
+	rest, ok := algorithm.NewTaken(s.space, s.trials).Rest(count)
+	if !ok {
 		return false
 	}
-	onGrid := make(map[string]struct{}, len(s.trials))
-	for i := range s.trials {
-		if s.space.Contains(s.trials[i].Point) {
-			onGrid[s.space.Key(s.trials[i].Point)] = struct{}{}
-		}
-	}
-	if size-uint64(len(onGrid)) > uint64(count) {
-		return false
-	}
-	// size is at most len(trials) + count here.
-	for i := range size {
-		s.take(gridPoint(s.space, i))
+	for _, pt := range rest {
+		s.take(pt)
 	}
 	s.rng.Shuffle(len(s.out.Points), func(a, b int) { s.out.Points[a], s.out.Points[b] = s.out.Points[b], s.out.Points[a] })
 	s.out.Exhausted = true
@@ -414,91 +404,125 @@ func (s *search) modelled(count int) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
+	tr := s.train(obs)
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	pending := s.fantasies()
+	m, ok := newModel(tr.h, s.enc.dim, tr.x, tr.y, pending, need)
+	if !ok {
+		return nil // random search fills in
+	}
+	pl, starts := s.candidates(obs, tr, len(pending))
+	return s.place(m, pl, need, starts)
+}
+
+// training is what the model learns from: the observations it conditions
+// on, their features and standardised losses, and the hyperparameters.
+type training struct {
+	use  []int     // the observations', by index
+	x, y []float64 // features, dim a row, and losses
+	h    hyper
+}
+
+// train picks the observations the model conditions on and fits the
+// hyperparameters on a smaller subset of them, as their fit costs m³ a step.
+func (s *search) train(obs observations) training {
 	dim := s.enc.dim
-	use := subset(obs.loss, maxModelPoints, s.rng)
-	y := standardise(obs.loss, use)
-	x := make([]float64, len(use)*dim)
-	for k, i := range use {
-		s.enc.encode(obs.pts[i], x[k*dim:(k+1)*dim])
+	tr := training{use: subset(obs.loss, maxModelPoints, s.rng)}
+	tr.y = standardise(obs.loss, tr.use)
+	tr.x = make([]float64, len(tr.use)*dim)
+	for k, i := range tr.use {
+		s.enc.encode(obs.pts[i], tr.x[k*dim:(k+1)*dim])
 	}
 
-	// Hyperparameters from a smaller subset, as their fit costs m³ a step.
-	fitIdx := subset(y, maxFitPoints, s.rng)
+	fitIdx := subset(tr.y, maxFitPoints, s.rng)
 	fx := make([]float64, len(fitIdx)*dim)
-	fy := standardise(y, fitIdx)
+	fy := standardise(tr.y, fitIdx)
 	for k, i := range fitIdx {
-		copy(fx[k*dim:(k+1)*dim], x[i*dim:(i+1)*dim])
+		copy(fx[k*dim:(k+1)*dim], tr.x[i*dim:(i+1)*dim])
 	}
 	budget := fitBudget{starts: 3, candidates: 16, iterations: 60}
 	if len(fitIdx) > 40 {
 		budget = fitBudget{starts: 2, candidates: 8, iterations: 40}
 	}
-	h := fit(fx, fy, dim, s.rng, budget)
-	if err := s.ctx.Err(); err != nil {
-		return err
-	}
+	tr.h = fit(fx, fy, dim, s.rng, budget)
+	return tr
+}
 
-	// Pending trials and this reply's points so far are fantasies, the
-	// latest maxFantasies of them.
-	var fantasies []searchspace.Point
+// fantasies encodes the points the model conditions on as pending: pending
+// trials and this reply's points so far, the latest maxFantasies of them.
+func (s *search) fantasies() []float64 {
+	var pts []searchspace.Point
 	for i := range s.trials {
 		if t := &s.trials[i]; t.Active() && s.space.Contains(t.Point) {
-			fantasies = append(fantasies, t.Point)
+			pts = append(pts, t.Point)
 		}
 	}
-	fantasies = append(fantasies, s.out.Points...)
-	fantasies = fantasies[max(0, len(fantasies)-maxFantasies):]
-	pending := make([]float64, len(fantasies)*dim)
-	for i, pt := range fantasies {
+	pts = append(pts, s.out.Points...)
+	pts = pts[max(0, len(pts)-maxFantasies):]
+	dim := s.enc.dim
+	pending := make([]float64, len(pts)*dim)
+	for i, pt := range pts {
 		s.enc.encode(pt, pending[i*dim:(i+1)*dim])
 	}
-	feat := make([]float64, dim)
-	m, ok := newModel(h, dim, x, y, pending, need)
-	if !ok {
-		return nil // random search fills in
-	}
+	return pending
+}
 
-	// Candidates, with the five best trials as incumbents.
-	order := make([]int, len(y))
+// candidates returns the pool of candidate points, with the five best
+// trials as incumbents, and the number of local searches from it: fewer of
+// both as each costs more.
+func (s *search) candidates(obs observations, tr training, pending int) (*pool, int) {
+	order := make([]int, len(tr.y))
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return y[order[a]] < y[order[b]] })
+	sort.SliceStable(order, func(a, b int) bool { return tr.y[order[a]] < tr.y[order[b]] })
 	var incumbents []searchspace.Point
 	for _, i := range order[:min(5, len(order))] {
-		incumbents = append(incumbents, obs.pts[use[i]])
+		incumbents = append(incumbents, obs.pts[tr.use[i]])
 	}
-	// Fewer candidates and local searches as each costs more.
 	poolSize, starts := 1024, 5
-	switch {
-	case len(y)+len(pending)/max(dim, 1) > 300:
+	switch rows := len(tr.y) + pending/max(s.enc.dim, 1); {
+	case rows > 300:
 		poolSize, starts = 512, 2
-	case len(y)+len(pending)/max(dim, 1) > 100:
+	case rows > 100:
 		poolSize, starts = 1024, 3
 	}
-	pl := s.newPool(poolSize, incumbents)
+	return s.newPool(poolSize, incumbents), starts
+}
+
+// hedgeProbabilities credits gp_hedge's last proposals with the model's
+// predictions for them, keeps the new gains for this reply's state, and
+// returns the probability of each acquisition.
+func (s *search) hedgeProbabilities(m *model) [numAcq]float64 {
+	st := s.cfg.hedge
+	if st == nil {
+		st = &hedgeState{}
+	}
+	st = &hedgeState{gains: st.gains, proposals: st.proposals}
+	if st.proposals != nil {
+		mu, sd := make([]float64, numAcq), make([]float64, numAcq)
+		m.predict(st.proposals, mu, sd)
+		for a := range numAcq {
+			st.gains[a] -= mu[a]
+		}
+	}
+	s.cfg.hedge = st
+	return st.probabilities()
+}
+
+// place adds up to need points, each maximising the acquisition given the
+// ones before, until the model can place no more.
+func (s *search) place(m *model, pl *pool, need, starts int) error {
 	pc := m.cache(pl.feats)
 	pl.mu, pl.sd = pc.mu, pc.sd
-
 	single := map[string]acqKind{"ei": acqEI, "pi": acqPI, "ucb": acqUCB}[s.cfg.acq]
 	var probs [numAcq]float64
 	if s.cfg.acq == "gp_hedge" {
-		st := s.cfg.hedge
-		if st == nil {
-			st = &hedgeState{}
-		}
-		st = &hedgeState{gains: st.gains, proposals: st.proposals}
-		if st.proposals != nil {
-			mu, sd := make([]float64, numAcq), make([]float64, numAcq)
-			m.predict(st.proposals, mu, sd)
-			for a := range numAcq {
-				st.gains[a] -= mu[a]
-			}
-		}
-		probs = st.probabilities()
-		s.cfg.hedge = st
+		probs = s.hedgeProbabilities(m)
 	}
-
+	feat := make([]float64, s.enc.dim)
 	for k := 0; k < need; k++ {
 		if err := s.ctx.Err(); err != nil {
 			return err
@@ -508,24 +532,12 @@ func (s *search) modelled(count int) error {
 		}
 		m.update(pc)
 		var pt searchspace.Point
+		var ok bool
 		switch {
 		case s.cfg.acq != "gp_hedge":
 			pt, ok = s.propose(m, pl, single, starts)
 		case k == 0:
-			// Every function proposes; the state keeps the proposals.
-			var props [numAcq]searchspace.Point
-			st := s.cfg.hedge
-			st.proposals = make([]float64, int(numAcq)*dim)
-			for a := range numAcq {
-				if props[a], ok = s.propose(m, pl, a, starts); !ok {
-					break
-				}
-				s.enc.encode(props[a], st.proposals[int(a)*dim:(int(a)+1)*dim])
-			}
-			if ok {
-				pt = props[pick(probs, s.rng)]
-				s.out.State = []*pb.AlgorithmSetting{{Name: HedgeState, Value: st.format(dim)}}
-			}
+			pt, ok = s.proposeHedged(m, pl, probs, starts)
 		default:
 			pt, ok = s.propose(m, pl, pick(probs, s.rng), starts)
 		}
@@ -536,6 +548,25 @@ func (s *search) modelled(count int) error {
 		m.add(feat)
 	}
 	return nil
+}
+
+// proposeHedged has every acquisition propose a point, keeps the proposals
+// in the hedge's state, and returns the one of an acquisition drawn with
+// the given probabilities.
+func (s *search) proposeHedged(m *model, pl *pool, probs [numAcq]float64, starts int) (searchspace.Point, bool) {
+	dim := s.enc.dim
+	var props [numAcq]searchspace.Point
+	st := s.cfg.hedge
+	st.proposals = make([]float64, int(numAcq)*dim)
+	for a := range numAcq {
+		var ok bool
+		if props[a], ok = s.propose(m, pl, a, starts); !ok {
+			return nil, false
+		}
+		s.enc.encode(props[a], st.proposals[int(a)*dim:(int(a)+1)*dim])
+	}
+	s.out.State = []*pb.AlgorithmSetting{{Name: HedgeState, Value: st.format(dim)}}
+	return props[pick(probs, s.rng)], true
 }
 
 // pick draws an acquisition with the given probabilities.
@@ -566,7 +597,7 @@ func (s *search) fill(count int) error {
 		}
 		s.take(uniformGridPoint(s.space, s.rng))
 	}
-	if finite && len(s.out.Points) < count && size <= 1<<22 {
+	if finite && len(s.out.Points) < count && size <= algorithm.EnumerateBelow {
 		order := s.rng.Perm(int(size))
 		for _, i := range order {
 			if len(s.out.Points) == count {

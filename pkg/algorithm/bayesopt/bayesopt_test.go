@@ -1,7 +1,6 @@
 package bayesopt_test
 
 import (
-	"context"
 	"math"
 	"slices"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"knobs.dev/knobs/pkg/algorithm"
+	"knobs.dev/knobs/pkg/algorithm/algorithmtest"
 	"knobs.dev/knobs/pkg/algorithm/bayesopt"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -246,11 +246,11 @@ func TestMixedSpace(t *testing.T) {
 		t.Fatalf("%d trials, want 40", len(hist))
 	}
 	for _, h := range hist {
-		if h.pt[1] != math.Round(h.pt[1]) || h.pt[5] != math.Round(h.pt[5]) {
-			t.Errorf("int parameters at %v", h.pt)
+		if h.Point[1] != math.Round(h.Point[1]) || h.Point[5] != math.Round(h.Point[5]) {
+			t.Errorf("int parameters at %v", h.Point)
 		}
-		if h.pt[7] != 0.5 {
-			t.Errorf("the fixed parameter is %v, want 0.5", h.pt[7])
+		if h.Point[7] != 0.5 {
+			t.Errorf("the fixed parameter is %v, want 0.5", h.Point[7])
 		}
 	}
 	design, rest := bestLoss(hist[:10]), bestLoss(hist[10:])
@@ -351,7 +351,7 @@ func TestDuplicatedPoints(t *testing.T) {
 				var hist []trial
 				pts := history(t, tt.specs, quadratic, 3)
 				for i := range 30 {
-					hist = append(hist, done(pts[i%3].pt, tt.loss(i)))
+					hist = append(hist, done(pts[i%3].Point, tt.loss(i)))
 				}
 				// Trials repeat points the controller would not repeat;
 				// suggest checks only that the reply avoids them all.
@@ -370,18 +370,18 @@ func TestUnusualHistories(t *testing.T) {
 	specs := braninSpace()
 	p := problem(t, bo, specs, "random_state", "1", "n_initial_points", "2")
 	pts := history(t, specs, branin, 6)
-	failed := func(pt searchspace.Point) trial { return trial{pt: pt, cond: pb.TrialCondition_FAILED} }
+	failed := func(pt searchspace.Point) trial { return trial{Point: pt, Condition: pb.TrialCondition_FAILED} }
 	tests := []struct {
 		name string
 		hist []trial
 	}{
-		{"all pending", []trial{pending(pts[0].pt), pending(pts[1].pt), pending(pts[2].pt)}},
-		{"all failed", []trial{failed(pts[0].pt), failed(pts[1].pt), failed(pts[2].pt)}},
-		{"one completed", []trial{failed(pts[0].pt), pts[1], pending(pts[2].pt)}},
+		{"all pending", []trial{pending(pts[0].Point), pending(pts[1].Point), pending(pts[2].Point)}},
+		{"all failed", []trial{failed(pts[0].Point), failed(pts[1].Point), failed(pts[2].Point)}},
+		{"one completed", []trial{failed(pts[0].Point), pts[1], pending(pts[2].Point)}},
 		{"out of the space", []trial{done(searchspace.Point{-50, 3}, 1), done(searchspace.Point{0, 99}, 2), pts[0], pts[1]}},
-		{"infinite values", []trial{done(pts[0].pt, math.Inf(1)), done(pts[1].pt, math.Inf(-1)), pts[2], pts[3]}},
-		{"only infinite values", []trial{done(pts[0].pt, math.Inf(1)), done(pts[1].pt, math.Inf(1)), done(pts[2].pt, math.Inf(-1))}},
-		{"early stopped", []trial{{pt: pts[0].pt, cond: pb.TrialCondition_EARLY_STOPPED, loss: 3}, pts[1], pts[2]}},
+		{"infinite values", []trial{done(pts[0].Point, math.Inf(1)), done(pts[1].Point, math.Inf(-1)), pts[2], pts[3]}},
+		{"only infinite values", []trial{done(pts[0].Point, math.Inf(1)), done(pts[1].Point, math.Inf(1)), done(pts[2].Point, math.Inf(-1))}},
+		{"early stopped", []trial{{Point: pts[0].Point, Condition: pb.TrialCondition_EARLY_STOPPED, Value: 3, Valued: true}, pts[1], pts[2]}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -401,7 +401,7 @@ func TestUnusualHistories(t *testing.T) {
 	}
 	var neg []trial
 	for _, h := range pts {
-		neg = append(neg, done(h.pt, -h.loss))
+		neg = append(neg, done(h.Point, -h.Value))
 	}
 	a := suggest(t, bo, problem(t, bo, specs, "random_state", "1", "n_initial_points", "2"), pts, 2)
 	b := suggest(t, bo, pMax, neg, 2)
@@ -459,11 +459,11 @@ func TestAcquisitionOptimiser(t *testing.T) {
 		sampling = append(sampling, bestLoss(optimise(t, bo, specs, []string{"random_state", s, "acq_func", "ei", "acq_optimizer", "sampling"}, quadratic, 30, 1)))
 	}
 	t.Logf("best loss on a 4-D bowl after 30 evaluations: auto %.3g, sampling %.3g", auto, sampling)
-	if median(auto) >= median(sampling) {
-		t.Errorf("with local refinement the median best loss is %.3g, without %.3g: want refinement to help", median(auto), median(sampling))
+	if algorithmtest.Median(auto) >= algorithmtest.Median(sampling) {
+		t.Errorf("with local refinement the median best loss is %.3g, without %.3g: want refinement to help", algorithmtest.Median(auto), algorithmtest.Median(sampling))
 	}
-	if median(auto) > 1e-3 {
-		t.Errorf("median best loss %.3g on a 4-D bowl after 30 evaluations, want below 1e-3", median(auto))
+	if algorithmtest.Median(auto) > 1e-3 {
+		t.Errorf("median best loss %.3g on a 4-D bowl after 30 evaluations, want below 1e-3", algorithmtest.Median(auto))
 	}
 }
 
@@ -485,9 +485,9 @@ func TestCancelledContext(t *testing.T) {
 	specs := braninSpace()
 	p := problem(t, bo, specs, "random_state", "1")
 	trials := trialsOf(t, p, history(t, specs, branin, 12))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if out, err := bo.Suggest(ctx, p, trials, 3); err == nil {
-		t.Errorf("Suggest with a cancelled context = %d points, want the context's error", len(out.Points))
-	}
+	algorithmtest.Cancelled(t, bo, p, trials, 3)
+}
+
+func TestExhaustion(t *testing.T) {
+	algorithmtest.Exhaustion(t, bo, problem(t, bo, algorithmtest.Twelve(), "random_state", "7", "n_initial_points", "3"))
 }

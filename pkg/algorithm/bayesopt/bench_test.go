@@ -56,7 +56,8 @@ func BenchmarkBayesOptSuggest(b *testing.B) {
 				hist := benchHistory(b, n)
 				if count > 1 {
 					for i := range count {
-						hist[len(hist)-1-i].cond = pb.TrialCondition_RUNNING
+						hist[len(hist)-1-i].Condition = pb.TrialCondition_RUNNING
+						hist[len(hist)-1-i].Valued = false
 					}
 				}
 				trials := trialsOf(b, p, hist)

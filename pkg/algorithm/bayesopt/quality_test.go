@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"knobs.dev/knobs/pkg/algorithm/algorithmtest"
 	"knobs.dev/knobs/pkg/algorithm/random"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -77,15 +78,6 @@ func regrets(t *testing.T, specs []*pb.ParameterSpec, f func(*searchspace.Space,
 	return boRegret, randRegret
 }
 
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // TestQuality checks that the model pays: after the same number of
 // evaluations on the same seeds, bayesopt's median regret is a small fraction
 // of random search's, and its worst seed still beats random search's median.
@@ -115,12 +107,12 @@ func TestQuality(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, r := regrets(t, tt.specs, tt.f, tt.min, tt.evals, seeds, tt.settings...)
-			t.Logf("regret after %d evaluations, bayesopt %.4g (median %.4g), random %.4g (median %.4g)", tt.evals, b, median(b), r, median(r))
-			if median(b) >= tt.ratio*median(r) {
-				t.Errorf("bayesopt's median regret %.4g is not below %g × random search's %.4g", median(b), tt.ratio, median(r))
+			t.Logf("regret after %d evaluations, bayesopt %.4g (median %.4g), random %.4g (median %.4g)", tt.evals, b, algorithmtest.Median(b), r, algorithmtest.Median(r))
+			if algorithmtest.Median(b) >= tt.ratio*algorithmtest.Median(r) {
+				t.Errorf("bayesopt's median regret %.4g is not below %g × random search's %.4g", algorithmtest.Median(b), tt.ratio, algorithmtest.Median(r))
 			}
-			if worst := slices.Max(b); worst >= median(r) {
-				t.Errorf("bayesopt's worst regret %.4g is not below random search's median %.4g", worst, median(r))
+			if worst := slices.Max(b); worst >= algorithmtest.Median(r) {
+				t.Errorf("bayesopt's worst regret %.4g is not below random search's median %.4g", worst, algorithmtest.Median(r))
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"knobs.dev/knobs/pkg/algorithm"
+	"knobs.dev/knobs/pkg/algorithm/algorithmtest"
 	"knobs.dev/knobs/pkg/algorithm/bohb"
 	"knobs.dev/knobs/pkg/algorithm/hyperband"
 	"knobs.dev/knobs/pkg/algorithm/hyperband/hbtest"
@@ -205,15 +206,6 @@ func compare(t testing.TB, seeds, parallel, maxTrials int) (hb, bo []float64, wi
 	return hb, bo, wins
 }
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // TestQualityOnMultiFidelityBranin compares BOHB with Hyperband over the
 // same 40 seeds, one iteration each (4 brackets, 69 trials, run one at a
 // time): BOHB's median best at full budget beats Hyperband's, and BOHB does
@@ -222,9 +214,9 @@ func TestQualityOnMultiFidelityBranin(t *testing.T) {
 	const seeds = 40
 	hb, bo, wins := compare(t, seeds, 1, 1000)
 	t.Logf("best at 27 epochs over %d seeds (least possible 0.398): hyperband median %.3f, bohb median %.3f; bohb better on %d",
-		seeds, median(hb), median(bo), wins)
-	if median(bo) >= median(hb) {
-		t.Errorf("BOHB median %.3f, Hyperband median %.3f: want BOHB lower", median(bo), median(hb))
+		seeds, algorithmtest.Median(hb), algorithmtest.Median(bo), wins)
+	if algorithmtest.Median(bo) >= algorithmtest.Median(hb) {
+		t.Errorf("BOHB median %.3f, Hyperband median %.3f: want BOHB lower", algorithmtest.Median(bo), algorithmtest.Median(hb))
 	}
 	if wins < seeds*3/5 {
 		t.Errorf("BOHB better on %d of %d seeds, want at least 60%%", wins, seeds)
@@ -245,8 +237,8 @@ func BenchmarkQuality(b *testing.B) {
 			for b.Loop() {
 				hb, bo, wins = compare(b, 60, run.parallel, run.maxTrials)
 			}
-			b.ReportMetric(median(hb), "hyperband-median")
-			b.ReportMetric(median(bo), "bohb-median")
+			b.ReportMetric(algorithmtest.Median(hb), "hyperband-median")
+			b.ReportMetric(algorithmtest.Median(bo), "bohb-median")
 			b.ReportMetric(float64(wins)/60, "bohb-win-rate")
 		})
 	}

@@ -129,9 +129,6 @@ const (
 	drawsPerPoint = 100
 	// restartsPerCall bounds restarts for being stuck within one call.
 	restartsPerCall = 3
-	// enumerateBelow is the size of a finite space under which its unseen
-	// points are listed rather than drawn.
-	enumerateBelow = 1 << 22
 )
 
 // CMAES is the CMA-ES algorithm.
@@ -292,127 +289,179 @@ func (s *state) restart(strategy string, sigma0 float64, rng *rand.Rand) {
 
 // Suggest implements algorithm.Algorithm.
 func (CMAES) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, count int) (*algorithm.Suggestions, error) {
+	c, err := newCall(p, trials)
+	if err != nil {
+		return nil, err
+	}
+	c.tell(trials)
+	out := &algorithm.Suggestions{Points: make([]searchspace.Point, 0, count)}
+	taken := algorithm.NewTaken(p.Space, trials)
+	if rest, ok := taken.Rest(count); ok {
+		// Everything left fits in this reply.
+		out.Points, out.Exhausted = rest, true
+	} else if err := c.ask(ctx, taken, out, count); err != nil {
+		return nil, err
+	}
+	out.State = c.st.settings(c.pop, c.n)
+	return out, nil
+}
+
+// call is the search as one call rebuilds it: the state and the members
+// handed out, and the distribution's eigendecomposition.
+type call struct {
+	p        *algorithm.Problem
+	v        view
+	n        int
+	sigma0   float64
+	strategy string
+	rng      *rand.Rand
+	st       *state
+	e        eigen
+	pop      []member
+}
+
+// newCall rebuilds the search from the state settings, or starts one.
+func newCall(p *algorithm.Problem, trials []algorithm.Trial) (*call, error) {
 	v := newView(p.Space)
 	n := len(v.dims)
 	st, pop, err := load(p.Settings, n)
 	if err != nil {
 		return nil, err
 	}
-	sigma0 := p.Settings.Float(SettingSigma)
-	strategy := p.Settings.String(SettingRestart)
-	if st == nil {
-		st, pop = newState(n, sigma0), nil
+	c := &call{p: p, v: v, n: n, st: st, pop: pop,
+		sigma0:   p.Settings.Float(SettingSigma),
+		strategy: p.Settings.String(SettingRestart),
+		rng:      p.Rand(len(trials)),
 	}
-	rng := p.Rand(len(trials))
+	if c.st == nil {
+		c.st, c.pop = newState(n, c.sigma0), nil
+	}
+	if c.e, err = c.st.decompose(); err != nil {
+		c.restart()
+	}
+	return c, nil
+}
 
+// restart ends the run and lets go of every member.
+func (c *call) restart() {
+	c.st.restart(c.strategy, c.sigma0, c.rng)
+	c.e, c.pop = mustDecompose(&c.st.dist), nil
+}
+
+// tell finds each member's trial: members that completed, in the order they
+// were handed out, make generations of λ; failed ones drop out, pending
+// ones wait.
+func (c *call) tell(trials []algorithm.Trial) {
 	// The trial of each point handed out; a completed one wins over others
 	// with the same assignments.
-	keys := make([]string, len(trials))
 	byKey := make(map[string]int, len(trials))
 	for i := range trials {
-		keys[i] = p.Space.Key(trials[i].Point)
-		if j, ok := byKey[keys[i]]; !ok || (!trials[j].Completed() && trials[i].Completed()) {
-			byKey[keys[i]] = i
+		k := c.p.Space.Key(trials[i].Point)
+		if j, ok := byKey[k]; !ok || (!trials[j].Completed() && trials[i].Completed()) {
+			byKey[k] = i
 		}
 	}
-
-	e, err := st.decompose()
-	if err != nil {
-		st.restart(strategy, sigma0, rng)
-		e, pop = mustDecompose(&st.dist), nil
-	}
-
-	// Tell: members that completed, in the order they were handed out,
-	// make generations of λ; failed ones drop out, pending ones wait.
 	var done []member
 	var pending []member
-	for _, m := range pop {
-		j, ok := byKey[p.Space.Key(v.point(m.x))]
+	for _, m := range c.pop {
+		j, ok := byKey[c.p.Space.Key(c.v.point(m.x))]
 		switch {
 		case !ok || trials[j].Active():
 			pending = append(pending, m)
 		case trials[j].Completed():
-			m.loss = p.Objective.Loss(trials[j].Value)
+			m.loss = c.p.Objective.Loss(trials[j].Value)
 			done = append(done, m)
 		}
 	}
-	for len(done) >= st.lambda {
-		gen := slices.Clone(done[:st.lambda])
-		done = done[st.lambda:]
-		sortMembers(gen)
-		st.dist.tell(newParams(n, st.lambda), e, gen, st.gen)
-		st.gen++
-		st.runEvals += st.lambda
-		losses := make([]float64, len(gen))
-		for i, m := range gen {
-			losses[i] = m.loss
-		}
-		st.hist = append(st.hist, losses[0])
-		if h := histLen(n, st.lambda); len(st.hist) > h {
-			st.hist = slices.Clone(st.hist[len(st.hist)-h:])
-		}
-		e, err = st.decompose()
-		if err != nil || strategy != RestartNone && st.stopReason(newParams(n, st.lambda), e, st.gen, st.hist[:len(st.hist)-1], losses) != "" {
-			st.restart(strategy, sigma0, rng)
-			e, done, pending = mustDecompose(&st.dist), nil, nil
+	for len(done) >= c.st.lambda {
+		gen := slices.Clone(done[:c.st.lambda])
+		done = done[c.st.lambda:]
+		if !c.update(gen) {
+			c.restart()
+			done, pending = nil, nil
 		}
 	}
 	// Completed members too few for a generation wait for more; they keep
 	// their place ahead of the pending ones handed out after them, which
 	// is what matters: the order among completed ones.
-	pop = slices.Concat(done, pending)
+	c.pop = slices.Concat(done, pending)
+}
 
-	out := &algorithm.Suggestions{Points: make([]searchspace.Point, 0, count)}
-	f := newFresh(p.Space, trials, keys, count)
-	if f.finite {
-		if left := f.unseen(); left <= uint64(count) {
-			// Everything left fits in this reply.
-			for _, i := range searchspace.Free(f.size, f.takenIdx) {
-				f.take(p.Space.PointAt(i), out)
-			}
-			out.Exhausted = true
-			out.State = st.settings(pop, n)
-			return out, nil
-		}
+// update tells the distribution one generation, and reports false when the
+// run has ended: it broke down or, unless the strategy is none, converged.
+func (c *call) update(gen []member) bool {
+	st, n := c.st, c.n
+	sortMembers(gen)
+	st.dist.tell(newParams(n, st.lambda), c.e, gen, st.gen)
+	st.gen++
+	st.runEvals += st.lambda
+	losses := make([]float64, len(gen))
+	for i, m := range gen {
+		losses[i] = m.loss
 	}
+	st.hist = append(st.hist, losses[0])
+	if h := histLen(n, st.lambda); len(st.hist) > h {
+		st.hist = slices.Clone(st.hist[len(st.hist)-h:])
+	}
+	var err error
+	c.e, err = st.decompose()
+	return err == nil && (c.strategy == RestartNone || st.stopReason(newParams(n, st.lambda), c.e, st.gen, st.hist[:len(st.hist)-1], losses) == "")
+}
 
-	// Ask.
-	track := 2*st.lambda + 32
+// ask adds points to the reply until it holds count, drawing them from the
+// distribution; each is a member of the generation, up to 2λ+32 of them.
+func (c *call) ask(ctx context.Context, taken *algorithm.Taken, out *algorithm.Suggestions, count int) error {
 	restarts := 0
 	for len(out.Points) < count {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		if x, ok := f.draw(st, e, rng, v, out, 1, drawsPerPoint); ok {
-			if len(pop) < track {
-				pop = append(pop, member{gen: st.gen, x: x})
+		if x, ok := c.draw(taken, out, 1, drawsPerPoint); ok {
+			if len(c.pop) < 2*c.st.lambda+32 {
+				c.pop = append(c.pop, member{gen: c.st.gen, x: x})
 			}
 			continue
 		}
 		// The distribution yields only points handed out already.
-		if strategy != RestartNone && restarts < restartsPerCall {
+		if c.strategy != RestartNone && restarts < restartsPerCall {
 			restarts++
-			st.restart(strategy, sigma0, rng)
-			e, pop = mustDecompose(&st.dist), nil
-			track = 2*st.lambda + 32
+			c.restart()
 			continue
 		}
-		// Look wider around the mean, then anywhere; such points are not
-		// members of the generation.
-		found := false
-		for w := 2.0; w <= 1024 && !found; w *= 2 {
-			_, found = f.draw(st, e, rng, v, out, w, 16)
-		}
-		if !found && !f.anywhere(ctx, rng, out) {
+		if !c.elsewhere(ctx, taken, out) {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 			out.Exhausted = true
 			break
 		}
 	}
-	out.State = st.settings(pop, n)
-	return out, nil
+	return nil
+}
+
+// draw samples the distribution, widened by w, up to tries times for a
+// point not taken, and adds it to the reply.
+func (c *call) draw(taken *algorithm.Taken, out *algorithm.Suggestions, w float64, tries int) ([]float64, bool) {
+	for range tries {
+		x := c.st.sample(c.e, c.rng, w)
+		if pt := c.v.point(x); taken.Take(pt) {
+			out.Points = append(out.Points, pt)
+			return x, true
+		}
+	}
+	return nil, false
+}
+
+// elsewhere adds one point not taken, looking wider around the mean, then
+// anywhere; such points are not members of the generation. It reports false
+// when it finds none.
+func (c *call) elsewhere(ctx context.Context, taken *algorithm.Taken, out *algorithm.Suggestions) bool {
+	for w := 2.0; w <= 1024; w *= 2 {
+		if _, found := c.draw(taken, out, w, 16); found {
+			return true
+		}
+	}
+	return anywhere(ctx, c.p.Space, taken, c.rng, out)
 }
 
 // mustDecompose diagonalises a distribution fresh from a restart, whose C
@@ -432,96 +481,28 @@ func (s *state) settings(pop []member, n int) []*pb.AlgorithmSetting {
 	}
 }
 
-// fresh tracks the points taken, by the trials and by the reply so far.
-type fresh struct {
-	space    *searchspace.Space
-	taken    map[string]struct{}
-	finite   bool
-	size     uint64
-	takenIdx map[uint64]struct{}
-	left     []uint64 // unseen indices, listed when first needed
-}
-
-func newFresh(space *searchspace.Space, trials []algorithm.Trial, keys []string, count int) *fresh {
-	f := &fresh{space: space, taken: make(map[string]struct{}, len(trials)+count)}
-	for _, k := range keys {
-		f.taken[k] = struct{}{}
-	}
-	size, exact := space.Size()
-	if space.Finite() && exact {
-		f.finite, f.size = true, size
-		f.takenIdx = make(map[uint64]struct{}, len(trials)+count)
-		for i := range trials {
-			if k, ok := space.IndexOf(trials[i].Point); ok {
-				f.takenIdx[k] = struct{}{}
-			}
+// anywhere adds one unseen point of the space: drawn uniformly among them
+// in a space small enough to list them, else from the prior and then, in a
+// finite space, uniformly. It reports false when it finds none.
+func anywhere(ctx context.Context, space *searchspace.Space, taken *algorithm.Taken, rng *rand.Rand, out *algorithm.Suggestions) bool {
+	if !taken.Enumerable() {
+		tries := 1 << 20
+		if taken.Finite() {
+			tries = 1024
 		}
-	}
-	return f
-}
-
-func (f *fresh) unseen() uint64 { return f.size - uint64(len(f.takenIdx)) }
-
-// take adds pt to the reply unless it is taken.
-func (f *fresh) take(pt searchspace.Point, out *algorithm.Suggestions) bool {
-	k := f.space.Key(pt)
-	if _, dup := f.taken[k]; dup {
-		return false
-	}
-	f.taken[k] = struct{}{}
-	if f.finite {
-		i, _ := f.space.IndexOf(pt)
-		f.takenIdx[i] = struct{}{}
-	}
-	out.Points = append(out.Points, pt)
-	return true
-}
-
-// draw samples the distribution, widened by w, up to tries times for a
-// point not taken, and adds it to the reply.
-func (f *fresh) draw(st *state, e eigen, rng *rand.Rand, v view, out *algorithm.Suggestions, w float64, tries int) ([]float64, bool) {
-	for range tries {
-		x := st.sample(e, rng, w)
-		if f.take(v.point(x), out) {
-			return x, true
-		}
-	}
-	return nil, false
-}
-
-// anywhere adds one unseen point of the space, drawn uniformly among them,
-// and reports false when it finds none.
-func (f *fresh) anywhere(ctx context.Context, rng *rand.Rand, out *algorithm.Suggestions) bool {
-	if f.finite && f.size <= enumerateBelow {
-		if f.left == nil {
-			f.left = searchspace.Free(f.size, f.takenIdx)
-			rng.Shuffle(len(f.left), func(a, b int) { f.left[a], f.left[b] = f.left[b], f.left[a] })
-		}
-		for len(f.left) > 0 {
-			i := f.left[len(f.left)-1]
-			f.left = f.left[:len(f.left)-1]
-			if f.take(f.space.PointAt(i), out) {
-				return true
-			}
-		}
-		return false
-	}
-	for tries := 0; tries < 1<<20; tries++ {
-		if tries%1024 == 0 && ctx.Err() != nil {
-			return false
-		}
-		if f.finite && tries >= 1024 {
-			if f.unseen() == 0 {
+		for i := range tries {
+			if i%1024 == 0 && ctx.Err() != nil {
 				return false
 			}
-			if f.take(f.space.PointAt(rng.Uint64N(f.size)), out) {
+			if pt := space.Sample(rng); taken.Take(pt) {
+				out.Points = append(out.Points, pt)
 				return true
 			}
-			continue
-		}
-		if f.take(f.space.Sample(rng), out) {
-			return true
 		}
 	}
-	return false
+	pt, ok := taken.Draw(rng)
+	if ok {
+		out.Points = append(out.Points, pt)
+	}
+	return ok
 }

@@ -1,7 +1,6 @@
 package cmaes_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -31,23 +30,12 @@ func setting(name, value string) *pb.AlgorithmSetting {
 func seed(s int) *pb.AlgorithmSetting { return setting(algorithm.RandomState, strconv.Itoa(s)) }
 
 func experiment(settings []*pb.AlgorithmSetting, specs ...*pb.ParameterSpec) *pb.Experiment {
-	return &pb.Experiment{
-		Name: "cmaes-test",
-		ExperimentSpec: &pb.ExperimentSpec{
-			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: "cmaes", AlgorithmSettings: settings},
-			Objective:      &pb.ObjectiveSpec{Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
-			ParameterSpecs: &pb.ParameterSpecs{Parameters: specs},
-		},
-	}
+	return algorithmtest.Experiment("cmaes", settings, specs...)
 }
 
 func problem(t testing.TB, settings []*pb.AlgorithmSetting, specs ...*pb.ParameterSpec) *algorithm.Problem {
 	t.Helper()
-	p, err := algorithm.NewProblem(cmaes.CMAES{}, experiment(settings, specs...))
-	if err != nil {
-		t.Fatalf("NewProblem: %v", err)
-	}
-	return p
+	return algorithmtest.Problem(t, cmaes.CMAES{}, experiment(settings, specs...))
 }
 
 // overlay puts the state of a reply over the settings, as the controller
@@ -69,10 +57,8 @@ func trial(p *algorithm.Problem, i int, pt searchspace.Point, cond pb.TrialCondi
 	return t
 }
 
-// suggest asks for count points and checks what every reply must satisfy:
-// at most count points, each in the space, none twice, none already handed
-// out, a full reply unless the space is exhausted, and state that the next
-// call accepts.
+// suggest asks for count points and checks the reply against the contract,
+// and that the next call accepts its state.
 func suggest(t testing.TB, settings []*pb.AlgorithmSetting, specs []*pb.ParameterSpec, raw []*pb.Trial, count int) *algorithm.Suggestions {
 	t.Helper()
 	p := problem(t, settings, specs...)
@@ -80,11 +66,7 @@ func suggest(t testing.TB, settings []*pb.AlgorithmSetting, specs []*pb.Paramete
 	if err != nil {
 		t.Fatalf("ParseTrials: %v", err)
 	}
-	out, err := cmaes.CMAES{}.Suggest(context.Background(), p, trials, count)
-	if err != nil {
-		t.Fatalf("Suggest: %v", err)
-	}
-	algorithmtest.CheckReply(t, p, trials, count, out)
+	out := algorithmtest.Suggest(t, cmaes.CMAES{}, p, trials, count)
 	if _, err := algorithm.NewProblem(cmaes.CMAES{}, experiment(overlay(settings, out.State), specs...)); err != nil {
 		t.Fatalf("the reply's state is rejected: %v", err)
 	}
@@ -166,23 +148,16 @@ func drive(t testing.TB, alg algorithm.Algorithm, settings []*pb.AlgorithmSettin
 	for finished < n {
 		active := len(r.trials) - finished
 		if ask := min(parallel-active, n-len(r.trials)); ask > 0 {
-			var err error
 			exp := experiment(overlay(settings, state), in.specs...)
 			if in.maximize {
 				exp.ExperimentSpec.Objective.Type = pb.ObjectiveType_MAXIMIZE
 			}
-			p, err = algorithm.NewProblem(alg, exp)
-			if err != nil {
-				t.Fatalf("NewProblem after %d trials: %v", len(r.trials), err)
-			}
+			p = algorithmtest.Problem(t, alg, exp)
 			trials, err := p.ParseTrials(r.trials)
 			if err != nil {
 				t.Fatalf("ParseTrials: %v", err)
 			}
-			out, err := alg.Suggest(context.Background(), p, trials, ask)
-			if err != nil {
-				t.Fatalf("Suggest after %d trials: %v", len(r.trials), err)
-			}
+			out := algorithmtest.Suggest(t, alg, p, trials, ask)
 			if len(out.Points) != ask {
 				t.Fatalf("Suggest(%d) after %d trials gave %d points", ask, len(r.trials), len(out.Points))
 			}

@@ -42,35 +42,21 @@ func (Grid) Validate(p *algorithm.Problem) error {
 // and hands out the first points no trial holds.
 func (Grid) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, count int) (*algorithm.Suggestions, error) {
 	space := p.Space
-	taken := make(map[uint64]struct{}, len(trials))
-	for i := range trials {
-		if k, ok := space.IndexOf(trials[i].Point); ok {
-			taken[k] = struct{}{}
-		}
-	}
+	taken := algorithm.NewTaken(space, trials)
 	size, exact := space.Size()
 	out := &algorithm.Suggestions{Points: make([]searchspace.Point, 0, count)}
-	i := uint64(0)
-	for ; len(out.Points) < count && (!exact || i < size); i++ {
-		if _, dup := taken[i]; dup {
-			continue
-		}
+	for i := uint64(0); len(out.Points) < count && (!exact || i < size); i++ {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		out.Points = append(out.Points, space.PointAt(i))
-	}
-	if exact {
-		// Exhausted when no index from here on is free.
-		rest := uint64(0)
-		for k := range taken {
-			if k >= i {
-				rest++
-			}
+		if pt := space.PointAt(i); taken.Take(pt) {
+			out.Points = append(out.Points, pt)
 		}
-		out.Exhausted = size-i == rest
 	}
+	// Exhausted when no point is left: the walk reached the end, or every
+	// point from where it stopped is taken.
+	out.Exhausted = exact && (len(out.Points) < count || taken.Unseen() == 0)
 	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"knobs.dev/knobs/pkg/algorithm"
+	"knobs.dev/knobs/pkg/algorithm/algorithmtest"
 	"knobs.dev/knobs/pkg/algorithm/grid"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -53,56 +54,26 @@ func huge() []*pb.ParameterSpec {
 }
 
 func experiment(specs ...*pb.ParameterSpec) *pb.Experiment {
-	return &pb.Experiment{
-		Name: "grid-test",
-		ExperimentSpec: &pb.ExperimentSpec{
-			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: "grid"},
-			Objective:      &pb.ObjectiveSpec{Type: pb.ObjectiveType_MAXIMIZE, ObjectiveMetricName: "accuracy"},
-			ParameterSpecs: &pb.ParameterSpecs{Parameters: specs},
-		},
-	}
+	return algorithmtest.Experiment("grid", nil, specs...)
 }
 
 func problem(t testing.TB, specs ...*pb.ParameterSpec) *algorithm.Problem {
 	t.Helper()
-	p, err := algorithm.NewProblem(grid.Grid{}, experiment(specs...))
-	if err != nil {
-		t.Fatalf("NewProblem: %v", err)
-	}
-	return p
+	return algorithmtest.Problem(t, grid.Grid{}, experiment(specs...))
 }
 
 // trialsOf turns points into trials the way a request brings them: as
 // formatted assignments.
 func trialsOf(t testing.TB, p *algorithm.Problem, pts []searchspace.Point) []algorithm.Trial {
 	t.Helper()
-	raw := make([]*pb.Trial, len(pts))
-	for i, pt := range pts {
-		raw[i] = &pb.Trial{
-			Name: fmt.Sprintf("trial-%d", i),
-			Spec: &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: p.Space.Format(pt)}},
-		}
-	}
-	trials, err := p.ParseTrials(raw)
-	if err != nil {
-		t.Fatalf("ParseTrials: %v", err)
-	}
-	return trials
+	return algorithmtest.Trials(t, p, algorithmtest.History(pts, 0))
 }
 
+// suggest asks for count points given the points handed out so far, and
+// checks the reply against the contract.
 func suggest(t testing.TB, p *algorithm.Problem, history []searchspace.Point, count int) *algorithm.Suggestions {
 	t.Helper()
-	out, err := grid.Grid{}.Suggest(context.Background(), p, trialsOf(t, p, history), count)
-	if err != nil {
-		t.Fatalf("Suggest: %v", err)
-	}
-	if len(out.Points) > count {
-		t.Fatalf("Suggest(%d) gave %d points", count, len(out.Points))
-	}
-	if len(out.Points) < count && !out.Exhausted {
-		t.Fatalf("Suggest(%d) gave %d points without saying the space is exhausted", count, len(out.Points))
-	}
-	return out
+	return algorithmtest.Suggest(t, grid.Grid{}, p, trialsOf(t, p, history), count)
 }
 
 // indices returns the grid positions of points, failing on a point off the
@@ -430,11 +401,7 @@ func TestGridBeyond64Bits(t *testing.T) {
 
 func TestCancelledContext(t *testing.T) {
 	p := problem(t, stepped()...)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := (grid.Grid{}).Suggest(ctx, p, nil, 5); !errors.Is(err, context.Canceled) {
-		t.Errorf("Suggest with a cancelled context = %v, want context.Canceled", err)
-	}
+	algorithmtest.Cancelled(t, grid.Grid{}, p, nil, 5)
 }
 
 func BenchmarkGrid10e12(b *testing.B) {
@@ -447,4 +414,8 @@ func BenchmarkGrid10e12(b *testing.B) {
 			b.Fatalf("Suggest = %v, %v", out, err)
 		}
 	}
+}
+
+func TestExhaustion(t *testing.T) {
+	algorithmtest.Exhaustion(t, grid.Grid{}, problem(t, algorithmtest.Twelve()...))
 }

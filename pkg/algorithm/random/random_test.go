@@ -2,7 +2,6 @@ package random_test
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -23,86 +22,25 @@ var (
 	categorical = algorithmtest.Categorical
 	discrete    = algorithmtest.Discrete
 	katib       = algorithmtest.Katib
+	keys        = algorithmtest.Keys
+	twelve      = algorithmtest.Twelve
 )
 
 // problem is an experiment over specs; seed is its random_state, none if "".
 func problem(t testing.TB, seed string, specs ...*pb.ParameterSpec) *algorithm.Problem {
 	t.Helper()
-	exp := &pb.Experiment{
-		Name: "random-test",
-		ExperimentSpec: &pb.ExperimentSpec{
-			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: "random"},
-			Objective:      &pb.ObjectiveSpec{Type: pb.ObjectiveType_MAXIMIZE, ObjectiveMetricName: "accuracy"},
-			ParameterSpecs: &pb.ParameterSpecs{Parameters: specs},
-		},
-	}
+	var settings []*pb.AlgorithmSetting
 	if seed != "" {
-		exp.ExperimentSpec.Algorithm.AlgorithmSettings = []*pb.AlgorithmSetting{{Name: algorithm.RandomState, Value: seed}}
+		settings = algorithmtest.Settings(algorithm.RandomState, seed)
 	}
-	p, err := algorithm.NewProblem(random.Random{}, exp)
-	if err != nil {
-		t.Fatalf("NewProblem: %v", err)
-	}
-	return p
-}
-
-// trialsOf turns points into trials the way a request brings them: as
-// formatted assignments.
-func trialsOf(t testing.TB, p *algorithm.Problem, pts []searchspace.Point) []algorithm.Trial {
-	t.Helper()
-	raw := make([]*pb.Trial, len(pts))
-	for i, pt := range pts {
-		raw[i] = &pb.Trial{
-			Name: fmt.Sprintf("trial-%d", i),
-			Spec: &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: p.Space.Format(pt)}},
-		}
-	}
-	trials, err := p.ParseTrials(raw)
-	if err != nil {
-		t.Fatalf("ParseTrials: %v", err)
-	}
-	return trials
+	return algorithmtest.Problem(t, random.Random{}, algorithmtest.Experiment("random", settings, specs...))
 }
 
 // suggest asks for count points given the points handed out so far, and
-// checks what every reply must satisfy: at most count points, each in the
-// space, none twice, none already handed out, and a full reply unless the
-// space is exhausted.
+// checks the reply against the contract.
 func suggest(t testing.TB, p *algorithm.Problem, history []searchspace.Point, count int) *algorithm.Suggestions {
 	t.Helper()
-	out, err := random.Random{}.Suggest(context.Background(), p, trialsOf(t, p, history), count)
-	if err != nil {
-		t.Fatalf("Suggest: %v", err)
-	}
-	if len(out.Points) > count {
-		t.Fatalf("Suggest(%d) gave %d points", count, len(out.Points))
-	}
-	if len(out.Points) < count && !out.Exhausted {
-		t.Fatalf("Suggest(%d) gave %d points without saying the space is exhausted", count, len(out.Points))
-	}
-	seen := make(map[string]bool)
-	for _, pt := range history {
-		seen[p.Space.Key(pt)] = true
-	}
-	for _, pt := range out.Points {
-		if !p.Space.Contains(pt) {
-			t.Fatalf("Suggest gave %v, outside the space", pt)
-		}
-		k := p.Space.Key(pt)
-		if seen[k] {
-			t.Fatalf("Suggest gave %v twice or again after the history", p.Space.Format(pt))
-		}
-		seen[k] = true
-	}
-	return out
-}
-
-func keys(s *searchspace.Space, pts []searchspace.Point) []string {
-	out := make([]string, len(pts))
-	for i, pt := range pts {
-		out[i] = s.Key(pt)
-	}
-	return out
+	return algorithmtest.Suggest(t, random.Random{}, p, algorithmtest.Trials(t, p, algorithmtest.History(history, 0)), count)
 }
 
 func TestSeedExample(t *testing.T) {
@@ -149,10 +87,6 @@ func TestSettingsAndValidate(t *testing.T) {
 }
 
 // twelve is a finite space of 4 x 3 = 12 points.
-func twelve() []*pb.ParameterSpec {
-	return []*pb.ParameterSpec{integer("n", "1", "4"), categorical("c", "a", "b", "c")}
-}
-
 func TestFiniteSpaceRunsOut(t *testing.T) {
 	p := problem(t, "7", twelve()...)
 	var history []searchspace.Point
@@ -182,39 +116,7 @@ func TestFiniteSpaceRunsOut(t *testing.T) {
 }
 
 func TestExhaustion(t *testing.T) {
-	p := problem(t, "7", twelve()...)
-	all := make([]searchspace.Point, 12)
-	for i := range all {
-		all[i] = p.Space.PointAt(uint64(i))
-	}
-	tests := []struct {
-		name      string
-		history   []searchspace.Point
-		count     int
-		want      int
-		exhausted bool
-	}{
-		{"fresh, fewer than all", nil, 11, 11, false},
-		{"fresh, exactly all", nil, 12, 12, true},
-		{"fresh, more than all", nil, 20, 12, true},
-		{"exactly the remaining count", all[:7], 5, 5, true},
-		{"one fewer than remaining", all[:7], 4, 4, false},
-		{"one left", all[1:], 1, 1, true},
-		{"repeated history counts once", append(append([]searchspace.Point{}, all[:7]...), all[:7]...), 5, 5, true},
-		{"history off the grid does not count", append(append([]searchspace.Point{}, all[:7]...),
-			searchspace.Point{9, 0}, searchspace.Point{0, 1}, searchspace.Point{-3, 2}), 5, 5, true},
-		{"history off the grid does not count, fewer", append(append([]searchspace.Point{}, all[:7]...),
-			searchspace.Point{9, 0}, searchspace.Point{0, 1}), 4, 4, false},
-		{"nothing left", all, 3, 0, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := suggest(t, p, tt.history, tt.count)
-			if len(out.Points) != tt.want || out.Exhausted != tt.exhausted {
-				t.Errorf("%d points, exhausted %v; want %d, %v", len(out.Points), out.Exhausted, tt.want, tt.exhausted)
-			}
-		})
-	}
+	algorithmtest.Exhaustion(t, random.Random{}, problem(t, "7", twelve()...))
 }
 
 func TestDistributionsStayInRange(t *testing.T) {
@@ -357,11 +259,7 @@ func TestContinuousSpaceNeverExhausts(t *testing.T) {
 
 func TestCancelledContext(t *testing.T) {
 	p := problem(t, "1", double("x", "0", "1"))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if out, err := (random.Random{}).Suggest(ctx, p, nil, 5); err == nil {
-		t.Errorf("Suggest with a cancelled context = %d points, want the context's error", len(out.Points))
-	}
+	algorithmtest.Cancelled(t, random.Random{}, p, nil, 5)
 }
 
 func BenchmarkRandomSeedExample(b *testing.B) {

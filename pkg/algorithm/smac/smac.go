@@ -126,7 +126,7 @@ func (SMAC) Validate(p *algorithm.Problem) error {
 // Suggest implements algorithm.Algorithm.
 func (SMAC) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, count int) (*algorithm.Suggestions, error) {
 	space := p.Space
-	if size, exact := space.Size(); space.Finite() && exact && unseen(space, trials, size) <= uint64(count) {
+	if algorithm.NewTaken(space, trials).Unseen() <= uint64(count) {
 		// Every point left goes in this reply, whatever the model thinks.
 		return random.Random{}.Suggest(ctx, p, trials, count)
 	}
@@ -170,18 +170,6 @@ func (SMAC) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorith
 		out.Points = append(out.Points, pt)
 	}
 	return out, nil
-}
-
-// unseen counts the points of a finite space of the given size that no trial
-// holds.
-func unseen(space *searchspace.Space, trials []algorithm.Trial, size uint64) uint64 {
-	taken := make(map[uint64]struct{}, len(trials))
-	for i := range trials {
-		if k, ok := space.IndexOf(trials[i].Point); ok {
-			taken[k] = struct{}{}
-		}
-	}
-	return size - uint64(len(taken))
 }
 
 // run is the work of one call.

@@ -23,6 +23,8 @@ var (
 	integer     = algorithmtest.Integer
 	categorical = algorithmtest.Categorical
 	discrete    = algorithmtest.Discrete
+	done        = algorithmtest.Done
+	keys        = algorithmtest.Keys
 )
 
 func setting(name, value string) *pb.AlgorithmSetting {
@@ -31,23 +33,12 @@ func setting(name, value string) *pb.AlgorithmSetting {
 
 // experiment minimises "loss" over specs with the given settings.
 func experiment(settings []*pb.AlgorithmSetting, specs ...*pb.ParameterSpec) *pb.Experiment {
-	return &pb.Experiment{
-		Name: "smac-test",
-		ExperimentSpec: &pb.ExperimentSpec{
-			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: "smac", AlgorithmSettings: settings},
-			Objective:      &pb.ObjectiveSpec{Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
-			ParameterSpecs: &pb.ParameterSpecs{Parameters: specs},
-		},
-	}
+	return algorithmtest.Experiment("smac", settings, specs...)
 }
 
 func newProblem(t testing.TB, exp *pb.Experiment) *algorithm.Problem {
 	t.Helper()
-	p, err := algorithm.NewProblem(smac.SMAC{}, exp)
-	if err != nil {
-		t.Fatalf("NewProblem: %v", err)
-	}
-	return p
+	return algorithmtest.Problem(t, smac.SMAC{}, exp)
 }
 
 // problem minimises over specs; seed is its random_state, none if "".
@@ -62,92 +53,29 @@ func problem(t testing.TB, seed string, specs ...*pb.ParameterSpec) *algorithm.P
 
 // trial is a point with what is known of it: a condition and, for a
 // completed trial, its loss.
-type trial struct {
-	pt   searchspace.Point
-	cond pb.TrialCondition
-	loss float64
-}
+type trial = algorithmtest.Trial
 
-func done(pt searchspace.Point, loss float64) trial {
-	return trial{pt: pt, cond: pb.TrialCondition_SUCCEEDED, loss: loss}
-}
-
-// trialsOf turns trials into the form a request brings them in: formatted
-// assignments and the observation as a string.
+// trialsOf turns trials into the form a request brings them in; a
+// maximising experiment reports the loss negated.
 func trialsOf(t testing.TB, p *algorithm.Problem, history []trial) []algorithm.Trial {
 	t.Helper()
-	raw := make([]*pb.Trial, len(history))
-	for i, h := range history {
-		raw[i] = &pb.Trial{
-			Name:   fmt.Sprintf("trial-%d", i),
-			Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: p.Space.Format(h.pt)}},
-			Status: &pb.TrialStatus{Condition: h.cond},
-		}
-		if h.cond == pb.TrialCondition_SUCCEEDED || h.cond == pb.TrialCondition_EARLY_STOPPED {
-			value := h.loss
-			if p.Objective.Maximize {
-				value = -value
-			}
-			raw[i].Status.Observation = &pb.Observation{Metrics: []*pb.Metric{
-				{Name: p.Objective.Metric, Value: fmt.Sprint(value)}}}
+	if p.Objective.Maximize {
+		history = slices.Clone(history)
+		for i := range history {
+			history[i].Value = -history[i].Value
 		}
 	}
-	trials, err := p.ParseTrials(raw)
-	if err != nil {
-		t.Fatalf("ParseTrials: %v", err)
-	}
-	return trials
-}
-
-// check checks what every reply must satisfy: at most count points, each in
-// the space, none twice, none a trial's, and a full reply unless the space is
-// exhausted.
-func check(t testing.TB, p *algorithm.Problem, trials []algorithm.Trial, count int, out *algorithm.Suggestions) {
-	t.Helper()
-	if len(out.Points) > count {
-		t.Fatalf("Suggest(%d) gave %d points", count, len(out.Points))
-	}
-	if len(out.Points) < count && !out.Exhausted {
-		t.Fatalf("Suggest(%d) gave %d points without saying the space is exhausted", count, len(out.Points))
-	}
-	seen := make(map[string]bool)
-	for _, tr := range trials {
-		seen[p.Space.Key(tr.Point)] = true
-	}
-	for _, pt := range out.Points {
-		if !p.Space.Contains(pt) {
-			t.Fatalf("Suggest gave %v, outside the space", pt)
-		}
-		k := p.Space.Key(pt)
-		if seen[k] {
-			t.Fatalf("Suggest gave %v twice or again after the history", p.Space.Format(pt))
-		}
-		seen[k] = true
-	}
+	return algorithmtest.Trials(t, p, history)
 }
 
 func suggestWith(t testing.TB, alg algorithm.Algorithm, p *algorithm.Problem, history []trial, count int) *algorithm.Suggestions {
 	t.Helper()
-	trials := trialsOf(t, p, history)
-	out, err := alg.Suggest(context.Background(), p, trials, count)
-	if err != nil {
-		t.Fatalf("Suggest: %v", err)
-	}
-	check(t, p, trials, count, out)
-	return out
+	return algorithmtest.Suggest(t, alg, p, trialsOf(t, p, history), count)
 }
 
 func suggest(t testing.TB, p *algorithm.Problem, history []trial, count int) *algorithm.Suggestions {
 	t.Helper()
 	return suggestWith(t, smac.SMAC{}, p, history, count)
-}
-
-func keys(s *searchspace.Space, pts []searchspace.Point) []string {
-	out := make([]string, len(pts))
-	for i, pt := range pts {
-		out[i] = s.Key(pt)
-	}
-	return out
 }
 
 // optimise runs n evaluations of f, batch points per call, and returns the
@@ -170,7 +98,7 @@ func optimise(t testing.TB, alg algorithm.Algorithm, p *algorithm.Problem, f fun
 func best(history []trial) float64 {
 	b := math.Inf(1)
 	for _, h := range history {
-		b = math.Min(b, h.loss)
+		b = math.Min(b, h.Value)
 	}
 	return b
 }
@@ -310,13 +238,13 @@ func history(t testing.TB, p *algorithm.Problem) []trial {
 		case i < 12:
 			h = append(h, done(pt, f(pt)))
 		case i < 14:
-			h = append(h, trial{pt: pt, cond: pb.TrialCondition_FAILED})
+			h = append(h, trial{Point: pt, Condition: pb.TrialCondition_FAILED})
 		case i < 15:
-			h = append(h, trial{pt: pt, cond: pb.TrialCondition_METRICS_UNAVAILABLE})
+			h = append(h, trial{Point: pt, Condition: pb.TrialCondition_METRICS_UNAVAILABLE})
 		case i < 16:
-			h = append(h, trial{pt: pt, cond: pb.TrialCondition_RUNNING})
+			h = append(h, trial{Point: pt, Condition: pb.TrialCondition_RUNNING})
 		default:
-			h = append(h, trial{pt: pt, cond: pb.TrialCondition_PENDING})
+			h = append(h, trial{Point: pt, Condition: pb.TrialCondition_PENDING})
 		}
 	}
 	return h
@@ -378,12 +306,12 @@ func TestInitialDesign(t *testing.T) {
 			for _, n := range tt.calls {
 				for _, pt := range suggest(t, p, h, n).Points {
 					// Pending trials do not change the design.
-					h = append(h, trial{pt: pt, cond: pb.TrialCondition_PENDING})
+					h = append(h, trial{Point: pt, Condition: pb.TrialCondition_PENDING})
 				}
 			}
 			var pts []searchspace.Point
 			for _, x := range h {
-				pts = append(pts, x.pt)
+				pts = append(pts, x.Point)
 			}
 			for j := range 3 {
 				cells := make(map[int]bool)
@@ -419,7 +347,7 @@ func TestBatchAvoidsPending(t *testing.T) {
 		// The next 5 are pending.
 		var others []searchspace.Point
 		for _, pt := range suggest(t, p, h, 5).Points {
-			h = append(h, trial{pt: pt, cond: pb.TrialCondition_PENDING})
+			h = append(h, trial{Point: pt, Condition: pb.TrialCondition_PENDING})
 			others = append(others, pt)
 		}
 		for _, pt := range suggest(t, p, h, 8).Points {
@@ -431,7 +359,7 @@ func TestBatchAvoidsPending(t *testing.T) {
 			others = append(others, pt)
 		}
 	}
-	m := median(nearest)
+	m := algorithmtest.Median(nearest)
 	t.Logf("median distance to the nearest pending or earlier batch point: %.3f", m)
 	if m < 0.08 {
 		t.Errorf("median distance from a batch point to the nearest pending or earlier one %.3f, want at least 0.08", m)
@@ -528,7 +456,7 @@ func TestFailedTrialsSteerAway(t *testing.T) {
 	for len(h) < 40 {
 		for _, pt := range suggest(t, p, h, 1).Points {
 			if pt[0] > 0.5 {
-				h = append(h, trial{pt: pt, cond: pb.TrialCondition_FAILED})
+				h = append(h, trial{Point: pt, Condition: pb.TrialCondition_FAILED})
 			} else {
 				h = append(h, done(pt, 1-pt[0]+math.Abs(pt[1]-0.5)))
 			}
@@ -536,7 +464,7 @@ func TestFailedTrialsSteerAway(t *testing.T) {
 	}
 	failed := 0
 	for _, x := range h[20:] {
-		if x.cond == pb.TrialCondition_FAILED {
+		if x.Condition == pb.TrialCondition_FAILED {
 			failed++
 		}
 	}
@@ -582,7 +510,7 @@ func TestQuality(t *testing.T) {
 				smacBest = append(smacBest, best(optimise(t, smac.SMAC{}, p, f, evals, 1)))
 				randomBest = append(randomBest, best(optimise(t, random.Random{}, p, f, evals, 1)))
 			}
-			sm, rm := median(smacBest), median(randomBest)
+			sm, rm := algorithmtest.Median(smacBest), algorithmtest.Median(randomBest)
 			wins := 0
 			for _, b := range smacBest {
 				if b < rm {
@@ -600,23 +528,10 @@ func TestQuality(t *testing.T) {
 	}
 }
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if n := len(s); n%2 == 0 {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
-	return s[len(s)/2]
-}
-
 func TestCancelledContext(t *testing.T) {
 	p := problem(t, "1", mixedSpace()...)
 	trials := trialsOf(t, p, history(t, p))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if out, err := (smac.SMAC{}).Suggest(ctx, p, trials, 5); err == nil {
-		t.Errorf("Suggest with a cancelled context = %d points, want the context's error", len(out.Points))
-	}
+	algorithmtest.Cancelled(t, smac.SMAC{}, p, trials, 5)
 }
 
 func BenchmarkSMACSuggest(b *testing.B) {
@@ -641,4 +556,8 @@ func BenchmarkSMACSuggest(b *testing.B) {
 			})
 		}
 	}
+}
+
+func TestExhaustion(t *testing.T) {
+	algorithmtest.Exhaustion(t, smac.SMAC{}, problem(t, "7", algorithmtest.Twelve()...))
 }

@@ -77,11 +77,6 @@ const MaxParameters = engineMax + 1
 // numbers in its first dimension and fails at the 2^29-th point.
 const maxPosition = 1<<29 - 1
 
-// enumerateBelow is the size of a finite space under which it is cheaper to
-// list its unseen points than to keep walking when the walk keeps landing on
-// taken ones.
-const enumerateBelow = 1 << 22
-
 // Sobol is the Sobol' sequence algorithm.
 type Sobol struct{}
 
@@ -106,44 +101,16 @@ func walkBudget(count int) int { return 64*count + 1024 }
 // Suggest implements algorithm.Algorithm.
 func (Sobol) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, count int) (*algorithm.Suggestions, error) {
 	space := p.Space
+	taken := algorithm.NewTaken(space, trials)
+	if rest, ok := taken.Rest(count); ok {
+		// Everything left fits in this reply.
+		return &algorithm.Suggestions{Points: rest, Exhausted: true}, nil
+	}
 	out := &algorithm.Suggestions{Points: make([]searchspace.Point, 0, count)}
-	size, exact := space.Size()
-	finite := space.Finite() && exact
-
-	taken := make(map[string]struct{}, len(trials)+count)
-	for i := range trials {
-		taken[space.Key(trials[i].Point)] = struct{}{}
-	}
-	var takenIdx map[uint64]struct{}
-	if finite {
-		takenIdx = make(map[uint64]struct{}, len(trials)+count)
-		for i := range trials {
-			if k, ok := space.IndexOf(trials[i].Point); ok {
-				takenIdx[k] = struct{}{}
-			}
+	take := func(pt searchspace.Point) {
+		if taken.Take(pt) {
+			out.Points = append(out.Points, pt)
 		}
-		if unseen := size - uint64(len(takenIdx)); unseen <= uint64(count) {
-			// Everything left fits in this reply: size is at most
-			// len(trials)+count here.
-			for _, i := range searchspace.Free(size, takenIdx) {
-				out.Points = append(out.Points, space.PointAt(i))
-			}
-			out.Exhausted = true
-			return out, nil
-		}
-	}
-	take := func(pt searchspace.Point) bool {
-		k := space.Key(pt)
-		if _, dup := taken[k]; dup {
-			return false
-		}
-		taken[k] = struct{}{}
-		if finite {
-			i, _ := space.IndexOf(pt)
-			takenIdx[i] = struct{}{}
-		}
-		out.Points = append(out.Points, pt)
-		return true
 	}
 
 	// Skip the points the trials hold, then walk on.
@@ -168,26 +135,26 @@ func (Sobol) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorit
 		return out, nil
 	}
 
-	// The walk keeps landing on taken points: pick among the unseen ones.
+	// The walk keeps landing on taken points: pick among the unseen ones,
+	// in a space too large to list drawing from the prior first.
 	rng := p.Rand(len(trials))
-	if finite && size <= enumerateBelow {
-		left := searchspace.Free(size, takenIdx)
-		for i := 0; len(out.Points) < count && i < len(left); i++ {
-			j := i + rng.IntN(len(left)-i)
-			left[i], left[j] = left[j], left[i]
-			take(space.PointAt(left[i]))
+	if !taken.Enumerable() {
+		if err := fromPrior(ctx, space, rng, out, take, count, taken.Finite()); err != nil || !taken.Finite() || len(out.Points) == count {
+			return out, err
 		}
-		return out, nil
 	}
-	return out, fill(ctx, space, rng, out, take, count, finite, size)
+	if err := taken.Fill(ctx, rng, out, count); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-// fill completes a reply in a space too large to list: draws from the prior
-// first, then, in a finite space, uniformly over its points. A space that is
-// not finite but whose points all repeat (a continuous parameter with min
-// equal to max, the others used up) ends as exhausted after a long search.
-func fill(ctx context.Context, space *searchspace.Space, rng *rand.Rand, out *algorithm.Suggestions,
-	take func(searchspace.Point) bool, count int, finite bool, size uint64) error {
+// fromPrior adds draws from the prior to a reply, for a bounded number of
+// draws in a finite space. A space that is not finite but whose points all
+// repeat (a continuous parameter with min equal to max, the others used up)
+// ends as exhausted after a long search.
+func fromPrior(ctx context.Context, space *searchspace.Space, rng *rand.Rand, out *algorithm.Suggestions,
+	take func(searchspace.Point), count int, finite bool) error {
 	const giveUp = 1 << 20
 	for tries := 0; len(out.Points) < count; tries++ {
 		if tries%1024 == 0 {
@@ -196,15 +163,13 @@ func fill(ctx context.Context, space *searchspace.Space, rng *rand.Rand, out *al
 			}
 		}
 		switch {
-		case tries < 64*count+1024 || !finite:
-			if !finite && tries >= giveUp {
-				out.Exhausted = true
-				return nil
-			}
-			take(space.Sample(rng))
-		default:
-			take(space.PointAt(rng.Uint64N(size)))
+		case finite && tries >= 64*count+1024:
+			return nil
+		case !finite && tries >= giveUp:
+			out.Exhausted = true
+			return nil
 		}
+		take(space.Sample(rng))
 	}
 	return nil
 }

@@ -28,51 +28,28 @@ var (
 	categorical = algorithmtest.Categorical
 	discrete    = algorithmtest.Discrete
 	katib       = algorithmtest.Katib
+	keys        = algorithmtest.Keys
+	twelve      = algorithmtest.Twelve
 )
 
 func experiment(settings []*pb.AlgorithmSetting, specs ...*pb.ParameterSpec) *pb.Experiment {
-	return &pb.Experiment{
-		Name: "sobol-test",
-		ExperimentSpec: &pb.ExperimentSpec{
-			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: "sobol", AlgorithmSettings: settings},
-			Objective:      &pb.ObjectiveSpec{Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
-			ParameterSpecs: &pb.ParameterSpecs{Parameters: specs},
-		},
-	}
+	return algorithmtest.Experiment("sobol", settings, specs...)
 }
 
 func problem(t testing.TB, specs ...*pb.ParameterSpec) *algorithm.Problem {
 	t.Helper()
-	p, err := algorithm.NewProblem(sobol.Sobol{}, experiment(nil, specs...))
-	if err != nil {
-		t.Fatalf("NewProblem: %v", err)
-	}
-	return p
+	return algorithmtest.Problem(t, sobol.Sobol{}, experiment(nil, specs...))
 }
 
 // trialsOf turns points into trials the way a request brings them: as
 // formatted assignments, each with the given condition.
 func trialsOf(t testing.TB, p *algorithm.Problem, pts []searchspace.Point, cond pb.TrialCondition) []algorithm.Trial {
 	t.Helper()
-	raw := make([]*pb.Trial, len(pts))
-	for i, pt := range pts {
-		raw[i] = &pb.Trial{
-			Name:   fmt.Sprintf("trial-%d", i),
-			Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: p.Space.Format(pt)}},
-			Status: &pb.TrialStatus{Condition: cond},
-		}
-	}
-	trials, err := p.ParseTrials(raw)
-	if err != nil {
-		t.Fatalf("ParseTrials: %v", err)
-	}
-	return trials
+	return algorithmtest.Trials(t, p, algorithmtest.History(pts, cond))
 }
 
 // suggest asks for count points given the points handed out so far, and
-// checks what every reply must satisfy: at most count points, each in the
-// space, none twice, none already handed out, and a full reply unless the
-// space is exhausted.
+// checks the reply against the contract.
 func suggest(t testing.TB, p *algorithm.Problem, history []searchspace.Point, count int) *algorithm.Suggestions {
 	t.Helper()
 	return suggestTrials(t, p, trialsOf(t, p, history, pb.TrialCondition_RUNNING), count)
@@ -80,21 +57,9 @@ func suggest(t testing.TB, p *algorithm.Problem, history []searchspace.Point, co
 
 func suggestTrials(t testing.TB, p *algorithm.Problem, trials []algorithm.Trial, count int) *algorithm.Suggestions {
 	t.Helper()
-	out, err := sobol.Sobol{}.Suggest(context.Background(), p, trials, count)
-	if err != nil {
-		t.Fatalf("Suggest: %v", err)
-	}
-	algorithmtest.CheckReply(t, p, trials, count, out)
+	out := algorithmtest.Suggest(t, sobol.Sobol{}, p, trials, count)
 	if len(out.State) != 0 {
 		t.Fatalf("Suggest wrote back state %v; the Sobol' walk keeps none", out.State)
-	}
-	return out
-}
-
-func keys(s *searchspace.Space, pts []searchspace.Point) []string {
-	out := make([]string, len(pts))
-	for i, pt := range pts {
-		out[i] = s.Key(pt)
 	}
 	return out
 }
@@ -304,10 +269,6 @@ func TestIntUpperBoundReachable(t *testing.T) {
 }
 
 // twelve is a finite space of 4 x 3 = 12 points.
-func twelve() []*pb.ParameterSpec {
-	return []*pb.ParameterSpec{integer("n", "1", "4"), categorical("c", "a", "b", "c")}
-}
-
 func TestFiniteSpaceRunsOut(t *testing.T) {
 	for _, batch := range []int{1, 5, 7} {
 		t.Run(strconv.Itoa(batch), func(t *testing.T) {
@@ -332,37 +293,7 @@ func TestFiniteSpaceRunsOut(t *testing.T) {
 }
 
 func TestExhaustion(t *testing.T) {
-	p := problem(t, twelve()...)
-	all := make([]searchspace.Point, 12)
-	for i := range all {
-		all[i] = p.Space.PointAt(uint64(i))
-	}
-	tests := []struct {
-		name      string
-		history   []searchspace.Point
-		count     int
-		want      int
-		exhausted bool
-	}{
-		{"fresh, fewer than all", nil, 11, 11, false},
-		{"fresh, exactly all", nil, 12, 12, true},
-		{"fresh, more than all", nil, 20, 12, true},
-		{"exactly the remaining count", all[:7], 5, 5, true},
-		{"one fewer than remaining", all[:7], 4, 4, false},
-		{"one left", all[1:], 1, 1, true},
-		{"repeated history counts once", append(slices.Clone(all[:7]), all[:7]...), 5, 5, true},
-		{"history off the grid does not count", append(slices.Clone(all[:7]),
-			searchspace.Point{9, 0}, searchspace.Point{0, 1}, searchspace.Point{-3, 2}), 5, 5, true},
-		{"nothing left", all, 3, 0, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := suggest(t, p, tt.history, tt.count)
-			if len(out.Points) != tt.want || out.Exhausted != tt.exhausted {
-				t.Errorf("%d points, exhausted %v; want %d, %v", len(out.Points), out.Exhausted, tt.want, tt.exhausted)
-			}
-		})
-	}
+	algorithmtest.Exhaustion(t, sobol.Sobol{}, problem(t, twelve()...))
 }
 
 // TestWalkLandsOnTakenPoints: history the walk did not hand out (another
@@ -436,11 +367,7 @@ func TestManyPointsStayInRangeAndDistinct(t *testing.T) {
 
 func TestCancelledContext(t *testing.T) {
 	p := problem(t, double("x", "0", "1"))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if out, err := (sobol.Sobol{}).Suggest(ctx, p, trialsOf(t, p, []searchspace.Point{{0.5}}, pb.TrialCondition_SUCCEEDED), 5); err == nil {
-		t.Errorf("Suggest with a cancelled context = %d points, want the context's error", len(out.Points))
-	}
+	algorithmtest.Cancelled(t, sobol.Sobol{}, p, trialsOf(t, p, []searchspace.Point{{0.5}}, pb.TrialCondition_SUCCEEDED), 5)
 }
 
 // instance is one test function over its search space.
@@ -472,32 +399,17 @@ func sphere(seed int) instance {
 // best value after n evaluations.
 func bestAfter(t testing.TB, alg algorithm.Algorithm, settings []*pb.AlgorithmSetting, in instance, n, batch int) float64 {
 	t.Helper()
-	var raw []*pb.Trial
+	var hist []algorithmtest.Trial
 	var state []*pb.AlgorithmSetting
 	best := math.Inf(1)
-	for len(raw) < n {
-		p, err := algorithm.NewProblem(alg, experiment(append(slices.Clone(settings), state...), in.specs...))
-		if err != nil {
-			t.Fatalf("NewProblem: %v", err)
-		}
-		trials, err := p.ParseTrials(raw)
-		if err != nil {
-			t.Fatalf("ParseTrials: %v", err)
-		}
-		out, err := alg.Suggest(context.Background(), p, trials, min(batch, n-len(raw)))
-		if err != nil {
-			t.Fatalf("Suggest: %v", err)
-		}
+	for len(hist) < n {
+		p := algorithmtest.Problem(t, alg, experiment(append(slices.Clone(settings), state...), in.specs...))
+		out := algorithmtest.Suggest(t, alg, p, algorithmtest.Trials(t, p, hist), min(batch, n-len(hist)))
 		state = out.State
 		for _, pt := range out.Points {
 			v := in.f(pt)
 			best = min(best, v)
-			raw = append(raw, &pb.Trial{
-				Name: fmt.Sprintf("t%d", len(raw)),
-				Spec: &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: p.Space.Format(pt)}},
-				Status: &pb.TrialStatus{Condition: pb.TrialCondition_SUCCEEDED,
-					Observation: &pb.Observation{Metrics: []*pb.Metric{{Name: "loss", Value: strconv.FormatFloat(v, 'g', -1, 64)}}}},
-			})
+			hist = append(hist, algorithmtest.Done(pt, v))
 		}
 	}
 	return best

@@ -142,18 +142,10 @@ type observation struct {
 // Suggest implements algorithm.Algorithm.
 func (TPE) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, count int) (*algorithm.Suggestions, error) {
 	space := p.Space
-	if size, exact := space.Size(); space.Finite() && exact {
-		taken := make(map[uint64]struct{}, len(trials))
-		for i := range trials {
-			if k, ok := space.IndexOf(trials[i].Point); ok {
-				taken[k] = struct{}{}
-			}
-		}
-		if size-uint64(len(taken)) <= uint64(count) {
-			// The reply takes every unseen point: no model can choose
-			// among them, and random search lists them.
-			return random.Random{}.Suggest(ctx, p, trials, count)
-		}
+	if algorithm.NewTaken(space, trials).Unseen() <= uint64(count) {
+		// The reply takes every unseen point: no model can choose among
+		// them, and random search lists them.
+		return random.Random{}.Suggest(ctx, p, trials, count)
 	}
 
 	cfg := config{

@@ -30,6 +30,11 @@ var (
 	categorical = algorithmtest.Categorical
 	discrete    = algorithmtest.Discrete
 	katib       = algorithmtest.Katib
+	done        = algorithmtest.Done
+	pending     = algorithmtest.Pending
+	rawTrials   = algorithmtest.RawTrials
+	twelve      = algorithmtest.Twelve
+	twelveLoss  = algorithmtest.TwelveLoss
 )
 
 // branin is the Branin-Hoo function's space: its minimum is 0.397887, at
@@ -53,18 +58,8 @@ func branin(x1, x2 float64) float64 {
 // experiment is an experiment over specs with the given algorithm settings
 // (name, value, name, value...).
 func experiment(objective pb.ObjectiveType, metric string, settings []string, specs ...*pb.ParameterSpec) *pb.Experiment {
-	exp := &pb.Experiment{
-		Name: "tpe-test",
-		ExperimentSpec: &pb.ExperimentSpec{
-			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: "tpe"},
-			Objective:      &pb.ObjectiveSpec{Type: objective, ObjectiveMetricName: metric},
-			ParameterSpecs: &pb.ParameterSpecs{Parameters: specs},
-		},
-	}
-	for i := 0; i+1 < len(settings); i += 2 {
-		exp.ExperimentSpec.Algorithm.AlgorithmSettings = append(exp.ExperimentSpec.Algorithm.AlgorithmSettings,
-			&pb.AlgorithmSetting{Name: settings[i], Value: settings[i+1]})
-	}
+	exp := algorithmtest.Experiment("tpe", algorithmtest.Settings(settings...), specs...)
+	exp.ExperimentSpec.Objective = &pb.ObjectiveSpec{Type: objective, ObjectiveMetricName: metric}
 	return exp
 }
 
@@ -76,87 +71,20 @@ func problem(t testing.TB, settings []string, specs ...*pb.ParameterSpec) *algor
 
 func problemFor(t testing.TB, alg algorithm.Algorithm, objective pb.ObjectiveType, settings []string, specs ...*pb.ParameterSpec) *algorithm.Problem {
 	t.Helper()
-	p, err := algorithm.NewProblem(alg, experiment(objective, "loss", settings, specs...))
-	if err != nil {
-		t.Fatalf("NewProblem: %v", err)
-	}
-	return p
+	return algorithmtest.Problem(t, alg, experiment(objective, "loss", settings, specs...))
 }
 
 func seed(s int) []string { return []string{algorithm.RandomState, strconv.Itoa(s)} }
 
 // record is a trial as the test knows it: a point, a condition, and a value
 // for the completed ones.
-type record struct {
-	pt     searchspace.Point
-	cond   pb.TrialCondition
-	value  float64
-	valued bool // whether the trial reports the objective metric
-}
+type record = algorithmtest.Trial
 
-func done(pt searchspace.Point, value float64) record {
-	return record{pt: pt, cond: pb.TrialCondition_SUCCEEDED, value: value, valued: true}
-}
-
-func pending(pt searchspace.Point) record { return record{pt: pt, cond: pb.TrialCondition_PENDING} }
-
-// trialsOf turns records into trials the way a request brings them: formatted
-// assignments, a condition and, when completed, the objective metric.
-func trialsOf(t testing.TB, p *algorithm.Problem, recs []record) []algorithm.Trial {
-	t.Helper()
-	trials, err := p.ParseTrials(rawTrials(p, recs))
-	if err != nil {
-		t.Fatalf("ParseTrials: %v", err)
-	}
-	return trials
-}
-
-func rawTrials(p *algorithm.Problem, recs []record) []*pb.Trial {
-	raw := make([]*pb.Trial, len(recs))
-	for i, r := range recs {
-		raw[i] = &pb.Trial{
-			Name:   fmt.Sprintf("trial-%d", i),
-			Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: p.Space.Format(r.pt)}},
-			Status: &pb.TrialStatus{Condition: r.cond},
-		}
-		if r.valued {
-			raw[i].Status.Observation = &pb.Observation{Metrics: []*pb.Metric{
-				{Name: "loss", Value: strconv.FormatFloat(r.value, 'g', -1, 64)}}}
-		}
-	}
-	return raw
-}
-
-// suggest asks alg for count points given the history, and checks what every
-// reply must satisfy: at most count points, each in the space, none twice,
-// none that a trial holds, and a full reply unless the space is exhausted.
+// suggestWith asks alg for count points given the history, and checks the
+// reply against the contract.
 func suggestWith(t testing.TB, alg algorithm.Algorithm, p *algorithm.Problem, history []record, count int) *algorithm.Suggestions {
 	t.Helper()
-	out, err := alg.Suggest(context.Background(), p, trialsOf(t, p, history), count)
-	if err != nil {
-		t.Fatalf("Suggest: %v", err)
-	}
-	if len(out.Points) > count {
-		t.Fatalf("Suggest(%d) gave %d points", count, len(out.Points))
-	}
-	if len(out.Points) < count && !out.Exhausted {
-		t.Fatalf("Suggest(%d) gave %d points without saying the space is exhausted", count, len(out.Points))
-	}
-	seen := make(map[string]bool)
-	for _, r := range history {
-		seen[p.Space.Key(r.pt)] = true
-	}
-	for _, pt := range out.Points {
-		if !p.Space.Contains(pt) {
-			t.Fatalf("Suggest gave %v, outside the space", pt)
-		}
-		k := p.Space.Key(pt)
-		if seen[k] {
-			t.Fatalf("Suggest gave %v twice or again after the history", p.Space.Format(pt))
-		}
-		seen[k] = true
-	}
-	return out
+	return algorithmtest.Suggest(t, alg, p, algorithmtest.Trials(t, p, history), count)
 }
 
 func suggest(t testing.TB, p *algorithm.Problem, history []record, count int) *algorithm.Suggestions {
@@ -194,19 +122,10 @@ func run(t testing.TB, alg algorithm.Algorithm, p *algorithm.Problem, f func(sea
 		}
 		i := inFlight[0]
 		inFlight = inFlight[1:]
-		history[i] = done(history[i].pt, f(history[i].pt))
+		history[i] = done(history[i].Point, f(history[i].Point))
 		finished++
 	}
 	return history
-}
-
-func median(x []float64) float64 {
-	s := slices.Clone(x)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func TestSettings(t *testing.T) {
@@ -402,12 +321,6 @@ func TestStartupIsThePrior(t *testing.T) {
 }
 
 // twelve is a finite space of 4 x 3 = 12 points.
-func twelve() []*pb.ParameterSpec {
-	return []*pb.ParameterSpec{integer("n", "1", "4"), categorical("c", "a", "b", "c")}
-}
-
-func twelveLoss(pt searchspace.Point) float64 { return math.Abs(pt[0]-3) + pt[1] }
-
 func TestFiniteSpaceRunsOut(t *testing.T) {
 	// The model takes over after two trials, and keeps wanting n=3, c=a.
 	p := problem(t, append(seed(7), "n_startup_trials", "2"), twelve()...)
@@ -429,43 +342,7 @@ func TestFiniteSpaceRunsOut(t *testing.T) {
 }
 
 func TestExhaustion(t *testing.T) {
-	p := problem(t, append(seed(7), "n_startup_trials", "0"), twelve()...)
-	all := make([]record, 12)
-	for i := range all {
-		pt := p.Space.PointAt(uint64(i))
-		all[i] = done(pt, twelveLoss(pt))
-	}
-	cat := func(parts ...[]record) []record { return slices.Concat(parts...) }
-	offGrid := []record{done(searchspace.Point{9, 0}, 1), done(searchspace.Point{0, 1}, 1), done(searchspace.Point{-3, 2}, 1)}
-	tests := []struct {
-		name      string
-		history   []record
-		count     int
-		want      int
-		exhausted bool
-	}{
-		{"fresh, fewer than all", nil, 11, 11, false},
-		{"fresh, exactly all", nil, 12, 12, true},
-		{"fresh, more than all", nil, 20, 12, true},
-		{"exactly the remaining count", all[:7], 5, 5, true},
-		{"one fewer than remaining", all[:7], 4, 4, false},
-		{"one left", all[1:], 1, 1, true},
-		{"pending trials count as taken", cat(all[:5], []record{pending(all[5].pt), pending(all[6].pt)}), 4, 4, false},
-		{"failed trials count as taken", cat(all[:5], []record{{pt: all[5].pt, cond: pb.TrialCondition_FAILED},
-			{pt: all[6].pt, cond: pb.TrialCondition_METRICS_UNAVAILABLE}}), 5, 5, true},
-		{"repeated history counts once", cat(all[:7], all[:7]), 5, 5, true},
-		{"history off the grid does not count", cat(all[:7], offGrid), 5, 5, true},
-		{"history off the grid does not count, fewer", cat(all[:7], offGrid), 4, 4, false},
-		{"nothing left", all, 3, 0, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := suggest(t, p, tt.history, tt.count)
-			if len(out.Points) != tt.want || out.Exhausted != tt.exhausted {
-				t.Errorf("%d points, exhausted %v; want %d, %v", len(out.Points), out.Exhausted, tt.want, tt.exhausted)
-			}
-		})
-	}
+	algorithmtest.Exhaustion(t, tpe.TPE{}, problem(t, append(seed(7), "n_startup_trials", "0"), twelve()...))
 }
 
 // TestPendingTrialsRespected puts the trials in flight where the model most
@@ -523,7 +400,7 @@ func TestPendingTrialsRespected(t *testing.T) {
 			}
 			inFlight := make(map[string]bool)
 			for _, pt := range tt.inFlight {
-				if slices.ContainsFunc(h, func(r record) bool { return p.Space.Key(r.pt) == p.Space.Key(pt) }) {
+				if slices.ContainsFunc(h, func(r record) bool { return p.Space.Key(r.Point) == p.Space.Key(pt) }) {
 					t.Fatalf("%v was already evaluated: choose another point to put in flight", pt)
 				}
 				h = append(h, pending(pt))
@@ -629,7 +506,7 @@ func TestTrialsWithoutValueAreNotModelled(t *testing.T) {
 		conds := []pb.TrialCondition{pb.TrialCondition_FAILED, pb.TrialCondition_METRICS_UNAVAILABLE,
 			pb.TrialCondition_SUCCEEDED, pb.TrialCondition_EARLY_STOPPED} // the last two without the metric
 		for i := range 32 {
-			h = append(h, record{pt: searchspace.Point{lo + float64(i)/100, 0.5}, cond: conds[i%4]})
+			h = append(h, record{Point: searchspace.Point{lo + float64(i)/100, 0.5}, Condition: conds[i%4]})
 		}
 		return h
 	}
@@ -687,7 +564,7 @@ func TestParameterTypes(t *testing.T) {
 			}
 			var model []searchspace.Point
 			for _, r := range h[10:] {
-				model = append(model, r.pt)
+				model = append(model, r.Point)
 			}
 			prior := mean(suggestWith(t, random.Random{}, p, nil, 4000).Points)
 			got := mean(model)
@@ -752,20 +629,20 @@ func TestQuality(t *testing.T) {
 					h := run(t, alg, p, metric, tt.evals, tt.parallel)
 					b[s] = math.Inf(1)
 					for _, r := range h {
-						b[s] = min(b[s], tt.f(r.pt))
+						b[s] = min(b[s], tt.f(r.Point))
 					}
 				}
 				return b
 			}
 			tpeBest, randomBest := bests(tpe.TPE{}), bests(random.Random{})
 			t.Logf("best loss after %d evaluations, seeds 1-%d:\n  tpe    %.4f (median %.4f)\n  random %.4f (median %.4f)",
-				tt.evals, seeds, tpeBest, median(tpeBest), randomBest, median(randomBest))
-			if median(tpeBest) >= median(randomBest) {
-				t.Errorf("TPE's median best %.4f does not beat random search's %.4f", median(tpeBest), median(randomBest))
+				tt.evals, seeds, tpeBest, algorithmtest.Median(tpeBest), randomBest, algorithmtest.Median(randomBest))
+			if algorithmtest.Median(tpeBest) >= algorithmtest.Median(randomBest) {
+				t.Errorf("TPE's median best %.4f does not beat random search's %.4f", algorithmtest.Median(tpeBest), algorithmtest.Median(randomBest))
 			}
 			wins := 0
 			for _, b := range tpeBest {
-				if b < median(randomBest) {
+				if b < algorithmtest.Median(randomBest) {
 					wins++
 				}
 			}
@@ -816,11 +693,7 @@ func TestLargeBatch(t *testing.T) {
 
 func TestCancelledContext(t *testing.T) {
 	p := problem(t, seed(1), double("x", "0", "1"))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if out, err := (tpe.TPE{}).Suggest(ctx, p, nil, 5); err == nil {
-		t.Errorf("Suggest with a cancelled context = %d points, want the context's error", len(out.Points))
-	}
+	algorithmtest.Cancelled(t, tpe.TPE{}, p, nil, 5)
 }
 
 func BenchmarkTPESuggest(b *testing.B) {
@@ -828,7 +701,7 @@ func BenchmarkTPESuggest(b *testing.B) {
 		for _, count := range []int{1, 3} {
 			b.Run(fmt.Sprintf("trials=%d/count=%d", n, count), func(b *testing.B) {
 				p := problem(b, seed(42), katib()...)
-				trials := trialsOf(b, p, katibHistory(b, n, 3))
+				trials := algorithmtest.Trials(b, p, katibHistory(b, n, 3))
 				ctx := context.Background()
 				for b.Loop() {
 					out, err := tpe.TPE{}.Suggest(ctx, p, trials, count)
