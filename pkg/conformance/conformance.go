@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -160,6 +161,7 @@ func (t *target) behaviourChecks() []check {
 		{"history", t.checkHistory},
 		{"batches", t.checkBatches},
 		{"state", t.checkState},
+		{"tampered-state", t.checkTamperedState},
 		{"exhaustion", t.checkExhaustion},
 		{"bad-search-space", t.checkBadSpace},
 		{"bad-request-number", t.checkBadRequestNumber},
@@ -376,6 +378,86 @@ func (t *target) checkState(ctx context.Context) (string, error) {
 		return fmt.Sprintf("%d rounds; no state returned", rounds), nil
 	}
 	return fmt.Sprintf("%d rounds; state %s sent back each time", rounds, strings.Join(names, ", ")), nil
+}
+
+// checkTamperedState sends back, in place of the state a function
+// returned, values it never wrote: garbage, and its own state with every
+// number made huge or negative. The state travels through a resource a user
+// can edit, so the function must refuse such a state as the caller's
+// mistake, naming the setting, or rebuild what it needs; never fail.
+func (t *target) checkTamperedState(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), nil)
+	base := exp.GetExperimentSpec().GetAlgorithm().GetAlgorithmSettings()
+	var history []*pb.Trial
+	var state []*pb.AlgorithmSetting
+	for range 3 {
+		exp.ExperimentSpec.Algorithm.AlgorithmSettings = algorithm.OverlaySettings(base, state)
+		reply, _, err := t.ask(ctx, exp, history, 3)
+		if err != nil {
+			return "", err
+		}
+		state = reply.GetAlgorithm().GetAlgorithmSettings()
+		for _, a := range reply.GetParameterAssignments() {
+			history = append(history, trial(exp, len(history), a.GetAssignments(), pb.TrialCondition_SUCCEEDED, true))
+		}
+	}
+	if len(state) == 0 {
+		return "the function returns no state", errSkip
+	}
+	refused, accepted := 0, 0
+	for _, s := range state {
+		for _, tc := range tamperings(s.GetValue()) {
+			tampered := &pb.AlgorithmSetting{Name: s.GetName(), Value: tc.value}
+			exp.ExperimentSpec.Algorithm.AlgorithmSettings = algorithm.OverlaySettings(base, append(state, tampered))
+			reply, err := t.caller.GetSuggestions(ctx, &pb.GetSuggestionsRequest{Experiment: exp, Trials: history, RequestNumber: 3})
+			if err != nil {
+				if _, rerr := checkRefusal(err, s.GetName()); rerr != nil {
+					return "", fmt.Errorf("%s with %s: %w", s.GetName(), tc.name, rerr)
+				}
+				refused++
+				continue
+			}
+			sp, err := searchspace.Parse(exp.GetExperimentSpec().GetParameterSpecs().GetParameters())
+			if err != nil {
+				return "", fmt.Errorf("the check's own search space: %w", err)
+			}
+			handed := make([][]*pb.ParameterAssignment, len(history))
+			for i, h := range history {
+				handed[i] = h.GetSpec().GetParameterAssignments().GetAssignments()
+			}
+			if _, err := contract.CheckReply(sp, contract.HistoryOf(sp, handed), reply, 3); err != nil {
+				return "", fmt.Errorf("%s with %s: %w", s.GetName(), tc.name, err)
+			}
+			accepted++
+		}
+	}
+	return fmt.Sprintf("%d tampered states refused, %d rebuilt from", refused, accepted), nil
+}
+
+var numbers = regexp.MustCompile(`-?[0-9]+`)
+
+type tampering struct{ name, value string }
+
+// tamperings are values a state never had: garbage; every number made
+// huge, or negative; and each of its first numbers alone made huge, so that
+// one field out of range is not hidden behind another refused first.
+func tamperings(v string) []tampering {
+	const huge = "9223372036854775807"
+	out := []tampering{
+		{"garbage", "{not the state"},
+		{"every number huge", numbers.ReplaceAllString(v, huge)},
+		{"every number -1", numbers.ReplaceAllString(v, "-1")},
+	}
+	locs := numbers.FindAllStringIndex(v, 16)
+	for i, loc := range locs {
+		out = append(out, tampering{fmt.Sprintf("number %d of %d huge", i+1, len(locs)), v[:loc[0]] + huge + v[loc[1]:]})
+	}
+	if len(locs) > 0 { // the last, which a list of numbers may not reach
+		all := numbers.FindAllStringIndex(v, -1)
+		last := all[len(all)-1]
+		out = append(out, tampering{"the last number huge", v[:last[0]] + huge + v[last[1]:]})
+	}
+	return out
 }
 
 // checkExhaustion asks a space of six points for four at a time: every

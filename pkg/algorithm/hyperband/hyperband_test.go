@@ -161,6 +161,8 @@ func TestSettingsAndValidation(t *testing.T) {
 			hbtest.Metric, "bracket 1 has no rung 2"},
 		{"state with a bracket not started", base, []string{"r_l", "9", "resource_name", "epochs", "hyperband_state", `{"next":1,"brackets":[{"k":1,"rung":0}]}`},
 			hbtest.Metric, "bracket 1 is out of order or not started"},
+		{"state counting on past the largest int", base, []string{"r_l", "9", "resource_name", "epochs", "hyperband_state", `{"next":9223372036854775807}`},
+			hbtest.Metric, "next 9223372036854775807 is outside 0 to 2147483648"},
 		{"state with bad configs", base, []string{"r_l", "9", "resource_name", "epochs", "hyperband_state", `{"next":1,"brackets":[{"k":0,"rung":0,"configs":"AAA"}]}`},
 			hbtest.Metric, "configs is not a list of identities"},
 		{"state written by hyperband", base, []string{"r_l", "9", "resource_name", "epochs", "hyperband_state", `{"next":1,"brackets":[{"k":0,"rung":1,"configs":"AAAAAAAAAAE"}]}`},

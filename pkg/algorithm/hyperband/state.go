@@ -38,6 +38,11 @@ type bracket struct {
 	members []uint64
 }
 
+// MaxBrackets bounds the brackets an experiment can start: each runs at
+// least one trial, so no experiment comes near it, and counting on from it
+// cannot overflow.
+const MaxBrackets = 1 << 31
+
 // parseState reads the state setting; a missing one is the start of the
 // experiment.
 func parseState(p *algorithm.Problem, sc *Schedule) (*state, error) {
@@ -55,8 +60,8 @@ func parseState(p *algorithm.Problem, sc *Schedule) (*state, error) {
 	if err := dec.Decode(st); err != nil {
 		return nil, bad("not the state Hyperband writes (%v)", err)
 	}
-	if st.Next < 0 {
-		return nil, bad("next %d is negative", st.Next)
+	if st.Next < 0 || st.Next > MaxBrackets {
+		return nil, bad("next %d is outside 0 to %d, the brackets an experiment can start", st.Next, MaxBrackets)
 	}
 	last := -1
 	for _, b := range st.Brackets {
