@@ -10,7 +10,7 @@ trap 'rm -rf "${tmp}"' EXIT
 
 # Copy the tree (tracked and untracked files, without the tool binaries) and
 # regenerate there.
-tar -C "${root}" --exclude=./.bin --exclude=./.git -cf - . | tar -C "${tmp}" -xf -
+tar -C "${root}" --exclude=./.bin --exclude=./.git --exclude=./_output -cf - . | tar -C "${tmp}" -xf -
 mkdir -p "${tmp}/.bin" && cp -a "${root}/.bin/." "${tmp}/.bin/" 2>/dev/null || true
 "${tmp}/hack/update-codegen.sh"
 

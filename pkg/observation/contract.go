@@ -28,27 +28,30 @@
 // controller keeps in the Secret KeySecretName, base64url without padding.
 package observation
 
-// The contract between a trial workload and the controller.
+import reporting "knobs.dev/knobs/pkg/observation/report"
+
+// The contract between a trial workload and the controller, defined in
+// package report, which senders import without the Kubernetes client.
 const (
 	// EventType is the type of the CloudEvent a trial reports with.
-	EventType = "dev.knobs.trial.observation"
+	EventType = reporting.EventType
 
 	// EnvSink holds the URL a trial sends its reports to (the Knative
 	// convention for where a source sends events).
-	EnvSink = "K_SINK"
+	EnvSink = reporting.EnvSink
 	// EnvTrialName holds the trial's name, the subject of its reports.
-	EnvTrialName = "KNOBS_TRIAL_NAME"
+	EnvTrialName = reporting.EnvTrialName
 	// EnvTrialNamespace holds the trial's namespace.
-	EnvTrialNamespace = "KNOBS_TRIAL_NAMESPACE"
+	EnvTrialNamespace = reporting.EnvTrialNamespace
 	// EnvToken holds the trial's token; a report is accepted only with it.
-	EnvToken = "KNOBS_TRIAL_TOKEN"
+	EnvToken = reporting.EnvToken
 
 	// TokenHeader carries the token as "Bearer <token>".
-	TokenHeader = "Authorization"
+	TokenHeader = reporting.TokenHeader
 	// TokenExtension carries the token as a CloudEvent extension attribute,
 	// for senders that cannot set headers, such as the cloudevents CLI.
-	TokenExtension = "knobstoken"
+	TokenExtension = reporting.TokenExtension
 	// StepExtension is the optional extension attribute with the step (such
 	// as the epoch) the metrics were measured at: an integer.
-	StepExtension = "step"
+	StepExtension = reporting.StepExtension
 )

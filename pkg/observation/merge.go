@@ -16,7 +16,12 @@ import (
 // Apply returns obs with one report of metrics, measured at step when step
 // is not nil, folded in; obs itself is left as it was. For each reported
 // metric of the objective (its objective metric and additional metrics) it
-// updates Min, Max and Latest, and sets Value as objective.StrategyFor says.
+// updates Min, Max and Latest, sets Value as objective.StrategyFor says,
+// and adds the value to the metric's Curve at step, or, for a report
+// without a step, at the report's number (Reports once counted). A report
+// at a step the curve holds replaces that point. Each curve holds at most
+// v1alpha1.CurvePointsPerMetric of the objective's number of metrics, and
+// is downsampled as curve.go says.
 // Metrics come in the order of objective.MetricNames(), so the objective
 // metric is first once reported; metrics the objective does not name that
 // obs already holds (written by hand) are kept after them.
@@ -78,6 +83,16 @@ func Apply(obs *v1alpha1.Observation, objective *v1alpha1.ObjectiveSpec, metrics
 		}
 		out.Reports = obs.Reports
 	}
+	if out.Reports < math.MaxInt32 {
+		out.Reports++
+	}
+	at := int64(out.Reports)
+	if step != nil {
+		s := *step
+		out.Step = &s
+		at = s
+	}
+	capacity := v1alpha1.CurvePointsPerMetric(len(known)) // a name listed twice is one metric
 	seen := make(map[string]bool, len(names))
 	for _, n := range names {
 		if seen[n] {
@@ -86,24 +101,21 @@ func Apply(obs *v1alpha1.Observation, objective *v1alpha1.ObjectiveSpec, metrics
 		seen[n] = true
 		m, had := old[n]
 		if v, reported := metrics[n]; reported {
-			out.Metrics = append(out.Metrics, fold(n, m, v, objective.StrategyFor(n)))
+			f := fold(n, m, v, objective.StrategyFor(n))
+			f.Curve = addPoint(m.Curve, at, f.Latest, capacity)
+			out.Metrics = append(out.Metrics, f)
 		} else if had {
-			out.Metrics = append(out.Metrics, m)
+			out.Metrics = append(out.Metrics, *m.DeepCopy())
 		}
 	}
-	out.Metrics = append(out.Metrics, extra...)
-	if step != nil {
-		s := *step
-		out.Step = &s
-	}
-	if out.Reports < math.MaxInt32 {
-		out.Reports++
+	for _, m := range extra {
+		out.Metrics = append(out.Metrics, *m.DeepCopy())
 	}
 	return out, ignored, nil
 }
 
-// fold adds value v to metric m (zero when new). Min and Max that do not
-// parse, such as ones written by hand, start over from v.
+// fold adds value v to metric m (zero when new), all but its curve. Min and
+// Max that do not parse, such as ones written by hand, start over from v.
 func fold(name string, m v1alpha1.Metric, v float64, strategy v1alpha1.MetricStrategyType) v1alpha1.Metric {
 	lo, hi := v, v
 	if x, err := strconv.ParseFloat(m.Min, 64); err == nil && x < lo {

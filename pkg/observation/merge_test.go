@@ -23,8 +23,11 @@ func TestApply(t *testing.T) {
 		Type: v1alpha1.ObjectiveTypeMinimize, ObjectiveMetricName: "loss", AdditionalMetricNames: []string{"accuracy", "ips"},
 		MetricStrategies: []v1alpha1.MetricStrategy{{Name: "loss", Value: v1alpha1.MetricStrategyLatest}, {Name: "accuracy", Value: v1alpha1.MetricStrategyMax}, {Name: "ips", Value: v1alpha1.MetricStrategyMin}},
 	}
-	m := func(name, value, lo, hi, latest string) v1alpha1.Metric {
-		return v1alpha1.Metric{Name: name, Value: value, Min: lo, Max: hi, Latest: latest}
+	m := func(name, value, lo, hi, latest string, curve ...v1alpha1.CurvePoint) v1alpha1.Metric {
+		return v1alpha1.Metric{Name: name, Value: value, Min: lo, Max: hi, Latest: latest, Curve: curve}
+	}
+	at := func(step int64, value string) v1alpha1.CurvePoint {
+		return v1alpha1.CurvePoint{Step: step, Value: value}
 	}
 
 	tests := []struct {
@@ -38,7 +41,10 @@ func TestApply(t *testing.T) {
 		name:      "first report",
 		objective: minimize,
 		reports:   []report{{metrics: map[string]float64{"loss": 0.5, "accuracy": 0.7}}},
-		want:      &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.5", "0.5", "0.5", "0.5"), m("accuracy", "0.7", "0.7", "0.7", "0.7")}, Reports: 1},
+		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{
+			m("loss", "0.5", "0.5", "0.5", "0.5", at(1, "0.5")),
+			m("accuracy", "0.7", "0.7", "0.7", "0.7", at(1, "0.7")),
+		}, Reports: 1},
 	}, {
 		name:      "minimize keeps the smallest objective, latest of the others",
 		objective: minimize,
@@ -47,7 +53,10 @@ func TestApply(t *testing.T) {
 			{metrics: map[string]float64{"loss": 0.25, "accuracy": 0.9}},
 			{metrics: map[string]float64{"loss": 0.375, "accuracy": 0.8}},
 		},
-		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.25", "0.25", "0.5", "0.375"), m("accuracy", "0.8", "0.7", "0.9", "0.8")}, Reports: 3},
+		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{
+			m("loss", "0.25", "0.25", "0.5", "0.375", at(1, "0.5"), at(2, "0.25"), at(3, "0.375")),
+			m("accuracy", "0.8", "0.7", "0.9", "0.8", at(1, "0.7"), at(2, "0.9"), at(3, "0.8")),
+		}, Reports: 3},
 	}, {
 		name:      "maximize keeps the largest objective",
 		objective: maximize,
@@ -55,7 +64,10 @@ func TestApply(t *testing.T) {
 			{metrics: map[string]float64{"accuracy": 0.9, "loss": 0.1}},
 			{metrics: map[string]float64{"accuracy": 0.8, "loss": 0.3}},
 		},
-		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("accuracy", "0.9", "0.8", "0.9", "0.8"), m("loss", "0.3", "0.1", "0.3", "0.3")}, Reports: 2},
+		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{
+			m("accuracy", "0.9", "0.8", "0.9", "0.8", at(1, "0.9"), at(2, "0.8")),
+			m("loss", "0.3", "0.1", "0.3", "0.3", at(1, "0.1"), at(2, "0.3")),
+		}, Reports: 2},
 	}, {
 		name:      "metric strategies say which value counts",
 		objective: strategies,
@@ -63,7 +75,11 @@ func TestApply(t *testing.T) {
 			{metrics: map[string]float64{"loss": 0.2, "accuracy": 0.9, "ips": 100}},
 			{metrics: map[string]float64{"loss": 0.4, "accuracy": 0.8, "ips": 120}},
 		},
-		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.4", "0.2", "0.4", "0.4"), m("accuracy", "0.9", "0.8", "0.9", "0.8"), m("ips", "100", "100", "120", "120")}, Reports: 2},
+		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{
+			m("loss", "0.4", "0.2", "0.4", "0.4", at(1, "0.2"), at(2, "0.4")),
+			m("accuracy", "0.9", "0.8", "0.9", "0.8", at(1, "0.9"), at(2, "0.8")),
+			m("ips", "100", "100", "120", "120", at(1, "100"), at(2, "120")),
+		}, Reports: 2},
 	}, {
 		name:      "objective first even when reported after the others",
 		objective: minimize,
@@ -71,50 +87,78 @@ func TestApply(t *testing.T) {
 			{metrics: map[string]float64{"accuracy": 0.7}},
 			{metrics: map[string]float64{"loss": 1e-9}},
 		},
-		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "1e-09", "1e-09", "1e-09", "1e-09"), m("accuracy", "0.7", "0.7", "0.7", "0.7")}, Reports: 2},
+		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{
+			m("loss", "1e-09", "1e-09", "1e-09", "1e-09", at(2, "1e-09")),
+			m("accuracy", "0.7", "0.7", "0.7", "0.7", at(1, "0.7")),
+		}, Reports: 2},
 	}, {
 		name:      "metrics not reported this time keep their values",
 		objective: minimize,
 		start:     &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("accuracy", "0.5", "0.5", "0.5", "0.5"), m("loss", "2", "2", "3", "3")}, Reports: 4, Step: ptr.To[int64](3)},
 		reports:   []report{{metrics: map[string]float64{"loss": 2.5}}},
-		want:      &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "2", "2", "3", "2.5"), m("accuracy", "0.5", "0.5", "0.5", "0.5")}, Reports: 5, Step: ptr.To[int64](3)},
+		want:      &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "2", "2", "3", "2.5", at(5, "2.5")), m("accuracy", "0.5", "0.5", "0.5", "0.5")}, Reports: 5, Step: ptr.To[int64](3)},
 	}, {
-		name:      "steps: set when given, kept when not, lower accepted",
+		name:      "steps: set when given, kept when not, lower accepted; the curve at the step, or the report's number",
 		objective: minimize,
 		reports: []report{
 			{metrics: map[string]float64{"loss": 3}, step: ptr.To[int64](5)},
 			{metrics: map[string]float64{"loss": 2}},
 			{metrics: map[string]float64{"loss": 1}, step: ptr.To[int64](2)},
 		},
-		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "1", "1", "3", "1")}, Step: ptr.To[int64](2), Reports: 3},
+		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "1", "1", "3", "1", at(2, "1"), at(5, "3"))}, Step: ptr.To[int64](2), Reports: 3},
+	}, {
+		name:      "a report at a step the curve holds replaces its point, as one sent again",
+		objective: minimize,
+		reports: []report{
+			{metrics: map[string]float64{"loss": 0.5, "accuracy": 0.5}, step: ptr.To[int64](1)},
+			{metrics: map[string]float64{"loss": 0.4}, step: ptr.To[int64](2)},
+			{metrics: map[string]float64{"loss": 0.3}, step: ptr.To[int64](1)},
+		},
+		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{
+			m("loss", "0.3", "0.3", "0.5", "0.3", at(1, "0.3"), at(2, "0.4")),
+			m("accuracy", "0.5", "0.5", "0.5", "0.5", at(1, "0.5")),
+		}, Step: ptr.To[int64](1), Reports: 3},
+	}, {
+		name:      "curves written by hand out of order are put in order, the later of a step twice winning",
+		objective: minimize,
+		start: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{
+			m("loss", "2", "1", "3", "2", at(3, "3"), at(1, "1"), at(3, "2")),
+		}, Reports: 3},
+		reports: []report{{metrics: map[string]float64{"loss": 4}, step: ptr.To[int64](2)}},
+		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{
+			m("loss", "1", "1", "4", "4", at(1, "1"), at(2, "4"), at(3, "2")),
+		}, Step: ptr.To[int64](2), Reports: 4},
 	}, {
 		name:        "unknown names are ignored and returned",
 		objective:   minimize,
 		reports:     []report{{metrics: map[string]float64{"loss": 0.5, "lr": 0.1, "epoch_time": 3}}},
-		want:        &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.5", "0.5", "0.5", "0.5")}, Reports: 1},
+		want:        &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.5", "0.5", "0.5", "0.5", at(1, "0.5"))}, Reports: 1},
 		wantIgnored: []string{"epoch_time", "lr"},
 	}, {
 		name:        "NaN of an ignored metric does not matter",
 		objective:   minimize,
 		reports:     []report{{metrics: map[string]float64{"loss": 0.5, "grad_norm": math.NaN()}}},
-		want:        &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.5", "0.5", "0.5", "0.5")}, Reports: 1},
+		want:        &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.5", "0.5", "0.5", "0.5", at(1, "0.5"))}, Reports: 1},
 		wantIgnored: []string{"grad_norm"},
 	}, {
 		name:      "hand-written metrics are kept after the objective's",
 		objective: minimize,
-		start:     &v1alpha1.Observation{Metrics: []v1alpha1.Metric{{Name: "note", Value: "42"}, {Name: "loss", Value: "0.9"}}},
+		start:     &v1alpha1.Observation{Metrics: []v1alpha1.Metric{{Name: "note", Value: "42", Curve: []v1alpha1.CurvePoint{at(7, "42")}}, {Name: "loss", Value: "0.9"}}},
 		reports:   []report{{metrics: map[string]float64{"loss": 0.5}}},
-		want:      &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.5", "0.5", "0.5", "0.5"), {Name: "note", Value: "42"}}, Reports: 1},
+		want:      &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.5", "0.5", "0.5", "0.5", at(1, "0.5")), {Name: "note", Value: "42", Curve: []v1alpha1.CurvePoint{at(7, "42")}}}, Reports: 1},
 	}, {
 		name:      "a name listed twice in the objective is recorded once",
 		objective: &v1alpha1.ObjectiveSpec{Type: v1alpha1.ObjectiveTypeMinimize, ObjectiveMetricName: "loss", AdditionalMetricNames: []string{"loss"}},
 		reports:   []report{{metrics: map[string]float64{"loss": 0.5}}},
-		want:      &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.5", "0.5", "0.5", "0.5")}, Reports: 1},
+		want:      &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.5", "0.5", "0.5", "0.5", at(1, "0.5"))}, Reports: 1},
 	}, {
 		name:      "values print in their shortest form",
 		objective: minimize,
 		reports:   []report{{metrics: map[string]float64{"loss": 1.0 / 3, "accuracy": 1e21}}},
-		want:      &v1alpha1.Observation{Metrics: []v1alpha1.Metric{m("loss", "0.3333333333333333", "0.3333333333333333", "0.3333333333333333", "0.3333333333333333"), m("accuracy", "1e+21", "1e+21", "1e+21", "1e+21")}, Reports: 1},
+		want: &v1alpha1.Observation{Metrics: []v1alpha1.Metric{
+			m("loss", "0.3333333333333333", "0.3333333333333333", "0.3333333333333333", "0.3333333333333333", at(1, "0.3333333333333333")),
+			m("accuracy", "1e+21", "1e+21", "1e+21", "1e+21", at(1, "1e+21")),
+		}, Reports: 1},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

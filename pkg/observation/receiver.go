@@ -25,12 +25,13 @@ import (
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/client/clientset/versioned"
+	reporting "knobs.dev/knobs/pkg/observation/report"
 )
 
 // MaxBodyBytes is the largest request body the Receiver reads.
 const MaxBodyBytes = 1 << 20
 
-const pathPrefix = "/namespaces/"
+const pathPrefix = reporting.PathPrefix
 
 // SinkFor returns the URL a trial in namespace reports to, for a Receiver
 // served at base: what the workload gets as K_SINK.

@@ -33,13 +33,13 @@ func TestReceiverCloudEvents(t *testing.T) {
 	withData := func(data string) func() cloudevents.Event {
 		return func() cloudevents.Event { return observationEvent("t1", data) }
 	}
-	goodObs := &v1alpha1.Observation{
-		Metrics: []v1alpha1.Metric{
-			{Name: "loss", Value: "0.5", Min: "0.5", Max: "0.5", Latest: "0.5"},
-			{Name: "accuracy", Value: "0.75", Min: "0.75", Max: "0.75", Latest: "0.75"},
-		},
-		Reports: 1,
+	goodMetrics := func(step int64) []v1alpha1.Metric {
+		return []v1alpha1.Metric{
+			{Name: "loss", Value: "0.5", Min: "0.5", Max: "0.5", Latest: "0.5", Curve: []v1alpha1.CurvePoint{{Step: step, Value: "0.5"}}},
+			{Name: "accuracy", Value: "0.75", Min: "0.75", Max: "0.75", Latest: "0.75", Curve: []v1alpha1.CurvePoint{{Step: step, Value: "0.75"}}},
+		}
 	}
+	goodObs := &v1alpha1.Observation{Metrics: goodMetrics(1), Reports: 1} // without a step: the report's number
 
 	tests := []struct {
 		name   string
@@ -64,7 +64,7 @@ func TestReceiverCloudEvents(t *testing.T) {
 			return ev
 		},
 		wantCode: http.StatusAccepted,
-		wantObs:  &v1alpha1.Observation{Metrics: goodObs.Metrics, Step: ptr.To[int64](7), Reports: 1},
+		wantObs:  &v1alpha1.Observation{Metrics: goodMetrics(7), Step: ptr.To[int64](7), Reports: 1},
 	}, {
 		name: "token as extension attribute, as the cloudevents CLI sends it",
 		event: func() cloudevents.Event {
@@ -530,7 +530,8 @@ func TestReceiverAPIErrors(t *testing.T) {
 				return
 			}
 			want := &v1alpha1.Observation{
-				Metrics: []v1alpha1.Metric{{Name: "loss", Value: "0.25", Min: "0.25", Max: "0.5", Latest: "0.5"}},
+				Metrics: []v1alpha1.Metric{{Name: "loss", Value: "0.25", Min: "0.25", Max: "0.5", Latest: "0.5",
+					Curve: []v1alpha1.CurvePoint{{Step: int64(tc.wantReports), Value: "0.5"}}}},
 				Reports: tc.wantReports,
 			}
 			if d := cmp.Diff(want, s.getTrial(t, "t1").Status.Observation); d != "" {

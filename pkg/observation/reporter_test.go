@@ -103,8 +103,10 @@ func TestReporterEndToEnd(t *testing.T) {
 	}
 	want := &v1alpha1.Observation{
 		Metrics: []v1alpha1.Metric{
-			{Name: "loss", Value: "0.4", Min: "0.4", Max: "0.9", Latest: "0.6"},
-			{Name: "accuracy", Value: "0.4", Min: "0.09999999999999998", Max: "0.6", Latest: "0.4"},
+			{Name: "loss", Value: "0.4", Min: "0.4", Max: "0.9", Latest: "0.6",
+				Curve: []v1alpha1.CurvePoint{{Step: 0, Value: "0.9"}, {Step: 1, Value: "0.4"}, {Step: 2, Value: "0.6"}}},
+			{Name: "accuracy", Value: "0.4", Min: "0.09999999999999998", Max: "0.6", Latest: "0.4",
+				Curve: []v1alpha1.CurvePoint{{Step: 0, Value: "0.09999999999999998"}, {Step: 1, Value: "0.6"}, {Step: 2, Value: "0.4"}}},
 		},
 		Step:    ptr.To[int64](2),
 		Reports: 3,

@@ -1217,9 +1217,16 @@ func (x *Observation) GetMetrics() []*Metric {
 }
 
 type Metric struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// The metric's learning curve: its values by step, in the order of the
+	// steps, as the Trial keeps it: at most 100 points, fewer for a trial
+	// of more than five metrics (500 across them), downsampled when the
+	// trial ran longer. It always holds the lowest, the highest and the
+	// latest step reported and the smallest and largest value. Empty for
+	// a metric written by hand without one.
+	Curve         []*MetricPoint `protobuf:"bytes,10,rep,name=curve,proto3" json:"curve,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1268,6 +1275,67 @@ func (x *Metric) GetValue() string {
 	return ""
 }
 
+func (x *Metric) GetCurve() []*MetricPoint {
+	if x != nil {
+		return x.Curve
+	}
+	return nil
+}
+
+// The value of a metric at one step, such as an epoch (or, for a trial that
+// reports without steps, the number of the report, from 1).
+type MetricPoint struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Step          int64                  `protobuf:"varint,1,opt,name=step,proto3" json:"step,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetricPoint) Reset() {
+	*x = MetricPoint{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetricPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetricPoint) ProtoMessage() {}
+
+func (x *MetricPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetricPoint.ProtoReflect.Descriptor instead.
+func (*MetricPoint) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *MetricPoint) GetStep() int64 {
+	if x != nil {
+		return x.Step
+	}
+	return 0
+}
+
+func (x *MetricPoint) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 type GetSuggestionsReply_ParameterAssignments struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Assignments   []*ParameterAssignment `protobuf:"bytes,1,rep,name=assignments,proto3" json:"assignments,omitempty"`
@@ -1277,7 +1345,7 @@ type GetSuggestionsReply_ParameterAssignments struct {
 
 func (x *GetSuggestionsReply_ParameterAssignments) Reset() {
 	*x = GetSuggestionsReply_ParameterAssignments{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1289,7 +1357,7 @@ func (x *GetSuggestionsReply_ParameterAssignments) String() string {
 func (*GetSuggestionsReply_ParameterAssignments) ProtoMessage() {}
 
 func (x *GetSuggestionsReply_ParameterAssignments) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1383,9 +1451,14 @@ const file_pkg_suggestionpb_suggestion_proto_rawDesc = "" +
 	"\vobservation\x18\x04 \x01(\v2\x1a.api.v1.alpha3.ObservationR\vobservation\x12;\n" +
 	"\tcondition\x18\x03 \x01(\x0e2\x1d.api.v1.alpha3.TrialConditionR\tcondition\">\n" +
 	"\vObservation\x12/\n" +
-	"\ametrics\x18\x01 \x03(\v2\x15.api.v1.alpha3.MetricR\ametrics\"2\n" +
+	"\ametrics\x18\x01 \x03(\v2\x15.api.v1.alpha3.MetricR\ametrics\"d\n" +
 	"\x06Metric\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x120\n" +
+	"\x05curve\x18\n" +
+	" \x03(\v2\x1a.api.v1.alpha3.MetricPointR\x05curve\"7\n" +
+	"\vMetricPoint\x12\x12\n" +
+	"\x04step\x18\x01 \x01(\x03R\x04step\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value*f\n" +
 	"\fDistribution\x12\x1c\n" +
 	"\x18DISTRIBUTION_UNSPECIFIED\x10\x00\x12\v\n" +
@@ -1433,7 +1506,7 @@ func file_pkg_suggestionpb_suggestion_proto_rawDescGZIP() []byte {
 }
 
 var file_pkg_suggestionpb_suggestion_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_pkg_suggestionpb_suggestion_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_pkg_suggestionpb_suggestion_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_pkg_suggestionpb_suggestion_proto_goTypes = []any{
 	(Distribution)(0),                                // 0: api.v1.alpha3.Distribution
 	(ParameterType)(0),                               // 1: api.v1.alpha3.ParameterType
@@ -1458,12 +1531,13 @@ var file_pkg_suggestionpb_suggestion_proto_goTypes = []any{
 	(*TrialStatus)(nil),                              // 20: api.v1.alpha3.TrialStatus
 	(*Observation)(nil),                              // 21: api.v1.alpha3.Observation
 	(*Metric)(nil),                                   // 22: api.v1.alpha3.Metric
-	(*GetSuggestionsReply_ParameterAssignments)(nil), // 23: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
+	(*MetricPoint)(nil),                              // 23: api.v1.alpha3.MetricPoint
+	(*GetSuggestionsReply_ParameterAssignments)(nil), // 24: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
 }
 var file_pkg_suggestionpb_suggestion_proto_depIdxs = []int32{
 	8,  // 0: api.v1.alpha3.GetSuggestionsRequest.experiment:type_name -> api.v1.alpha3.Experiment
 	16, // 1: api.v1.alpha3.GetSuggestionsRequest.trials:type_name -> api.v1.alpha3.Trial
-	23, // 2: api.v1.alpha3.GetSuggestionsReply.parameter_assignments:type_name -> api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
+	24, // 2: api.v1.alpha3.GetSuggestionsReply.parameter_assignments:type_name -> api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
 	11, // 3: api.v1.alpha3.GetSuggestionsReply.algorithm:type_name -> api.v1.alpha3.AlgorithmSpec
 	8,  // 4: api.v1.alpha3.ValidateAlgorithmSettingsRequest.experiment:type_name -> api.v1.alpha3.Experiment
 	9,  // 5: api.v1.alpha3.Experiment.experiment_spec:type_name -> api.v1.alpha3.ExperimentSpec
@@ -1483,16 +1557,17 @@ var file_pkg_suggestionpb_suggestion_proto_depIdxs = []int32{
 	21, // 19: api.v1.alpha3.TrialStatus.observation:type_name -> api.v1.alpha3.Observation
 	3,  // 20: api.v1.alpha3.TrialStatus.condition:type_name -> api.v1.alpha3.TrialCondition
 	22, // 21: api.v1.alpha3.Observation.metrics:type_name -> api.v1.alpha3.Metric
-	19, // 22: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
-	4,  // 23: api.v1.alpha3.Suggestion.GetSuggestions:input_type -> api.v1.alpha3.GetSuggestionsRequest
-	6,  // 24: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:input_type -> api.v1.alpha3.ValidateAlgorithmSettingsRequest
-	5,  // 25: api.v1.alpha3.Suggestion.GetSuggestions:output_type -> api.v1.alpha3.GetSuggestionsReply
-	7,  // 26: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:output_type -> api.v1.alpha3.ValidateAlgorithmSettingsReply
-	25, // [25:27] is the sub-list for method output_type
-	23, // [23:25] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	23, // 22: api.v1.alpha3.Metric.curve:type_name -> api.v1.alpha3.MetricPoint
+	19, // 23: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
+	4,  // 24: api.v1.alpha3.Suggestion.GetSuggestions:input_type -> api.v1.alpha3.GetSuggestionsRequest
+	6,  // 25: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:input_type -> api.v1.alpha3.ValidateAlgorithmSettingsRequest
+	5,  // 26: api.v1.alpha3.Suggestion.GetSuggestions:output_type -> api.v1.alpha3.GetSuggestionsReply
+	7,  // 27: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:output_type -> api.v1.alpha3.ValidateAlgorithmSettingsReply
+	26, // [26:28] is the sub-list for method output_type
+	24, // [24:26] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_pkg_suggestionpb_suggestion_proto_init() }
@@ -1506,7 +1581,7 @@ func file_pkg_suggestionpb_suggestion_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pkg_suggestionpb_suggestion_proto_rawDesc), len(file_pkg_suggestionpb_suggestion_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

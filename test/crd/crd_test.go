@@ -304,6 +304,52 @@ status:
         value: "0.95"
 `
 
+// Metrics collector specs as Katib's documentation gives them.
+const (
+	stdOutCollector = `
+collector:
+  kind: StdOut
+source:
+  filter:
+    metricsFormat:
+      - "([\\w|-]+)\\s*=\\s*((-?\\d+)(\\.\\d+)?)"
+      - "{metricName: ([\\w|-]+), metricValue: ((-?\\d+)(\\.\\d+)?)}"
+`
+	fileCollector = `
+collector:
+  kind: File
+source:
+  fileSystemPath:
+    path: /var/log/katib/metrics.log
+    kind: File
+    format: TEXT
+`
+	tfEventCollector = `
+collector:
+  kind: TensorFlowEvent
+source:
+  fileSystemPath:
+    path: /var/log/katib/tfevent/
+    kind: Directory
+`
+)
+
+// withCollector is the Experiment of file (or, file empty, the trial) with
+// the metrics collector spec mc and the primary container named.
+func withCollector(t *testing.T, file, mc string) object {
+	t.Helper()
+	if file == "" {
+		o := object(fromYAML(t, trial))
+		o.m("spec")["metricsCollector"] = fromYAML(t, mc)
+		o.m("spec")["primaryContainerName"] = "training-container"
+		return o
+	}
+	o := object(readYAML(t, file))
+	o.m("spec")["metricsCollectorSpec"] = fromYAML(t, mc)
+	o.m("spec", "trialTemplate")["primaryContainerName"] = "training-container"
+	return o
+}
+
 // experimentStatus is the status the random experiment reaches after a
 // few trials.
 const experimentStatus = `
@@ -430,6 +476,16 @@ func TestExamplesAreAccepted(t *testing.T) {
 		{"experiment with metric strategies and status", "Experiment", experimentWithStrategies(t), &v1alpha1.Experiment{}},
 		{"trial with status", "Trial", fromYAML(t, trial), &v1alpha1.Trial{}},
 		{"trial written by hand", "Trial", fromYAML(t, handWrittenTrial), &v1alpha1.Trial{}},
+		{"experiment with the StdOut collector", "Experiment", withCollector(t, "examples/experiment-random.yaml", stdOutCollector), &v1alpha1.Experiment{}},
+		{"experiment with the File collector", "Experiment", withCollector(t, "examples/experiment-random.yaml", fileCollector), &v1alpha1.Experiment{}},
+		{"experiment with the TensorFlowEvent collector", "Experiment", withCollector(t, "examples/experiment-random.yaml", tfEventCollector), &v1alpha1.Experiment{}},
+		{"experiment with the File collector reading a directory", "Experiment", withCollector(t, "examples/experiment-random.yaml",
+			"collector: {kind: File}\nsource: {fileSystemPath: {path: /output, kind: Directory, format: JSON}}"), &v1alpha1.Experiment{}},
+		{"experiment with the File collector and Katib's default path", "Experiment", withCollector(t, "examples/experiment-random.yaml", "collector: {kind: File}"), &v1alpha1.Experiment{}},
+		{"experiment with the TensorFlowEvent collector and Katib's default path", "Experiment", withCollector(t, "examples/experiment-random.yaml",
+			"collector: {kind: TensorFlowEvent}\nsource: {filter: {metricsFormat: ['(a)=(b)']}}"), &v1alpha1.Experiment{}},
+		{"experiment with the None collector", "Experiment", withCollector(t, "examples/experiment-random.yaml", "collector: {kind: None}"), &v1alpha1.Experiment{}},
+		{"trial with the File collector", "Trial", withCollector(t, "", fileCollector), &v1alpha1.Trial{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if kind := tc.obj["kind"]; kind != tc.kind {
@@ -521,6 +577,15 @@ func setStrategies(o object, nameValues ...string) {
 }
 
 func fs(i int) []any { return append(param(i), "feasibleSpace") }
+
+// curve is a learning curve of n points.
+func curve(n int) []any {
+	points := make([]any, n)
+	for i := range points {
+		points[i] = map[string]any{"step": int64(i), "value": "0.5"}
+	}
+	return points
+}
 
 func TestMalformedObjectsAreRefused(t *testing.T) {
 	for _, tc := range []rejection{{
@@ -931,11 +996,140 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 		path:   "status.observation.reports",
 		detail: "should be greater than or equal to 0",
 	}, {
+		name: "trial with a learning curve over its bound",
+		kind: "Trial",
+		yaml: trial,
+		change: func(o object) {
+			o.m("status", "observation", "metrics", 0)["curve"] = curve(v1alpha1.MaxCurvePoints + 1)
+		},
+		path:   "status.observation.metrics[0].curve",
+		detail: "must have at most 100 items",
+	}, {
+		name: "trial with a curve point without a step",
+		kind: "Trial",
+		yaml: trial,
+		change: func(o object) {
+			o.m("status", "observation", "metrics", 0)["curve"] = []any{map[string]any{"value": "0.5"}}
+		},
+		path:   "status.observation.metrics[0].curve[0].step",
+		detail: "Required value",
+	}, {
 		name:   "trial with an overlong success condition",
 		kind:   "Trial",
 		yaml:   trial,
 		change: func(o object) { o.m("spec")["successCondition"] = strings.Repeat("x", 1025) },
 		path:   "spec.successCondition",
+		detail: "Too long",
+	}, {
+		name: "a collector Knobs lacks",
+		kind: "Experiment",
+		change: func(o object) {
+			o.m("spec")["metricsCollectorSpec"] = map[string]any{"collector": map[string]any{"kind": "PrometheusMetric"}}
+		},
+		path:     "spec.metricsCollectorSpec.collector.kind",
+		detail:   `Unsupported value: "PrometheusMetric"`,
+		goAgrees: true,
+	}, {
+		name: "a path for the StdOut collector",
+		kind: "Experiment",
+		change: func(o object) {
+			o.m("spec")["metricsCollectorSpec"] = fromYAML(t, fileCollector)
+			o.m("spec", "metricsCollectorSpec", "collector")["kind"] = "StdOut"
+		},
+		path:     "spec.metricsCollectorSpec.source.fileSystemPath",
+		detail:   "fileSystemPath is for the File and TensorFlowEvent collectors",
+		goAgrees: true,
+	}, {
+		name: "a path for Push, the default",
+		kind: "Experiment",
+		change: func(o object) {
+			o.m("spec")["metricsCollectorSpec"] = fromYAML(t, "source: {fileSystemPath: {path: /var/log/m.log}}")
+		},
+		path:     "spec.metricsCollectorSpec.source.fileSystemPath",
+		detail:   "fileSystemPath is for the File and TensorFlowEvent collectors",
+		goAgrees: true,
+	}, {
+		name:     "a relative path",
+		kind:     "Experiment",
+		change:   func(o object) { withPath(t, o, fileCollector, "path", "metrics.log") },
+		path:     "spec.metricsCollectorSpec.source.fileSystemPath.path",
+		detail:   "the path must be absolute",
+		goAgrees: true,
+	}, {
+		name:     "a metrics file at the root",
+		kind:     "Experiment",
+		change:   func(o object) { withPath(t, o, fileCollector, "path", "/metrics.log") },
+		path:     "spec.metricsCollectorSpec.source.fileSystemPath.path",
+		detail:   "the file must be in a directory below /",
+		goAgrees: true,
+	}, {
+		name:     "a path without its path",
+		kind:     "Experiment",
+		change:   func(o object) { withPath(t, o, fileCollector, "path", nil) },
+		path:     "spec.metricsCollectorSpec.source.fileSystemPath.path",
+		detail:   "Required value",
+		goAgrees: true,
+	}, {
+		name:     "the TensorFlowEvent collector reading a file",
+		kind:     "Experiment",
+		change:   func(o object) { withPath(t, o, tfEventCollector, "kind", "File") },
+		path:     "spec.metricsCollectorSpec.source.fileSystemPath.kind",
+		detail:   "the TensorFlowEvent collector reads the event files of a Directory",
+		goAgrees: true,
+	}, {
+		name:     "an unknown path kind",
+		kind:     "Experiment",
+		change:   func(o object) { withPath(t, o, fileCollector, "kind", "Socket") },
+		path:     "spec.metricsCollectorSpec.source.fileSystemPath.kind",
+		detail:   `Unsupported value: "Socket"`,
+		goAgrees: true,
+	}, {
+		name:     "an unknown file format",
+		kind:     "Experiment",
+		change:   func(o object) { withPath(t, o, fileCollector, "format", "CSV") },
+		path:     "spec.metricsCollectorSpec.source.fileSystemPath.format",
+		detail:   `Unsupported value: "CSV"`,
+		goAgrees: true,
+	}, {
+		name:     "JSON for the TensorFlowEvent collector",
+		kind:     "Experiment",
+		change:   func(o object) { withPath(t, o, tfEventCollector, "format", "JSON") },
+		path:     "spec.metricsCollectorSpec.source.fileSystemPath.format",
+		detail:   "JSON is for the File collector",
+		goAgrees: true,
+	}, {
+		name: "metricsFormat and a JSON file both",
+		kind: "Experiment",
+		change: func(o object) {
+			withPath(t, o, fileCollector, "format", "JSON")
+			o.m("spec", "metricsCollectorSpec", "source")["filter"] = map[string]any{"metricsFormat": []any{"(a)=(b)"}}
+		},
+		path:     "spec.metricsCollectorSpec.source.filter.metricsFormat",
+		detail:   "metricsFormat is for TEXT files and output",
+		goAgrees: true,
+	}, {
+		name:     "a primary container name that is no container's",
+		kind:     "Experiment",
+		change:   func(o object) { o.m("spec", "trialTemplate")["primaryContainerName"] = "Training_Container" },
+		path:     "spec.trialTemplate.primaryContainerName",
+		detail:   "must be a container's name",
+		goAgrees: true,
+	}, {
+		name: "trial with a path for Push",
+		kind: "Trial",
+		yaml: trial,
+		change: func(o object) {
+			o.m("spec")["metricsCollector"] = fromYAML(t, "collector: {kind: Push}\nsource: {fileSystemPath: {path: /var/log/m.log}}")
+		},
+		path:     "spec.metricsCollector.source.fileSystemPath",
+		detail:   "fileSystemPath is for the File and TensorFlowEvent collectors",
+		goAgrees: true,
+	}, {
+		name:   "trial with an overlong primary container name",
+		kind:   "Trial",
+		yaml:   trial,
+		change: func(o object) { o.m("spec")["primaryContainerName"] = strings.Repeat("x", 64) },
+		path:   "spec.primaryContainerName",
 		detail: "Too long",
 	}} {
 		t.Run(tc.kind+"/"+tc.name, func(t *testing.T) {
@@ -973,6 +1167,19 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withPath gives the Experiment the metrics collector spec mc with the
+// fileSystemPath's field set to value (nil: removed).
+func withPath(t *testing.T, o object, mc, field string, value any) {
+	t.Helper()
+	o.m("spec")["metricsCollectorSpec"] = fromYAML(t, mc)
+	fp := o.m("spec", "metricsCollectorSpec", "source", "fileSystemPath")
+	if value == nil {
+		delete(fp, field)
+		return
+	}
+	fp[field] = value
 }
 
 // goValidate runs the Go validation of pkg/apis on obj.
@@ -1041,6 +1248,7 @@ func TestImmutableFields(t *testing.T) {
 			obs["step"] = 13
 			obs["reports"] = 14
 			o.m("status", "observation", "metrics", 0)["latest"] = "0.9702"
+			o.m("status", "observation", "metrics", 0)["curve"] = curve(v1alpha1.MaxCurvePoints)
 		},
 	}, {
 		name:   "changing a trial's metric strategy",

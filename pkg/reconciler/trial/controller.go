@@ -33,6 +33,11 @@ import (
 // knobs-observations Service in the system namespace.
 const EnvObservationSinkURL = "OBSERVATION_SINK_URL"
 
+// EnvCollectorImage is the variable of the controller's environment with
+// the image of cmd/knobs-collector, which the StdOut, File and
+// TensorFlowEvent metrics collectors run in a trial's pods.
+const EnvCollectorImage = "KNOBS_COLLECTOR_IMAGE"
+
 // options of the generated reconciler: the reconciler writes status itself
 // (see ReconcileKind), so the generated one must not.
 var options = controller.Options{SkipStatusUpdates: true}
@@ -60,12 +65,14 @@ func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 		tokens:  tokens,
 		sink:    sink,
 		now:     time.Now,
+
+		collectorImage: os.Getenv(EnvCollectorImage),
 	}
 	impl := trialreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options { return options })
 	r.watch = newWorkloadWatcher(ctx, r.dynamic, impl).watch
 
 	trialInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
-	logger.Infow("observation sink", "sink", sink)
+	logger.Infow("observation sink", "sink", sink, "collectorImage", r.collectorImage)
 	return impl
 }
 

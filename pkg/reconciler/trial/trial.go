@@ -31,9 +31,10 @@ import (
 
 // Event reasons.
 const (
-	reasonWorkloadCreated = "WorkloadCreated"
-	reasonInvalidWorkload = "InvalidWorkload"
-	reasonUnknownKind     = "UnknownWorkloadKind"
+	reasonWorkloadCreated  = "WorkloadCreated"
+	reasonInvalidWorkload  = "InvalidWorkload"
+	reasonUnknownKind      = "UnknownWorkloadKind"
+	reasonInvalidCollector = "InvalidMetricsCollector"
 )
 
 // Reconciler implements trialreconciler.Interface.
@@ -49,6 +50,9 @@ type Reconciler struct {
 	tokens *observation.Tokens
 	// sink is the base URL of the observation receiver.
 	sink string
+	// collectorImage is the image of cmd/knobs-collector, which StdOut,
+	// File and TensorFlowEvent metrics collectors run.
+	collectorImage string
 	// now is the clock.
 	now func() time.Time
 }
@@ -163,7 +167,8 @@ func (r *Reconciler) resolveWorkload(_ context.Context, p *pass) error {
 }
 
 // reconcileWorkload finds the trial's workload, or creates it with the
-// observation's sink and the trial's token in its environment. A workload of
+// observation's sink and the trial's token in its environment, and its
+// primary container run by the metrics collector, if the trial has one. A workload of
 // the trial's name that the trial does not control ends the reconcile, the
 // condition saying so.
 func (r *Reconciler) reconcileWorkload(ctx context.Context, p *pass) error {
@@ -175,6 +180,11 @@ func (r *Reconciler) reconcileWorkload(ctx context.Context, p *pass) error {
 			r.complete(t)
 			t.Status.MarkFailed("%v", err)
 			return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonInvalidWorkload, "%v", err)
+		}
+		if err := resources.AddMetricsCollector(desired, t, r.collectorImage); err != nil {
+			r.complete(t)
+			t.Status.MarkFailed("%v", err)
+			return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonInvalidCollector, "%v", err)
 		}
 		w, err = p.workloads.Create(ctx, desired, metav1.CreateOptions{})
 		switch {
@@ -228,17 +238,37 @@ func (r *Reconciler) readWorkload(_ context.Context, p *pass) error {
 		t.Status.MarkFailed("%s failed: %s", kindName, msg)
 	case resources.StateSucceeded:
 		r.complete(t)
-		if t.Spec.Objective == nil {
-			t.Status.MarkSucceeded("%s succeeded", kindName)
-		} else if m := r.objective(t); m != nil {
+		switch m := r.objective(t); {
+		case m != nil:
 			t.Status.MarkSucceeded("%s succeeded; %s=%s", kindName, m.Name, m.Value)
-		} else {
-			t.Status.MarkMetricsUnavailable("%s succeeded without reporting the objective metric %q to $%s", kindName, t.Spec.Objective.ObjectiveMetricName, observation.EnvSink)
+		case t.Spec.Objective == nil:
+			t.Status.MarkSucceeded("%s succeeded", kindName)
+		case t.Spec.MetricsCollector.CollectorKind() == v1alpha1.NoneCollector:
+			t.Status.MarkSucceeded("%s succeeded; its metrics collector is None, so no metric is awaited", kindName)
+		default:
+			t.Status.MarkMetricsUnavailable("%s succeeded without %s", kindName, unreported(t))
 		}
 	default:
 		t.Status.MarkRunning("%s is running", kindName)
 	}
 	return nil
+}
+
+// unreported says how the trial's objective metric failed to arrive.
+func unreported(t *v1alpha1.Trial) string {
+	name := t.Spec.Objective.ObjectiveMetricName
+	mc := t.Spec.MetricsCollector
+	switch kind := mc.CollectorKind(); kind {
+	case v1alpha1.StdOutCollector:
+		return fmt.Sprintf("printing the objective metric %q in a form the StdOut metrics collector reads (source.filter.metricsFormat)", name)
+	case v1alpha1.FileCollector, v1alpha1.TfEventCollector:
+		where := ""
+		if fp := mc.FileSystemPath(); fp != nil {
+			where = " " + fp.Path
+		}
+		return fmt.Sprintf("writing the objective metric %q to%s in a form the %s metrics collector reads", name, where, kind)
+	}
+	return fmt.Sprintf("reporting the objective metric %q to $%s", name, observation.EnvSink)
 }
 
 // objective returns the trial's observed objective metric, or nil.

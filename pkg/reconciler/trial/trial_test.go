@@ -46,6 +46,22 @@ var (
 
 const jobSpec = `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"mnist-1"},"spec":{"backoffLimit":0,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"trial","image":"trial","args":["--lr=0.01"]}]}}}}`
 
+// commandJobSpec is a Job whose container gives its command, which a
+// metrics collector wraps; twoContainers one with a sidecar besides.
+const (
+	commandJobSpec = `{"apiVersion":"batch/v1","kind":"Job","spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"trial","image":"trial","command":["python3","train.py"],"args":["--lr=0.01"]}]}}}}`
+	twoContainers  = `{"apiVersion":"batch/v1","kind":"Job","spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"proxy","image":"envoy"},{"name":"trial","image":"trial","command":["train"]}]}}}}`
+	collectorImage = "registry.example.com/knobs/knobs-collector@sha256:0123"
+)
+
+// collecting is a Trial of runSpec whose metrics collector is of kind.
+func collecting(kind v1alpha1.CollectorKind, runSpec string) TrialOption {
+	return WithTrialSpec(func(s *v1alpha1.TrialSpec) {
+		s.RunSpec = &runtime.RawExtension{Raw: []byte(runSpec)}
+		s.MetricsCollector = &v1alpha1.MetricsCollectorSpec{Collector: &v1alpha1.CollectorSpec{Kind: kind}}
+	})
+}
+
 func objective() *v1alpha1.ObjectiveSpec {
 	return &v1alpha1.ObjectiveSpec{Type: v1alpha1.ObjectiveTypeMinimize, ObjectiveMetricName: "loss"}
 }
@@ -105,6 +121,9 @@ func workload(t *testing.T, tr *v1alpha1.Trial) runtime.Object {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := resources.AddMetricsCollector(w, tr, collectorImage); err != nil {
+		t.Fatal(err)
+	}
 	return w
 }
 
@@ -117,6 +136,14 @@ func TestReconcile(t *testing.T) {
 		raw, _ := json.Marshal(map[string]any{"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "spec": map[string]any{}})
 		s.RunSpec = &runtime.RawExtension{Raw: raw}
 	}))
+
+	withPath := WithTrialSpec(func(s *v1alpha1.TrialSpec) {
+		s.MetricsCollector.Source = &v1alpha1.SourceSpec{FileSystemPath: &v1alpha1.FileSystemPath{Path: "/var/log/katib/metrics.log"}}
+	})
+	const ambiguous = "spec.runSpec.spec.template.spec.containers has 2 containers (proxy, trial) and the trial no primaryContainerName: " +
+		"set the Experiment's trialTemplate.primaryContainerName to the one that runs the training program, for the StdOut metrics collector to wrap"
+	const noCommand = "spec.runSpec.spec.template.spec.containers[0].command is missing: the File metrics collector runs the program of container trial as " +
+		"/knobs/bin/knobs-collector [flags] -- <command> <args>, and cannot know the entrypoint of its image; give the container its command (and args) in the trial template"
 
 	table := rtesting.TableTest{{
 		Name: "bad workqueue key",
@@ -175,6 +202,62 @@ func TestReconcile(t *testing.T) {
 			st.CompletionTime = &start
 			st.MarkMetricsUnavailable(`Job mnist-1 succeeded without reporting the objective metric "loss" to $K_SINK`)
 		}))}},
+	}, {
+		Name:        "StdOut: the workload is created with the collector running the primary container",
+		Key:         key,
+		Objects:     []runtime.Object{trial(collecting(v1alpha1.StdOutCollector, commandJobSpec))},
+		WantCreates: []runtime.Object{workload(t, trial(collecting(v1alpha1.StdOutCollector, commandJobSpec)))},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(collecting(v1alpha1.StdOutCollector, commandJobSpec), status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.MarkRunning("Job mnist-1 is running")
+		}))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "WorkloadCreated", "created Job mnist-1")},
+	}, {
+		Name:    "StdOut: several containers and no primaryContainerName: failed, saying to set it",
+		Key:     key,
+		Objects: []runtime.Object{trial(collecting(v1alpha1.StdOutCollector, twoContainers))},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(collecting(v1alpha1.StdOutCollector, twoContainers), status(func(st *v1alpha1.TrialStatus) {
+			st.CompletionTime = &start
+			st.MarkFailed("%s", ambiguous)
+		}))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "InvalidMetricsCollector", "%s", ambiguous)},
+	}, {
+		Name:    "File: a primary container without command: failed, saying to add it",
+		Key:     key,
+		Objects: []runtime.Object{trial(collecting(v1alpha1.FileCollector, jobSpec), withPath)},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(collecting(v1alpha1.FileCollector, jobSpec), withPath, status(func(st *v1alpha1.TrialStatus) {
+			st.CompletionTime = &start
+			st.MarkFailed("%s", noCommand)
+		}))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "InvalidMetricsCollector", "%s", noCommand)},
+	}, {
+		Name:    "StdOut: the workload succeeded without the objective: metrics unavailable, saying where it was looked for",
+		Key:     key,
+		Objects: []runtime.Object{trial(collecting(v1alpha1.StdOutCollector, commandJobSpec), status(started)), job(true, "Complete", "True", "")},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(collecting(v1alpha1.StdOutCollector, commandJobSpec), status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.CompletionTime = &start
+			st.MarkMetricsUnavailable(`Job mnist-1 succeeded without printing the objective metric "loss" in a form the StdOut metrics collector reads (source.filter.metricsFormat)`)
+		}))}},
+	}, {
+		Name:    "None: the workload is created as it is, and succeeds without metrics",
+		Key:     key,
+		Objects: []runtime.Object{trial(collecting(v1alpha1.NoneCollector, jobSpec), status(started)), job(true, "Complete", "True", "")},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(collecting(v1alpha1.NoneCollector, jobSpec), status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.CompletionTime = &start
+			st.MarkSucceeded("Job mnist-1 succeeded; its metrics collector is None, so no metric is awaited")
+		}))}},
+	}, {
+		Name:        "None: the workload is created unchanged",
+		Key:         key,
+		Objects:     []runtime.Object{trial(collecting(v1alpha1.NoneCollector, jobSpec))},
+		WantCreates: []runtime.Object{workload(t, trial())},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(collecting(v1alpha1.NoneCollector, jobSpec), status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.MarkRunning("Job mnist-1 is running")
+		}))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "WorkloadCreated", "created Job mnist-1")},
 	}, {
 		Name:    "the workload failed: failed, with its message",
 		Key:     key,
@@ -277,6 +360,8 @@ func TestReconcile(t *testing.T) {
 			tokens:  tokens,
 			sink:    sink,
 			now:     func() time.Time { return now },
+
+			collectorImage: collectorImage,
 		}
 		return trialreconciler.NewReconciler(ctx, logging.FromContext(ctx), fakeknobsclient.Get(ctx),
 			listers.GetTrialLister(), controller.GetEventRecorder(ctx), r, options)

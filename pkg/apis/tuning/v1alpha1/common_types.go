@@ -100,6 +100,47 @@ type Metric struct {
 	// Latest is the value reported last.
 	// +optional
 	Latest string `json:"latest,omitempty"`
+	// Curve is the metric's learning curve: its values by step, in the
+	// order of the steps, at most MaxCurvePoints of them and, across the
+	// metrics of an observation, at most MaxObservationCurvePoints. A
+	// long curve is downsampled: it keeps the first, the last and the
+	// latest step, the smallest and the largest value, and points evenly
+	// spread over the steps (see docs/tuning-loop.md).
+	// +optional
+	Curve []CurvePoint `json:"curve,omitempty"`
+}
+
+// CurvePoint is the value of a metric at one step.
+type CurvePoint struct {
+	// Step is the step the value was measured at, such as the epoch; the
+	// number of the report for reports without a step.
+	Step int64 `json:"step"`
+	// Value of the metric at that step, as a string.
+	Value string `json:"value"`
+}
+
+// The bounds on a trial's learning curves, so that a trial that runs for
+// millions of steps keeps a Trial (and the request to the algorithm) of a
+// size known in advance.
+const (
+	// MaxCurvePoints is the most points a metric's curve holds.
+	MaxCurvePoints = 100
+	// MaxObservationCurvePoints is the most points the curves of an
+	// observation hold together: a trial with more than five metrics keeps
+	// MaxObservationCurvePoints/n points per metric.
+	MaxObservationCurvePoints = 500
+)
+
+// CurvePointsPerMetric is the most points each curve of an observation of
+// n metrics holds: MaxCurvePoints, or less so that the n curves together
+// hold at most MaxObservationCurvePoints (for n up to 83; a Trial holds at
+// most 65 metrics), and never less than 6.
+func CurvePointsPerMetric(n int) int {
+	const least = 6
+	if n < 1 {
+		return MaxCurvePoints
+	}
+	return max(least, min(MaxCurvePoints, MaxObservationCurvePoints/n))
 }
 
 // Observation is what a trial reported.

@@ -70,6 +70,12 @@ type ExperimentSpec struct {
 	// TrialTemplate is the workload each trial runs.
 	// +optional
 	TrialTemplate *TrialTemplate `json:"trialTemplate,omitempty"`
+
+	// MetricsCollectorSpec says how the trials' metrics are collected:
+	// pushed by the program (Push, the default), read from its output
+	// (StdOut) or from a file (File, TensorFlowEvent), or not at all (None).
+	// +optional
+	MetricsCollectorSpec *MetricsCollectorSpec `json:"metricsCollectorSpec,omitempty"`
 }
 
 // ObjectiveSpec is the metric an experiment optimises.
@@ -164,6 +170,12 @@ type TrialTemplate struct {
 	// FailureCondition says when the workload failed.
 	// +optional
 	FailureCondition string `json:"failureCondition,omitempty"`
+
+	// PrimaryContainerName names the container of the workload's pod
+	// template that runs the training program, which a metrics collector
+	// wraps. It may be left out when the pod template has one container.
+	// +optional
+	PrimaryContainerName string `json:"primaryContainerName,omitempty"`
 }
 
 // GoTemplate is a trial workload as a Go template.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"knative.dev/pkg/apis"
 
 	"knobs.dev/knobs/pkg/searchspace"
@@ -67,6 +68,7 @@ func (es *ExperimentSpec) Validate(ctx context.Context) *apis.FieldError {
 	if es.TrialTemplate != nil {
 		errs = errs.Also(es.TrialTemplate.Validate(es.Parameters).ViaField("trialTemplate"))
 	}
+	errs = errs.Also(es.MetricsCollectorSpec.Validate().ViaField("metricsCollectorSpec"))
 	return errs
 }
 
@@ -192,6 +194,11 @@ func (tt *TrialTemplate) Validate(params []ParameterSpec) *apis.FieldError {
 		errs = errs.Also(apis.ErrMissingOneOf("goTemplate", "trialSpec"))
 	case tt.GoTemplate != nil && strings.TrimSpace(tt.GoTemplate.RawTemplate) == "":
 		errs = errs.Also(apis.ErrMissingField("goTemplate.rawTemplate"))
+	}
+	if tt.PrimaryContainerName != "" {
+		for _, msg := range validation.IsDNS1123Label(tt.PrimaryContainerName) {
+			errs = errs.Also(apis.ErrInvalidValue(tt.PrimaryContainerName, "primaryContainerName", "a container's name: "+msg))
+		}
 	}
 	names := map[string]bool{}
 	for _, p := range params {

@@ -2,5 +2,10 @@ package v1alpha1
 
 import "context"
 
-// SetDefaults implements apis.Defaultable: a Trial has no defaults.
-func (*Trial) SetDefaults(context.Context) {}
+// SetDefaults implements apis.Defaultable: those of the metrics collector
+// spec, if any.
+func (t *Trial) SetDefaults(context.Context) {
+	if t.Spec.MetricsCollector != nil {
+		t.Spec.MetricsCollector.SetDefaults()
+	}
+}

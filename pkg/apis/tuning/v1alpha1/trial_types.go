@@ -59,6 +59,16 @@ type TrialSpec struct {
 	// it failed.
 	// +optional
 	FailureCondition string `json:"failureCondition,omitempty"`
+
+	// MetricsCollector is the Experiment's metricsCollectorSpec: how the
+	// trial's metrics are collected. Without one, the program pushes them.
+	// +optional
+	MetricsCollector *MetricsCollectorSpec `json:"metricsCollector,omitempty"`
+
+	// PrimaryContainerName is the trial template's: the container that runs
+	// the training program.
+	// +optional
+	PrimaryContainerName string `json:"primaryContainerName,omitempty"`
 }
 
 // TrialStatus is how a trial went.

@@ -21,5 +21,6 @@ func (t *Trial) Validate(context.Context) *apis.FieldError {
 		}
 		seen[a.Name] = i
 	}
+	errs = errs.Also(t.Spec.MetricsCollector.Validate().ViaField("metricsCollector"))
 	return errs.ViaField("spec")
 }

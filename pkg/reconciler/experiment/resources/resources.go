@@ -34,8 +34,9 @@ func MakeSuggestion(e *v1alpha1.Experiment, requests int32) *v1alpha1.Suggestion
 
 // MakeTrial returns the Trial that runs one assignment handed out for the
 // Experiment: named as the assignment, controlled by the Experiment and
-// labelled with its name, with the workload rendered from the trial template
-// and the objective it is judged by.
+// labelled with its name, with the workload rendered from the trial template,
+// the objective it is judged by, and the metrics collector spec (defaulted)
+// and primary container name the workload is run with.
 func MakeTrial(e *v1alpha1.Experiment, a v1alpha1.TrialAssignment) (*v1alpha1.Trial, error) {
 	t := &v1alpha1.Trial{
 		ObjectMeta: metav1.ObjectMeta{
@@ -63,6 +64,11 @@ func MakeTrial(e *v1alpha1.Experiment, a v1alpha1.TrialAssignment) (*v1alpha1.Tr
 	}
 	t.Spec.RunSpec = &runtime.RawExtension{Raw: raw}
 	t.Spec.SuccessCondition, t.Spec.FailureCondition = tt.SuccessCondition, tt.FailureCondition
+	t.Spec.PrimaryContainerName = tt.PrimaryContainerName
+	if mc := e.Spec.MetricsCollectorSpec; mc != nil {
+		t.Spec.MetricsCollector = mc.DeepCopy()
+		t.Spec.MetricsCollector.SetDefaults()
+	}
 	success, failure := trialtemplate.DefaultConditions(w.GetAPIVersion(), w.GetKind())
 	if t.Spec.SuccessCondition == "" {
 		t.Spec.SuccessCondition = success

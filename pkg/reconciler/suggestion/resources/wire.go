@@ -111,8 +111,23 @@ func protoTrial(t *v1alpha1.Trial) *pb.Trial {
 	out.Status.Condition = cond
 	if obs := t.Status.Observation; obs != nil {
 		out.Status.Observation = &pb.Observation{}
-		for _, m := range obs.Metrics {
-			out.Status.Observation.Metrics = append(out.Status.Observation.Metrics, &pb.Metric{Name: m.Name, Value: m.Value})
+		for i := range obs.Metrics {
+			out.Status.Observation.Metrics = append(out.Status.Observation.Metrics, protoMetric(&obs.Metrics[i]))
+		}
+	}
+	return out
+}
+
+// protoMetric returns a metric as the wire's message: its name, the value
+// that counts and its learning curve as the Trial keeps it (bounded there).
+func protoMetric(m *v1alpha1.Metric) *pb.Metric {
+	out := &pb.Metric{Name: m.Name, Value: m.Value}
+	if len(m.Curve) > 0 {
+		points := make([]pb.MetricPoint, len(m.Curve)) // one allocation for the points
+		out.Curve = make([]*pb.MetricPoint, len(m.Curve))
+		for i, p := range m.Curve {
+			points[i].Step, points[i].Value = p.Step, p.Value
+			out.Curve[i] = &points[i]
 		}
 	}
 	return out

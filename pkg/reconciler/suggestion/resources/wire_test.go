@@ -1,14 +1,18 @@
 package resources_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	"k8s.io/utils/ptr"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
+	. "knobs.dev/knobs/pkg/reconciler/testing"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
@@ -121,5 +125,75 @@ func TestProtoSettingsAndAssignments(t *testing.T) {
 	wantAs := []*pb.ParameterAssignment{{Name: "--lr", Value: "0.01"}, {Name: "--optimizer", Value: "sgd"}}
 	if diff := cmp.Diff(wantAs, resources.ProtoAssignments(as), protocmp.Transform()); diff != "" {
 		t.Errorf("ProtoAssignments() (-want, +got):\n%s", diff)
+	}
+}
+
+// withCurves gives the trial's observation a learning curve of n points
+// per metric.
+func withCurves(n int) TrialOption {
+	return func(t *v1alpha1.Trial) {
+		for i := range t.Status.Observation.Metrics {
+			m := &t.Status.Observation.Metrics[i]
+			m.Min, m.Max, m.Latest = "0.1", "0.9", "0.5"
+			for s := range n {
+				m.Curve = append(m.Curve, v1alpha1.CurvePoint{Step: int64(s) * 16384, Value: strconv.FormatFloat(1/float64(s+7), 'g', -1, 64)})
+			}
+		}
+	}
+}
+
+func TestMakeRequestCarriesCurves(t *testing.T) {
+	s := NewSuggestion("mnist", ns, WithRequests(3), WithAssignments(a1, a2))
+	trials := []*v1alpha1.Trial{
+		NewTrial("mnist-1", ns, "mnist", a1, WithTrialSucceeded("Validation-accuracy", "0.95", "loss", "0.2"), withCurves(3)),
+		NewTrial("mnist-2", ns, "mnist", a2, WithTrialSucceeded("Validation-accuracy", "0.9")), // written by hand, no curve
+	}
+	got := resources.MakeRequest(s, NewExperiment("mnist", ns), trials).GetTrials()
+	curve := []*pb.MetricPoint{{Step: 0, Value: "0.14285714285714285"}, {Step: 16384, Value: "0.125"}, {Step: 32768, Value: "0.1111111111111111"}}
+	want := []*pb.Trial{
+		protoTrial("mnist-1", pb.TrialCondition_SUCCEEDED, &pb.Observation{Metrics: []*pb.Metric{
+			{Name: "Validation-accuracy", Value: "0.95", Curve: curve},
+			{Name: "loss", Value: "0.2", Curve: curve},
+		}}, a1...),
+		protoTrial("mnist-2", pb.TrialCondition_SUCCEEDED, &pb.Observation{Metrics: []*pb.Metric{{Name: "Validation-accuracy", Value: "0.9"}}}, a2...),
+	}
+	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+		t.Errorf("trials (-want, +got):\n%s", diff)
+	}
+	// The request does not share the Trial's curve.
+	got[0].Status.Observation.Metrics[0].Curve[0].Value = "changed"
+	if v := trials[0].Status.Observation.Metrics[0].Curve[0].Value; v != "0.14285714285714285" {
+		t.Errorf("changing the request changed the Trial's curve to %q", v)
+	}
+}
+
+// TestCurveWireSize measures what full curves add to a request, as
+// docs/function-contract.md gives it: the curve is sent as the Trial keeps
+// it, so its size is bounded by the Trial's bound.
+func TestCurveWireSize(t *testing.T) {
+	bare := NewTrial("mnist-1", ns, "mnist", a1, WithTrialSucceeded("Validation-accuracy", "0.95", "loss", "0.2"))
+	full := NewTrial("mnist-1", ns, "mnist", a1, WithTrialSucceeded("Validation-accuracy", "0.95", "loss", "0.2"), withCurves(v1alpha1.MaxCurvePoints))
+	s := NewSuggestion("mnist", ns, WithRequests(2), WithAssignments(a1))
+	size := func(tr *v1alpha1.Trial) (int, int) {
+		req := resources.MakeRequest(s, NewExperiment("mnist", ns), []*v1alpha1.Trial{tr})
+		b, err := proto.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := protojson.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(b), len(j)
+	}
+	b0, j0 := size(bare)
+	b1, j1 := size(full)
+	perPoint := float64(b1-b0) / float64(2*v1alpha1.MaxCurvePoints)
+	t.Logf("two full curves add %d bytes of protobuf (%.1f a point), %d of JSON", b1-b0, perPoint, j1-j0)
+	if got := len(resources.MakeRequest(s, NewExperiment("mnist", ns), []*v1alpha1.Trial{full}).GetTrials()[0].GetStatus().GetObservation().GetMetrics()[1].GetCurve()); got != v1alpha1.MaxCurvePoints {
+		t.Errorf("the request holds %d points of a curve of %d", got, v1alpha1.MaxCurvePoints)
+	}
+	if perPoint > 32 {
+		t.Errorf("a point takes %.1f bytes of protobuf, more than the 32 the docs allow for", perPoint)
 	}
 }
