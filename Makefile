@@ -8,7 +8,7 @@
 #   make verify-codegen  fail when generated code is stale
 #   make codegen         regenerate generated code
 #   make vet             go vet
-#   make fuzz            fuzz request, observation and template decoding, FUZZTIME per target
+#   make fuzz            fuzz request, observation, curve and template decoding, FUZZTIME per target
 #   make bench           benchmarks, printed as a table
 #   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
 #   make conformance     check a running function (URL=...) against the function contract
@@ -23,7 +23,7 @@ all: build test
 build:
 	$(GO) build ./...
 
-BINS = ./cmd/controller ./cmd/suggest ./functions/... ./examples/trial ./hack/local
+BINS = ./cmd/controller ./cmd/suggest ./cmd/knobs-collector ./functions/... ./examples/trial ./hack/local
 
 run:
 	$(GO) build -o _output/bin/ $(BINS)
@@ -63,6 +63,7 @@ fuzz:
 	$(GO) test ./pkg/function -run '^$$' -fuzz '^FuzzSuggestionRequestProtobuf$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/observation -run '^$$' -fuzz '^FuzzReceiver$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/observation -run '^$$' -fuzz '^FuzzParseData$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/observation -run '^$$' -fuzz '^FuzzCurve$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/trialtemplate -run '^$$' -fuzz '^FuzzRenderGoTemplate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/trialtemplate -run '^$$' -fuzz '^FuzzRenderTrialSpec$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/reconciler/trial/resources -run '^$$' -fuzz '^FuzzMakeWorkload$$' -fuzztime $(FUZZTIME)

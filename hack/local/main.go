@@ -3,9 +3,16 @@
 // controller (as its ServiceAccount) and every function as local processes,
 // wired through config-algorithms URLs. It applies an example Experiment
 // (examples/experiment-tpe.yaml unless -f says otherwise), runs each of its
-// trials' Jobs as a local process of the example trial program (test/node
-// plays the node), prints the progress until the Experiment ends, and serves
-// until Ctrl-C, which stops every process it started.
+// trials' Jobs as local processes (test/node plays the node): a container
+// without a command runs the example trial program, a command runs the
+// program of that name on this machine (python3 for
+// examples/experiment-random-python.yaml), the metrics collector's init
+// container and wrapper run knobs-collector, and the design example's MXNet
+// script is examples/trial-python/mnist_standin.py. It creates the
+// ConfigMap trial-python from examples/trial-python when the Experiment
+// mounts it, as its comment tells a user to. It prints the progress until
+// the Experiment ends, and serves until Ctrl-C, which stops every process it
+// started.
 //
 // It is what `make run` runs; the binaries come from _output/bin (every
 // folder of functions/ is a function) and hack/controlplane/build.sh.
@@ -31,6 +38,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
 
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
@@ -41,7 +49,7 @@ import (
 
 func main() {
 	once := flag.Bool("once", false, "stop when the experiment ends instead of serving until Ctrl-C")
-	file := flag.String("f", "examples/experiment-tpe.yaml", "the Experiment to run; its trials run examples/trial")
+	file := flag.String("f", "examples/experiment-tpe.yaml", "the Experiment to run")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -175,33 +183,49 @@ func run(ctx context.Context, experimentFile string, once bool) error {
 		"CONFIG_LOGGING_NAME=config-logging", "CONFIG_OBSERVABILITY_NAME=config-observability",
 		"METRICS_DOMAIN=knobs.dev/tuning", "PROFILING_PORT=" + profilingPort,
 		"OBSERVATION_PORT=" + observationPort, "OBSERVATION_SINK_URL=" + sink,
+		"KNOBS_COLLECTOR_IMAGE=" + node.DefaultCollectorImage,
 	}, filepath.Join(bin, "controller")); err != nil {
 		return err
 	}
 	fmt.Printf("    trials report to %s/namespaces/<namespace>\n", sink)
 
-	step("running each trial's Job as a local process of " + filepath.Join("_output/bin", "trial"))
+	step("running each trial's Job as local processes: " + filepath.Join("_output/bin", "trial") + ", programs of this machine, " +
+		filepath.Join("_output/bin", "knobs-collector"))
 	kube, err := kubernetes.NewForConfig(cp.Config)
 	if err != nil {
 		return err
 	}
+	trialLogs := filepath.Join(logDir, "trials")
+	if err := os.MkdirAll(trialLogs, 0o755); err != nil {
+		return err
+	}
+	collector := filepath.Join(bin, "knobs-collector")
+	if _, err := os.Stat(collector); err != nil {
+		collector = ""
+		fmt.Println("    no knobs-collector in _output/bin: an Experiment with a metrics collector fails its trials")
+	}
 	nodeCtx, stopNode := context.WithCancel(ctx)
-	n := node.Start(nodeCtx, node.Options{Kube: kube, Program: filepath.Join(bin, "trial"),
+	n := node.Start(nodeCtx, node.Options{Kube: kube, Program: filepath.Join(bin, "trial"), Collector: collector,
+		Files:  imageFiles(root),
+		LogDir: trialLogs,
 		Errorf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "    node: "+format+"\n", args...) }})
 	defer func() {
 		stopNode()
 		n.Wait()
 	}()
 
+	ns, name, err := objectOf(filepath.Join(root, experimentFile))
+	if err != nil {
+		return err
+	}
+	if err := createConfigMaps(ctx, cp, root, experimentFile, ns); err != nil {
+		return err
+	}
 	step("kubectl apply -f " + experimentFile)
 	if _, err := cp.Kubectl(ctx, nil, "apply", "-f", filepath.Join(root, experimentFile)); err != nil {
 		return err
 	}
 	knobs, err := knobsclientset.NewForConfig(cp.Config)
-	if err != nil {
-		return err
-	}
-	ns, name, err := objectOf(ctx, cp, filepath.Join(root, experimentFile))
 	if err != nil {
 		return err
 	}
@@ -222,8 +246,8 @@ func run(ctx context.Context, experimentFile string, once bool) error {
 
 	kubectl := filepath.Join(strings.TrimSpace(string(cpBin)), "kubectl")
 	fmt.Printf("\nThe control plane is yours while this runs (any kubectl will do; this one was built here):\n"+
-		"  export KUBECONFIG=%s\n  %s get experiments,trials -A\n  %s get experiment %s -n %s -o yaml\nLogs: %s\n",
-		cp.Kubeconfig, kubectl, kubectl, name, ns, logDir)
+		"  export KUBECONFIG=%s\n  %s get experiments,trials -A\n  %s get experiment %s -n %s -o yaml\nLogs: %s (trials' output: %s)\n",
+		cp.Kubeconfig, kubectl, kubectl, name, ns, logDir, trialLogs)
 	if once {
 		return nil
 	}
@@ -233,6 +257,40 @@ func run(ctx context.Context, experimentFile string, once bool) error {
 }
 
 func step(s string) { fmt.Printf("==> %s\n", s) }
+
+// imageFiles are the files of the examples' trial images that this
+// repository holds: the program of Katib's MXNet MNIST image, which the
+// design example runs, is played by a stand-in.
+func imageFiles(root string) map[string]string {
+	return map[string]string{
+		"/mxnet/example/image-classification/train_mnist.py": filepath.Join(root, "examples/trial-python/mnist_standin.py"),
+	}
+}
+
+// configMaps are the ConfigMaps the examples mount, each made from a file of
+// examples/ as the examples' comments say.
+var configMaps = map[string]string{
+	"trial-python": "examples/trial-python/train.py",
+}
+
+// createConfigMaps creates, in the Experiment's namespace, the ConfigMaps of
+// configMaps that its file names.
+func createConfigMaps(ctx context.Context, cp *controlplane.ControlPlane, root, file, ns string) error {
+	data, err := os.ReadFile(filepath.Join(root, file))
+	if err != nil {
+		return err
+	}
+	for name, from := range configMaps {
+		if !strings.Contains(string(data), "name: "+name+"\n") {
+			continue
+		}
+		step(fmt.Sprintf("kubectl create configmap %s --from-file=%s -n %s", name, from, ns))
+		if _, err := cp.Kubectl(ctx, nil, "create", "configmap", name, "--from-file="+filepath.Join(root, from), "-n", ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // functionNames lists the functions of the repository: one folder each under
 // functions/.
@@ -250,17 +308,24 @@ func functionNames(root string) ([]string, error) {
 	return names, nil
 }
 
-// objectOf reads the namespace and name of the object in a file.
-func objectOf(ctx context.Context, cp *controlplane.ControlPlane, file string) (string, string, error) {
-	out, err := cp.Kubectl(ctx, nil, "get", "-f", file, "-o", `jsonpath={.metadata.namespace}/{.metadata.name}`)
+// objectOf reads the namespace ("default" when it names none) and name of
+// the object in a file.
+func objectOf(file string) (string, string, error) {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return "", "", err
 	}
-	ns, name, ok := strings.Cut(strings.TrimSpace(out), "/")
-	if !ok {
-		return "", "", fmt.Errorf("cannot read the object in %s: %q", file, out)
+	var o metav1.PartialObjectMetadata
+	if err := yaml.Unmarshal(data, &o); err != nil {
+		return "", "", fmt.Errorf("cannot read the object in %s: %w", file, err)
 	}
-	return ns, name, nil
+	if o.Name == "" {
+		return "", "", fmt.Errorf("the object in %s has no name", file)
+	}
+	if o.Namespace == "" {
+		o.Namespace = "default"
+	}
+	return o.Namespace, o.Name, nil
 }
 
 // watchExperiment prints the experiment's progress as it changes, until it

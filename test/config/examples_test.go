@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/build"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -34,10 +36,28 @@ const (
 	trialContainer = "trial"
 	// designExample is the Experiment of the Katib Suggestion CRD design,
 	// kept as the design states it: README, make run and test/crd show it.
-	// Its trials run Katib's MXNet MNIST image, so it is checked as an
-	// Experiment, not as a workload of the trial program.
+	// Its trials run Katib's MXNet MNIST image, so its first trials run
+	// examples/trial-python/mnist_standin.py, which prints what that image
+	// prints, in place of the image's program.
 	designExample = "experiment-random.yaml"
 )
+
+// imageFiles are the files of the example trials' images that live in
+// examples/, by their path in the image or in the volume that carries them.
+var imageFiles = map[string]string{
+	// Katib's katib/mxnet-mnist-example, for the design's example.
+	"/mxnet/example/image-classification/train_mnist.py": "../../examples/trial-python/mnist_standin.py",
+}
+
+// configMaps are the ConfigMaps the examples mount, as their comments tell
+// a user to create them: each from a folder of examples/.
+var configMaps = map[string]string{
+	"trial-python": "../../examples/trial-python",
+}
+
+// katibMetricsFormat is the filter Katib's StdOut and File collectors use
+// when metricsFormat is left out: name=value.
+var katibMetricsFormat = regexp.MustCompile(`([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)`)
 
 // algorithms are the registered algorithms, by name: those the functions
 // serve.
@@ -174,10 +194,11 @@ func TestExamplesAreValid(t *testing.T) {
 			if ex.file == designExample {
 				return
 			}
-			for _, want := range []string{"ko apply -f examples/" + ex.file, "kubectl get experiments,trials -w"} {
-				if !strings.Contains(ex.header, want) {
-					t.Errorf("the comment at the top does not say how to run it: %q is missing", want)
-				}
+			if !strings.Contains(ex.header, "ko apply -f examples/"+ex.file) && !strings.Contains(ex.header, "kubectl apply -f examples/"+ex.file) {
+				t.Errorf("the comment at the top does not say how to run it: %q (or kubectl apply) is missing", "ko apply -f examples/"+ex.file)
+			}
+			if want := "kubectl get experiments,trials -w"; !strings.Contains(ex.header, want) {
+				t.Errorf("the comment at the top does not say how to run it: %q is missing", want)
 			}
 		})
 	}
@@ -210,10 +231,13 @@ func TestEveryAlgorithmHasAnExample(t *testing.T) {
 }
 
 // TestExampleTrialsRun renders the first trials of each example, checks the
-// workload (a Job that runs the trial program once, in a container named
-// trial), runs the container's arguments with the trial program built from
-// examples/trial, and checks that it prints every metric the objective
-// waits for.
+// workload (a Job that runs once), and runs its trial container: the
+// arguments of one with no command with the trial program built from
+// examples/trial, which must print every metric the objective waits for in
+// its last line; a command (python3 examples/trial-python/train.py, or the
+// stand-in for the design example's image) as a program of this machine,
+// where it is installed, whose output a metrics collector reads, so it must
+// print every metric the objective waits for in Katib's name=value form.
 func TestExampleTrialsRun(t *testing.T) {
 	pkg, err := build.ImportDir(trialDir, 0)
 	if err != nil || pkg.Name != "main" {
@@ -225,9 +249,6 @@ func TestExampleTrialsRun(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, ex := range loadExamples(t) {
-		if ex.file == designExample {
-			continue
-		}
 		t.Run(ex.file, func(t *testing.T) {
 			e := ex.exp
 			e.SetDefaults(ctx)
@@ -252,8 +273,15 @@ func TestExampleTrialsRun(t *testing.T) {
 					as = append(as, v1alpha1.ParameterAssignment{Name: a.GetName(), Value: a.GetValue()})
 				}
 				trial := fmt.Sprintf("%s-%d", e.Name, i+1)
-				c := trialJob(t, e, trial, as)
+				job, c := trialJob(t, e, trial, as, ex.file == designExample)
 				if c == nil {
+					return
+				}
+				if len(c.Command) > 0 {
+					runCommand(t, e, trial, job, c)
+					continue
+				}
+				if !checkTrialProgram(t, e, trial, c) {
 					return
 				}
 				out, err := exec.Command(bin, c.Args...).CombinedOutput()
@@ -278,20 +306,21 @@ func TestExampleTrialsRun(t *testing.T) {
 	}
 }
 
-// trialJob renders the trial's workload and returns its container, after
-// checking that the workload is a batch/v1 Job run once, whose only
-// container is the trial program, given a task whose metrics are the
-// objective's. It returns nil after reporting an error.
-func trialJob(t *testing.T, e *v1alpha1.Experiment, trial string, as []v1alpha1.ParameterAssignment) *corev1.Container {
+// trialJob renders the trial's workload and returns it and its trial
+// container, after checking that the workload is a batch/v1 Job run once
+// (the design's example as Katib wrote it, without a backoffLimit), whose
+// trial container is its only one or the one primaryContainerName names. It
+// returns a nil container after reporting an error.
+func trialJob(t *testing.T, e *v1alpha1.Experiment, trial string, as []v1alpha1.ParameterAssignment, design bool) (*batchv1.Job, *corev1.Container) {
 	t.Helper()
 	u, err := trialtemplate.Render(e.Spec.TrialTemplate, trial, e.Namespace, as)
 	if err != nil {
 		t.Errorf("rendering %s: %v", trial, err)
-		return nil
+		return nil, nil
 	}
 	if u.GetAPIVersion() != "batch/v1" || u.GetKind() != "Job" {
 		t.Errorf("%s: the workload is a %s %s, want a batch/v1 Job", trial, u.GetAPIVersion(), u.GetKind())
-		return nil
+		return nil, nil
 	}
 	raw, err := json.Marshal(u.Object)
 	if err != nil {
@@ -302,20 +331,40 @@ func trialJob(t *testing.T, e *v1alpha1.Experiment, trial string, as []v1alpha1.
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&job); err != nil {
 		t.Errorf("%s: the Job does not decode: %v", trial, err)
-		return nil
+		return nil, nil
 	}
-	if job.Spec.BackoffLimit == nil || *job.Spec.BackoffLimit != 0 {
+	if !design && (job.Spec.BackoffLimit == nil || *job.Spec.BackoffLimit != 0) {
 		t.Errorf("%s: backoffLimit %v, want 0: a trial runs once", trial, job.Spec.BackoffLimit)
 	}
 	pod := job.Spec.Template.Spec
 	if pod.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("%s: restartPolicy %q, want Never", trial, pod.RestartPolicy)
 	}
-	if len(pod.Containers) != 1 || pod.Containers[0].Name != trialContainer {
-		t.Errorf("%s: containers %v, want one named %s", trial, pod.Containers, trialContainer)
-		return nil
+	primary := e.Spec.TrialTemplate.PrimaryContainerName
+	switch {
+	case primary != "":
+		for i := range pod.Containers {
+			if pod.Containers[i].Name == primary {
+				return &job, &pod.Containers[i]
+			}
+		}
+		t.Errorf("%s: no container named %s, the primaryContainerName", trial, primary)
+	case len(pod.Containers) != 1:
+		t.Errorf("%s: containers %v, want one, or primaryContainerName to say which is the trial", trial, pod.Containers)
+	case design:
+		return &job, &pod.Containers[0]
+	case pod.Containers[0].Name != trialContainer:
+		t.Errorf("%s: container %s, want it named %s", trial, pod.Containers[0].Name, trialContainer)
+	default:
+		return &job, &pod.Containers[0]
 	}
-	c := &pod.Containers[0]
+	return nil, nil
+}
+
+// checkTrialProgram checks a container that runs the trial program: its
+// image, and a task whose metrics are the objective's.
+func checkTrialProgram(t *testing.T, e *v1alpha1.Experiment, trial string, c *corev1.Container) bool {
+	t.Helper()
 	if c.Image != trialImage {
 		t.Errorf("%s: image %q, want %s", trial, c.Image, trialImage)
 	}
@@ -328,14 +377,80 @@ func trialJob(t *testing.T, e *v1alpha1.Experiment, trial string, as []v1alpha1.
 	reported, ok := taskMetrics[task]
 	if !ok {
 		t.Errorf("%s: --task=%s is not a task of the trial program", trial, task)
-		return nil
+		return false
 	}
 	for _, m := range e.Spec.Objective.MetricNames() {
 		if !slices.Contains(reported, m) {
 			t.Errorf("%s: the objective waits for metric %s, which --task=%s does not report (it reports %v)", trial, m, task, reported)
 		}
 	}
-	return c
+	return true
+}
+
+// runCommand runs a trial container's command on this machine, its files
+// taken from examples/ (imageFiles, and the ConfigMaps it mounts), and
+// checks that it prints every metric of the objective for a metrics
+// collector to read. A program that is not installed here skips the run.
+func runCommand(t *testing.T, e *v1alpha1.Experiment, trial string, job *batchv1.Job, c *corev1.Container) {
+	t.Helper()
+	kind := e.Spec.MetricsCollectorSpec.CollectorKind()
+	if kind != v1alpha1.StdOutCollector && kind != v1alpha1.FileCollector {
+		t.Errorf("%s: a program that prints its metrics needs a collector that reads them (StdOut or File), not %s", trial, kind)
+	}
+	files := map[string]string{}
+	for from, to := range imageFiles {
+		files[from] = to
+	}
+	for _, m := range c.VolumeMounts {
+		for _, v := range job.Spec.Template.Spec.Volumes {
+			if v.Name != m.Name {
+				continue
+			}
+			if v.ConfigMap == nil || configMaps[v.ConfigMap.Name] == "" {
+				t.Errorf("%s: volume %s is not a ConfigMap of examples/ (%v)", trial, v.Name, slices.Collect(maps.Keys(configMaps)))
+				return
+			}
+			files[m.MountPath] = configMaps[v.ConfigMap.Name]
+		}
+	}
+	argv := append(slices.Clone(c.Command), c.Args...)
+	for i, a := range argv {
+		for from, to := range files {
+			if a == from || strings.HasPrefix(a, from+"/") {
+				abs, err := filepath.Abs(to + strings.TrimPrefix(a, from))
+				if err != nil {
+					t.Fatal(err)
+				}
+				argv[i] = abs
+			}
+		}
+		if strings.HasPrefix(argv[i], "/") {
+			if _, err := os.Stat(argv[i]); err != nil && i > 0 {
+				t.Errorf("%s: %s is neither on this machine nor in examples/ (%v)", trial, a, err)
+				return
+			}
+		}
+	}
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		t.Logf("%s: not run: %v", trial, err)
+		return
+	}
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		t.Errorf("%s: %q: %v\n%s", trial, argv, err, out)
+		return
+	}
+	printed := map[string]bool{}
+	if kind != v1alpha1.FileCollector {
+		for _, m := range katibMetricsFormat.FindAllStringSubmatch(string(out), -1) {
+			printed[m[1]] = true
+		}
+	}
+	for _, m := range e.Spec.Objective.MetricNames() {
+		if !printed[m] {
+			t.Errorf("%s: %q printed no %s=<value>:\n%s", trial, argv, m, out)
+		}
+	}
 }
 
 // protoExperiment is the experiment as a Suggestion request carries it.

@@ -158,8 +158,8 @@ func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 				t.Errorf("job %s is not controlled by its trial", job.Name)
 			}
 		}
-		if tr.Status.Phase() == v1alpha1.TrialReasonSucceeded {
-			v, err := strconv.ParseFloat(tr.Status.Observation.Metric(e.Spec.Objective.ObjectiveMetricName).Value, 64)
+		if m := tr.Status.Observation.Metric(e.Spec.Objective.ObjectiveMetricName); m != nil && tr.Status.Phase() == v1alpha1.TrialReasonSucceeded {
+			v, err := strconv.ParseFloat(m.Value, 64)
 			if err != nil {
 				t.Errorf("trial %s: %v", tr.Name, err)
 			}

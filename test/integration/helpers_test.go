@@ -26,6 +26,7 @@ import (
 
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/test/node"
 )
 
 // proc is a process the test started.
@@ -107,6 +108,7 @@ func startControllerAt(t *testing.T, name, port string) *controllerProc {
 		"PROFILING_PORT=" + freePort(t),
 		"OBSERVATION_PORT=" + port,
 		"OBSERVATION_SINK_URL=" + sink,
+		"KNOBS_COLLECTOR_IMAGE=" + node.DefaultCollectorImage,
 	}, filepath.Join(env.bin, "controller"))
 	return &controllerProc{proc: p, port: port, sink: sink}
 }

@@ -31,7 +31,7 @@ import (
 // env is what every test shares.
 var env struct {
 	root       string
-	bin        string // controller and function binaries
+	bin        string // controller, function, collector and trial binaries
 	cp         *controlplane.ControlPlane
 	knobs      knobsclientset.Interface
 	serving    servingclientset.Interface
@@ -73,7 +73,8 @@ func setup(m *testing.M) (int, error) {
 		return 0, err
 	}
 	env.bin = filepath.Join(tmp, "bin")
-	if _, err := run(root, "go", "build", "-o", env.bin+"/", "./cmd/controller", "./functions/random", "./functions/grid", "./functions/tpe", "./functions/hyperband", "./examples/trial"); err != nil {
+	if _, err := run(root, "go", "build", "-o", env.bin+"/", "./cmd/controller", "./functions/random", "./functions/grid", "./functions/tpe", "./functions/hyperband", "./examples/trial",
+		"./cmd/knobs-collector", "./test/integration/testdata/tfevents"); err != nil {
 		return 0, err
 	}
 

@@ -1,18 +1,28 @@
 // Package node plays, where nothing runs pods, what a node and the Job
-// controller do for the Jobs that Trials create: it runs each Job's container
-// as a local process of the program its image holds (the trial program),
-// with the container's args and environment, so the trial reports through its
-// K_SINK with its token exactly as in a pod; then it records the outcome in
-// the Job's status as the Job controller would. Integration tests and the
-// local quickstart use it; it plays no part of Knobs itself.
+// controller do for the Jobs that Trials create: it runs each Job's
+// containers as local processes, with their command, args and environment,
+// so a trial reports through its K_SINK with its token exactly as in a pod;
+// then it records the outcome in the Job's status as the Job controller
+// would. Integration tests and the local quickstart use it; it plays no part
+// of Knobs itself.
+//
+// What an image holds is given by Options: a container without a command
+// runs its image's entrypoint, which is the collector binary for the
+// collector's image and the trial program for every other image; a command
+// runs the program of that name on this machine (python3, sh, a binary the
+// test built), with the in-image paths of Options.Files standing for local
+// files. As a kubelet does, it runs the init containers first, in order,
+// then the containers; emptyDir volumes are folders of the Job's own,
+// configMap volumes hold the ConfigMap's keys as files, and a volume's mount
+// path in a command, an argument, an environment value or the working folder
+// stands for its folder. The metrics file or folder a knobs-collector
+// container is given (-path) gets a folder of the Job's own too, so Jobs
+// running at once do not share it.
 package node
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +33,9 @@ import (
 
 	"knobs.dev/knobs/pkg/apis/tuning"
 )
+
+// DefaultCollectorImage is the image of knobs-collector as config/ names it.
+const DefaultCollectorImage = "ko://knobs.dev/knobs/cmd/knobs-collector"
 
 // Outcome is what the node does with a Job.
 type Outcome int
@@ -42,12 +55,24 @@ const (
 
 // Options configure a Node.
 type Options struct {
-	// Kube reads and updates Jobs.
+	// Kube reads and updates Jobs, and reads the ConfigMaps they mount.
 	Kube kubernetes.Interface
 	// Namespace to watch; "" for all.
 	Namespace string
-	// Program is the trial program every Job's container runs.
+	// Program is the trial program: the entrypoint of every image but the
+	// collector's, run by a container without a command.
 	Program string
+	// Collector is a knobs-collector built for this machine: the entrypoint
+	// of CollectorImage. Without it, a Job that uses the collector fails.
+	Collector string
+	// CollectorImage is the collector's image; DefaultCollectorImage if "".
+	CollectorImage string
+	// Files maps an absolute path in the images (a file or a folder) to a
+	// local one, such as /opt/trial/train.py to examples/trial-python/train.py.
+	Files map[string]string
+	// LogDir, when set, keeps each container's output, stdout and stderr
+	// together, as LogDir/<namespace>_<job>_<container>.log.
+	LogDir string
 	// Decide says what to do with each Job; nil executes every one.
 	Decide func(*batchv1.Job) Outcome
 	// Errorf reports what the node could not do; nil ignores it.
@@ -74,6 +99,9 @@ func Start(ctx context.Context, opts Options) *Node {
 	}
 	if opts.Errorf == nil {
 		opts.Errorf = func(string, ...any) {}
+	}
+	if opts.CollectorImage == "" {
+		opts.CollectorImage = DefaultCollectorImage
 	}
 	n := &Node{opts: opts, seen: map[string]bool{}, done: make(chan struct{})}
 	go func() {
@@ -148,32 +176,17 @@ func (n *Node) run(job *batchv1.Job) {
 		n.now--
 		n.mu.Unlock()
 	}()
-	var stderr bytes.Buffer
 	var err error
+	var msg string
 	switch decision {
 	case Execute:
-		if len(job.Spec.Template.Spec.Containers) == 0 {
-			err = fmt.Errorf("the Job has no container")
-			break
-		}
-		c := job.Spec.Template.Spec.Containers[0]
-		cmd := exec.Command(n.opts.Program, c.Args...)
-		for _, e := range c.Env {
-			cmd.Env = append(cmd.Env, e.Name+"="+e.Value)
-		}
-		cmd.Stderr = &stderr
-		err = cmd.Run()
+		msg, err = n.execute(job)
 	case Crash:
 		err = fmt.Errorf("exit status 1")
-		stderr.WriteString("crashed on purpose")
+		msg = "crashed on purpose"
 	case Silent:
 	}
-	n.finish(job, err, lastLine(stderr.String()))
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
+	n.finish(job, err, msg)
 }
 
 // finish records a Job's end as the Job controller does: first the
