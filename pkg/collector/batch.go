@@ -46,26 +46,38 @@ func sampleOf(ms []Metric, filter Filter) Sample {
 
 // Batcher turns samples into reports, one per step: the samples of a
 // step that arrive one after the other make one report, sent when a
-// sample of another step arrives or at Flush. A sample without a step is
-// given the count of samples so far and is reported at once. It is safe
-// for concurrent use.
+// sample of another step arrives or at Flush. A step holds until another
+// is given, so a program that prints `epoch=3` on a line of its own and its
+// metrics on the lines after has them reported at step 3. Before any step,
+// a sample is given the count of samples so far and is reported at once.
+// It is safe for concurrent use.
 type Batcher struct {
 	mu      sync.Mutex
 	emit    func(Report)
 	samples int64
 	pending *Report
+	// step is the step under way, once a sample has given one.
+	step    int64
+	hasStep bool
 }
 
 // NewBatcher returns a batcher that hands each report to emit, in order.
 func NewBatcher(emit func(Report)) *Batcher { return &Batcher{emit: emit} }
 
-// Add adds a sample; one without metrics is ignored.
+// Add adds a sample. One without metrics reports nothing, but its step, if
+// it gives one, becomes the step under way.
 func (b *Batcher) Add(s Sample) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case s.HasStep:
+		b.step, b.hasStep = s.Step, true
+	case b.hasStep:
+		s.Step, s.HasStep = b.step, true
+	}
 	if len(s.Metrics) == 0 {
 		return
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.samples++
 	if !s.HasStep {
 		b.flushLocked()

@@ -42,7 +42,9 @@
 //
 // Steps: the step of a line (or JSON object) is the value of its "step"
 // metric, else of its "epoch" metric, when it carries one; otherwise it is
-// the count of lines that carried metrics so far (1, 2, ...). A TensorFlow
+// the step under way, given by an earlier line (a program may print its
+// epoch on a line of its own), or, before any, the count of lines that
+// carried metrics so far (1, 2, ...). A TensorFlow
 // event carries its own step. The metrics of one step, seen one after the
 // other, are batched into one report; "step" and "epoch" are reported as
 // metrics only when asked for by name. Reports are sent in order, one at a

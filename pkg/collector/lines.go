@@ -45,6 +45,9 @@ func NewLineParser(formats []string, filter Filter) (*LineParser, error) {
 	}
 	p.fast = len(formats) == 1 && formats[0] == DefaultFormat
 	if !filter.all() {
+		// A line is read when it may name a collected metric, or a step
+		// that holds for the lines after it.
+		p.needles = [][]byte{[]byte(stepMetric), []byte(epochMetric)}
 		for n := range filter.names {
 			p.needles = append(p.needles, []byte(n))
 		}

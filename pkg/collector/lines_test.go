@@ -40,8 +40,13 @@ func TestLineParser(t *testing.T) {
 	}, {
 		name:    "a line without the metrics asked for",
 		metrics: []string{"loss"},
-		line:    "epoch=2 accuracy=0.9",
+		line:    "lr=0.1 accuracy=0.9",
 		want:    nil,
+	}, {
+		name:    "a line with only a step: read for the lines after it",
+		metrics: []string{"loss"},
+		line:    "epoch=2 accuracy=0.9",
+		want:    []Metric{{"epoch", 2}},
 	}, {
 		name:    "a custom format",
 		formats: []string{`"([a-z_]+)":\s*([0-9.]+)`},

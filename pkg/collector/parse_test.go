@@ -42,8 +42,8 @@ func TestBatcher(t *testing.T) {
 		"epoch=3 accuracy=0.6",      // step 3 again: batched
 		"epoch=3 loss=0.4",          // the later value wins
 		"epoch=4 step=40 loss=0.3",  // step before epoch
-		"epoch=5",                   // no metric: ignored
-		"epoch=1.5 accuracy=0.7",    // not a whole epoch: the count of lines (7)
+		"epoch=5",                   // no metric: no report, but step 5 from now on
+		"epoch=1.5 accuracy=0.7",    // not a whole epoch: the step under way
 		"step=41 lr=0.1 accuracy=1", // lr is not collected
 	} {
 		b.Add(sampleOf(p.Parse([]byte(l), nil), NewFilter([]string{"loss", "accuracy"})))
@@ -54,8 +54,29 @@ func TestBatcher(t *testing.T) {
 		{Step: 2, Metrics: []Metric{{"accuracy", 0.1}}},
 		{Step: 3, Metrics: []Metric{{"loss", 0.4}, {"accuracy", 0.6}}},
 		{Step: 40, Metrics: []Metric{{"loss", 0.3}}},
-		{Step: 7, Metrics: []Metric{{"accuracy", 0.7}}},
+		{Step: 5, Metrics: []Metric{{"accuracy", 0.7}}},
 		{Step: 41, Metrics: []Metric{{"accuracy", 1}}},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("reports (-want, +got):\n%s", d)
+	}
+}
+
+// TestBatcherStepOnItsOwnLine: a program that prints its epoch on one line
+// and its metrics on the next ones has them reported at that epoch.
+func TestBatcherStepOnItsOwnLine(t *testing.T) {
+	var got []Report
+	b := NewBatcher(func(r Report) { got = append(got, r) })
+	f := NewFilter([]string{"loss", "accuracy"})
+	p, _ := NewLineParser(nil, f)
+	for _, l := range []string{"loss=2", "epoch=1", "loss=0.9", "accuracy=0.5", "epoch=2", "loss=0.7", "accuracy=0.6"} {
+		b.Add(sampleOf(p.Parse([]byte(l), nil), f))
+	}
+	b.Flush()
+	want := []Report{
+		{Step: 1, Metrics: []Metric{{"loss", 2}}}, // before any step: the count of lines with metrics
+		{Step: 1, Metrics: []Metric{{"loss", 0.9}, {"accuracy", 0.5}}},
+		{Step: 2, Metrics: []Metric{{"loss", 0.7}, {"accuracy", 0.6}}},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("reports (-want, +got):\n%s", d)
