@@ -64,6 +64,10 @@ func TestMetricsCollectors(t *testing.T) {
 				obs := tr.Status.Observation
 				if obs == nil || obs.Step == nil || *obs.Step != 10 || obs.Reports != 10 || obs.Metric("accuracy") == nil {
 					t.Errorf("trial %s: observation %+v, want loss and accuracy at step 10 after 10 reports", tr.Name, obs)
+					continue
+				}
+				for _, name := range []string{"loss", "accuracy"} {
+					checkCurve(t, tr.Name, obs.Metric(name), 10)
 				}
 			}
 			logBest(t, e, len(trials))
@@ -119,6 +123,7 @@ spec:
 			if v, _ := strconv.ParseFloat(m.Value, 64); math.Abs(v-want) > 1e-4*math.Max(1, want) {
 				t.Errorf("trial %s at %v: loss %s, want %v (the last of the event file's, the least)", tr.Name, x, m.Value, want)
 			}
+			checkCurve(t, tr.Name, m, 3)
 		}
 		logBest(t, e, len(trials))
 	})
@@ -255,4 +260,22 @@ func braninValue(x1, x2 float64) float64 {
 	c := 5 / math.Pi
 	tt := 1 / (8 * math.Pi)
 	return math.Pow(x2-b*x1*x1+c*x1-6, 2) + 10*(1-tt)*math.Cos(x1) + 10
+}
+
+// checkCurve checks that a metric's learning curve holds one point per
+// step, steps 1 to n in order, the last one its latest value.
+func checkCurve(t *testing.T, trial string, m *v1alpha1.Metric, n int) {
+	t.Helper()
+	if len(m.Curve) != n {
+		t.Errorf("trial %s: %s has a curve of %d points, want %d: %+v", trial, m.Name, len(m.Curve), n, m.Curve)
+		return
+	}
+	for i, p := range m.Curve {
+		if p.Step != int64(i+1) {
+			t.Errorf("trial %s: %s curve point %d at step %d, want %d", trial, m.Name, i, p.Step, i+1)
+		}
+	}
+	if last := m.Curve[n-1].Value; last != m.Latest {
+		t.Errorf("trial %s: %s curve ends at %s, its latest value is %s", trial, m.Name, last, m.Latest)
+	}
 }
