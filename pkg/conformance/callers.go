@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"knobs.dev/knobs/pkg/function"
@@ -67,7 +68,7 @@ func NewCaller(transport, base string, hc *http.Client) (Caller, func() error, e
 		if err != nil {
 			return nil, nil, fmt.Errorf("gRPC to %s: %w", host, err)
 		}
-		return &grpcCaller{client: pb.NewSuggestionClient(conn)}, conn.Close, nil
+		return &grpcCaller{conn: conn, client: pb.NewSuggestionClient(conn)}, conn.Close, nil
 	}
 	return nil, nil, fmt.Errorf("transport %q: use one of %s", transport, strings.Join(Transports, ", "))
 }
@@ -89,8 +90,34 @@ func (c *eventCaller) ValidateAlgorithmSettings(ctx context.Context, req *pb.Val
 }
 
 type grpcCaller struct {
+	conn   *grpc.ClientConn
 	client pb.SuggestionClient
 }
+
+// rawSender sends bytes as they are, as the message of a method: for the
+// check that an undecodable message is refused.
+type rawSender interface {
+	sendRaw(ctx context.Context, method string, data []byte) error
+}
+
+func (c *grpcCaller) sendRaw(ctx context.Context, method string, data []byte) error {
+	var out []byte
+	return c.conn.Invoke(ctx, method, data, &out, grpc.ForceCodecV2(rawCodec{}))
+}
+
+// rawCodec passes bytes through.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(v.([]byte))}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	*(v.(*[]byte)) = data.Materialize()
+	return nil
+}
+
+func (rawCodec) Name() string { return "proto" }
 
 func (c *grpcCaller) Name() string { return GRPC }
 

@@ -147,11 +147,21 @@ type target struct {
 func (t *target) profile() Profile { return t.suite.Profile }
 
 func (t *target) transportChecks() []check {
-	return []check{
+	checks := []check{
 		{"suggest", t.checkSuggest},
 		{"validate", t.checkValidate},
 		{"unknown-setting", t.checkUnknownSetting},
 	}
+	if raw, ok := t.caller.(rawSender); ok {
+		checks = append(checks, check{"undecodable", func(ctx context.Context) (string, error) {
+			err := raw.sendRaw(ctx, pb.Suggestion_GetSuggestions_FullMethodName, []byte("\xff\xff\xff\xff"))
+			if err == nil {
+				return "", fmt.Errorf("an undecodable message was answered; want INVALID_ARGUMENT")
+			}
+			return checkRefusal(err, "")
+		}})
+	}
+	return checks
 }
 
 func (t *target) behaviourChecks() []check {

@@ -65,9 +65,11 @@ func NewServerHandler(name string, svc pb.SuggestionServer, opts Options) http.H
 	opts = opts.withDefaults()
 	log := opts.Logger.With("algorithm", name)
 
+	codec := newRequestCodec()
 	gs := grpc.NewServer(
 		grpc.MaxRecvMsgSize(int(opts.MaxRequestBytes)),
-		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log)),
+		grpc.ForceServerCodecV2(codec),
+		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log), codec.refuseUndecodable),
 	)
 	pb.RegisterSuggestionServer(gs, svc)
 	hs := health.NewServer()
