@@ -1015,9 +1015,9 @@ class Problem:
                 if not self.metric or get(m, "name", "") != self.metric:
                     continue
                 v = parse_float(get(m, "value", ""))
-                if v is None or math.isnan(v):
+                if v is None or math.isnan(v) or math.isinf(v):
                     raise invalid(path + ".status.observation",
-                                  f"metric {go_quote(get(m, 'name', ''))}: {go_quote(get(m, 'value', ''))} is not a number")
+                                  f"metric {go_quote(get(m, 'name', ''))}: {go_quote(get(m, 'value', ''))} is not a finite number")
         return points
 
     def rng(self, trials):

@@ -178,8 +178,8 @@ func (p *Problem) ParseTrials(trials []*pb.Trial) ([]Trial, error) {
 				continue
 			}
 			v, err := strconv.ParseFloat(m.GetValue(), 64)
-			if err != nil || math.IsNaN(v) {
-				return nil, Invalidf(path+".status.observation", "metric %q: %q is not a number", m.GetName(), m.GetValue())
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, Invalidf(path+".status.observation", "metric %q: %q is not a finite number", m.GetName(), m.GetValue())
 			}
 			tr.Value, tr.HasValue = v, true
 		}

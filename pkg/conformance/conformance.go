@@ -176,6 +176,7 @@ func (t *target) behaviourChecks() []check {
 		{"bad-search-space", t.checkBadSpace},
 		{"bad-request-number", t.checkBadRequestNumber},
 		{"bad-setting-value", t.checkBadSettingValue},
+		{"bad-metric", t.checkBadMetric},
 	}
 }
 
@@ -529,6 +530,25 @@ func (t *target) checkBadRequestNumber(ctx context.Context) (string, error) {
 func (t *target) checkBadSettingValue(ctx context.Context) (string, error) {
 	exp := t.experiment(basicSpace(t.profile()), []*pb.AlgorithmSetting{{Name: algorithm.RandomState, Value: "not-a-number"}})
 	return t.refused(ctx, &pb.GetSuggestionsRequest{Experiment: exp, RequestNumber: 1}, algorithm.RandomState)
+}
+
+// checkBadMetric sends a trial whose objective metric is no finite number:
+// the request is the caller's mistake, whatever the algorithm does with
+// values.
+func (t *target) checkBadMetric(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), nil)
+	points := t.grow(ctx, exp, 1, 1)
+	if len(points) == 0 {
+		return "", fmt.Errorf("no history could be built: the function answered no suggestions")
+	}
+	for _, bad := range []string{"+Inf", "NaN", "high"} {
+		tr := trial(exp, 0, points[0], pb.TrialCondition_SUCCEEDED, true)
+		tr.Status.Observation.Metrics[0].Value = bad
+		if _, err := t.refused(ctx, &pb.GetSuggestionsRequest{Experiment: exp, Trials: []*pb.Trial{tr}, RequestNumber: 1}, bad); err != nil {
+			return "", fmt.Errorf("objective metric %q: %w", bad, err)
+		}
+	}
+	return "", nil
 }
 
 // grow runs rounds of n suggestions, each evaluated and added to the
