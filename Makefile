@@ -10,13 +10,14 @@
 #   make vet             go vet
 #   make fuzz            fuzz request, observation, curve and template decoding, FUZZTIME per target
 #   make bench           benchmarks, printed as a table
+#   make bench-receiver  observation reports per second through the controller's receiver (real API server)
 #   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
 #   make conformance     check a running function (URL=...) against the function contract
 
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: conformance all bench bench-quality build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
+.PHONY: conformance all bench bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
 
 all: build test
 
@@ -71,6 +72,9 @@ fuzz:
 
 bench:
 	$(GO) test ./pkg/... -run '^$$' -bench . -benchmem
+
+bench-receiver:
+	$(GO) test -tags integration -count=1 -run '^$$' -bench '^BenchmarkReceiverThroughput$$' -benchtime 500x -timeout 30m ./test/integration/
 
 bench-quality:
 	mkdir -p docs/benchmarks
