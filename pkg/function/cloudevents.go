@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -55,7 +56,9 @@ type eventHandler struct {
 	svc      pb.SuggestionServer
 	source   string
 	maxBytes int64
-	log      *slog.Logger
+	// bodyTimeout bounds the time to receive the body.
+	bodyTimeout time.Duration
+	log         *slog.Logger
 }
 
 func (h *eventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -82,6 +85,9 @@ func (h *eventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(ctx, w, nil, status.Errorf(codes.Unimplemented, "method %s: send CloudEvents with POST", r.Method))
 		return
 	}
+	// The body must arrive in time: a client trickling it would hold the
+	// connection and its memory.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.bodyTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, h.maxBytes)
 	out, err := h.handle(ctx, r, &in)
 	if err != nil {
@@ -103,6 +109,8 @@ func (h *eventHandler) handle(ctx context.Context, r *http.Request, in **event.E
 		switch {
 		case errors.As(err, &tooBig):
 			return nil, status.Errorf(codes.ResourceExhausted, "request body over %d bytes: send fewer trials or raise the function's limit", h.maxBytes)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, status.Errorf(codes.InvalidArgument, "request body not received within %s: send it at once", h.bodyTimeout)
 		case errors.Is(err, binding.ErrUnknownEncoding):
 			return nil, status.Error(codes.InvalidArgument, "not a CloudEvent: send binary mode (ce-specversion, ce-type, ce-source and ce-id headers) or structured mode (Content-Type: application/cloudevents+json)")
 		}

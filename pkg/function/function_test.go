@@ -1,11 +1,13 @@
 package function
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -624,5 +626,55 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if _, err := http.Get(s.url + "/healthz"); err == nil {
 		t.Error("server still accepts connections after shutdown")
+	}
+}
+
+// TestSlowBodyIsCut: a client that trickles a CloudEvent's body is answered
+// 400 once the body read timeout passes, and the server goes on serving.
+func TestSlowBodyIsCut(t *testing.T) {
+	s := serve(t, random.Random{}, Options{BodyReadTimeout: 300 * time.Millisecond})
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := mustJSON(t, seedRequest(1))
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nCe-Specversion: 1.0\r\nCe-Type: %s\r\nCe-Source: test\r\nCe-Id: slow\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", TypeSuggestionRequest, len(body))
+	// One byte at a time, slower than the timeout allows for the whole body;
+	// stop as soon as the server has answered.
+	answered := make(chan string, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			answered <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		answered <- fmt.Sprintf("%d %s", resp.StatusCode, b)
+	}()
+	var got string
+trickle:
+	for i := 0; i < len(body); i++ {
+		select {
+		case got = <-answered:
+			break trickle
+		case <-time.After(100 * time.Millisecond):
+			if _, err := conn.Write(body[i : i+1]); err != nil {
+				got = <-answered
+				break trickle
+			}
+		}
+	}
+	if got == "" {
+		t.Fatalf("the whole body of %d bytes went through at one byte per 100ms; want it cut off after 300ms", len(body))
+	}
+	if !strings.HasPrefix(got, "400 ") || !strings.Contains(got, "not received within 300ms") {
+		t.Errorf("answer %q, want 400 saying the body did not arrive in time", got)
+	}
+	// The server serves on.
+	resp, _ := post(t, s.url, TypeSuggestionRequest, ContentTypeJSON, body)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("after the slow client, a request answered %d", resp.StatusCode)
 	}
 }

@@ -30,12 +30,19 @@ const (
 	DefaultPort            = "8080"
 	DefaultMaxRequestBytes = 32 << 20
 	DefaultShutdownTimeout = 20 * time.Second
+	// DefaultBodyReadTimeout bounds the time to receive a CloudEvent's body:
+	// the largest body at half a megabyte a second.
+	DefaultBodyReadTimeout = 64 * time.Second
 )
 
 // Options configure a function's server.
 type Options struct {
 	// MaxRequestBytes bounds a request body or gRPC message.
 	MaxRequestBytes int64
+	// BodyReadTimeout bounds the time to receive a CloudEvent's body, so a
+	// client trickling it cannot hold a connection; DefaultBodyReadTimeout
+	// if 0.
+	BodyReadTimeout time.Duration
 	// Logger receives one line per request and every fault.
 	Logger *slog.Logger
 }
@@ -44,6 +51,9 @@ func (o *Options) withDefaults() Options {
 	out := *o
 	if out.MaxRequestBytes <= 0 {
 		out.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if out.BodyReadTimeout <= 0 {
+		out.BodyReadTimeout = DefaultBodyReadTimeout
 	}
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -77,7 +87,7 @@ func NewServerHandler(name string, svc pb.SuggestionServer, opts Options) http.H
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	events := &eventHandler{svc: svc, source: "knobs.dev/functions/" + name, maxBytes: opts.MaxRequestBytes, log: log}
+	events := &eventHandler{svc: svc, source: "knobs.dev/functions/" + name, maxBytes: opts.MaxRequestBytes, bodyTimeout: opts.BodyReadTimeout, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

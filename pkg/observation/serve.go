@@ -19,17 +19,20 @@ const (
 	DefaultPort = "8090"
 )
 
+// ReadTimeout bounds the time to receive a report, headers and body: a
+// report is a few kilobytes, so a client trickling one cannot hold a
+// connection for long. IdleTimeout closes connections kept alive unused.
+const (
+	ReadTimeout = 30 * time.Second
+	IdleTimeout = 2 * time.Minute
+)
+
 // Serve serves h, the receiver, on addr until ctx is done, and then shuts it
 // down. It returns at once; a server that stops for another reason is fatal,
 // logged with ctx's logger.
 func Serve(ctx context.Context, addr string, h http.Handler) {
 	logger := logging.FromContext(ctx)
-	srv := &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+	srv := newHTTPServer(ctx, addr, h, ReadTimeout)
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Fatalw("observation receiver stopped", "error", err)
@@ -41,4 +44,15 @@ func Serve(ctx context.Context, addr string, h http.Handler) {
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
+}
+
+func newHTTPServer(ctx context.Context, addr string, h http.Handler, readTimeout time.Duration) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       IdleTimeout,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
 }
