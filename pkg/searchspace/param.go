@@ -107,7 +107,20 @@ func (p *Param) At(i uint64) float64 {
 	case Discrete, Categorical:
 		return float64(i)
 	}
-	return p.Min + float64(i)*p.Step
+	if x := float64(i) * p.Step; !math.IsInf(x, 0) {
+		return p.Min + x
+	}
+	// Near ±MaxFloat64 the product alone overflows; the fused sum does not.
+	return math.FMA(float64(i), p.Step, p.Min)
+}
+
+// steps returns (v − Min) / Step, the position of v among the stepped
+// values, without overflowing when v − Min does.
+func (p *Param) steps(v float64) float64 {
+	if d := v - p.Min; !math.IsInf(d, 0) {
+		return d / p.Step
+	}
+	return v/p.Step - p.Min/p.Step
 }
 
 // IndexOf returns the position of value v among a finite parameter's values,
@@ -124,8 +137,8 @@ func (p *Param) IndexOf(v float64) (uint64, bool) {
 	if p.n == 0 {
 		return 0, false
 	}
-	k := math.Round((v - p.Min) / p.Step)
-	if k < 0 || k >= float64(p.n) || !closeTo(p.Min+k*p.Step, v, p.Step) {
+	k := math.Round(p.steps(v))
+	if k < 0 || k >= float64(p.n) || !closeTo(p.At(uint64(k)), v, p.Step) {
 		return 0, false
 	}
 	return uint64(k), true
@@ -280,7 +293,9 @@ func (p *Param) cdf(t float64) float64 {
 	case Normal, LogNormal:
 		return clamp((phi(p.z(t))-phi(-normalHalfWidth))/(phi(normalHalfWidth)-phi(-normalHalfWidth)), 0, 1)
 	}
-	return clamp((t-p.tlo)/(p.thi-p.tlo), 0, 1)
+	// Halved, which is exact, so that the width of [-1e308, 1e308] does not
+	// overflow to infinity.
+	return clamp((t/2-p.tlo/2)/(p.thi/2-p.tlo/2), 0, 1)
 }
 
 func (p *Param) quantile(u float64) float64 {
@@ -288,7 +303,7 @@ func (p *Param) quantile(u float64) float64 {
 	case Normal, LogNormal:
 		lo, hi := phi(-normalHalfWidth), phi(normalHalfWidth)
 		z := phiInv(lo + u*(hi-lo))
-		mid, sd := (p.tlo+p.thi)/2, (p.thi-p.tlo)/(2*normalHalfWidth)
+		mid, sd := p.spread()
 		return clamp(mid+z*sd, p.tlo, p.thi)
 	}
 	// Weighted, not tlo + u·(thi−tlo): the width of [-1e308, 1e308]
@@ -297,8 +312,15 @@ func (p *Param) quantile(u float64) float64 {
 }
 
 func (p *Param) z(t float64) float64 {
-	mid, sd := (p.tlo+p.thi)/2, (p.thi-p.tlo)/(2*normalHalfWidth)
-	return (t - mid) / sd
+	mid, sd := p.spread()
+	return (t/2 - mid/2) / (sd / 2)
+}
+
+// spread returns the middle of [tlo, thi] and the prior's standard
+// deviation. Halving first is exact and keeps the sum and the width of
+// [-1e308, 1e308] from overflowing.
+func (p *Param) spread() (mid, sd float64) {
+	return p.tlo/2 + p.thi/2, (p.thi/2 - p.tlo/2) / normalHalfWidth
 }
 
 // nearest returns the index of the stepped value closest to t in transformed
@@ -311,7 +333,7 @@ func (p *Param) nearest(t float64) uint64 {
 	if p.Distribution.log() {
 		x = math.Exp(t)
 	}
-	k := math.Floor((x - p.Min) / p.Step)
+	k := math.Floor(p.steps(x))
 	if k < 0 {
 		return 0
 	}

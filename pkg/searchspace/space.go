@@ -206,7 +206,13 @@ func parseRange(p *Param, fs *pb.FeasibleSpace, path string) error {
 		p.Step = 1
 	}
 	if p.Step > 0 {
-		cells := math.Floor((p.Max-p.Min)/p.Step + 1e-9)
+		width := p.Max - p.Min
+		cells := math.Floor(width/p.Step + 1e-9)
+		if math.IsInf(width, 0) {
+			// Bounds near ±MaxFloat64: their difference overflows, their
+			// quotients by the step do not.
+			cells = math.Floor(p.Max/p.Step - p.Min/p.Step + 1e-9)
+		}
 		if cells >= 1<<53 {
 			return errorf(path+".step", "more than 2^53 values between min and max at step %s: use a larger step", strconv.FormatFloat(p.Step, 'g', -1, 64))
 		}

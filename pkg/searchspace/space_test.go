@@ -393,6 +393,29 @@ func TestSteppedDouble(t *testing.T) {
 	}
 }
 
+// TestSteppedDoubleNearTheLargestFloat: bounds whose difference overflows
+// a float64 still count their values, and each value lies in the space.
+func TestSteppedDoubleNearTheLargestFloat(t *testing.T) {
+	p := mustParam(t, withStep(double("x", "-1e308", "1e308"), "1e307"))
+	if p.Len() != 21 {
+		t.Fatalf("Len = %d, want 21 values from -1e308 to 1e308 at step 1e307", p.Len())
+	}
+	for i := range p.Len() {
+		v := p.At(i)
+		if math.IsInf(v, 0) || math.IsNaN(v) || !p.Contains(v) {
+			t.Errorf("At(%d) = %v: not a value of the parameter", i, v)
+		}
+		if k, ok := p.IndexOf(v); !ok || k != i {
+			t.Errorf("IndexOf(At(%d)) = %d, %v", i, k, ok)
+		}
+	}
+	for _, u := range []float64{0, 0.3, 0.5, 0.99, 1} {
+		if v := p.FromUnit(u); !p.Contains(v) {
+			t.Errorf("FromUnit(%v) = %v, outside the parameter", u, v)
+		}
+	}
+}
+
 func TestContinuousRoundTrip(t *testing.T) {
 	specs := []*pb.ParameterSpec{
 		double("plain", "0.01", "0.03"),

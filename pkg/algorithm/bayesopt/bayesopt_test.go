@@ -379,8 +379,6 @@ func TestUnusualHistories(t *testing.T) {
 		{"all failed", []trial{failed(pts[0].Point), failed(pts[1].Point), failed(pts[2].Point)}},
 		{"one completed", []trial{failed(pts[0].Point), pts[1], pending(pts[2].Point)}},
 		{"out of the space", []trial{done(searchspace.Point{-50, 3}, 1), done(searchspace.Point{0, 99}, 2), pts[0], pts[1]}},
-		{"infinite values", []trial{done(pts[0].Point, math.Inf(1)), done(pts[1].Point, math.Inf(-1)), pts[2], pts[3]}},
-		{"only infinite values", []trial{done(pts[0].Point, math.Inf(1)), done(pts[1].Point, math.Inf(1)), done(pts[2].Point, math.Inf(-1))}},
 		{"early stopped", []trial{{Point: pts[0].Point, Condition: pb.TrialCondition_EARLY_STOPPED, Value: 3, Valued: true}, pts[1], pts[2]}},
 	}
 	for _, tt := range tests {
