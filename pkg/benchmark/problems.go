@@ -41,7 +41,9 @@ func num(values map[string]string, name string) float64 {
 	return x
 }
 
-func branin(x1, x2 float64) float64 {
+// BraninAt is the Branin function, whose minimum is 0.397887 at
+// (-π, 12.275), (π, 2.275) and (9.42478, 2.475).
+func BraninAt(x1, x2 float64) float64 {
 	const (
 		a = 1.0
 		b = 5.1 / (4 * math.Pi * math.Pi)
@@ -59,7 +61,7 @@ func Branin() Problem {
 	return Problem{
 		Name:    "branin-2d",
 		Params:  []*pb.ParameterSpec{double("x1", "-5", "10"), double("x2", "0", "15")},
-		Eval:    func(v map[string]string) float64 { return branin(num(v, "x1"), num(v, "x2")) },
+		Eval:    func(v map[string]string) float64 { return BraninAt(num(v, "x1"), num(v, "x2")) },
 		Optimum: 0.397887357729739,
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/benchmark"
 )
 
 // Each collector kind, an Experiment run to its end: the trials print or
@@ -113,7 +114,7 @@ spec:
 			for i, a := range tr.Spec.ParameterAssignments {
 				x[i], _ = strconv.ParseFloat(a.Value, 64)
 			}
-			want := float64(float32(braninValue(x[0], x[1]) + 1.0/3))
+			want := float64(float32(benchmark.BraninAt(x[0], x[1]) + 1.0/3))
 			obs := tr.Status.Observation
 			m := obs.Metric("loss")
 			if m == nil || obs.Step == nil || *obs.Step != 3 || obs.Reports != 3 {
@@ -253,13 +254,6 @@ func logBest(t *testing.T, e *v1alpha1.Experiment, trials int) {
 	if b := e.Status.CurrentOptimalTrial; b != nil {
 		t.Logf("%s after %d trials; best %s %v: %v", succeeded(e), trials, b.BestTrialName, b.ParameterAssignments, b.Observation.Metrics)
 	}
-}
-
-func braninValue(x1, x2 float64) float64 {
-	b := 5.1 / (4 * math.Pi * math.Pi)
-	c := 5 / math.Pi
-	tt := 1 / (8 * math.Pi)
-	return math.Pow(x2-b*x1*x1+c*x1-6, 2) + 10*(1-tt)*math.Cos(x1) + 10
 }
 
 // checkCurve checks that a metric's learning curve holds one point per

@@ -1,7 +1,7 @@
 // Command tfevents is a trial that writes its metrics as TensorFlow does,
 // into event files, for the TensorFlowEvent collector to read: the Branin
 // function at --x1 --x2, approached over --steps steps (the loss at step s
-// is branin(x1, x2) + 1/s), each step one scalar summary "loss" in
+// is benchmark.BraninAt(x1, x2) + 1/s), each step one scalar summary "loss" in
 // <--logdir>/events.out.tfevents.<time>.<host>.
 package main
 
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"knobs.dev/knobs/pkg/benchmark"
 )
 
 func main() {
@@ -47,7 +49,7 @@ func run(logdir string, x1, x2 float64, steps int) error {
 	if err := writeRecord(f, version); err != nil {
 		return err
 	}
-	b := branin(x1, x2)
+	b := benchmark.BraninAt(x1, x2)
 	for s := 1; s <= steps; s++ {
 		loss := b + 1/float64(s)
 		fmt.Printf("step %d: loss %g\n", s, loss)
@@ -100,16 +102,4 @@ func writeRecord(f *os.File, data []byte) error {
 		}
 	}
 	return nil
-}
-
-func branin(x1, x2 float64) float64 {
-	const (
-		a = 1.0
-		b = 5.1 / (4 * math.Pi * math.Pi)
-		c = 5 / math.Pi
-		r = 6.0
-		s = 10.0
-		t = 1 / (8 * math.Pi)
-	)
-	return a*math.Pow(x2-b*x1*x1+c*x1-r, 2) + s*(1-t)*math.Cos(x1) + s
 }
