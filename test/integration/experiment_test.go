@@ -111,14 +111,44 @@ func listTrials(t *testing.T, ns, name string) []v1alpha1.Trial {
 	return l.Items
 }
 
-// checkExperiment checks what every ended Experiment must satisfy: its
-// counts are those of its Trials; every assignment handed out has exactly one
-// Trial and every Trial one Job, each owned by its parent; no assignment
-// twice; the best trial is the best succeeded one.
+// checkExperiment checks what every ended Experiment must satisfy: unless
+// its trialsOnEnd is Finish, no trial runs on; its counts are those of its
+// Trials; every assignment handed out has exactly one Trial, each owned by
+// the Experiment; every ended Trial keeps its Job, owned by it, when the
+// trial template says retain, and none otherwise; no assignment twice; the
+// best trial is the best succeeded one.
 func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 	t.Helper()
 	ctx := context.Background()
-	trials := listTrials(t, e.Namespace, e.Name)
+	kube := kubernetes.NewForConfigOrDie(env.cp.Config)
+	retain := e.Spec.TrialTemplate != nil && e.Spec.TrialTemplate.Retain
+	var trials []v1alpha1.Trial
+	// The trials under way are stopped and their Jobs deleted after the
+	// Experiment ends; its counts follow.
+	waitFor(t, settle, func() (bool, string) {
+		e = getExperiment(t, e.Namespace, e.Name)
+		trials = listTrials(t, e.Namespace, e.Name)
+		done := 0
+		for _, tr := range trials {
+			if tr.Status.IsDone() {
+				done++
+			}
+		}
+		if e.Spec.TrialsOnEnd != v1alpha1.TrialsOnEndFinish && done < len(trials) {
+			return false, fmt.Sprintf("%d of %d trials ended", done, len(trials))
+		}
+		if int(e.Status.TrialsPending+e.Status.TrialsRunning) != len(trials)-done {
+			return false, fmt.Sprintf("%d pending and %d running counted, %d trials not ended", e.Status.TrialsPending, e.Status.TrialsRunning, len(trials)-done)
+		}
+		jobs, err := kube.BatchV1().Jobs(e.Namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		if e.Spec.TrialTemplate != nil && !retain && len(jobs.Items) > len(trials)-done {
+			return false, fmt.Sprintf("%d jobs for %d trials not ended, retain being false", len(jobs.Items), len(trials)-done)
+		}
+		return true, ""
+	})
 	s := getSuggestion(t, e.Namespace, e.Name)
 	checkSuggestions(t, s)
 	if !metav1.IsControlledBy(s, e) {
@@ -140,17 +170,20 @@ func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 			t.Errorf("trial %s runs no assignment handed out", tr.Name)
 		}
 	}
-	kube := kubernetes.NewForConfigOrDie(env.cp.Config)
 	phases := map[string]int32{}
+	started := 0
 	var best *v1alpha1.Trial
 	var bestValue float64
 	for i := range trials {
 		tr := &trials[i]
 		phases[tr.Status.Phase()]++
+		if tr.Status.StartTime != nil {
+			started++
+		}
 		if !metav1.IsControlledBy(tr, e) {
 			t.Errorf("trial %s is not controlled by the Experiment", tr.Name)
 		}
-		if e.Spec.TrialTemplate != nil {
+		if e.Spec.TrialTemplate != nil && (retain || !tr.Status.IsDone()) && tr.Status.StartTime != nil {
 			job, err := kube.BatchV1().Jobs(e.Namespace).Get(ctx, tr.Name, metav1.GetOptions{})
 			if err != nil {
 				t.Errorf("trial %s: %v", tr.Name, err)
@@ -170,15 +203,18 @@ func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 	}
 	if jobs, err := kube.BatchV1().Jobs(e.Namespace).List(ctx, metav1.ListOptions{}); err != nil {
 		t.Error(err)
-	} else if e.Spec.TrialTemplate != nil && len(jobs.Items) != len(trials) {
-		t.Errorf("%d jobs for %d trials", len(jobs.Items), len(trials))
+	} else if retain && len(jobs.Items) != started {
+		t.Errorf("%d jobs for %d trials that started one, retain being true", len(jobs.Items), started)
+	} else if e.Spec.TrialTemplate != nil && !retain && len(jobs.Items) != len(trials)-int(phases[v1alpha1.TrialReasonSucceeded]+phases[v1alpha1.TrialReasonFailed]+
+		phases[v1alpha1.TrialReasonMetricsUnavailable]+phases[v1alpha1.TrialReasonKilled]+phases[v1alpha1.TrialReasonEarlyStopped]) {
+		t.Errorf("%d jobs left for %d trials, %d of them not ended; retain being false, an ended trial's Job is deleted", len(jobs.Items), len(trials), phases[v1alpha1.TrialReasonPending]+phases[v1alpha1.TrialReasonRunning])
 	}
 	st := e.Status
-	got := []int32{st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed, st.TrialsMetricsUnavailable}
+	got := []int32{st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed, st.TrialsMetricsUnavailable, st.TrialsKilled}
 	want := []int32{phases[v1alpha1.TrialReasonPending], phases[v1alpha1.TrialReasonRunning], phases[v1alpha1.TrialReasonSucceeded],
-		phases[v1alpha1.TrialReasonFailed], phases[v1alpha1.TrialReasonMetricsUnavailable]}
+		phases[v1alpha1.TrialReasonFailed], phases[v1alpha1.TrialReasonMetricsUnavailable], phases[v1alpha1.TrialReasonKilled]}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("counts pending/running/succeeded/failed/metricsUnavailable = %v, the trials say %v", got, want)
+		t.Errorf("counts pending/running/succeeded/failed/metricsUnavailable/killed = %v, the trials say %v", got, want)
 	}
 	switch {
 	case best == nil && st.CurrentOptimalTrial != nil:
@@ -381,7 +417,7 @@ func TestObservationTokens(t *testing.T) {
 	}
 }
 
-func getTrial(t *testing.T, ns, name string) *v1alpha1.Trial {
+func getTrial(t testing.TB, ns, name string) *v1alpha1.Trial {
 	t.Helper()
 	tr, err := env.knobs.TuningV1alpha1().Trials(ns).Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {

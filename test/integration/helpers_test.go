@@ -37,7 +37,7 @@ type proc struct {
 	done chan error
 }
 
-func startProc(t *testing.T, name string, env []string, bin string, args ...string) *proc {
+func startProc(t testing.TB, name string, env []string, bin string, args ...string) *proc {
 	t.Helper()
 	logPath := filepath.Join(envLogDir(), name+".log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -88,14 +88,14 @@ type controllerProc struct {
 }
 
 // startController runs the controller as its ServiceAccount.
-func startController(t *testing.T, name string) *controllerProc {
+func startController(t testing.TB, name string) *controllerProc {
 	t.Helper()
 	return startControllerAt(t, name, freePort(t))
 }
 
 // startControllerAt runs the controller with its observation receiver on
 // port, so that one started again receives at the same URL.
-func startControllerAt(t *testing.T, name, port string) *controllerProc {
+func startControllerAt(t testing.TB, name, port string) *controllerProc {
 	t.Helper()
 	sink := "http://127.0.0.1:" + port
 	p := startProc(t, name, []string{
@@ -145,7 +145,7 @@ func (f *function) start(t *testing.T) {
 
 func (f *function) stop() { f.p.stop(syscall.SIGTERM) }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -227,7 +227,7 @@ func createService(t *testing.T, ns, name, algorithm, url string) {
 }
 
 // namespace creates a namespace for one test.
-func namespace(t *testing.T) string {
+func namespace(t testing.TB) string {
 	t.Helper()
 	kube := kubernetes.NewForConfigOrDie(env.cp.Config)
 	ns, err := kube.CoreV1().Namespaces().Create(context.Background(),
@@ -239,7 +239,7 @@ func namespace(t *testing.T) string {
 }
 
 // waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, cond func() (bool, string)) {
+func waitFor(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var last string
