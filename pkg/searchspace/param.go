@@ -86,9 +86,10 @@ type Param struct {
 	// Values holds a discrete parameter's values as numbers, in List order.
 	Values []float64
 
-	n        uint64 // number of values of a finite parameter, 0 when continuous
-	rank     []int  // discrete: List index of each value in ascending order
-	rankOf   []int  // discrete: ascending rank of each List index
+	n        uint64         // number of values of a finite parameter, 0 when continuous
+	rank     []int          // discrete: List index of each value in ascending order
+	rankOf   []int          // discrete: ascending rank of each List index
+	byName   map[string]int // categorical: List index of each value
 	tlo, thi float64
 	decimals int  // digits after the point for stepped doubles
 	exponent bool // the user wrote a bound in exponent notation
@@ -203,10 +204,8 @@ func (p *Param) Format(v float64) string {
 func (p *Param) Parse(s string) (float64, error) {
 	switch p.Type {
 	case Categorical:
-		for i, c := range p.List {
-			if c == s {
-				return float64(i), nil
-			}
+		if i, ok := p.byName[s]; ok {
+			return float64(i), nil
 		}
 		return 0, fmt.Errorf("%q is not one of %s", s, quoteList(p.List))
 	case Discrete:
@@ -214,9 +213,12 @@ func (p *Param) Parse(s string) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		for i, d := range p.Values {
-			if closeTo(d, x, 0) {
-				return float64(i), nil
+		// The values in ascending order: the one x may be is the first not
+		// below it, or the one before, within closeTo's tolerance.
+		r := sort.Search(len(p.rank), func(r int) bool { return p.Values[p.rank[r]] >= x })
+		for _, r := range []int{r, r - 1} {
+			if r >= 0 && r < len(p.rank) && closeTo(p.Values[p.rank[r]], x, 0) {
+				return float64(p.rank[r]), nil
 			}
 		}
 		return 0, fmt.Errorf("%q is not one of %s", s, quoteList(p.List))

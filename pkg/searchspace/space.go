@@ -141,6 +141,7 @@ func parseList(p *Param, fs *pb.FeasibleSpace, path string) error {
 	p.List = append([]string(nil), list...)
 	p.n = uint64(len(list))
 	if p.Type == Categorical {
+		p.byName = seen
 		return nil
 	}
 	p.Values = make([]float64, len(list))

@@ -1052,3 +1052,28 @@ func TestWidestRange(t *testing.T) {
 		t.Errorf("FromUnit(0.1, 0.5, 0.9) = %v, %v, %v; want increasing values inside the range", lo, mid, hi)
 	}
 }
+
+// BenchmarkParseLongList reads a value of a categorical and of a discrete
+// parameter of searchspace.MaxListLength values each.
+func BenchmarkParseLongList(b *testing.B) {
+	cats := make([]string, searchspace.MaxListLength)
+	nums := make([]string, searchspace.MaxListLength)
+	for i := range cats {
+		cats[i] = fmt.Sprintf("c%d", i)
+		nums[i] = fmt.Sprint(i * 3)
+	}
+	sp, err := searchspace.Parse([]*pb.ParameterSpec{
+		{Name: "c", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{List: cats}},
+		{Name: "d", ParameterType: pb.ParameterType_DISCRETE, FeasibleSpace: &pb.FeasibleSpace{List: nums}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	as := []*pb.ParameterAssignment{{Name: "c", Value: cats[len(cats)-7]}, {Name: "d", Value: nums[len(nums)-7]}}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := sp.ParseAssignments(as); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
