@@ -158,12 +158,20 @@ func (p *Problem) RequireObjective() error {
 	return nil
 }
 
-// ParseTrials reads the trials of a request. A trial without a condition is
-// taken as succeeded when it reports the objective metric and as pending when
-// not, as in the original API, which sent completed trials only.
-func (p *Problem) ParseTrials(trials []*pb.Trial) ([]Trial, error) {
+// ParseTrials reads the trials of a request, until ctx is done. A trial
+// without a condition is taken as succeeded when it reports the objective
+// metric and as pending when not, as in the original API, which sent
+// completed trials only.
+func (p *Problem) ParseTrials(ctx context.Context, trials []*pb.Trial) ([]Trial, error) {
 	out := make([]Trial, len(trials))
 	for i, t := range trials {
+		// A long history is read in bounded slices of time: a caller who
+		// has gone stops the work.
+		if i%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		path := fmt.Sprintf("trials[%d]", i)
 		if t.GetName() != "" {
 			path = fmt.Sprintf("%s (%q)", path, t.GetName())

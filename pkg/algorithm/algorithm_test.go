@@ -286,7 +286,7 @@ func TestParseTrials(t *testing.T) {
 	p := mustProblem(t, fake{}, experiment())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			trials, err := p.ParseTrials([]*pb.Trial{tt.trial})
+			trials, err := p.ParseTrials(context.Background(), []*pb.Trial{tt.trial})
 			if err != nil {
 				t.Fatalf("ParseTrials: %v", err)
 			}
@@ -314,14 +314,14 @@ func TestParseTrialsKeepsOrder(t *testing.T) {
 	p := mustProblem(t, fake{}, experiment())
 	raw := []*pb.Trial{trial("first", pb.TrialCondition_RUNNING), trial("second", 0, "Validation-accuracy", "0.5")}
 	raw[1].Spec.ParameterAssignments.Assignments[2].Value = "ftrl"
-	trials, err := p.ParseTrials(raw)
+	trials, err := p.ParseTrials(context.Background(), raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(trials) != 2 || trials[0].Name != "first" || trials[1].Name != "second" || trials[1].Point[2] != 2 {
 		t.Errorf("ParseTrials = %+v", trials)
 	}
-	if got, err := p.ParseTrials(nil); err != nil || len(got) != 0 {
+	if got, err := p.ParseTrials(context.Background(), nil); err != nil || len(got) != 0 {
 		t.Errorf("ParseTrials(nil) = %v, %v; want no trials", got, err)
 	}
 }
@@ -330,7 +330,7 @@ func TestParseTrialsWithoutObjectiveIgnoresMetrics(t *testing.T) {
 	exp := experiment()
 	exp.ExperimentSpec.Objective = nil
 	p := mustProblem(t, fake{}, exp)
-	trials, err := p.ParseTrials([]*pb.Trial{trial("a", 0, "", "not a number", "Validation-accuracy", "0.9")})
+	trials, err := p.ParseTrials(context.Background(), []*pb.Trial{trial("a", 0, "", "not a number", "Validation-accuracy", "0.9")})
 	if err != nil {
 		t.Fatalf("ParseTrials: %v", err)
 	}
@@ -376,7 +376,7 @@ func TestParseTrialsErrors(t *testing.T) {
 	p := mustProblem(t, fake{}, experiment())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			trials, err := p.ParseTrials([]*pb.Trial{trial("ok", 0), tt.trial})
+			trials, err := p.ParseTrials(context.Background(), []*pb.Trial{trial("ok", 0), tt.trial})
 			var ae *algorithm.Error
 			if !errors.As(err, &ae) {
 				t.Fatalf("ParseTrials = %v, %v; want an *algorithm.Error", trials, err)
@@ -477,5 +477,23 @@ func TestProblemRand(t *testing.T) {
 				t.Errorf("sequences %v and %v: same = %v, want %v", a, b, !tt.wantSame, tt.wantSame)
 			}
 		})
+	}
+}
+
+// TestParseTrialsStopsWhenTheCallerHasGone: a long history is not read for
+// a caller who has gone.
+func TestParseTrialsStopsWhenTheCallerHasGone(t *testing.T) {
+	p := mustProblem(t, fake{}, experiment())
+	raw := make([]*pb.Trial, 5000)
+	for i := range raw {
+		raw[i] = trial(fmt.Sprint("t", i), pb.TrialCondition_SUCCEEDED, "Validation-accuracy", "0.5")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.ParseTrials(ctx, raw); !errors.Is(err, context.Canceled) {
+		t.Errorf("ParseTrials after the caller left = %v, want context.Canceled", err)
+	}
+	if got, err := p.ParseTrials(context.Background(), raw); err != nil || len(got) != len(raw) {
+		t.Errorf("ParseTrials = %d trials, %v; want %d", len(got), err, len(raw))
 	}
 }

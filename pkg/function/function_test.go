@@ -546,6 +546,9 @@ func (f faulty) Suggest(ctx context.Context, p *algorithm.Problem, _ []algorithm
 		pts := sample(p, count)
 		pts[0][0] = 99
 		return &algorithm.Suggestions{Points: pts}, nil
+	case "stuck":
+		<-ctx.Done()
+		return nil, ctx.Err()
 	case "slow":
 		close(f.started)
 		select {
@@ -676,5 +679,24 @@ trickle:
 	resp, _ := post(t, s.url, TypeSuggestionRequest, ContentTypeJSON, body)
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("after the slow client, a request answered %d", resp.StatusCode)
+	}
+}
+
+// TestWorkIsBounded: a request whose caller gives no deadline, and never
+// hangs up, still ends: the function cuts the work at its MaxDuration.
+func TestWorkIsBounded(t *testing.T) {
+	svc := &Service{Name: "stuck", Algorithm: faulty{mode: "stuck"}, MaxDuration: 100 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.GetSuggestions(context.Background(), seedRequest(1))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if status.Code(err) != codes.DeadlineExceeded {
+			t.Errorf("GetSuggestions() = %v, want DEADLINE_EXCEEDED", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the work on a request without a deadline was not cut")
 	}
 }

@@ -6,9 +6,11 @@
 package function
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -21,6 +23,12 @@ import (
 // DefaultMaxRequestNumber bounds the suggestions one request may ask for.
 const DefaultMaxRequestNumber = 10000
 
+// DefaultMaxDuration bounds the work on one request, whatever deadline its
+// caller gives (a gRPC deadline that is sooner applies; a CloudEvents caller
+// that hangs up ends the work too): the controller gives up after 30 s by
+// default, and no caller should hold a function longer than this.
+const DefaultMaxDuration = 2 * time.Minute
+
 // Service answers the Suggestion API with one algorithm.
 type Service struct {
 	pb.UnimplementedSuggestionServer
@@ -30,6 +38,8 @@ type Service struct {
 	Algorithm algorithm.Algorithm
 	// MaxRequestNumber bounds request_number; DefaultMaxRequestNumber if 0.
 	MaxRequestNumber int32
+	// MaxDuration bounds the work on one request; DefaultMaxDuration if 0.
+	MaxDuration time.Duration
 }
 
 var _ pb.SuggestionServer = (*Service)(nil)
@@ -43,11 +53,13 @@ func (s *Service) GetSuggestions(ctx context.Context, req *pb.GetSuggestionsRequ
 	if n := req.GetRequestNumber(); n <= 0 || n > limit {
 		return nil, status.Errorf(codes.InvalidArgument, "requestNumber: %d is out of range: ask for 1 to %d suggestions", n, limit)
 	}
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(s.MaxDuration, DefaultMaxDuration))
+	defer cancel()
 	p, err := algorithm.NewProblem(s.Algorithm, req.GetExperiment())
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	trials, err := p.ParseTrials(req.GetTrials())
+	trials, err := p.ParseTrials(ctx, req.GetTrials())
 	if err != nil {
 		return nil, toStatus(err)
 	}

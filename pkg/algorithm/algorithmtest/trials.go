@@ -63,7 +63,7 @@ func RawTrials(p *algorithm.Problem, hist []Trial) []*pb.Trial {
 // Trials returns the trials as the algorithm sees them: RawTrials, parsed.
 func Trials(t testing.TB, p *algorithm.Problem, hist []Trial) []algorithm.Trial {
 	t.Helper()
-	trials, err := p.ParseTrials(RawTrials(p, hist))
+	trials, err := p.ParseTrials(context.Background(), RawTrials(p, hist))
 	if err != nil {
 		t.Fatalf("ParseTrials: %v", err)
 	}

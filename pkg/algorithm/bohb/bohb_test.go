@@ -271,7 +271,7 @@ func reply(t *testing.T, req *pb.GetSuggestionsRequest) *pb.GetSuggestionsReply 
 	if err != nil {
 		t.Fatal(err)
 	}
-	trials, err := p.ParseTrials(req.GetTrials())
+	trials, err := p.ParseTrials(context.Background(), req.GetTrials())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +348,7 @@ func BenchmarkBOHBSuggest(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			trials, err := p.ParseTrials(req.GetTrials())
+			trials, err := p.ParseTrials(context.Background(), req.GetTrials())
 			if err != nil {
 				b.Fatal(err)
 			}

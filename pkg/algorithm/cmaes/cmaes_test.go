@@ -489,7 +489,7 @@ func BenchmarkCMAESSuggest(b *testing.B) {
 				settings := []*pb.AlgorithmSetting{seed(1)}
 				r := drive(b, cmaes.CMAES{}, settings, in, n, 5, nil)
 				p := problem(b, overlay(settings, r.states[len(r.states)-1]), in.specs...)
-				trials, err := p.ParseTrials(r.trials)
+				trials, err := p.ParseTrials(context.Background(), r.trials)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,6 +1,7 @@
 package cmaes_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -62,7 +63,7 @@ func trial(p *algorithm.Problem, i int, pt searchspace.Point, cond pb.TrialCondi
 func suggest(t testing.TB, settings []*pb.AlgorithmSetting, specs []*pb.ParameterSpec, raw []*pb.Trial, count int) *algorithm.Suggestions {
 	t.Helper()
 	p := problem(t, settings, specs...)
-	trials, err := p.ParseTrials(raw)
+	trials, err := p.ParseTrials(context.Background(), raw)
 	if err != nil {
 		t.Fatalf("ParseTrials: %v", err)
 	}
@@ -153,7 +154,7 @@ func drive(t testing.TB, alg algorithm.Algorithm, settings []*pb.AlgorithmSettin
 				exp.ExperimentSpec.Objective.Type = pb.ObjectiveType_MAXIMIZE
 			}
 			p = algorithmtest.Problem(t, alg, exp)
-			trials, err := p.ParseTrials(r.trials)
+			trials, err := p.ParseTrials(context.Background(), r.trials)
 			if err != nil {
 				t.Fatalf("ParseTrials: %v", err)
 			}

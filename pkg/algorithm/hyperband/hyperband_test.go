@@ -495,7 +495,7 @@ func reply(t *testing.T, req *pb.GetSuggestionsRequest) *pb.GetSuggestionsReply 
 	if err != nil {
 		t.Fatal(err)
 	}
-	trials, err := p.ParseTrials(req.GetTrials())
+	trials, err := p.ParseTrials(context.Background(), req.GetTrials())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +571,7 @@ func benchmarkSuggest(b *testing.B, alg algorithm.Algorithm, req *pb.GetSuggesti
 	if err != nil {
 		b.Fatal(err)
 	}
-	trials, err := p.ParseTrials(req.GetTrials())
+	trials, err := p.ParseTrials(context.Background(), req.GetTrials())
 	if err != nil {
 		b.Fatal(err)
 	}
