@@ -36,6 +36,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"knobs.dev/knobs/pkg/apis/tuning"
+	"knobs.dev/knobs/pkg/function"
 	knobsconfig "knobs.dev/knobs/pkg/reconciler/suggestion/config"
 )
 
@@ -199,7 +200,35 @@ func TestFunctionsPassKnativeValidation(t *testing.T) {
 				t.Errorf("ports %+v, want one h2c port 8080", c.Ports)
 			}
 			checkRestricted(t, c.SecurityContext)
+			checkBounded(t, spec, c)
 		})
+	}
+}
+
+// checkBounded checks that a function's pod cannot be run out of memory or
+// held: few requests at once, a timeout above the function's own bound on
+// one request, and Go's memory limit just under the container's.
+func checkBounded(t *testing.T, spec servingv1.RevisionSpec, c corev1.Container) {
+	t.Helper()
+	if cc := spec.ContainerConcurrency; cc == nil || *cc < 1 || *cc > 4 {
+		t.Errorf("containerConcurrency %v, want 1 to 4: a request of %d MiB takes up to about 95 MB decoded", cc, function.DefaultMaxRequestBytes>>20)
+	}
+	if ts := spec.TimeoutSeconds; ts == nil || time.Duration(*ts)*time.Second <= function.DefaultMaxDuration {
+		t.Errorf("timeoutSeconds %v, want above the function's bound of %s on one request", ts, function.DefaultMaxDuration)
+	}
+	limit := c.Resources.Limits.Memory()
+	var gomemlimit string
+	for _, e := range c.Env {
+		if e.Name == "GOMEMLIMIT" {
+			gomemlimit = e.Value
+		}
+	}
+	mib, err := strconv.ParseInt(strings.TrimSuffix(gomemlimit, "MiB"), 10, 64)
+	if limit.IsZero() || err != nil || !strings.HasSuffix(gomemlimit, "MiB") {
+		t.Fatalf("memory limit %s and GOMEMLIMIT %q: want both, GOMEMLIMIT in MiB", limit, gomemlimit)
+	}
+	if ratio := float64(mib<<20) / float64(limit.Value()); ratio < 0.8 || ratio > 0.95 {
+		t.Errorf("GOMEMLIMIT %s is %.0f%% of the memory limit %s; keep it at about 90%%", gomemlimit, 100*ratio, limit.String())
 	}
 }
 
