@@ -343,7 +343,10 @@ func TestRBAC(t *testing.T) {
 		want = append(want, "tuning.knobs.dev/"+res+" create", "tuning.knobs.dev/"+res+" update", "tuning.knobs.dev/"+res+" delete")
 	}
 	want = append(want, "tuning.knobs.dev/experiments/finalizers update", "tuning.knobs.dev/trials/finalizers update",
-		"batch/jobs get", "batch/jobs list", "batch/jobs watch", "batch/jobs create")
+		"batch/jobs get", "batch/jobs list", "batch/jobs watch", "batch/jobs create",
+		// Stopping a trial suspends its Job (retain) or deletes it; an ended
+		// trial's Job is deleted unless retained.
+		"batch/jobs patch", "batch/jobs delete")
 	sort.Strings(want)
 	if got := rules(cr.Rules); !reflect.DeepEqual(got, want) {
 		t.Errorf("ClusterRole grants\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

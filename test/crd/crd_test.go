@@ -366,6 +366,7 @@ trialsRunning: 3
 trialsPending: 1
 trialsMetricsUnavailable: 1
 trialsEarlyStopped: 1
+trialsKilled: 0
 currentOptimalTrial:
   bestTrialName: random-experiment-fsa2f
   parameterAssignments:
@@ -528,6 +529,17 @@ func TestExperimentDefaults(t *testing.T) {
 		got, found, err := unstructured.NestedInt64(u.Object, "spec", field)
 		if err != nil || !found || got != want {
 			t.Errorf("spec.%s = %d (found %v, %v), want the Go default %d", field, got, found, err, want)
+		}
+	}
+	var defaulted v1alpha1.ExperimentSpec
+	defaulted.SetDefaults(context.Background())
+	for field, want := range map[string]string{
+		"resumePolicy": string(defaulted.ResumePolicy),
+		"trialsOnEnd":  string(defaulted.TrialsOnEnd),
+	} {
+		got, found, err := unstructured.NestedString(u.Object, "spec", field)
+		if err != nil || !found || got != want {
+			t.Errorf("spec.%s = %q (found %v, %v), want the Go default %q", field, got, found, err, want)
 		}
 	}
 }
@@ -775,6 +787,29 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 		path:     "spec.objective.objectiveMetricName",
 		detail:   "Required value",
 		goAgrees: true,
+	}, {
+		name:     "unknown resumePolicy",
+		kind:     "Experiment",
+		file:     "examples/experiment-random.yaml",
+		change:   func(o object) { o.m("spec")["resumePolicy"] = "Always" },
+		path:     "spec.resumePolicy",
+		detail:   `supported values: "LongRunning", "Never", "FromVolume"`,
+		goAgrees: true,
+	}, {
+		name:     "unknown trialsOnEnd",
+		kind:     "Experiment",
+		file:     "examples/experiment-random.yaml",
+		change:   func(o object) { o.m("spec")["trialsOnEnd"] = "Kill" },
+		path:     "spec.trialsOnEnd",
+		detail:   `supported values: "Stop", "Finish"`,
+		goAgrees: true,
+	}, {
+		name:   "retain not a boolean",
+		kind:   "Experiment",
+		file:   "examples/experiment-random.yaml",
+		change: func(o object) { o.m("spec", "trialTemplate")["retain"] = "yes" },
+		path:   "spec.trialTemplate.retain",
+		detail: "must be of type boolean",
 	}, {
 		name:     "unknown objective type",
 		kind:     "Experiment",
@@ -1205,7 +1240,8 @@ func goValidate(t *testing.T, kind string, obj map[string]any) *apis.FieldError 
 func TestImmutableFields(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		kind   string // Experiment unless said
+		kind   string         // Experiment unless said
+		before func(o object) // what the object was, if not the example
 		change func(o object)
 		path   string // empty: the update is allowed
 		detail string
@@ -1251,6 +1287,25 @@ func TestImmutableFields(t *testing.T) {
 			o.m("status", "observation", "metrics", 0)["curve"] = curve(v1alpha1.MaxCurvePoints)
 		},
 	}, {
+		name: "raising maxTrialCount and choosing how it ends",
+		change: func(o object) {
+			o.m("spec")["maxTrialCount"] = 40
+			o.m("spec")["resumePolicy"] = "Never"
+			o.m("spec")["trialsOnEnd"] = "Finish"
+			o.m("spec", "trialTemplate")["retain"] = true
+		},
+	}, {
+		name:   "stopping a trial",
+		kind:   "Trial",
+		change: func(o object) { o.m("spec")["stop"] = true },
+	}, {
+		name:   "starting a stopped trial again",
+		kind:   "Trial",
+		before: func(o object) { o.m("spec")["stop"] = true },
+		change: func(o object) { delete(o.m("spec"), "stop") },
+		path:   "spec.stop",
+		detail: "a stopped trial cannot be started again",
+	}, {
 		name:   "changing a trial's metric strategy",
 		kind:   "Trial",
 		change: func(o object) { setStrategies(o, "accuracy", "latest") },
@@ -1273,6 +1328,10 @@ func TestImmutableFields(t *testing.T) {
 				return o
 			}
 			old, obj := base(), base()
+			if tc.before != nil {
+				tc.before(old)
+				tc.before(obj)
+			}
 			tc.change(obj)
 			errs := serverFor(t, kind).update(t, old, obj)
 			if tc.path == "" {

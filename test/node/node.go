@@ -17,7 +17,9 @@
 // path in a command, an argument, an environment value or the working folder
 // stands for its folder. The metrics file or folder a knobs-collector
 // container is given (-path) gets a folder of the Job's own too, so Jobs
-// running at once do not share it.
+// running at once do not share it. A Job suspended or deleted while it
+// runs has its processes killed, as a kubelet kills the pods the Job
+// controller deletes then, and no end is recorded for it.
 package node
 
 import (
@@ -85,6 +87,8 @@ type Node struct {
 
 	mu   sync.Mutex
 	seen map[string]bool
+	// kill stops the processes of each Job running, by key.
+	kill map[string]context.CancelFunc
 	runs int
 	// now and most count the Jobs running at once.
 	now, most int
@@ -103,7 +107,7 @@ func Start(ctx context.Context, opts Options) *Node {
 	if opts.CollectorImage == "" {
 		opts.CollectorImage = DefaultCollectorImage
 	}
-	n := &Node{opts: opts, seen: map[string]bool{}, done: make(chan struct{})}
+	n := &Node{opts: opts, seen: map[string]bool{}, kill: map[string]context.CancelFunc{}, done: make(chan struct{})}
 	go func() {
 		defer close(n.done)
 		for {
@@ -143,9 +147,15 @@ func (n *Node) poll(ctx context.Context) {
 	if err != nil {
 		return
 	}
+	// The Jobs that may run: a Job deleted or suspended is killed.
+	live := map[string]bool{}
 	for i := range jobs.Items {
 		job := &jobs.Items[i]
 		key := job.Namespace + "/" + job.Name + "/" + string(job.UID)
+		if job.Spec.Suspend != nil && *job.Spec.Suspend {
+			continue
+		}
+		live[key] = true
 		n.mu.Lock()
 		if n.seen[key] {
 			n.mu.Unlock()
@@ -153,16 +163,31 @@ func (n *Node) poll(ctx context.Context) {
 		}
 		n.seen[key] = true
 		n.runs++
+		jobCtx, kill := context.WithCancel(ctx)
+		n.kill[key] = kill
 		n.mu.Unlock()
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			n.run(job)
+			defer func() {
+				n.mu.Lock()
+				delete(n.kill, key)
+				n.mu.Unlock()
+				kill()
+			}()
+			n.run(jobCtx, job)
 		}()
 	}
+	n.mu.Lock()
+	for key, kill := range n.kill {
+		if !live[key] {
+			kill()
+		}
+	}
+	n.mu.Unlock()
 }
 
-func (n *Node) run(job *batchv1.Job) {
+func (n *Node) run(ctx context.Context, job *batchv1.Job) {
 	decision := n.opts.Decide(job)
 	if decision == Hold {
 		return
@@ -180,11 +205,14 @@ func (n *Node) run(job *batchv1.Job) {
 	var msg string
 	switch decision {
 	case Execute:
-		msg, err = n.execute(job)
+		msg, err = n.execute(ctx, job)
 	case Crash:
 		err = fmt.Errorf("exit status 1")
 		msg = "crashed on purpose"
 	case Silent:
+	}
+	if ctx.Err() != nil {
+		return // suspended or deleted: its end is not the Job's
 	}
 	n.finish(job, err, msg)
 }

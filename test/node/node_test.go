@@ -2,9 +2,11 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/utils/ptr"
 
 	"knobs.dev/knobs/pkg/apis/tuning"
 )
@@ -173,5 +176,60 @@ func TestPathsReplace(t *testing.T) {
 		if got := ps.replace(in); got != want {
 			t.Errorf("replace(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A Job suspended or deleted while it runs has its processes killed, as a
+// kubelet kills the pods the Job controller deletes, and no end recorded.
+func TestNodeKillsSuspendedAndDeletedJobs(t *testing.T) {
+	dir := t.TempDir()
+	sleeper := func(name string) *batchv1.Job {
+		pidFile := filepath.Join(dir, name+".pid")
+		return job(name, corev1.PodSpec{Containers: []corev1.Container{{Name: "trial", Image: "busybox",
+			Command: []string{"sh", "-c", "sleep 60 & echo $! > " + pidFile + "; wait"}}}})
+	}
+	kube := fake.NewSimpleClientset(sleeper("suspended"), sleeper("deleted"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := Start(ctx, Options{Kube: kube, Namespace: "ns", Errorf: t.Errorf})
+	pids := map[string]int{}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(pids) < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		for _, name := range []string{"suspended", "deleted"} {
+			if data, err := os.ReadFile(filepath.Join(dir, name+".pid")); err == nil && strings.HasSuffix(string(data), "\n") {
+				var pid int
+				if _, err := fmt.Sscan(string(data), &pid); err == nil {
+					pids[name] = pid
+				}
+			}
+		}
+	}
+	if len(pids) < 2 {
+		t.Fatalf("the Jobs did not start: %v", pids)
+	}
+	j, err := kube.BatchV1().Jobs("ns").Get(ctx, "suspended", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Spec.Suspend = ptr.To(true)
+	if _, err := kube.BatchV1().Jobs("ns").Update(ctx, j, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := kube.BatchV1().Jobs("ns").Delete(ctx, "deleted", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, pid := range pids {
+		for time.Now().Before(deadline) && syscall.Kill(pid, 0) == nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err := syscall.Kill(pid, 0); err == nil {
+			t.Errorf("job %s: its process %d still runs", name, pid)
+		}
+	}
+	cancel()
+	n.Wait()
+	if j, err := kube.BatchV1().Jobs("ns").Get(context.Background(), "suspended", metav1.GetOptions{}); err != nil || len(j.Status.Conditions) > 0 {
+		t.Errorf("suspended job: %+v (%v), want no end recorded", j.Status, err)
 	}
 }

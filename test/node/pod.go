@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -23,7 +24,7 @@ import (
 // execute runs the Job's pod: its init containers one after another, then
 // its containers together. It returns the error of the first container that
 // failed and the last line it wrote to stderr.
-func (n *Node) execute(job *batchv1.Job) (string, error) {
+func (n *Node) execute(ctx context.Context, job *batchv1.Job) (string, error) {
 	pod := job.Spec.Template.Spec
 	if len(pod.Containers) == 0 {
 		return "", errors.New("the Job has no container")
@@ -41,7 +42,7 @@ func (n *Node) execute(job *batchv1.Job) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p := &podRun{node: n, job: job, dir: dir, volumes: volumes, metrics: metrics}
+	p := &podRun{ctx: ctx, node: n, job: job, dir: dir, volumes: volumes, metrics: metrics}
 	for _, c := range pod.InitContainers {
 		if msg, err := p.run(c); err != nil {
 			return msg, fmt.Errorf("init container %s: %w", c.Name, err)
@@ -71,6 +72,7 @@ func (n *Node) execute(job *batchv1.Job) (string, error) {
 
 // podRun is one run of a Job's pod.
 type podRun struct {
+	ctx     context.Context // done when the Job is suspended or deleted
 	node    *Node
 	job     *batchv1.Job
 	dir     string            // the pod's own folder
@@ -101,7 +103,11 @@ func (p *podRun) run(c corev1.Container) (string, error) {
 	for i := range argv {
 		argv[i] = paths.replace(argv[i])
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := exec.CommandContext(p.ctx, argv[0], argv[1:]...)
+	// Killed as a pod is: the container's process and all it started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	// What an image sets for every process: a PATH to find programs by and a
 	// HOME; the container's own environment comes after, and wins.
 	for _, k := range []string{"PATH", "HOME"} {

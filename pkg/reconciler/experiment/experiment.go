@@ -37,6 +37,8 @@ const (
 	reasonRequested         = "SuggestionsRequested"
 	reasonSucceeded         = "ExperimentSucceeded"
 	reasonFailed            = "ExperimentFailed"
+	reasonResumed           = "ExperimentResumed"
+	reasonTrialsStopped     = "TrialsStopped"
 )
 
 // Reconciler implements experimentreconciler.Interface.
@@ -76,6 +78,10 @@ type pass struct {
 	// holds for its goal nor waits for a fix.
 	raise bool
 
+	// resumed says the Experiment had ended with MaxTrialsReached and
+	// resumes, maxTrialCount being raised.
+	resumed bool
+
 	// event is what the reconcile returns.
 	event pkgreconciler.Event
 	// ended stops the steps after the current one.
@@ -110,6 +116,12 @@ func (r *Reconciler) reconcile(ctx context.Context, e *v1alpha1.Experiment) pkgr
 		if p.ended {
 			break
 		}
+	}
+	if err := r.stopTrials(ctx, p); err != nil {
+		return err
+	}
+	if p.event == nil && p.resumed {
+		p.event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonResumed, "resumed: maxTrialCount raised to %d", *p.spec.MaxTrialCount)
 	}
 	return p.event
 }
@@ -162,11 +174,23 @@ func (r *Reconciler) reconcileSuggestion(ctx context.Context, p *pass) error {
 }
 
 // stopIfDone ends the reconcile of an Experiment that has ended: only its
-// counts are kept up to date.
+// counts are kept up to date. One that ended with MaxTrialsReached resumes
+// instead, unless its resumePolicy is Never, when maxTrialCount has been
+// raised past the assignments handed out: its Suggestion keeps the
+// algorithm's state and what it handed out, so the algorithm goes on from
+// where it left off.
 func (r *Reconciler) stopIfDone(_ context.Context, p *pass) error {
-	if p.done {
-		p.end(p.s, nil)
+	if !p.done {
+		return nil
 	}
+	if c := p.e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); c.IsTrue() && c.Reason == v1alpha1.ExperimentReasonMaxTrialsReached &&
+		p.spec.ResumePolicy != v1alpha1.NeverResume && p.s != nil && !p.s.Status.SearchSpaceExhausted &&
+		p.s.Status.SuggestionCount < *p.spec.MaxTrialCount {
+		p.done, p.resumed = false, true
+		p.e.Status.MarkRunning(v1alpha1.ExperimentReasonRunning, "resumed: maxTrialCount raised to %d", *p.spec.MaxTrialCount)
+		return nil
+	}
+	p.end(p.s, nil)
 	return nil
 }
 
@@ -259,6 +283,37 @@ func (r *Reconciler) reconcileTrials(ctx context.Context, p *pass) error {
 	return nil
 }
 
+// stopTrials sets spec.stop on every Trial the Experiment controls that has
+// not ended, once the Experiment has (its Succeeded condition True or
+// False), unless its trialsOnEnd is Finish. The Trial reconciler stops their
+// workloads, and they end Killed.
+func (r *Reconciler) stopTrials(ctx context.Context, p *pass) error {
+	c := p.e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded)
+	if c == nil || c.IsUnknown() || p.spec.TrialsOnEnd == v1alpha1.TrialsOnEndFinish {
+		return nil
+	}
+	stopped := 0
+	for _, t := range p.owned {
+		if t.Status.IsDone() || t.Spec.Stop {
+			continue
+		}
+		t = t.DeepCopy()
+		t.Spec.Stop = true
+		// The lister's resource version makes a stale decision conflict.
+		if _, err := r.client.TuningV1alpha1().Trials(t.Namespace).Update(ctx, t, metav1.UpdateOptions{}); err != nil && !apierrs.IsNotFound(err) {
+			return fmt.Errorf("stopping Trial %q: %w", t.Name, err)
+		}
+		stopped++
+	}
+	if stopped > 0 {
+		logging.FromContext(ctx).Infow("trials stopped", "count", stopped, "reason", c.Reason)
+		if p.event == nil {
+			p.event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonTrialsStopped, "stopped %d trials: the Experiment has ended (%s)", stopped, c.Reason)
+		}
+	}
+	return nil
+}
+
 // reconcileRequests raises the Suggestion's requests as trial slots open,
 // while the Experiment may start trials. The Suggestion follows the
 // Experiment's algorithm even while the Experiment waits for a fix, so that
@@ -298,7 +353,7 @@ func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alp
 
 	st := &e.Status
 	st.Trials, st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded = int32(len(trials)), 0, 0, 0
-	st.TrialsFailed, st.TrialsMetricsUnavailable, st.TrialsEarlyStopped = 0, 0, 0
+	st.TrialsFailed, st.TrialsMetricsUnavailable, st.TrialsEarlyStopped, st.TrialsKilled = 0, 0, 0, 0
 	var tl tally
 	var best *v1alpha1.Trial
 	var bestValue float64
@@ -317,6 +372,8 @@ func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alp
 			st.TrialsFailed++
 		case v1alpha1.TrialReasonMetricsUnavailable:
 			st.TrialsMetricsUnavailable++
+		case v1alpha1.TrialReasonKilled:
+			st.TrialsKilled++
 		}
 		if _, handed := order[t.Name]; handed && t.Status.IsDone() {
 			tl.finished++
@@ -363,13 +420,14 @@ func isStuck(e *v1alpha1.Experiment) bool {
 // being reached.
 func verdict(e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpec, s *v1alpha1.Suggestion, tl tally) (pkgreconciler.Event, bool) {
 	st := &e.Status
-	// The goal reached, nothing more is started; the experiment ends when
-	// the trials under way have, so that its counts are final.
+	// The goal reached, nothing more is started. The experiment ends at
+	// once, and its trials under way are stopped; with trialsOnEnd Finish,
+	// it ends when they have, so that its counts are final.
 	if b := st.CurrentOptimalTrial; b != nil && spec.Objective.Goal != nil {
 		m := b.Observation.Metric(spec.Objective.ObjectiveMetricName)
 		if v, err := strconv.ParseFloat(m.Value, 64); err == nil && spec.Objective.Reached(v) {
 			goal := fmt.Sprintf("trial %s reached %s=%s, the goal being %s %v", b.BestTrialName, m.Name, m.Value, goalWord(spec.Objective.Type), *spec.Objective.Goal)
-			if active := st.TrialsPending + st.TrialsRunning; active > 0 {
+			if active := st.TrialsPending + st.TrialsRunning; active > 0 && spec.TrialsOnEnd == v1alpha1.TrialsOnEndFinish {
 				st.MarkRunning(v1alpha1.ExperimentReasonFinishing, "%s; waiting for %d trials under way to finish", goal, active)
 				return nil, true
 			}

@@ -95,6 +95,29 @@ func running(format string, args ...interface{}) func(*v1alpha1.ExperimentStatus
 	return func(st *v1alpha1.ExperimentStatus) { st.MarkRunning(v1alpha1.ExperimentReasonRunning, format, args...) }
 }
 
+// finish lets the trials under way run to their end when the Experiment
+// ends.
+func finish(e *v1alpha1.Experiment) { e.Spec.TrialsOnEnd = v1alpha1.TrialsOnEndFinish }
+
+// neverResume makes the Experiment's end final.
+func neverResume(e *v1alpha1.Experiment) { e.Spec.ResumePolicy = v1alpha1.NeverResume }
+
+// stopped is a Trial the Experiment asked to stop.
+func stopped(tr *v1alpha1.Trial) { tr.Spec.Stop = true }
+
+// killed is a Trial stopped before its workload ended, with an observation.
+func killed(metrics ...string) TrialOption {
+	return func(tr *v1alpha1.Trial) {
+		WithTrialSucceeded(metrics...)(tr)
+		tr.Spec.Stop = true
+		tr.Status.MarkKilled("Job %s was deleted: the trial was stopped", tr.Name)
+	}
+}
+
+func killedCount(n int32) func(*v1alpha1.ExperimentStatus) {
+	return func(st *v1alpha1.ExperimentStatus) { st.TrialsKilled = n }
+}
+
 func TestReconcile(t *testing.T) {
 	jobTemplate := &v1alpha1.TrialTemplate{GoTemplate: &v1alpha1.GoTemplate{RawTemplate: `apiVersion: batch/v1
 kind: Job
@@ -194,17 +217,117 @@ spec:
 			},
 			status(all(counts(3, 0, 0, 3, 0, 0), best("1", a1, "Validation-accuracy", "0.91"), running("3 of at most 6 trials done, 0 active"))))}},
 	}, {
-		Name: "the goal reached: nothing more is started, and the trials under way finish",
+		Name: "the goal reached: it ends at once, and the trials under way are stopped",
 		Key:  key,
 		Objects: []runtime.Object{experiment(), suggestion(WithRequests(4), WithAssignments(a1, a2, a3, a4)),
 			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.995")),
 			trial("2", a2, WithTrialRunning),
-			trial("3", a3, WithTrialRunning)},
+			trial("3", a3, WithTrialPending)},
+		WantUpdates: []clientgotesting.UpdateActionImpl{
+			{Object: trial("2", a2, WithTrialRunning, stopped)},
+			{Object: trial("3", a3, WithTrialPending, stopped)},
+		},
 		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(status(all(
+			counts(3, 1, 1, 1, 0, 0), best("1", a1, "Validation-accuracy", "0.995"),
+			func(st *v1alpha1.ExperimentStatus) {
+				st.MarkSucceeded(v1alpha1.ExperimentReasonGoalReached, "trial mnist-1 reached Validation-accuracy=0.995, the goal being >= 0.99")
+			})))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "ExperimentSucceeded", "trial mnist-1 reached Validation-accuracy=0.995, the goal being >= 0.99")},
+	}, {
+		Name: "an ended experiment stops the trials still under way, and counts the stopped ones as killed, never the best",
+		Key:  key,
+		Objects: []runtime.Object{
+			experiment(status(func(st *v1alpha1.ExperimentStatus) { st.MarkSucceeded(v1alpha1.ExperimentReasonGoalReached, "done") })),
+			suggestion(WithRequests(3), WithAssignments(a1, a2, a3)),
+			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.995")),
+			trial("2", a2, killed("Validation-accuracy", "0.999")),
+			trial("3", a3, WithTrialRunning)},
+		WantUpdates: []clientgotesting.UpdateActionImpl{{Object: trial("3", a3, WithTrialRunning, stopped)}},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(status(all(
+			func(st *v1alpha1.ExperimentStatus) { st.MarkSucceeded(v1alpha1.ExperimentReasonGoalReached, "done") },
+			counts(3, 0, 1, 1, 0, 0), killedCount(1), best("1", a1, "Validation-accuracy", "0.995"))))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "TrialsStopped", "stopped 1 trials: the Experiment has ended (GoalReached)")},
+	}, {
+		Name: "a trial asked to stop is not asked again",
+		Key:  key,
+		Objects: []runtime.Object{
+			experiment(status(func(st *v1alpha1.ExperimentStatus) { st.MarkSucceeded(v1alpha1.ExperimentReasonGoalReached, "done") })),
+			suggestion(WithRequests(2), WithAssignments(a1, a2)),
+			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.995")),
+			trial("2", a2, WithTrialRunning, stopped)},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(status(all(
+			func(st *v1alpha1.ExperimentStatus) { st.MarkSucceeded(v1alpha1.ExperimentReasonGoalReached, "done") },
+			counts(2, 0, 1, 1, 0, 0), best("1", a1, "Validation-accuracy", "0.995"))))}},
+	}, {
+		Name: "an ended experiment with trialsOnEnd Finish lets its trials run on",
+		Key:  key,
+		Objects: []runtime.Object{
+			experiment(finish, status(func(st *v1alpha1.ExperimentStatus) {
+				st.MarkFailed(v1alpha1.ExperimentReasonMaxFailedTrialsReached, "done")
+			})),
+			suggestion(WithRequests(3), WithAssignments(a1, a2, a3)),
+			trial("1", a1, WithTrialFailed),
+			trial("2", a2, WithTrialFailed),
+			trial("3", a3, WithTrialRunning)},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(finish, status(all(
+			func(st *v1alpha1.ExperimentStatus) {
+				st.MarkFailed(v1alpha1.ExperimentReasonMaxFailedTrialsReached, "done")
+			},
+			counts(3, 0, 1, 0, 2, 0))))}},
+	}, {
+		Name: "the goal reached with trialsOnEnd Finish: nothing more is started, and the trials under way finish",
+		Key:  key,
+		Objects: []runtime.Object{experiment(finish), suggestion(WithRequests(4), WithAssignments(a1, a2, a3, a4)),
+			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.995")),
+			trial("2", a2, WithTrialRunning),
+			trial("3", a3, WithTrialRunning)},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(finish, status(all(
 			counts(3, 0, 2, 1, 0, 0), best("1", a1, "Validation-accuracy", "0.995"),
 			func(st *v1alpha1.ExperimentStatus) {
 				st.MarkRunning(v1alpha1.ExperimentReasonFinishing, "trial mnist-1 reached Validation-accuracy=0.995, the goal being >= 0.99; waiting for 2 trials under way to finish")
 			})))}},
+	}, {
+		Name: "maxTrialCount raised after MaxTrialsReached: it resumes, asking for more from where the algorithm left off",
+		Key:  key,
+		Objects: []runtime.Object{
+			experiment(WithCounts(3, 5, 1), status(func(st *v1alpha1.ExperimentStatus) {
+				st.MarkSucceeded(v1alpha1.ExperimentReasonMaxTrialsReached, "3 trials ran, maxTrialCount being 3")
+			})),
+			suggestion(WithRequests(3), WithAssignments(a1, a2, a3), WithAlgorithmSettings("state", "after-3")),
+			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.5")),
+			trial("2", a2, WithTrialSucceeded("Validation-accuracy", "0.6")),
+			trial("3", a3, WithTrialSucceeded("Validation-accuracy", "0.7"))},
+		WantUpdates: []clientgotesting.UpdateActionImpl{{Object: suggestion(WithRequests(5), WithAssignments(a1, a2, a3), WithAlgorithmSettings("state", "after-3"))}},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(WithCounts(3, 5, 1), status(all(
+			counts(3, 0, 0, 3, 0, 0), best("3", a3, "Validation-accuracy", "0.7"),
+			running("3 of at most 5 trials done, 0 active"))))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "ExperimentResumed", "resumed: maxTrialCount raised to 5")},
+	}, {
+		Name: "maxTrialCount raised after MaxTrialsReached with resumePolicy Never: it stays ended",
+		Key:  key,
+		Objects: []runtime.Object{
+			experiment(WithCounts(3, 5, 1), neverResume, status(func(st *v1alpha1.ExperimentStatus) {
+				st.MarkSucceeded(v1alpha1.ExperimentReasonMaxTrialsReached, "3 trials ran, maxTrialCount being 3")
+			})),
+			suggestion(WithRequests(3), WithAssignments(a1, a2, a3)),
+			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.5")),
+			trial("2", a2, WithTrialSucceeded("Validation-accuracy", "0.6")),
+			trial("3", a3, WithTrialSucceeded("Validation-accuracy", "0.7"))},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(WithCounts(3, 5, 1), neverResume, status(all(
+			func(st *v1alpha1.ExperimentStatus) {
+				st.MarkSucceeded(v1alpha1.ExperimentReasonMaxTrialsReached, "3 trials ran, maxTrialCount being 3")
+			},
+			counts(3, 0, 0, 3, 0, 0), best("3", a3, "Validation-accuracy", "0.7"))))}},
+	}, {
+		Name: "an experiment that reached its goal does not resume when maxTrialCount is raised",
+		Key:  key,
+		Objects: []runtime.Object{
+			experiment(WithCounts(3, 9, 1), status(func(st *v1alpha1.ExperimentStatus) { st.MarkSucceeded(v1alpha1.ExperimentReasonGoalReached, "done") })),
+			suggestion(WithRequests(1), WithAssignments(a1)),
+			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.995"))},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(WithCounts(3, 9, 1), status(all(
+			func(st *v1alpha1.ExperimentStatus) { st.MarkSucceeded(v1alpha1.ExperimentReasonGoalReached, "done") },
+			counts(1, 0, 0, 1, 0, 0), best("1", a1, "Validation-accuracy", "0.995"))))}},
 	}, {
 		Name: "the goal reached and every trial under way ended: succeeded, even past maxFailedTrialCount after it",
 		Key:  key,
@@ -271,6 +394,7 @@ spec:
 			trial("1", a1, WithTrialFailed),
 			trial("2", a2, WithTrialMetricsUnavailable),
 			trial("3", a3, WithTrialRunning)},
+		WantUpdates: []clientgotesting.UpdateActionImpl{{Object: trial("3", a3, WithTrialRunning, stopped)}},
 		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(status(all(
 			counts(3, 0, 1, 0, 1, 1),
 			func(st *v1alpha1.ExperimentStatus) {
@@ -284,6 +408,7 @@ spec:
 			trial("1", a1, WithTrialFailed),
 			trial("2", a2, WithTrialFailed),
 			trial("3", a3, WithTrialRunning)},
+		WantUpdates: []clientgotesting.UpdateActionImpl{{Object: trial("3", a3, WithTrialRunning, stopped)}},
 		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(status(all(
 			counts(3, 0, 1, 0, 2, 0),
 			func(st *v1alpha1.ExperimentStatus) {

@@ -11,13 +11,16 @@ import (
 	"fmt"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/utils/ptr"
 	"knative.dev/pkg/logging"
 	pkgreconciler "knative.dev/pkg/reconciler"
 
@@ -35,6 +38,8 @@ const (
 	reasonInvalidWorkload  = "InvalidWorkload"
 	reasonUnknownKind      = "UnknownWorkloadKind"
 	reasonInvalidCollector = "InvalidMetricsCollector"
+	reasonWorkloadStopped  = "WorkloadStopped"
+	reasonWorkloadDeleted  = "WorkloadDeleted"
 )
 
 // Reconciler implements trialreconciler.Interface.
@@ -82,6 +87,9 @@ type pass struct {
 	kindName string
 	// w is the workload as the API server has it.
 	w *unstructured.Unstructured
+	// done says the trial had ended when the reconcile began; only its
+	// workload is deleted then, unless retained.
+	done bool
 
 	// event is what the reconcile returns.
 	event pkgreconciler.Event
@@ -98,8 +106,10 @@ func (r *Reconciler) reconcile(ctx context.Context, t *v1alpha1.Trial) pkgreconc
 		r.stopIfDone,
 		r.awaitObservation,
 		r.resolveWorkload,
+		r.deleteIfDone,
 		r.reconcileWorkload,
 		r.readWorkload,
+		r.stopWorkload,
 	} {
 		if err := step(ctx, p); err != nil {
 			return err
@@ -111,9 +121,17 @@ func (r *Reconciler) reconcile(ctx context.Context, t *v1alpha1.Trial) pkgreconc
 	return p.event
 }
 
-// stopIfDone leaves a trial that has ended alone.
+// stopIfDone leaves a trial that has ended alone, but for deleting its
+// workload (deleteIfDone) when it has one and does not retain it. The
+// workload is deleted only once the trial's end is written and read back,
+// so that a trial whose end was not written never finds its workload gone.
 func (r *Reconciler) stopIfDone(_ context.Context, p *pass) error {
-	p.ended = p.t.Status.IsDone()
+	t := p.t
+	if !t.Status.IsDone() {
+		return nil
+	}
+	p.done = true
+	p.ended = t.Spec.RunSpec == nil || t.Spec.RetainRun
 	return nil
 }
 
@@ -131,6 +149,11 @@ func (r *Reconciler) awaitObservation(_ context.Context, p *pass) error {
 		t.Status.MarkSucceeded("the observation has %s=%s", m.Name, m.Value)
 		return nil
 	}
+	if t.Spec.Stop {
+		r.complete(t)
+		t.Status.MarkKilled("stopped before its observation was written")
+		return nil
+	}
 	t.Status.MarkPending("no workload to run: write the observation with kubectl patch trial %s --subresource=status", t.Name)
 	return nil
 }
@@ -141,6 +164,10 @@ func (r *Reconciler) resolveWorkload(_ context.Context, p *pass) error {
 	t := p.t
 	spec := &unstructured.Unstructured{}
 	if err := json.Unmarshal(t.Spec.RunSpec.Raw, &spec.Object); err != nil {
+		if p.done {
+			p.ended = true // it never had a workload
+			return nil
+		}
 		r.complete(t)
 		t.Status.MarkFailed("spec.runSpec is not a JSON object: %v", err)
 		return pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonInvalidWorkload, "spec.runSpec: %v", err)
@@ -148,6 +175,10 @@ func (r *Reconciler) resolveWorkload(_ context.Context, p *pass) error {
 	gvk := spec.GroupVersionKind()
 	mapping, err := r.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
+		if meta.IsNoMatchError(err) && p.done {
+			p.ended = true // the kind is gone, and its workloads with it
+			return nil
+		}
 		if meta.IsNoMatchError(err) {
 			if rm, ok := r.mapper.(meta.ResettableRESTMapper); ok {
 				rm.Reset() // perhaps the kind's CRD is new
@@ -166,6 +197,45 @@ func (r *Reconciler) resolveWorkload(_ context.Context, p *pass) error {
 	return nil
 }
 
+// deleteIfDone deletes the workload of a trial that has ended, unless it
+// retains it (spec.retainRun), and ends the reconcile: the Trial keeps its
+// observation and condition, and a workload gone is never created again.
+func (r *Reconciler) deleteIfDone(ctx context.Context, p *pass) error {
+	if !p.done {
+		return nil
+	}
+	p.ended = true
+	w, err := p.workloads.Get(ctx, p.t.Name, metav1.GetOptions{})
+	switch {
+	case apierrs.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading %s: %w", p.kindName, err)
+	case !metav1.IsControlledBy(w, p.t) || w.GetDeletionTimestamp() != nil:
+		return nil
+	}
+	if err := r.deleteWorkload(ctx, p, w); err != nil {
+		return err
+	}
+	p.event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonWorkloadDeleted, "deleted %s: the trial has ended and does not retain it", p.kindName)
+	return nil
+}
+
+// deleteWorkload deletes the workload w, and with it, in the background,
+// what it owns (a Job's pods).
+func (r *Reconciler) deleteWorkload(ctx context.Context, p *pass, w *unstructured.Unstructured) error {
+	uid := w.GetUID()
+	err := p.workloads.Delete(ctx, w.GetName(), metav1.DeleteOptions{
+		PropagationPolicy: ptr.To(metav1.DeletePropagationBackground),
+		Preconditions:     &metav1.Preconditions{UID: &uid},
+	})
+	if err != nil && !apierrs.IsNotFound(err) {
+		return fmt.Errorf("deleting %s: %w", p.kindName, err)
+	}
+	logging.FromContext(ctx).Infow("workload deleted", "kind", p.gvk.Kind)
+	return nil
+}
+
 // reconcileWorkload finds the trial's workload, or creates it with the
 // observation's sink and the trial's token in its environment, and its
 // primary container run by the metrics collector, if the trial has one. A workload of
@@ -174,6 +244,12 @@ func (r *Reconciler) resolveWorkload(_ context.Context, p *pass) error {
 func (r *Reconciler) reconcileWorkload(ctx context.Context, p *pass) error {
 	t, kindName := p.t, p.kindName
 	w, err := p.workloads.Get(ctx, t.Name, metav1.GetOptions{})
+	if apierrs.IsNotFound(err) && t.Spec.Stop {
+		r.complete(t)
+		t.Status.MarkKilled("stopped before %s was created", kindName)
+		p.ended = true
+		return nil
+	}
 	if apierrs.IsNotFound(err) {
 		desired, err := resources.MakeWorkload(t, observation.SinkFor(r.sink, t.Namespace), r.tokens.For(t))
 		if err != nil {
@@ -251,6 +327,33 @@ func (r *Reconciler) readWorkload(_ context.Context, p *pass) error {
 	default:
 		t.Status.MarkRunning("%s is running", kindName)
 	}
+	return nil
+}
+
+// stopWorkload stops the workload of a trial asked to stop (spec.stop)
+// that has not ended, and ends the trial Killed. A Job the trial retains is
+// suspended: it stays, with its conditions, and its pods are deleted. Any
+// other workload is deleted, as there is no general way to stop it.
+func (r *Reconciler) stopWorkload(ctx context.Context, p *pass) error {
+	t := p.t
+	if !t.Spec.Stop || t.Status.IsDone() {
+		return nil
+	}
+	how := "deleted"
+	if t.Spec.RetainRun && p.gvk.Group == batchv1.GroupName && p.gvk.Kind == "Job" {
+		how = "suspended"
+		if suspended, _, _ := unstructured.NestedBool(p.w.Object, "spec", "suspend"); !suspended {
+			patch := []byte(`{"spec":{"suspend":true}}`)
+			if _, err := p.workloads.Patch(ctx, t.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrs.IsNotFound(err) {
+				return fmt.Errorf("suspending %s: %w", p.kindName, err)
+			}
+		}
+	} else if err := r.deleteWorkload(ctx, p, p.w); err != nil {
+		return err
+	}
+	r.complete(t)
+	t.Status.MarkKilled("%s was %s: the trial was stopped", p.kindName, how)
+	p.event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonWorkloadStopped, "%s %s: the trial was stopped", how, p.kindName)
 	return nil
 }
 

@@ -115,6 +115,18 @@ func job(owned bool, conds ...string) *batchv1.Job {
 	return j
 }
 
+// retained is a Trial that keeps its workload once it has ended.
+func retained(tr *v1alpha1.Trial) { tr.Spec.RetainRun = true }
+
+// stop is a Trial asked to stop.
+func stop(tr *v1alpha1.Trial) { tr.Spec.Stop = true }
+
+var jobs = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+
+func deleted() clientgotesting.DeleteActionImpl {
+	return clientgotesting.NewDeleteAction(jobs, ns, name)
+}
+
 func workload(t *testing.T, tr *v1alpha1.Trial) runtime.Object {
 	t.Helper()
 	w, err := resources.MakeWorkload(tr, observation.SinkFor(sink, ns), tokens.For(tr))
@@ -327,7 +339,85 @@ func TestReconcile(t *testing.T) {
 		}))}},
 		WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "InternalError", `creating Job mnist-1: jobs.batch "mnist-1" is forbidden: RBAC`)},
 	}, {
-		Name: "an ended trial is left as it is",
+		Name: "an ended trial's workload is deleted: retainRun is false",
+		Key:  key,
+		Objects: []runtime.Object{trial(observed("loss", "0.5"), status(func(st *v1alpha1.TrialStatus) {
+			st.MarkSucceeded("done")
+		})), job(true, "Complete", "True", "")},
+		WantDeletes: []clientgotesting.DeleteActionImpl{deleted()},
+		WantEvents:  []string{rtesting.Eventf(corev1.EventTypeNormal, "WorkloadDeleted", "deleted Job mnist-1: the trial has ended and does not retain it")},
+	}, {
+		Name: "an ended trial that retains its workload keeps it",
+		Key:  key,
+		Objects: []runtime.Object{trial(retained, observed("loss", "0.5"), status(func(st *v1alpha1.TrialStatus) {
+			st.MarkSucceeded("done")
+		})), job(true, "Complete", "True", "")},
+	}, {
+		Name: "an ended trial does not delete a workload of its name it does not control",
+		Key:  key,
+		Objects: []runtime.Object{trial(status(func(st *v1alpha1.TrialStatus) {
+			st.MarkFailed("done")
+		})), job(false)},
+	}, {
+		Name: "a trial asked to stop deletes its running Job and ends Killed, keeping its observation",
+		Key:  key,
+		Objects: []runtime.Object{trial(stop, observed("loss", "0.5"), status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.MarkRunning("Job mnist-1 is running")
+		})), job(true)},
+		WantDeletes: []clientgotesting.DeleteActionImpl{deleted()},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(stop, observed("loss", "0.5"), status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.CompletionTime = &start
+			st.MarkKilled("Job mnist-1 was deleted: the trial was stopped")
+		}))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "WorkloadStopped", "deleted Job mnist-1: the trial was stopped")},
+	}, {
+		Name: "a trial asked to stop that retains its Job suspends it",
+		Key:  key,
+		Objects: []runtime.Object{trial(stop, retained, status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.MarkRunning("Job mnist-1 is running")
+		})), job(true)},
+		WantPatches: []clientgotesting.PatchActionImpl{{
+			ActionImpl: clientgotesting.ActionImpl{Namespace: ns, Verb: "patch", Resource: jobs},
+			Name:       name,
+			PatchType:  "application/merge-patch+json",
+			Patch:      []byte(`{"spec":{"suspend":true}}`),
+		}},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(stop, retained, status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.CompletionTime = &start
+			st.MarkKilled("Job mnist-1 was suspended: the trial was stopped")
+		}))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "WorkloadStopped", "suspended Job mnist-1: the trial was stopped")},
+	}, {
+		Name:    "a trial asked to stop before its workload exists creates none and ends Killed",
+		Key:     key,
+		Objects: []runtime.Object{trial(stop)},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(stop, status(func(st *v1alpha1.TrialStatus) {
+			st.CompletionTime = &start
+			st.MarkKilled("stopped before Job mnist-1 was created")
+		}))}},
+	}, {
+		Name:    "a trial asked to stop whose Job has just completed ends as the Job did",
+		Key:     key,
+		Objects: []runtime.Object{trial(stop, observed("loss", "0.5"), status(started)), job(true, "Complete", "True", "")},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(stop, observed("loss", "0.5"), status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.CompletionTime = &start
+			st.MarkSucceeded("Job mnist-1 succeeded; loss=0.5")
+		}))}},
+	}, {
+		Name:    "a trial without a workload asked to stop before its observation ends Killed",
+		Key:     key,
+		Objects: []runtime.Object{byHand(stop)},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: byHand(stop, status(func(st *v1alpha1.TrialStatus) {
+			st.CompletionTime = &start
+			st.MarkKilled("stopped before its observation was written")
+		}))}},
+	}, {
+		Name: "an ended trial whose workload is gone is left as it is: nothing is created again",
 		Key:  key,
 		Objects: []runtime.Object{trial(observed("loss", "0.5"), status(func(st *v1alpha1.TrialStatus) {
 			st.MarkSucceeded("done")

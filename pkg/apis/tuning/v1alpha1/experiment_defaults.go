@@ -18,8 +18,8 @@ func (e *Experiment) SetDefaults(ctx context.Context) {
 	e.Spec.SetDefaults(ctx)
 }
 
-// SetDefaults fills in the counts the user left out, and the defaults of a
-// metrics collector spec.
+// SetDefaults fills in the counts and policies the user left out, and the
+// defaults of a metrics collector spec.
 func (es *ExperimentSpec) SetDefaults(context.Context) {
 	if es.ParallelTrialCount == nil {
 		es.ParallelTrialCount = ptr.To[int32](DefaultParallelTrialCount)
@@ -29,6 +29,12 @@ func (es *ExperimentSpec) SetDefaults(context.Context) {
 	}
 	if es.MaxFailedTrialCount == nil {
 		es.MaxFailedTrialCount = ptr.To[int32](DefaultMaxFailedTrialCount)
+	}
+	if es.ResumePolicy == "" {
+		es.ResumePolicy = LongRunning
+	}
+	if es.TrialsOnEnd == "" {
+		es.TrialsOnEnd = TrialsOnEndStop
 	}
 	if es.MetricsCollectorSpec != nil {
 		es.MetricsCollectorSpec.SetDefaults()

@@ -16,19 +16,19 @@ func TestExperimentDefaults(t *testing.T) {
 	}{{
 		name: "all left out",
 		in:   ExperimentSpec{},
-		want: ExperimentSpec{ParallelTrialCount: ptr.To[int32](3), MaxTrialCount: ptr.To[int32](12), MaxFailedTrialCount: ptr.To[int32](3)},
+		want: ExperimentSpec{ParallelTrialCount: ptr.To[int32](3), MaxTrialCount: ptr.To[int32](12), MaxFailedTrialCount: ptr.To[int32](3), ResumePolicy: LongRunning, TrialsOnEnd: TrialsOnEndStop},
 	}, {
 		name: "all set are kept",
 		in:   ExperimentSpec{ParallelTrialCount: ptr.To[int32](1), MaxTrialCount: ptr.To[int32](50), MaxFailedTrialCount: ptr.To[int32](7)},
-		want: ExperimentSpec{ParallelTrialCount: ptr.To[int32](1), MaxTrialCount: ptr.To[int32](50), MaxFailedTrialCount: ptr.To[int32](7)},
+		want: ExperimentSpec{ParallelTrialCount: ptr.To[int32](1), MaxTrialCount: ptr.To[int32](50), MaxFailedTrialCount: ptr.To[int32](7), ResumePolicy: LongRunning, TrialsOnEnd: TrialsOnEndStop},
 	}, {
 		name: "zero is a value, not a gap",
 		in:   ExperimentSpec{MaxFailedTrialCount: ptr.To[int32](0)},
-		want: ExperimentSpec{ParallelTrialCount: ptr.To[int32](3), MaxTrialCount: ptr.To[int32](12), MaxFailedTrialCount: ptr.To[int32](0)},
+		want: ExperimentSpec{ParallelTrialCount: ptr.To[int32](3), MaxTrialCount: ptr.To[int32](12), MaxFailedTrialCount: ptr.To[int32](0), ResumePolicy: LongRunning, TrialsOnEnd: TrialsOnEndStop},
 	}, {
 		name: "some set",
 		in:   ExperimentSpec{MaxTrialCount: ptr.To[int32](100)},
-		want: ExperimentSpec{ParallelTrialCount: ptr.To[int32](3), MaxTrialCount: ptr.To[int32](100), MaxFailedTrialCount: ptr.To[int32](3)},
+		want: ExperimentSpec{ParallelTrialCount: ptr.To[int32](3), MaxTrialCount: ptr.To[int32](100), MaxFailedTrialCount: ptr.To[int32](3), ResumePolicy: LongRunning, TrialsOnEnd: TrialsOnEndStop},
 	}, {
 		name: "the rest of the spec is untouched",
 		in: ExperimentSpec{
@@ -43,7 +43,13 @@ func TestExperimentDefaults(t *testing.T) {
 			ParallelTrialCount:  ptr.To[int32](3),
 			MaxTrialCount:       ptr.To[int32](12),
 			MaxFailedTrialCount: ptr.To[int32](3),
+			ResumePolicy:        LongRunning,
+			TrialsOnEnd:         TrialsOnEndStop,
 		},
+	}, {
+		name: "policies set are kept",
+		in:   ExperimentSpec{ResumePolicy: NeverResume, TrialsOnEnd: TrialsOnEndFinish},
+		want: ExperimentSpec{ParallelTrialCount: ptr.To[int32](3), MaxTrialCount: ptr.To[int32](12), MaxFailedTrialCount: ptr.To[int32](3), ResumePolicy: NeverResume, TrialsOnEnd: TrialsOnEndFinish},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -76,7 +76,46 @@ type ExperimentSpec struct {
 	// (StdOut) or from a file (File, TensorFlowEvent), or not at all (None).
 	// +optional
 	MetricsCollectorSpec *MetricsCollectorSpec `json:"metricsCollectorSpec,omitempty"`
+
+	// ResumePolicy says whether an Experiment that ended with
+	// MaxTrialsReached resumes when maxTrialCount is raised: LongRunning
+	// (the default) and FromVolume resume it, from where its algorithm left
+	// off; Never makes the end final. Katib's field and values.
+	// +optional
+	ResumePolicy ResumePolicyType `json:"resumePolicy,omitempty"`
+
+	// TrialsOnEnd says what becomes of the trials still running when the
+	// Experiment ends (its goal reached, too many failures, the function
+	// refusing it): Stop (the default) stops them, and they end Killed;
+	// Finish lets them run to their end.
+	// +optional
+	TrialsOnEnd TrialsOnEndPolicy `json:"trialsOnEnd,omitempty"`
 }
+
+// ResumePolicyType says whether an ended Experiment may resume.
+type ResumePolicyType string
+
+// The resume policies, as Katib names them. Knobs keeps an algorithm's
+// state in the Suggestion's status, so LongRunning and FromVolume both
+// resume from it.
+const (
+	NeverResume ResumePolicyType = "Never"
+	LongRunning ResumePolicyType = "LongRunning"
+	FromVolume  ResumePolicyType = "FromVolume"
+)
+
+// TrialsOnEndPolicy says what becomes of running trials when their
+// Experiment ends.
+type TrialsOnEndPolicy string
+
+// The policies for running trials when their Experiment ends.
+const (
+	// TrialsOnEndStop stops them: their workloads are stopped and they end
+	// with reason Killed.
+	TrialsOnEndStop TrialsOnEndPolicy = "Stop"
+	// TrialsOnEndFinish lets them run to their end.
+	TrialsOnEndFinish TrialsOnEndPolicy = "Finish"
+)
 
 // ObjectiveSpec is the metric an experiment optimises.
 type ObjectiveSpec struct {
@@ -176,6 +215,12 @@ type TrialTemplate struct {
 	// wraps. It may be left out when the pod template has one container.
 	// +optional
 	PrimaryContainerName string `json:"primaryContainerName,omitempty"`
+
+	// Retain keeps each trial's workload once the trial has ended. By
+	// default (false) a trial's workload is deleted when the trial ends;
+	// the Trial keeps its observation and condition.
+	// +optional
+	Retain bool `json:"retain,omitempty"`
 }
 
 // GoTemplate is a trial workload as a Go template.
@@ -221,6 +266,10 @@ type ExperimentStatus struct {
 	// TrialsEarlyStopped is the number of trials stopped early.
 	// +optional
 	TrialsEarlyStopped int32 `json:"trialsEarlyStopped"`
+	// TrialsKilled is the number of trials stopped because the Experiment
+	// ended (reason Killed).
+	// +optional
+	TrialsKilled int32 `json:"trialsKilled"`
 
 	// CurrentOptimalTrial is the best trial so far.
 	// +optional

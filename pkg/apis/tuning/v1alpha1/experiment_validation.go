@@ -69,6 +69,16 @@ func (es *ExperimentSpec) Validate(ctx context.Context) *apis.FieldError {
 		errs = errs.Also(es.TrialTemplate.Validate(es.Parameters).ViaField("trialTemplate"))
 	}
 	errs = errs.Also(es.MetricsCollectorSpec.Validate().ViaField("metricsCollectorSpec"))
+	switch es.ResumePolicy {
+	case "", LongRunning, NeverResume, FromVolume:
+	default:
+		errs = errs.Also(apis.ErrInvalidValue(es.ResumePolicy, "resumePolicy", "use LongRunning, Never or FromVolume"))
+	}
+	switch es.TrialsOnEnd {
+	case "", TrialsOnEndStop, TrialsOnEndFinish:
+	default:
+		errs = errs.Also(apis.ErrInvalidValue(es.TrialsOnEnd, "trialsOnEnd", "use Stop or Finish"))
+	}
 	return errs
 }
 

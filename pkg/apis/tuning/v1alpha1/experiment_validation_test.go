@@ -86,6 +86,20 @@ func TestExperimentValidation(t *testing.T) {
 		change: func(e *Experiment) { e.Spec.Objective.Type = "best" },
 		want:   apis.ErrInvalidValue("best", "spec.objective.type", "use minimize or maximize"),
 	}, {
+		name:   "every resumePolicy of Katib",
+		change: func(e *Experiment) { e.Spec.ResumePolicy = FromVolume },
+	}, {
+		name:   "unknown resumePolicy",
+		change: func(e *Experiment) { e.Spec.ResumePolicy = "Always" },
+		want:   apis.ErrInvalidValue("Always", "spec.resumePolicy", "use LongRunning, Never or FromVolume"),
+	}, {
+		name:   "trialsOnEnd Finish",
+		change: func(e *Experiment) { e.Spec.TrialsOnEnd = TrialsOnEndFinish },
+	}, {
+		name:   "unknown trialsOnEnd",
+		change: func(e *Experiment) { e.Spec.TrialsOnEnd = "Kill" },
+		want:   apis.ErrInvalidValue("Kill", "spec.trialsOnEnd", "use Stop or Finish"),
+	}, {
 		name:   "missing objectiveMetricName",
 		change: func(e *Experiment) { e.Spec.Objective.ObjectiveMetricName = "" },
 		want:   apis.ErrMissingField("spec.objective.objectiveMetricName"),

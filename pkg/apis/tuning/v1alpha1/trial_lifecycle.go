@@ -14,6 +14,7 @@ const (
 	TrialReasonFailed             = "Failed"
 	TrialReasonMetricsUnavailable = "MetricsUnavailable"
 	TrialReasonEarlyStopped       = "EarlyStopped"
+	TrialReasonKilled             = "Killed"
 )
 
 var trialCondSet = apis.NewBatchConditionSet()
@@ -56,6 +57,13 @@ func (ts *TrialStatus) MarkMetricsUnavailable(messageFormat string, messageA ...
 // MarkFailed says the trial's workload failed.
 func (ts *TrialStatus) MarkFailed(messageFormat string, messageA ...interface{}) {
 	trialCondSet.Manage(ts).MarkFalse(TrialConditionSucceeded, TrialReasonFailed, messageFormat, messageA...)
+}
+
+// MarkKilled says the trial was stopped before its workload ended, because
+// spec.stop asked for it (its Experiment ended). What it observed until then
+// is kept, but it did not succeed.
+func (ts *TrialStatus) MarkKilled(messageFormat string, messageA ...interface{}) {
+	trialCondSet.Manage(ts).MarkFalse(TrialConditionSucceeded, TrialReasonKilled, messageFormat, messageA...)
 }
 
 // Phase returns the trial's phase: one of the TrialReason constants, Pending

@@ -52,6 +52,11 @@ func TestTrialPhase(t *testing.T) {
 		phase:  "EarlyStopped",
 		status: corev1.ConditionTrue,
 	}, {
+		name:   "killed",
+		mark:   func(ts *TrialStatus) { ts.MarkKilled("waiting for %s", "a node") },
+		phase:  "Killed",
+		status: corev1.ConditionFalse,
+	}, {
 		name:   "metrics unavailable",
 		mark:   func(ts *TrialStatus) { ts.MarkMetricsUnavailable("waiting for %s", "a node") },
 		phase:  "MetricsUnavailable",

@@ -69,6 +69,18 @@ type TrialSpec struct {
 	// the training program.
 	// +optional
 	PrimaryContainerName string `json:"primaryContainerName,omitempty"`
+
+	// RetainRun keeps the workload once the trial has ended; by default
+	// it is deleted. The Experiment copies its trialTemplate.retain here.
+	// +optional
+	RetainRun bool `json:"retainRun,omitempty"`
+
+	// Stop asks for the trial to be stopped: its workload is stopped (a
+	// Job suspended when retained, any other workload deleted) and the
+	// trial ends with reason Killed. Once set, it stays set. The
+	// Experiment sets it on its running trials when it ends.
+	// +optional
+	Stop bool `json:"stop,omitempty"`
 }
 
 // TrialStatus is how a trial went.

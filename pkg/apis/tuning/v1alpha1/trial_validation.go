@@ -8,7 +8,7 @@ import (
 )
 
 // Validate implements apis.Validatable.
-func (t *Trial) Validate(context.Context) *apis.FieldError {
+func (t *Trial) Validate(ctx context.Context) *apis.FieldError {
 	var errs *apis.FieldError
 	seen := map[string]int{}
 	for i, a := range t.Spec.ParameterAssignments {
@@ -22,5 +22,10 @@ func (t *Trial) Validate(context.Context) *apis.FieldError {
 		seen[a.Name] = i
 	}
 	errs = errs.Also(t.Spec.MetricsCollector.Validate().ViaField("metricsCollector"))
+	if apis.IsInUpdate(ctx) {
+		if old, ok := apis.GetBaseline(ctx).(*Trial); ok && old != nil && old.Spec.Stop && !t.Spec.Stop {
+			errs = errs.Also(&apis.FieldError{Message: "a stopped trial cannot be started again: create a new Trial", Paths: []string{"stop"}})
+		}
+	}
 	return errs.ViaField("spec")
 }

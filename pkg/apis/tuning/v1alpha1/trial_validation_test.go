@@ -60,3 +60,11 @@ func TestTrialValidationText(t *testing.T) {
 		t.Errorf("Validate() =\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestTrialStopStaysSet(t *testing.T) {
+	old := &Trial{Spec: TrialSpec{Stop: true}}
+	ctx := apis.WithinUpdate(context.Background(), old)
+	checkFieldError(t, (&Trial{}).Validate(ctx), &apis.FieldError{Message: "a stopped trial cannot be started again: create a new Trial", Paths: []string{"spec.stop"}})
+	checkFieldError(t, (&Trial{Spec: TrialSpec{Stop: true}}).Validate(ctx), nil)
+	checkFieldError(t, (&Trial{Spec: TrialSpec{Stop: true}}).Validate(apis.WithinUpdate(context.Background(), &Trial{})), nil)
+}

@@ -65,6 +65,7 @@ func MakeTrial(e *v1alpha1.Experiment, a v1alpha1.TrialAssignment) (*v1alpha1.Tr
 	t.Spec.RunSpec = &runtime.RawExtension{Raw: raw}
 	t.Spec.SuccessCondition, t.Spec.FailureCondition = tt.SuccessCondition, tt.FailureCondition
 	t.Spec.PrimaryContainerName = tt.PrimaryContainerName
+	t.Spec.RetainRun = tt.Retain
 	if mc := e.Spec.MetricsCollectorSpec; mc != nil {
 		t.Spec.MetricsCollector = mc.DeepCopy()
 		t.Spec.MetricsCollector.SetDefaults()

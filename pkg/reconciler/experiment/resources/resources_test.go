@@ -77,3 +77,18 @@ func TestMakeTrialCarriesTheMetricsCollector(t *testing.T) {
 		})
 	}
 }
+
+func TestMakeTrialCarriesRetain(t *testing.T) {
+	a := v1alpha1.TrialAssignment{Name: "mnist-1", ParameterAssignments: []v1alpha1.ParameterAssignment{{Name: "lr", Value: "0.05"}}}
+	for _, retain := range []bool{false, true} {
+		e := experiment(nil, "")
+		e.Spec.TrialTemplate.Retain = retain
+		tr, err := resources.MakeTrial(e, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Spec.RetainRun != retain || tr.Spec.Stop {
+			t.Errorf("trialTemplate.retain %v: trial retainRun %v, stop %v; want retainRun %v, not stopped", retain, tr.Spec.RetainRun, tr.Spec.Stop, retain)
+		}
+	}
+}

@@ -229,6 +229,14 @@ func TestMakeRequestTrialConditions(t *testing.T) {
 		want: pb.TrialCondition_EARLY_STOPPED,
 		obs:  &pb.Observation{Metrics: []*pb.Metric{{Name: "Validation-accuracy", Value: "0.5"}, {Name: "loss", Value: "1.2"}}},
 	}, {
+		name: "killed when its experiment ended: failed, with what it saw",
+		opts: []TrialOption{
+			withPhase(func(ts *v1alpha1.TrialStatus) { ts.MarkKilled("the experiment ended") }),
+			withObservation("Validation-accuracy", "0.5"),
+		},
+		want: pb.TrialCondition_FAILED,
+		obs:  &pb.Observation{Metrics: []*pb.Metric{{Name: "Validation-accuracy", Value: "0.5"}}},
+	}, {
 		name: "running with an empty observation",
 		opts: []TrialOption{WithTrialRunning, withObservation()},
 		want: pb.TrialCondition_RUNNING,

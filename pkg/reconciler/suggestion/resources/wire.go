@@ -98,6 +98,10 @@ var trialConditions = map[string]pb.TrialCondition{
 	v1alpha1.TrialReasonFailed:             pb.TrialCondition_FAILED,
 	v1alpha1.TrialReasonMetricsUnavailable: pb.TrialCondition_METRICS_UNAVAILABLE,
 	v1alpha1.TrialReasonEarlyStopped:       pb.TrialCondition_EARLY_STOPPED,
+	// A trial killed when its Experiment ended has no final value; if the
+	// Experiment resumes, the algorithm counts it as failed, never as one
+	// still to come.
+	v1alpha1.TrialReasonKilled: pb.TrialCondition_FAILED,
 }
 
 // protoTrial returns a Trial as the wire's message: its assignment, the
