@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 
+	"k8s.io/client-go/tools/cache"
 	kubeclient "knative.dev/pkg/client/injection/kube/client"
 	"knative.dev/pkg/configmap"
 	"knative.dev/pkg/controller"
@@ -20,6 +21,7 @@ import (
 	"knative.dev/pkg/system"
 
 	knobsclient "knobs.dev/knobs/pkg/client/injection/client"
+	trialinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/trial"
 	"knobs.dev/knobs/pkg/observation"
 	"knobs.dev/knobs/pkg/reconciler/experiment"
 	"knobs.dev/knobs/pkg/reconciler/suggestion"
@@ -39,7 +41,9 @@ func main() {
 // hands its context, with the injected clients and the logger, to controller
 // constructors only. The receiver serves on every replica, leader or not, on
 // port $OBSERVATION_PORT (default 8090): it writes through the API server,
-// and needs no leadership.
+// and needs no leadership. It checks tokens against the Trial informer's
+// cache, which sharedmain starts on every replica, and serves once that
+// cache has synced.
 func withReceiver(ctor injection.ControllerConstructor) injection.ControllerConstructor {
 	return func(ctx context.Context, cmw configmap.Watcher) *controller.Impl {
 		logger := logging.FromContext(ctx)
@@ -48,8 +52,15 @@ func withReceiver(ctor injection.ControllerConstructor) injection.ControllerCons
 			logger.Fatalw("cannot load the key of trial tokens", "error", err)
 		}
 		port := cmp.Or(os.Getenv(observation.EnvPort), observation.DefaultPort)
-		observation.Serve(ctx, net.JoinHostPort("", port), &observation.Receiver{Client: knobsclient.Get(ctx), Tokens: tokens})
-		logger.Infow("observation receiver", "port", port)
+		trials := trialinformer.Get(ctx)
+		rc := &observation.Receiver{Client: knobsclient.Get(ctx), Trials: trials.Lister(), Tokens: tokens}
+		go func() {
+			if !cache.WaitForCacheSync(ctx.Done(), trials.Informer().HasSynced) {
+				return // stopped before the cache synced
+			}
+			observation.Serve(ctx, net.JoinHostPort("", port), rc)
+			logger.Infow("observation receiver", "port", port)
+		}()
 		return ctor(ctx, cmw)
 	}
 }

@@ -29,12 +29,13 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
-// BenchmarkReceiver handles one binary-mode report end to end: decode, token,
-// read and status update of the Trial (a fake clientset in place of the API
+// BenchmarkReceiver handles one binary-mode report end to end: decode, token
+// checked against the cached Trial, and status update of the Trial (a fake clientset in place of the API
 // server).
 func BenchmarkReceiver(b *testing.B) {
 	trial := newTrial("t")
-	rc := &Receiver{Client: fake.NewSimpleClientset(trial), Tokens: NewTokens(testKey), Logger: zap.NewNop().Sugar()}
+	rc := newReceiver(b, fake.NewSimpleClientset(trial))
+	rc.Logger = zap.NewNop().Sugar()
 	token := NewTokens(testKey).For(trial)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

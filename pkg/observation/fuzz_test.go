@@ -86,7 +86,8 @@ func FuzzReceiver(f *testing.F) {
 		}
 		client := fake.NewSimpleClientset(newTrial("t1"), newTrial("done", withSucceeded), newTrial("bare", withoutObjective),
 			newTrial("seen", withObservation(&v1alpha1.Observation{Metrics: []v1alpha1.Metric{{Name: "loss", Value: "x", Min: "y"}}})))
-		rc := &Receiver{Client: client, Tokens: NewTokens(testKey), Logger: zap.NewNop().Sugar()}
+		rc := newReceiver(t, client)
+		rc.Logger = zap.NewNop().Sugar()
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 		req.Method = method
 		req.URL.Path = path

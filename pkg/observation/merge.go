@@ -63,7 +63,7 @@ func Apply(obs *v1alpha1.Observation, objective *v1alpha1.ObjectiveSpec, metrics
 	}
 	if matched == 0 {
 		return nil, nil, fmt.Errorf("none of the reported metrics (%s) is a metric of the experiment; report one of: %s",
-			quoteAll(ignored), quoteAll(names))
+			quoteSome(ignored), quoteAll(names))
 	}
 
 	old := map[string]v1alpha1.Metric{}
@@ -138,6 +138,44 @@ func fold(name string, m v1alpha1.Metric, v float64, strategy v1alpha1.MetricStr
 
 func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
+// A report may name any number of metrics, of any length: answers and logs
+// name at most MaxNamesShown of them, each cut to MaxNameShown bytes.
+const (
+	MaxNamesShown = 5
+	MaxNameShown  = 64
+)
+
+// clip returns s cut to MaxNameShown bytes, the cut marked with "...".
+func clip(s string) string {
+	if len(s) <= MaxNameShown {
+		return s
+	}
+	const more = "..."
+	return strings.ToValidUTF8(s[:MaxNameShown-len(more)], "") + more
+}
+
+// sampleNames returns the first MaxNamesShown of names, each clipped; nil
+// for none.
+func sampleNames(names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	out := make([]string, 0, min(len(names), MaxNamesShown))
+	for _, n := range names[:min(len(names), MaxNamesShown)] {
+		out = append(out, clip(n))
+	}
+	return out
+}
+
+// quoteSome quotes the names sampleNames returns, and counts the others.
+func quoteSome(names []string) string {
+	q := quoteAll(sampleNames(names))
+	if len(names) > MaxNamesShown {
+		q += fmt.Sprintf(" and %d more, %d in all", len(names)-MaxNamesShown, len(names))
+	}
+	return q
+}
+
 func quoteAll(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
@@ -176,7 +214,7 @@ func ParseData(data []byte) (map[string]float64, error) {
 	for name, r := range raw {
 		v, err := parseNumber(r)
 		if err != nil {
-			return nil, fmt.Errorf("metric %q: %w", name, err)
+			return nil, fmt.Errorf("metric %q: %w", clip(name), err)
 		}
 		out[name] = v
 	}
@@ -204,10 +242,10 @@ func parseNumber(r json.RawMessage) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(text, 64)
 	if errors.Is(err, strconv.ErrRange) {
-		return 0, fmt.Errorf("%q is out of the range of a float64", text)
+		return 0, fmt.Errorf("%q is out of the range of a float64", clip(text))
 	}
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a number", text)
+		return 0, fmt.Errorf("%q is not a number", clip(text))
 	}
 	return v, nil
 }

@@ -25,6 +25,7 @@ import (
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/client/clientset/versioned"
+	listers "knobs.dev/knobs/pkg/client/listers/tuning/v1alpha1"
 	reporting "knobs.dev/knobs/pkg/observation/report"
 )
 
@@ -47,8 +48,12 @@ func SinkFor(base, namespace string) string {
 // then nothing is written; 503 when the Kubernetes API failed, which is
 // worth a retry.
 type Receiver struct {
-	// Client reads and updates Trials.
+	// Client updates Trials, and reads one again when its update conflicts.
 	Client versioned.Interface
+	// Trials is the informer's cache of Trials that a report's token is
+	// checked against, so that a report whose token does not check out
+	// costs no call to the Kubernetes API.
+	Trials listers.TrialLister
 	// Tokens checks the trials' tokens.
 	Tokens *Tokens
 	// Logger, when set, is used instead of the request context's logger.
@@ -100,10 +105,16 @@ type Accepted struct {
 	Trial string `json:"trial"`
 	// Namespace is the trial's namespace.
 	Namespace string `json:"namespace"`
-	// Observation is the trial's observation with the report in it.
+	// Observation is the trial's observation with the report in it; for a
+	// Duplicate, the observation as the receiver's cache has it, which may
+	// not show the report yet.
 	Observation *v1alpha1.Observation `json:"observation"`
-	// Ignored are the reported metrics the experiment does not know.
+	// Ignored are some of the reported metrics the experiment does not know:
+	// at most MaxNamesShown, each cut to MaxNameShown bytes.
 	Ignored []string `json:"ignored,omitempty"`
+	// IgnoredCount is the number of reported metrics the experiment does
+	// not know, all of them.
+	IgnoredCount int `json:"ignoredCount,omitempty"`
 	// Duplicate is true when the report (its source and id) was recorded
 	// before: it is not counted again.
 	Duplicate bool `json:"duplicate,omitempty"`
@@ -130,7 +141,12 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	namespace, name, acc, err := rc.serve(r)
 	logger = logger.With(zap.String("namespace", namespace), zap.String("trial", name))
 	if err == nil {
-		logger.Infow("Recorded observation", zap.Int32("reports", acc.Observation.Reports), zap.Strings("ignored", acc.Ignored))
+		var reports int32
+		if acc.Observation != nil {
+			reports = acc.Observation.Reports
+		}
+		logger.Infow("Recorded observation", zap.Int32("reports", reports),
+			zap.Strings("ignored", acc.Ignored), zap.Int("ignoredCount", acc.IgnoredCount))
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusAccepted)
 		_ = json.NewEncoder(w).Encode(acc)
@@ -161,7 +177,7 @@ func (rc *Receiver) serve(r *http.Request) (namespace, name string, _ *Accepted,
 	namespace, ok := strings.CutPrefix(r.URL.Path, pathPrefix)
 	namespace = strings.TrimSuffix(namespace, "/")
 	if !ok || len(validation.IsDNS1123Label(namespace)) > 0 {
-		return "", "", nil, reject(http.StatusNotFound, "no such path %q: send observations to %s<namespace>", r.URL.Path, pathPrefix)
+		return "", "", nil, reject(http.StatusNotFound, "no such path %q: send observations to %s<namespace>", clip(r.URL.Path), pathPrefix)
 	}
 	if r.Method != http.MethodPost {
 		return namespace, "", nil, reject(http.StatusMethodNotAllowed, "method %s is not allowed: POST the observation as a CloudEvent", r.Method)
@@ -171,14 +187,14 @@ func (rc *Receiver) serve(r *http.Request) (namespace, name string, _ *Accepted,
 	if err != nil {
 		return namespace, "", nil, err
 	}
-	name = ev.Subject()
+	name = clip(ev.Subject()) // as logged; a name this long is refused below
 	if ev.Type() != EventType {
-		return namespace, name, nil, reject(http.StatusBadRequest, "event type is %q; observations must have type %q", ev.Type(), EventType)
+		return namespace, name, nil, reject(http.StatusBadRequest, "event type is %q; observations must have type %q", clip(ev.Type()), EventType)
 	}
 	if name == "" {
 		return namespace, name, nil, reject(http.StatusBadRequest, "the event has no subject: set it to the trial's name (the workload's %s)", EnvTrialName)
 	}
-	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+	if errs := validation.IsDNS1123Subdomain(ev.Subject()); len(errs) > 0 {
 		return namespace, name, nil, reject(http.StatusBadRequest, "subject %q is not a trial name: %s", name, strings.Join(errs, "; "))
 	}
 	metrics, err := ParseData(ev.Data())
@@ -275,61 +291,59 @@ func tokenOf(r *http.Request, ev *event.Event) (string, error) {
 		EnvToken, TokenHeader, TokenExtension)
 }
 
-// record folds the report into the trial's status. Every attempt reads the
-// trial afresh and checks it again, so a conflicting update is retried on
-// the latest state and nothing is written for a report that is refused.
+// deny is the answer to a report for a trial that does not exist and to one
+// whose token is not the trial's: one answer for both, so that reports
+// cannot tell which trials exist.
+func deny(namespace, name string) error {
+	return reject(http.StatusForbidden, "the token is not valid for trial %s/%s (or there is no such trial): send the %s given to its workload",
+		namespace, name, EnvToken)
+}
+
+// record folds the report into the trial's status. The token is checked
+// against the trial in the informer's cache, and a report whose token does
+// not check out is refused without a call to the Kubernetes API, whether
+// the trial exists or not. The status update starts from the cached trial;
+// when it conflicts, every further attempt reads the trial afresh and
+// checks it again, so nothing is written for a report that is refused.
 func (rc *Receiver) record(ctx context.Context, namespace, name, token, report string, metrics map[string]float64, step *int64) (*Accepted, error) {
-	if rc.Client == nil || rc.Tokens == nil {
-		return nil, errors.New("the receiver has no Kubernetes client or no token key")
+	if rc.Client == nil || rc.Tokens == nil || rc.Trials == nil {
+		return nil, errors.New("the receiver has no Kubernetes client, no token key or no cache of trials")
 	}
+	denied := deny(namespace, name)
+	cached, err := rc.Trials.Trials(namespace).Get(name)
+	if apierrs.IsNotFound(err) {
+		return nil, denied
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading trial %s/%s from the cache: %w", namespace, name, err)
+	}
+	if !rc.Tokens.Valid(cached, token) {
+		return nil, denied
+	}
+
 	trials := rc.Client.TuningV1alpha1().Trials(namespace)
+	t := cached.DeepCopy()
 	var acc *Accepted
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		t, err := trials.Get(ctx, name, metav1.GetOptions{})
-		if apierrs.IsNotFound(err) {
-			return reject(http.StatusNotFound, "trial %s/%s not found", namespace, name)
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if t == nil {
+			// An update conflicted: read the trial as it is now.
+			live, err := trials.Get(ctx, name, metav1.GetOptions{})
+			if apierrs.IsNotFound(err) {
+				return denied
+			}
+			if err != nil {
+				return fmt.Errorf("reading trial %s/%s: %w", namespace, name, err)
+			}
+			t = live
 		}
-		if err != nil {
-			return fmt.Errorf("reading trial %s/%s: %w", namespace, name, err)
+		current := t
+		t = nil // read again on the next attempt
+		if !rc.Tokens.Valid(current, token) {
+			return denied // created again under its name
 		}
-		if !rc.Tokens.Valid(t, token) {
-			return reject(http.StatusForbidden, "the token is not trial %s/%s's: send the %s given to its workload", namespace, name, EnvToken)
-		}
-		if t.Status.IsDone() {
-			return reject(http.StatusConflict, "trial %s/%s has ended; observations are no longer accepted", namespace, name)
-		}
-		key := string(t.UID) + "\x00" + report
-		if rc.recent.has(key) {
-			acc = &Accepted{Trial: name, Namespace: namespace, Observation: t.Status.Observation, Duplicate: true}
-			return nil
-		}
-		if t.Spec.Objective == nil {
-			return reject(http.StatusConflict, "trial %s/%s has no spec.objective, so it does not know which metrics to record; "+
-				"trials created by an Experiment have one, add it to a trial made by hand", namespace, name)
-		}
-		obs, ignored, err := Apply(t.Status.Observation, t.Spec.Objective, metrics, step)
-		if err != nil {
-			return reject(http.StatusBadRequest, "trial %s/%s: %v", namespace, name, err)
-		}
-		t.Status.Observation = obs
-		updated, err := trials.UpdateStatus(ctx, t, metav1.UpdateOptions{})
-		if apierrs.IsNotFound(err) {
-			return reject(http.StatusNotFound, "trial %s/%s not found", namespace, name)
-		}
-		if apierrs.IsInvalid(err) {
-			// The report is well formed, but the status it makes is not
-			// (such as more metrics than a Trial holds, written by hand).
-			return reject(http.StatusUnprocessableEntity, "trial %s/%s: the API server refused the observation: %v", namespace, name, err)
-		}
-		if err != nil {
-			return err // a conflict is retried
-		}
-		rc.recent.add(key)
-		acc = &Accepted{Trial: name, Namespace: namespace, Observation: obs, Ignored: ignored}
-		if updated != nil && updated.Status.Observation != nil {
-			acc.Observation = updated.Status.Observation
-		}
-		return nil
+		var err error
+		acc, err = rc.apply(ctx, current, report, metrics, step)
+		return err
 	})
 	if err != nil {
 		var se *statusError
@@ -337,6 +351,47 @@ func (rc *Receiver) record(ctx context.Context, namespace, name, token, report s
 			err = fmt.Errorf("updating trial %s/%s kept conflicting: %w", namespace, name, err)
 		}
 		return nil, err
+	}
+	return acc, nil
+}
+
+// apply folds the report into trial t, whose token the report carries, and
+// updates its status, unless the report was recorded before. The report is
+// checked in full first, a report sent again as well.
+func (rc *Receiver) apply(ctx context.Context, t *v1alpha1.Trial, report string, metrics map[string]float64, step *int64) (*Accepted, error) {
+	namespace, name := t.Namespace, t.Name
+	if t.Status.IsDone() {
+		return nil, reject(http.StatusConflict, "trial %s/%s has ended; observations are no longer accepted", namespace, name)
+	}
+	if t.Spec.Objective == nil {
+		return nil, reject(http.StatusConflict, "trial %s/%s has no spec.objective, so it does not know which metrics to record; "+
+			"trials created by an Experiment have one, add it to a trial made by hand", namespace, name)
+	}
+	obs, ignored, err := Apply(t.Status.Observation, t.Spec.Objective, metrics, step)
+	if err != nil {
+		return nil, reject(http.StatusBadRequest, "trial %s/%s: %v", namespace, name, err)
+	}
+	key := string(t.UID) + "\x00" + report
+	if rc.recent.has(key) {
+		return &Accepted{Trial: name, Namespace: namespace, Observation: t.Status.Observation, Duplicate: true}, nil
+	}
+	t.Status.Observation = obs
+	updated, err := rc.Client.TuningV1alpha1().Trials(namespace).UpdateStatus(ctx, t, metav1.UpdateOptions{})
+	if apierrs.IsNotFound(err) {
+		return nil, deny(namespace, name)
+	}
+	if apierrs.IsInvalid(err) {
+		// The report is well formed, but the status it makes is not
+		// (such as more metrics than a Trial holds, written by hand).
+		return nil, reject(http.StatusUnprocessableEntity, "trial %s/%s: the API server refused the observation: %v", namespace, name, err)
+	}
+	if err != nil {
+		return nil, err // a conflict is retried
+	}
+	rc.recent.add(key)
+	acc := &Accepted{Trial: name, Namespace: namespace, Observation: obs, Ignored: sampleNames(ignored), IgnoredCount: len(ignored)}
+	if updated != nil && updated.Status.Observation != nil {
+		acc.Observation = updated.Status.Observation
 	}
 	return acc, nil
 }

@@ -3,14 +3,19 @@ package observation
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -165,8 +170,8 @@ func TestReceiverCloudEvents(t *testing.T) {
 			return observationEvent("ghost", `{"loss": 1}`)
 		},
 		header:   bearer(tokenFor(newTrial("ghost"))),
-		wantCode: http.StatusNotFound,
-		wantMsg:  "trial team-a/ghost not found",
+		wantCode: http.StatusForbidden,
+		wantMsg:  "the token is not valid for trial team-a/ghost (or there is no such trial)",
 	}, {
 		name:     "no token",
 		event:    good,
@@ -184,21 +189,21 @@ func TestReceiverCloudEvents(t *testing.T) {
 		event:    good,
 		header:   bearer("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
 		wantCode: http.StatusForbidden,
-		wantMsg:  "the token is not trial team-a/t1's",
+		wantMsg:  "the token is not valid for trial team-a/t1",
 	}, {
 		name:     "token of another trial",
 		trials:   []*v1alpha1.Trial{t1, newTrial("t2")},
 		event:    good,
 		header:   bearer(tokenFor(newTrial("t2"))),
 		wantCode: http.StatusForbidden,
-		wantMsg:  "the token is not trial team-a/t1's",
+		wantMsg:  "the token is not valid for trial team-a/t1",
 	}, {
 		name:     "token of a deleted trial of the same name",
 		trials:   []*v1alpha1.Trial{newTrial("t1", withUID("new-uid"))},
 		event:    good,
 		header:   bearer(tokenFor(t1)),
 		wantCode: http.StatusForbidden,
-		wantMsg:  "the token is not trial team-a/t1's",
+		wantMsg:  "the token is not valid for trial team-a/t1",
 	}, {
 		name:     "wrong token in the extension",
 		event:    func() cloudevents.Event { ev := good(); ev.SetExtension(TokenExtension, "nope"); return ev },
@@ -245,7 +250,7 @@ func TestReceiverCloudEvents(t *testing.T) {
 					header = bearer(tokenFor(t1))
 				}
 				var before *v1alpha1.Trial
-				if tc.wantCode != http.StatusAccepted && tc.wantCode != http.StatusNotFound {
+				if tc.wantCode != http.StatusAccepted {
 					before = s.getTrial(t, "t1")
 				}
 
@@ -464,19 +469,23 @@ func TestReceiverAPIErrors(t *testing.T) {
 		verb        string
 		failures    int32 // how many calls fail; -1: all
 		err         error
+		getErr      error // what reading the trial again after a conflict returns
 		wantCode    int
 		wantMsg     string
 		wantReports int32
 		wantUpdates int
 	}{{
-		name: "get fails", verb: "get", failures: -1, err: boom,
-		wantCode: http.StatusServiceUnavailable, wantMsg: "retry later",
+		name: "reading the trial again after a conflict fails", verb: "update", failures: 1, err: conflict, getErr: boom,
+		wantCode: http.StatusServiceUnavailable, wantMsg: "retry later", wantUpdates: 1,
+	}, {
+		name: "update fails", verb: "update", failures: -1, err: boom,
+		wantCode: http.StatusServiceUnavailable, wantMsg: "retry later", wantUpdates: 1,
 	}, {
 		name: "update forbidden", verb: "update", failures: -1, err: apierrs.NewForbidden(trialsResource, "t1", io.EOF),
 		wantCode: http.StatusServiceUnavailable, wantUpdates: 1,
 	}, {
 		name: "trial deleted before the update", verb: "update", failures: -1, err: apierrs.NewNotFound(trialsResource, "t1"),
-		wantCode: http.StatusNotFound, wantMsg: "not found", wantUpdates: 1,
+		wantCode: http.StatusForbidden, wantMsg: "the token is not valid for trial team-a/t1 (or there is no such trial)", wantUpdates: 1,
 	}, {
 		name: "the status it makes is invalid", verb: "update", failures: -1,
 		err:      apierrs.NewInvalid(schema.GroupKind{Group: "tuning.knobs.dev", Kind: "Trial"}, "t1", field.ErrorList{field.TooMany(field.NewPath("status", "observation", "metrics"), 66, 65)}),
@@ -513,6 +522,11 @@ func TestReceiverAPIErrors(t *testing.T) {
 				}
 				return true, nil, tc.err
 			})
+			if tc.getErr != nil {
+				client.PrependReactor("get", "trials", func(clientgotesting.Action) (bool, runtime.Object, error) {
+					return true, nil, tc.getErr
+				})
+			}
 			s := newServer(t, client)
 
 			code, msg := sendCE(t, s.sink(), observationEvent("t1", `{"loss": 0.5}`), false, bearer(tokenFor(newTrial("t1"))))
@@ -542,8 +556,8 @@ func TestReceiverAPIErrors(t *testing.T) {
 }
 
 func TestReceiverRetryAfter(t *testing.T) {
-	client := fake.NewSimpleClientset()
-	client.PrependReactor("get", "trials", func(clientgotesting.Action) (bool, runtime.Object, error) {
+	client := fake.NewSimpleClientset(newTrial("t1"))
+	client.PrependReactor("update", "trials", func(clientgotesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrs.NewServiceUnavailable("etcd is down")
 	})
 	s := newServer(t, client)
@@ -591,5 +605,211 @@ func TestReceiverDuplicateReport(t *testing.T) {
 	}
 	if got := s.getTrial(t, "t1").Status.Observation.Reports; got != 2 {
 		t.Fatalf("%d reports after two reports, want 2", got)
+	}
+}
+
+// Reports whose token does not check out cost no call to the Kubernetes
+// API, however many there are; an accepted one costs its status update.
+func TestReceiverBogusReportsCostNoAPICalls(t *testing.T) {
+	const n = 100
+	client := fake.NewSimpleClientset(newTrial("t1"))
+	s := newServer(t, client)
+	bogus := []struct {
+		name, path, subject, token string
+	}{
+		{"wrong token", s.sink(), "t1", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+		{"token of a deleted trial of the same name", s.sink(), "t1", tokenFor(newTrial("t1", withUID("old")))},
+		{"no such trial", s.sink(), "ghost", tokenFor(newTrial("ghost"))},
+		{"another namespace", SinkFor(s.URL, "team-b"), "t1", tokenFor(newTrial("t1"))},
+	}
+	for _, b := range bogus {
+		for i := range n {
+			h := binaryHeader(b.subject)
+			h.Set("Ce-Id", fmt.Sprintf("bogus-%d", i))
+			h.Set(TokenHeader, "Bearer "+b.token)
+			if code, _, body := do(t, http.MethodPost, b.path, h, strings.NewReader(`{"loss": 1}`)); code != http.StatusForbidden {
+				t.Fatalf("%s: status = %d (%s), want 403", b.name, code, body)
+			}
+		}
+		if got := len(client.Actions()); got != 0 {
+			t.Fatalf("%s: %d reports made %d API calls, want none: %v", b.name, n, got, client.Actions())
+		}
+	}
+
+	if code, _, body := do(t, http.MethodPost, s.sink(), binaryHeader("t1"), strings.NewReader(`{"loss": 1}`)); code != http.StatusAccepted {
+		t.Fatalf("good report: status = %d (%s), want 202", code, body)
+	}
+	if got := client.Actions(); len(got) != 1 || got[0].GetVerb() != "update" || got[0].GetSubresource() != "status" {
+		t.Errorf("a good report made API calls %v, want one status update", got)
+	}
+}
+
+// A trial that does not exist and a trial the token is not for get the
+// same answer, so a report cannot tell whether a trial exists.
+func TestReceiverSameAnswerForMissingAndForeignTrial(t *testing.T) {
+	send := func(s *server) (int, string) {
+		h := binaryHeader("t1")
+		h.Set(TokenHeader, "Bearer "+tokenFor(newTrial("t1", withUID("guessed"))))
+		code, _, body := do(t, http.MethodPost, s.sink(), h, strings.NewReader(`{"loss": 1}`))
+		return code, body
+	}
+	foreignCode, foreign := send(newServer(t, fake.NewSimpleClientset(newTrial("t1"))))
+	missingCode, missing := send(newServer(t, fake.NewSimpleClientset()))
+	if foreignCode != http.StatusForbidden || missingCode != foreignCode || missing != foreign {
+		t.Errorf("another trial's: %d %q; no trial: %d %q; want the same 403", foreignCode, foreign, missingCode, missing)
+	}
+	if want := "the token is not valid for trial team-a/t1"; !strings.Contains(foreign, want) {
+		t.Errorf("body = %q, want it to contain %q", foreign, want)
+	}
+}
+
+// A report sent again with the same source and id is validated like any
+// other: invalid data is refused, not answered as a duplicate.
+func TestReceiverReplayIsValidated(t *testing.T) {
+	s := newServer(t, fake.NewSimpleClientset(newTrial("t1")))
+	token := bearer(tokenFor(newTrial("t1")))
+	if code, msg := sendCE(t, s.sink(), observationEvent("t1", `{"loss": 0.5}`), false, token); code != http.StatusAccepted {
+		t.Fatalf("first report: %d %s, want 202", code, msg)
+	}
+	for _, data := range []string{`{"val_loss": 0.5}`, `{"loss": "NaN"}`, `{"loss": "Inf", "accuracy": 1}`} {
+		if code, msg := sendCE(t, s.sink(), observationEvent("t1", data), false, token); code != http.StatusBadRequest {
+			t.Errorf("the same id with %s: %d %s, want 400", data, code, msg)
+		}
+	}
+	if code, msg := sendCE(t, s.sink(), observationEvent("t1", `{"loss": 0.5}`), false, token); code != http.StatusAccepted {
+		t.Errorf("the same report again: %d %s, want 202", code, msg)
+	}
+	if got := s.getTrial(t, "t1").Status.Observation.Reports; got != 1 {
+		t.Errorf("%d reports, want 1", got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// Unknown metric names are named in the answer and the log only a few at a
+// time, each cut short, with their count: a report of many long names
+// does not come back, or go to the log, whole.
+func TestReceiverBoundsUnknownNames(t *testing.T) {
+	const unknown = 60000
+	var data strings.Builder
+	data.WriteString("{")
+	for i := range unknown {
+		if i < 3 {
+			fmt.Fprintf(&data, "%q: 1, ", "a"+strings.Repeat("x", 1000)+strconv.Itoa(i))
+			continue
+		}
+		fmt.Fprintf(&data, `"m%05d": 1, `, i)
+	}
+	onlyUnknown := data.String()[:data.Len()-2] + "}"
+	withLoss := data.String() + `"loss": 0.5}`
+
+	for _, tc := range []struct {
+		name, data string
+		wantCode   int
+	}{
+		{"beside a known metric", withLoss, http.StatusAccepted},
+		{"alone", onlyUnknown, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logged syncBuffer
+			rc := newReceiver(t, fake.NewSimpleClientset(newTrial("t1")))
+			rc.Logger = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(&logged), zap.InfoLevel)).Sugar()
+			s := serveReceiver(t, rc)
+			code, _, body := do(t, http.MethodPost, s.sink(), binaryHeader("t1"), strings.NewReader(tc.data))
+			if code != tc.wantCode {
+				t.Fatalf("status = %d (%.500s), want %d", code, body, tc.wantCode)
+			}
+			if len(body) > 4096 {
+				t.Errorf("the answer has %d bytes, want at most 4096: %.500s", len(body), body)
+			}
+			if n := len(logged.String()); n > 8192 {
+				t.Errorf("the log has %d bytes, want at most 8192: %.500s", n, logged.String())
+			}
+			if !strings.Contains(body, "60000") {
+				t.Errorf("the answer %q does not count the %d unknown names", body, unknown)
+			}
+			if tc.wantCode != http.StatusAccepted {
+				return
+			}
+			var acc struct {
+				Ignored      []string `json:"ignored"`
+				IgnoredCount int      `json:"ignoredCount"`
+			}
+			if err := json.Unmarshal([]byte(body), &acc); err != nil {
+				t.Fatalf("202 body %q: %v", body, err)
+			}
+			if len(acc.Ignored) == 0 || len(acc.Ignored) > 5 || acc.IgnoredCount != unknown {
+				t.Errorf("ignored %d names, counted %d; want 1 to 5 names and a count of %d", len(acc.Ignored), acc.IgnoredCount, unknown)
+			}
+			for _, n := range acc.Ignored {
+				if len(n) > 64 {
+					t.Errorf("ignored name of %d bytes, want at most 64", len(n))
+				}
+			}
+		})
+	}
+}
+
+// A cache behind the API server costs a conflict and a read, not a report:
+// the update made from the cached trial conflicts, and the report is
+// checked again and recorded on the trial as it is.
+func TestReceiverStaleCache(t *testing.T) {
+	cached := newTrial("t1")
+	latest := newTrial("t1", withObservation(&v1alpha1.Observation{
+		Metrics: []v1alpha1.Metric{{Name: "loss", Value: "0.25", Min: "0.25", Max: "0.25", Latest: "0.25"}},
+		Reports: 1,
+	}))
+	latest.ResourceVersion = "2"
+	client := fake.NewSimpleClientset(latest)
+	client.PrependReactor("update", "trials", checkResourceVersion(client))
+	rc := newReceiver(t, client)
+	rc.Trials = staleLister(t, cached)
+	s := serveReceiver(t, rc)
+
+	if code, msg := sendCE(t, s.sink(), observationEvent("t1", `{"loss": 0.5}`), false, bearer(tokenFor(cached))); code != http.StatusAccepted {
+		t.Fatalf("status = %d (%s), want 202", code, msg)
+	}
+	var verbs []string
+	for _, a := range client.Actions() {
+		verbs = append(verbs, a.GetVerb())
+	}
+	if d := cmp.Diff([]string{"update", "get", "update"}, verbs); d != "" {
+		t.Errorf("API calls (-want, +got):\n%s", d)
+	}
+	if got := s.getTrial(t, "t1").Status.Observation; got.Reports != 2 || got.Metric("loss").Min != "0.25" {
+		t.Errorf("observation %+v, want the cached report kept and this one added", got)
+	}
+
+	// Created again under its name since the cache saw it: the report's
+	// token is the old trial's, and nothing is written.
+	client.ClearActions()
+	recreated := newTrial("t1", withUID("recreated"))
+	recreated.ResourceVersion = "7"
+	if err := client.Tracker().Update(trialsGVR, recreated, testNS); err != nil {
+		t.Fatal(err)
+	}
+	ev := observationEvent("t1", `{"loss": 0.5}`)
+	ev.SetID("id-2")
+	if code, msg := sendCE(t, s.sink(), ev, false, bearer(tokenFor(cached))); code != http.StatusForbidden {
+		t.Errorf("after the trial was created again: status = %d (%s), want 403", code, msg)
+	}
+	if n := s.statusUpdates(); n != 1 {
+		t.Errorf("%d status updates, want the one refused as a conflict", n)
 	}
 }

@@ -120,7 +120,7 @@ func TestReporterEndToEnd(t *testing.T) {
 	wrong.Token = "not-the-token"
 	err = wrong.Report(ctx, map[string]float64{"loss": 0.1}, nil)
 	var re *ReportError
-	if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden || !strings.Contains(err.Error(), "the token is not trial team-a/t1's") {
+	if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden || !strings.Contains(err.Error(), "the token is not valid for trial team-a/t1") {
 		t.Errorf("Report with a wrong token = %v; want a 403 ReportError with the receiver's message", err)
 	}
 	err = r.Report(ctx, map[string]float64{"val_loss": 0.1}, nil)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -14,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	clientgotesting "k8s.io/client-go/testing"
+
+	"knobs.dev/knobs/pkg/client/clientset/versioned/fake"
 )
 
 func TestTokens(t *testing.T) {
@@ -133,5 +136,85 @@ func TestLoadKey(t *testing.T) {
 				t.Errorf("LoadKey = %x, %v; want an error naming the Secret", key, err)
 			}
 		})
+	}
+}
+
+// Tokens are issued with the Secret's current key and accepted with it or
+// with the previous one, so the key can be replaced while trials run.
+func TestLoadTokensRotation(t *testing.T) {
+	ctx := context.Background()
+	oldKey, newKey := []byte("the old key of thirty-two bytes!"), []byte("the new key of thirty-two bytes!")
+	t1 := newTrial("t1")
+	for _, tc := range []struct {
+		name      string
+		data      map[string][]byte
+		wantOld   bool
+		wantError string
+	}{
+		{name: "current only", data: map[string][]byte{"key": newKey}},
+		{name: "current and previous", data: map[string][]byte{"key": newKey, "previous-key": oldKey}, wantOld: true},
+		{name: "previous too short", data: map[string][]byte{"key": newKey, "previous-key": []byte("short")}, wantError: `"previous-key" holds 5 bytes`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kube := kubefake.NewSimpleClientset(&corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "knobs-system", Name: KeySecretName},
+				Data:       tc.data,
+			})
+			tk, err := LoadTokens(ctx, kube, "knobs-system")
+			if tc.wantError != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantError) {
+					t.Fatalf("LoadTokens = %v, want an error containing %q", err, tc.wantError)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := tk.For(t1), NewTokens(newKey).For(t1); got != want {
+				t.Errorf("For = %q, want the current key's %q", got, want)
+			}
+			if !tk.Valid(t1, NewTokens(newKey).For(t1)) {
+				t.Error("the current key's token is refused")
+			}
+			if got := tk.Valid(t1, NewTokens(oldKey).For(t1)); got != tc.wantOld {
+				t.Errorf("Valid(previous key's token) = %v, want %v", got, tc.wantOld)
+			}
+			if tk.Valid(t1, NewTokens(testKey).For(t1)) {
+				t.Error("another key's token is accepted")
+			}
+		})
+	}
+}
+
+// A trial started before the key was replaced keeps reporting with the
+// token it was given.
+func TestReceiverAcceptsPreviousKey(t *testing.T) {
+	oldKey, newKey := testKey, []byte("the new key of thirty-two bytes!")
+	kube := kubefake.NewSimpleClientset(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "knobs-system", Name: KeySecretName},
+		Data:       map[string][]byte{"key": newKey, "previous-key": oldKey},
+	})
+	tk, err := LoadTokens(context.Background(), kube, "knobs-system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := fake.NewSimpleClientset(newTrial("t1"), newTrial("t2"))
+	rc := newReceiver(t, client)
+	rc.Tokens = tk
+	s := serveReceiver(t, rc)
+	for _, tc := range []struct {
+		name, trial string
+		key         []byte
+		want        int
+	}{
+		{"previous key", "t1", oldKey, http.StatusAccepted},
+		{"current key", "t2", newKey, http.StatusAccepted},
+		{"another key", "t1", []byte("another key of thirty-two bytes!"), http.StatusForbidden},
+	} {
+		h := binaryHeader(tc.trial)
+		h.Set(TokenHeader, "Bearer "+NewTokens(tc.key).For(newTrial(tc.trial)))
+		if code, _, body := do(t, http.MethodPost, s.sink(), h, strings.NewReader(`{"loss": 1}`)); code != tc.want {
+			t.Errorf("%s: status = %d (%s), want %d", tc.name, code, body, tc.want)
+		}
 	}
 }
