@@ -53,7 +53,7 @@ func withReceiver(ctor injection.ControllerConstructor) injection.ControllerCons
 		}
 		port := cmp.Or(os.Getenv(observation.EnvPort), observation.DefaultPort)
 		trials := trialinformer.Get(ctx)
-		rc := &observation.Receiver{Client: knobsclient.Get(ctx), Trials: trials.Lister(), Tokens: tokens}
+		rc := &observation.Receiver{Client: knobsclient.Get(ctx), Trials: trials.Lister(), Tokens: tokens, CacheWait: observation.DefaultCacheWait}
 		go func() {
 			if !cache.WaitForCacheSync(ctx.Done(), trials.Informer().HasSynced) {
 				return // stopped before the cache synced

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -56,6 +57,10 @@ type Receiver struct {
 	Trials listers.TrialLister
 	// Tokens checks the trials' tokens.
 	Tokens *Tokens
+	// CacheWait is how long a report for a trial that Trials does not hold
+	// yet waits for it (DefaultCacheWait in the controller); 0 refuses it
+	// at once.
+	CacheWait time.Duration
 	// Logger, when set, is used instead of the request context's logger.
 	Logger *zap.SugaredLogger
 
@@ -299,6 +304,30 @@ func deny(namespace, name string) error {
 		namespace, name, EnvToken)
 }
 
+// DefaultCacheWait is how long the controller's receiver lets a report for a
+// trial its cache does not hold wait for it (Receiver.CacheWait): a trial's
+// workload starts after the trial is created, but this replica's cache may
+// see the trial a moment after the workload sends. The wait costs no API
+// call, and a refusal (403) is final for a reporter.
+const DefaultCacheWait = 2 * time.Second
+
+// cachedTrial returns the trial from the informer's cache, waiting up to
+// rc.CacheWait for one it does not hold yet.
+func (rc *Receiver) cachedTrial(ctx context.Context, namespace, name string) (*v1alpha1.Trial, error) {
+	deadline := time.Now().Add(rc.CacheWait)
+	for {
+		t, err := rc.Trials.Trials(namespace).Get(name)
+		if !apierrs.IsNotFound(err) || time.Now().After(deadline) {
+			return t, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // record folds the report into the trial's status. The token is checked
 // against the trial in the informer's cache, and a report whose token does
 // not check out is refused without a call to the Kubernetes API, whether
@@ -310,7 +339,7 @@ func (rc *Receiver) record(ctx context.Context, namespace, name, token, report s
 		return nil, errors.New("the receiver has no Kubernetes client, no token key or no cache of trials")
 	}
 	denied := deny(namespace, name)
-	cached, err := rc.Trials.Trials(namespace).Get(name)
+	cached, err := rc.cachedTrial(ctx, namespace, name)
 	if apierrs.IsNotFound(err) {
 		return nil, denied
 	}

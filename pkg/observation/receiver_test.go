@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/google/go-cmp/cmp"
@@ -26,6 +28,7 @@ import (
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/client/clientset/versioned/fake"
+	listers "knobs.dev/knobs/pkg/client/listers/tuning/v1alpha1"
 )
 
 var trialsResource = schema.GroupResource{Group: "tuning.knobs.dev", Resource: "trials"}
@@ -811,5 +814,50 @@ func TestReceiverStaleCache(t *testing.T) {
 	}
 	if n := s.statusUpdates(); n != 1 {
 		t.Errorf("%d status updates, want the one refused as a conflict", n)
+	}
+}
+
+// lateLister is a cache that sees every trial only after missing it a few
+// times, as a replica's cache may lag the API server.
+type lateLister struct {
+	trackerLister
+	misses *atomic.Int32
+}
+
+func (l lateLister) Trials(namespace string) listers.TrialNamespaceLister {
+	return lateNamespaceLister{l.trackerLister.Trials(namespace), l.misses}
+}
+
+type lateNamespaceLister struct {
+	listers.TrialNamespaceLister
+	misses *atomic.Int32
+}
+
+func (l lateNamespaceLister) Get(name string) (*v1alpha1.Trial, error) {
+	if l.misses.Add(-1) >= 0 {
+		return nil, apierrs.NewNotFound(v1alpha1.Resource("trials"), name)
+	}
+	return l.TrialNamespaceLister.Get(name)
+}
+
+// TestReceiverWaitsForItsCache: a report for a trial this replica's cache
+// has not seen yet waits for it, without an API call, rather than being
+// refused for good; with no wait it is refused.
+func TestReceiverWaitsForItsCache(t *testing.T) {
+	for _, tc := range []struct {
+		wait time.Duration
+		want int
+	}{{time.Minute, http.StatusAccepted}, {0, http.StatusForbidden}} {
+		client := fake.NewSimpleClientset(newTrial("t1"))
+		rc := newReceiver(t, client)
+		misses := &atomic.Int32{}
+		misses.Store(3)
+		rc.Trials, rc.CacheWait = lateLister{trackerLister{client}, misses}, tc.wait
+		srv := httptest.NewServer(rc)
+		t.Cleanup(srv.Close)
+		code, msg := sendCE(t, SinkFor(srv.URL, testNS), observationEvent("t1", `{"loss": 0.5}`), false, bearer(tokenFor(newTrial("t1"))))
+		if code != tc.want {
+			t.Errorf("cache wait %s: %d %s, want %d", tc.wait, code, msg, tc.want)
+		}
 	}
 }
