@@ -23,8 +23,9 @@ import (
 // BenchmarkReceiverThroughput measures how many observation reports per
 // second go through the controller's receiver into the API server: each
 // report is a CloudEvent sent by report.Reporter with the trial's token, and
-// the receiver answers once it has read the Trial and updated its status.
-// Those two requests go through the controller's Kubernetes client, whose
+// the receiver answers once it has checked the token against its cache of
+// Trials and updated the Trial's status. That request goes through the
+// controller's Kubernetes client, whose
 // rate limit sharedmain sets (15 QPS, burst 30, for three controllers)
 // unless KUBE_API_QPS and KUBE_API_BURST are in the environment, which the
 // controller inherits.
