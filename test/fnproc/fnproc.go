@@ -5,6 +5,7 @@
 package fnproc
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -15,7 +16,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -149,4 +152,38 @@ func CLI(t testing.TB, args ...string) (string, bool) {
 		t.Fatalf("running the cloudevents CLI: %v", err)
 	}
 	return string(out), err == nil
+}
+
+// Logged reports whether the function logged, as a JSON line, the event of
+// the given id answered with the given code.
+func (p *Proc) Logged(id, code string) bool {
+	sc := bufio.NewScanner(strings.NewReader(p.Logs.String()))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.Contains(line, `"id":"`+id+`"`) && strings.Contains(line, `"code":"`+code+`"`) {
+			return true
+		}
+	}
+	return false
+}
+
+// Terminate sends SIGTERM, as a node stopping the pod would, and fails the
+// test unless the function exits cleanly within 10 s, having logged that it
+// shut down.
+func (p *Proc) Terminate(t testing.TB) {
+	t.Helper()
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.Done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running 10s after SIGTERM")
+	}
+	if !strings.Contains(p.Logs.String(), `"msg":"shutting down"`) {
+		t.Errorf("no shutdown logged:\n%s", p.Logs.String())
+	}
 }

@@ -8,14 +8,12 @@
 package functions
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -176,10 +174,10 @@ func TestFunctions(t *testing.T) {
 				// come a moment after the CLI returns.
 				for _, id := range []string{"cli-binary", "cli-structured", "cli-binary-validate", "cli-structured-validate"} {
 					deadline := time.Now().Add(5 * time.Second)
-					for !logged(p.Logs.String(), id, "OK") && time.Now().Before(deadline) {
+					for !p.Logged(id, "OK") && time.Now().Before(deadline) {
 						time.Sleep(10 * time.Millisecond)
 					}
-					if !logged(p.Logs.String(), id, "OK") {
+					if !p.Logged(id, "OK") {
 						t.Errorf("no OK logged for event %s:\n%s", id, p.Logs.String())
 					}
 				}
@@ -249,37 +247,9 @@ func TestFunctions(t *testing.T) {
 				}
 			})
 
-			t.Run("SIGTERM shuts down cleanly", func(t *testing.T) {
-				if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-					t.Fatal(err)
-				}
-				select {
-				case err := <-p.Done:
-					if err != nil {
-						t.Fatalf("exit after SIGTERM: %v", err)
-					}
-				case <-time.After(10 * time.Second):
-					t.Fatal("still running 10s after SIGTERM")
-				}
-				if !strings.Contains(p.Logs.String(), `"msg":"shutting down"`) {
-					t.Errorf("no shutdown logged:\n%s", p.Logs.String())
-				}
-			})
+			t.Run("SIGTERM shuts down cleanly", func(t *testing.T) { p.Terminate(t) })
 		})
 	}
-}
-
-// logged reports whether the function logged the event with the given id and
-// code.
-func logged(logs, id, code string) bool {
-	sc := bufio.NewScanner(strings.NewReader(logs))
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.Contains(line, `"id":"`+id+`"`) && strings.Contains(line, `"code":"`+code+`"`) {
-			return true
-		}
-	}
-	return false
 }
 
 // TestGridUsesUpItsSpace walks the 60 points of the stepped design

@@ -10,7 +10,6 @@
 package pyfunction
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -21,7 +20,6 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -226,10 +224,10 @@ func TestPythonFunction(t *testing.T) {
 		// after answering, so give the last line a moment).
 		for _, id := range []string{"cli-binary", "cli-structured", "cli-binary-validate", "cli-structured-validate"} {
 			deadline := time.Now().Add(2 * time.Second)
-			for !logged(p.Logs.String(), id, "OK") && time.Now().Before(deadline) {
+			for !p.Logged(id, "OK") && time.Now().Before(deadline) {
 				time.Sleep(10 * time.Millisecond)
 			}
-			if !logged(p.Logs.String(), id, "OK") {
+			if !p.Logged(id, "OK") {
 				t.Errorf("no OK logged for event %s:\n%s", id, p.Logs.String())
 			}
 		}
@@ -485,33 +483,5 @@ func TestPythonFunction(t *testing.T) {
 		}
 	})
 
-	t.Run("SIGTERM shuts down cleanly", func(t *testing.T) {
-		if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case err := <-p.Done:
-			if err != nil {
-				t.Fatalf("exit after SIGTERM: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("still running 10s after SIGTERM")
-		}
-		if !strings.Contains(p.Logs.String(), `"msg":"shutting down"`) {
-			t.Errorf("no shutdown logged:\n%s", p.Logs.String())
-		}
-	})
-}
-
-// logged reports whether the function logged the event with the given id and
-// code.
-func logged(logs, id, code string) bool {
-	sc := bufio.NewScanner(strings.NewReader(logs))
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.Contains(line, `"id":"`+id+`"`) && strings.Contains(line, `"code":"`+code+`"`) {
-			return true
-		}
-	}
-	return false
+	t.Run("SIGTERM shuts down cleanly", func(t *testing.T) { p.Terminate(t) })
 }
