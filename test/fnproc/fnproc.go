@@ -187,3 +187,17 @@ func (p *Proc) Terminate(t testing.TB) {
 		t.Errorf("no shutdown logged:\n%s", p.Logs.String())
 	}
 }
+
+// WaitLogged fails the test unless the function logs the event of the given
+// id as answered with code within 5 s: a function writes the line once the
+// reply has gone, so it may come a moment after the caller has its answer.
+func (p *Proc) WaitLogged(t testing.TB, id, code string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !p.Logged(id, code) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !p.Logged(id, code) {
+		t.Errorf("no %s logged for event %s:\n%s", code, id, p.Logs.String())
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -173,13 +172,7 @@ func TestFunctions(t *testing.T) {
 				// line is written once the reply has gone, so the last may
 				// come a moment after the CLI returns.
 				for _, id := range []string{"cli-binary", "cli-structured", "cli-binary-validate", "cli-structured-validate"} {
-					deadline := time.Now().Add(5 * time.Second)
-					for !p.Logged(id, "OK") && time.Now().Before(deadline) {
-						time.Sleep(10 * time.Millisecond)
-					}
-					if !p.Logged(id, "OK") {
-						t.Errorf("no OK logged for event %s:\n%s", id, p.Logs.String())
-					}
+					p.WaitLogged(t, id, "OK")
 				}
 			})
 

@@ -21,7 +21,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -223,13 +222,7 @@ func TestPythonFunction(t *testing.T) {
 		// The function logged each event the CLI sent as answered (just
 		// after answering, so give the last line a moment).
 		for _, id := range []string{"cli-binary", "cli-structured", "cli-binary-validate", "cli-structured-validate"} {
-			deadline := time.Now().Add(2 * time.Second)
-			for !p.Logged(id, "OK") && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			if !p.Logged(id, "OK") {
-				t.Errorf("no OK logged for event %s:\n%s", id, p.Logs.String())
-			}
+			p.WaitLogged(t, id, "OK")
 		}
 	})
 
