@@ -30,6 +30,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -228,6 +229,9 @@ func (n *Node) finish(j *batchv1.Job, runErr error, msg string) {
 			time.Sleep(100 * time.Millisecond)
 		}
 		job, err := jobs.Get(ctx, j.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return // deleted while it ran: nothing is left to record on
+		}
 		if err != nil {
 			last = err
 			continue
@@ -251,7 +255,8 @@ func (n *Node) finish(j *batchv1.Job, runErr error, msg string) {
 				{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: fmt.Sprintf("%v: %s", runErr, msg), LastTransitionTime: now},
 			}
 		}
-		if _, last = jobs.UpdateStatus(ctx, job, metav1.UpdateOptions{}); last == nil {
+		_, last = jobs.UpdateStatus(ctx, job, metav1.UpdateOptions{})
+		if last == nil || apierrors.IsNotFound(last) {
 			return
 		}
 	}
