@@ -8,7 +8,8 @@
 //	ridge      (the default) ridge regression on random Fourier features of
 //	           Friedman's first regression problem, trained by mini-batch
 //	           gradient descent with --lr, --l2, --batch-size, --optimizer
-//	           (sgd, momentum or adam), --epochs, --features and --seed; after
+//	           (sgd, momentum or adam), --epochs, --features and --seed (and
+//	           --epoch-delay, a pause after each epoch); after
 //	           every epoch the validation loss (mean squared error, in units
 //	           of the targets' variance) as loss and R² as r2, with the epoch as
 //	           the step
@@ -35,6 +36,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // reporter sends a trial's metrics to Knobs.
@@ -67,7 +69,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 var taskFlags = map[string][]string{
 	"branin":    {"x1", "x2"},
 	"hartmann6": {"x1", "x2", "x3", "x4", "x5", "x6"},
-	"ridge":     {"lr", "l2", "batch-size", "optimizer", "epochs", "features", "seed"},
+	"ridge":     {"lr", "l2", "batch-size", "optimizer", "epochs", "features", "seed", "epoch-delay"},
 }
 
 // run parses args, does the task, and prints (and reports, with a reporter
@@ -88,6 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, newReport
 	fs.IntVar(&rc.Epochs, "epochs", 10, "ridge: passes over the training data")
 	fs.IntVar(&rc.Features, "features", 256, "ridge: number of random Fourier features")
 	fs.Uint64Var(&rc.Seed, "seed", 1, "ridge: seed of the features and the mini-batch order")
+	epochDelay := fs.Duration("epoch-delay", 0, "ridge: wait this long after each epoch, standing in for a slower model (such as 2s)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -172,9 +175,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, newReport
 		if err := rc.Check(); err != nil {
 			return usageError{err}
 		}
+		if *epochDelay < 0 {
+			return usagef("--epoch-delay=%s: give a duration of 0 or more, such as 2s", *epochDelay)
+		}
 		return TrainRidge(ctx, rc, func(r EpochResult) error {
 			step := int64(r.Epoch)
-			return emit(&step, []string{"loss", "r2"}, r.Loss, r.R2)
+			if err := emit(&step, []string{"loss", "r2"}, r.Loss, r.R2); err != nil {
+				return err
+			}
+			if *epochDelay > 0 && r.Epoch < rc.Epochs {
+				select {
+				case <-time.After(*epochDelay):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
 		})
 	}
 }

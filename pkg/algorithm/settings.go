@@ -112,12 +112,18 @@ type Settings struct {
 // every value allowed. A name given twice keeps its last value, which is how
 // state written back by the algorithm overrides the experiment's own.
 func ParseSettings(specs []Setting, given []*pb.AlgorithmSetting) (Settings, error) {
+	return ParseSettingsAt("algorithm.algorithmSettings", specs, given)
+}
+
+// ParseSettingsAt is ParseSettings for settings found at field (such as
+// earlyStopping.algorithmSettings), which errors name.
+func ParseSettingsAt(field string, specs []Setting, given []*pb.AlgorithmSetting) (Settings, error) {
 	s := Settings{values: make(map[string]string, len(given)), specs: make(map[string]Setting, len(specs))}
 	for _, spec := range specs {
 		s.specs[spec.Name] = spec
 	}
 	for i, g := range given {
-		path := fmt.Sprintf("algorithm.algorithmSettings[%d]", i)
+		path := fmt.Sprintf("%s[%d]", field, i)
 		spec, ok := s.specs[g.GetName()]
 		if !ok {
 			return Settings{}, &Error{Path: path, Message: fmt.Sprintf("unknown setting %q: this algorithm takes %s", g.GetName(), names(specs))}

@@ -53,7 +53,10 @@ var unmarshalJSON = protojson.UnmarshalOptions{DiscardUnknown: true}
 // eventHandler serves the Suggestion API as CloudEvents over HTTP, in binary
 // and structured mode.
 type eventHandler struct {
+	// svc serves the Suggestion API and stop the EarlyStopping API; a
+	// function serves one of them.
 	svc      pb.SuggestionServer
+	stop     pb.EarlyStoppingServer
 	source   string
 	maxBytes int64
 	// bodyTimeout bounds the time to receive the body.
@@ -127,6 +130,9 @@ func (h *eventHandler) handle(ctx context.Context, r *http.Request, in **event.E
 
 	var reply proto.Message
 	var replyType string
+	if err := h.serves(ev.Type()); err != nil {
+		return nil, err
+	}
 	switch ev.Type() {
 	case TypeSuggestionRequest:
 		req := &pb.GetSuggestionsRequest{}
@@ -146,8 +152,24 @@ func (h *eventHandler) handle(ctx context.Context, r *http.Request, in **event.E
 			return nil, err
 		}
 		replyType = TypeValidateReply
-	default:
-		return nil, status.Errorf(codes.InvalidArgument, "event type %q: send %s or %s", ev.Type(), TypeSuggestionRequest, TypeValidateRequest)
+	case TypeEarlyStoppingRequest:
+		req := &pb.GetEarlyStoppingDecisionsRequest{}
+		if err := decode(ev, contentType, req); err != nil {
+			return nil, err
+		}
+		if reply, err = h.stop.GetEarlyStoppingDecisions(ctx, req); err != nil {
+			return nil, err
+		}
+		replyType = TypeEarlyStoppingReply
+	case TypeEarlyStoppingValidate:
+		req := &pb.ValidateEarlyStoppingSettingsRequest{}
+		if err := decode(ev, contentType, req); err != nil {
+			return nil, err
+		}
+		if reply, err = h.stop.ValidateEarlyStoppingSettings(ctx, req); err != nil {
+			return nil, err
+		}
+		replyType = TypeEarlyStoppingValid
 	}
 
 	out := h.newEvent(ev, replyType)
@@ -158,6 +180,24 @@ func (h *eventHandler) handle(ctx context.Context, r *http.Request, in **event.E
 	out.DataEncoded = data
 	out.SetDataContentType(contentType)
 	return &out, nil
+}
+
+// serves refuses an event type this function does not answer, saying which
+// it does.
+func (h *eventHandler) serves(typ string) error {
+	var want []string
+	if h.svc != nil {
+		want = append(want, TypeSuggestionRequest, TypeValidateRequest)
+	}
+	if h.stop != nil {
+		want = append(want, TypeEarlyStoppingRequest, TypeEarlyStoppingValidate)
+	}
+	for _, w := range want {
+		if typ == w {
+			return nil
+		}
+	}
+	return status.Errorf(codes.InvalidArgument, "event type %q: send %s", typ, strings.Join(want, " or "))
 }
 
 // newEvent starts a reply to in (which may be nil when the request was not a

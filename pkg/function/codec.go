@@ -36,7 +36,8 @@ func (c *requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 		return nil
 	}
 	switch v.(type) {
-	case *pb.GetSuggestionsRequest, *pb.ValidateAlgorithmSettingsRequest:
+	case *pb.GetSuggestionsRequest, *pb.ValidateAlgorithmSettingsRequest,
+		*pb.GetEarlyStoppingDecisionsRequest, *pb.ValidateEarlyStoppingSettingsRequest:
 		c.undecodable.Store(v, err)
 		return nil
 	}

@@ -8,10 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
@@ -72,6 +70,12 @@ func NewHandler(svc *Service, opts Options) http.Handler {
 // API, under the name of its algorithm: for tests of callers, with servers
 // that break the contract on purpose.
 func NewServerHandler(name string, svc pb.SuggestionServer, opts Options) http.Handler {
+	return newHandler(name, svc, nil, opts)
+}
+
+// newHandler serves the Suggestion API (suggest) or the EarlyStopping API
+// (stop), whichever is not nil.
+func newHandler(name string, suggest pb.SuggestionServer, stop pb.EarlyStoppingServer, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	log := opts.Logger.With("algorithm", name)
 
@@ -81,13 +85,19 @@ func NewServerHandler(name string, svc pb.SuggestionServer, opts Options) http.H
 		grpc.ForceServerCodecV2(codec),
 		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log), codec.refuseUndecodable),
 	)
-	pb.RegisterSuggestionServer(gs, svc)
 	hs := health.NewServer()
-	hs.SetServingStatus(pb.Suggestion_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	if suggest != nil {
+		pb.RegisterSuggestionServer(gs, suggest)
+		hs.SetServingStatus(pb.Suggestion_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	}
+	if stop != nil {
+		pb.RegisterEarlyStoppingServer(gs, stop)
+		hs.SetServingStatus(pb.EarlyStopping_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	}
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	events := &eventHandler{svc: svc, source: "knobs.dev/functions/" + name, maxBytes: opts.MaxRequestBytes, bodyTimeout: opts.BodyReadTimeout, log: log}
+	events := &eventHandler{svc: suggest, stop: stop, source: "knobs.dev/functions/" + name, maxBytes: opts.MaxRequestBytes, bodyTimeout: opts.BodyReadTimeout, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -149,19 +159,8 @@ func Main(name string, alg algorithm.Algorithm) {
 }
 
 func run(name string, alg algorithm.Algorithm, log *slog.Logger) error {
-	port := os.Getenv("PORT")
-	if port == "" {
-		port = DefaultPort
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	ln, err := net.Listen("tcp", ":"+port)
-	if err != nil {
-		return fmt.Errorf("listening on port %s (set $PORT to change it): %w", port, err)
-	}
-	log.Info("serving", "algorithm", name, "address", ln.Addr().String())
 	svc := &Service{Name: name, Algorithm: alg}
-	return Serve(ctx, ln, NewHandler(svc, Options{Logger: log}), log)
+	return serveMain(name, NewHandler(svc, Options{Logger: log}), log)
 }
 
 func recoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {

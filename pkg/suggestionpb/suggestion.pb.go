@@ -248,6 +248,302 @@ func (TrialCondition) EnumDescriptor() ([]byte, []int) {
 	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{3}
 }
 
+type GetEarlyStoppingDecisionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The experiment: its objective (type and metric) is what is judged.
+	Experiment *Experiment `protobuf:"bytes,1,opt,name=experiment,proto3" json:"experiment,omitempty"`
+	// Every trial of the experiment: ended ones with their observation and
+	// curves, running ones with what they have reported so far.
+	Trials []*Trial `protobuf:"bytes,2,rep,name=trials,proto3" json:"trials,omitempty"`
+	// The early-stopping algorithm and its settings.
+	EarlyStopping *EarlyStoppingSpec `protobuf:"bytes,3,opt,name=early_stopping,json=earlyStopping,proto3" json:"early_stopping,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEarlyStoppingDecisionsRequest) Reset() {
+	*x = GetEarlyStoppingDecisionsRequest{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEarlyStoppingDecisionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEarlyStoppingDecisionsRequest) ProtoMessage() {}
+
+func (x *GetEarlyStoppingDecisionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEarlyStoppingDecisionsRequest.ProtoReflect.Descriptor instead.
+func (*GetEarlyStoppingDecisionsRequest) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetEarlyStoppingDecisionsRequest) GetExperiment() *Experiment {
+	if x != nil {
+		return x.Experiment
+	}
+	return nil
+}
+
+func (x *GetEarlyStoppingDecisionsRequest) GetTrials() []*Trial {
+	if x != nil {
+		return x.Trials
+	}
+	return nil
+}
+
+func (x *GetEarlyStoppingDecisionsRequest) GetEarlyStopping() *EarlyStoppingSpec {
+	if x != nil {
+		return x.EarlyStopping
+	}
+	return nil
+}
+
+type GetEarlyStoppingDecisionsReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The running trials to stop, each named once.
+	Decisions     []*EarlyStoppingDecision `protobuf:"bytes,1,rep,name=decisions,proto3" json:"decisions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEarlyStoppingDecisionsReply) Reset() {
+	*x = GetEarlyStoppingDecisionsReply{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEarlyStoppingDecisionsReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEarlyStoppingDecisionsReply) ProtoMessage() {}
+
+func (x *GetEarlyStoppingDecisionsReply) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEarlyStoppingDecisionsReply.ProtoReflect.Descriptor instead.
+func (*GetEarlyStoppingDecisionsReply) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetEarlyStoppingDecisionsReply) GetDecisions() []*EarlyStoppingDecision {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+// EarlyStoppingDecision says that a running trial is to be stopped, and why.
+type EarlyStoppingDecision struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	TrialName string                 `protobuf:"bytes,1,opt,name=trial_name,json=trialName,proto3" json:"trial_name,omitempty"`
+	// For people: what the trial was judged on, such as "loss 0.61 at step
+	// 5 is worse than the median 0.42 of 3 completed trials".
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EarlyStoppingDecision) Reset() {
+	*x = EarlyStoppingDecision{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EarlyStoppingDecision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EarlyStoppingDecision) ProtoMessage() {}
+
+func (x *EarlyStoppingDecision) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EarlyStoppingDecision.ProtoReflect.Descriptor instead.
+func (*EarlyStoppingDecision) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *EarlyStoppingDecision) GetTrialName() string {
+	if x != nil {
+		return x.TrialName
+	}
+	return ""
+}
+
+func (x *EarlyStoppingDecision) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type ValidateEarlyStoppingSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EarlyStopping *EarlyStoppingSpec     `protobuf:"bytes,1,opt,name=early_stopping,json=earlyStopping,proto3" json:"early_stopping,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateEarlyStoppingSettingsRequest) Reset() {
+	*x = ValidateEarlyStoppingSettingsRequest{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateEarlyStoppingSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateEarlyStoppingSettingsRequest) ProtoMessage() {}
+
+func (x *ValidateEarlyStoppingSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateEarlyStoppingSettingsRequest.ProtoReflect.Descriptor instead.
+func (*ValidateEarlyStoppingSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ValidateEarlyStoppingSettingsRequest) GetEarlyStopping() *EarlyStoppingSpec {
+	if x != nil {
+		return x.EarlyStopping
+	}
+	return nil
+}
+
+type ValidateEarlyStoppingSettingsReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateEarlyStoppingSettingsReply) Reset() {
+	*x = ValidateEarlyStoppingSettingsReply{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateEarlyStoppingSettingsReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateEarlyStoppingSettingsReply) ProtoMessage() {}
+
+func (x *ValidateEarlyStoppingSettingsReply) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateEarlyStoppingSettingsReply.ProtoReflect.Descriptor instead.
+func (*ValidateEarlyStoppingSettingsReply) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{4}
+}
+
+type EarlyStoppingSpec struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	AlgorithmName     string                 `protobuf:"bytes,1,opt,name=algorithm_name,json=algorithmName,proto3" json:"algorithm_name,omitempty"`
+	AlgorithmSettings []*AlgorithmSetting    `protobuf:"bytes,2,rep,name=algorithm_settings,json=algorithmSettings,proto3" json:"algorithm_settings,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *EarlyStoppingSpec) Reset() {
+	*x = EarlyStoppingSpec{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EarlyStoppingSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EarlyStoppingSpec) ProtoMessage() {}
+
+func (x *EarlyStoppingSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EarlyStoppingSpec.ProtoReflect.Descriptor instead.
+func (*EarlyStoppingSpec) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *EarlyStoppingSpec) GetAlgorithmName() string {
+	if x != nil {
+		return x.AlgorithmName
+	}
+	return ""
+}
+
+func (x *EarlyStoppingSpec) GetAlgorithmSettings() []*AlgorithmSetting {
+	if x != nil {
+		return x.AlgorithmSettings
+	}
+	return nil
+}
+
 type GetSuggestionsRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Experiment *Experiment            `protobuf:"bytes,1,opt,name=experiment,proto3" json:"experiment,omitempty"`
@@ -262,7 +558,7 @@ type GetSuggestionsRequest struct {
 
 func (x *GetSuggestionsRequest) Reset() {
 	*x = GetSuggestionsRequest{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[0]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -274,7 +570,7 @@ func (x *GetSuggestionsRequest) String() string {
 func (*GetSuggestionsRequest) ProtoMessage() {}
 
 func (x *GetSuggestionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[0]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -287,7 +583,7 @@ func (x *GetSuggestionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSuggestionsRequest.ProtoReflect.Descriptor instead.
 func (*GetSuggestionsRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{0}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetSuggestionsRequest) GetExperiment() *Experiment {
@@ -327,7 +623,7 @@ type GetSuggestionsReply struct {
 
 func (x *GetSuggestionsReply) Reset() {
 	*x = GetSuggestionsReply{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[1]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -339,7 +635,7 @@ func (x *GetSuggestionsReply) String() string {
 func (*GetSuggestionsReply) ProtoMessage() {}
 
 func (x *GetSuggestionsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[1]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -352,7 +648,7 @@ func (x *GetSuggestionsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSuggestionsReply.ProtoReflect.Descriptor instead.
 func (*GetSuggestionsReply) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{1}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetSuggestionsReply) GetParameterAssignments() []*GetSuggestionsReply_ParameterAssignments {
@@ -385,7 +681,7 @@ type ValidateAlgorithmSettingsRequest struct {
 
 func (x *ValidateAlgorithmSettingsRequest) Reset() {
 	*x = ValidateAlgorithmSettingsRequest{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[2]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -397,7 +693,7 @@ func (x *ValidateAlgorithmSettingsRequest) String() string {
 func (*ValidateAlgorithmSettingsRequest) ProtoMessage() {}
 
 func (x *ValidateAlgorithmSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[2]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -410,7 +706,7 @@ func (x *ValidateAlgorithmSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateAlgorithmSettingsRequest.ProtoReflect.Descriptor instead.
 func (*ValidateAlgorithmSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{2}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ValidateAlgorithmSettingsRequest) GetExperiment() *Experiment {
@@ -428,7 +724,7 @@ type ValidateAlgorithmSettingsReply struct {
 
 func (x *ValidateAlgorithmSettingsReply) Reset() {
 	*x = ValidateAlgorithmSettingsReply{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[3]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -440,7 +736,7 @@ func (x *ValidateAlgorithmSettingsReply) String() string {
 func (*ValidateAlgorithmSettingsReply) ProtoMessage() {}
 
 func (x *ValidateAlgorithmSettingsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[3]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -453,7 +749,7 @@ func (x *ValidateAlgorithmSettingsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateAlgorithmSettingsReply.ProtoReflect.Descriptor instead.
 func (*ValidateAlgorithmSettingsReply) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{3}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{9}
 }
 
 type Experiment struct {
@@ -466,7 +762,7 @@ type Experiment struct {
 
 func (x *Experiment) Reset() {
 	*x = Experiment{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[4]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -478,7 +774,7 @@ func (x *Experiment) String() string {
 func (*Experiment) ProtoMessage() {}
 
 func (x *Experiment) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[4]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -491,7 +787,7 @@ func (x *Experiment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Experiment.ProtoReflect.Descriptor instead.
 func (*Experiment) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{4}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Experiment) GetName() string {
@@ -519,7 +815,7 @@ type ExperimentSpec struct {
 
 func (x *ExperimentSpec) Reset() {
 	*x = ExperimentSpec{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[5]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +827,7 @@ func (x *ExperimentSpec) String() string {
 func (*ExperimentSpec) ProtoMessage() {}
 
 func (x *ExperimentSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[5]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +840,7 @@ func (x *ExperimentSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExperimentSpec.ProtoReflect.Descriptor instead.
 func (*ExperimentSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{5}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ExperimentSpec) GetAlgorithm() *AlgorithmSpec {
@@ -577,7 +873,7 @@ type ParameterSpecs struct {
 
 func (x *ParameterSpecs) Reset() {
 	*x = ParameterSpecs{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[6]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +885,7 @@ func (x *ParameterSpecs) String() string {
 func (*ParameterSpecs) ProtoMessage() {}
 
 func (x *ParameterSpecs) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[6]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +898,7 @@ func (x *ParameterSpecs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParameterSpecs.ProtoReflect.Descriptor instead.
 func (*ParameterSpecs) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{6}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ParameterSpecs) GetParameters() []*ParameterSpec {
@@ -622,7 +918,7 @@ type AlgorithmSpec struct {
 
 func (x *AlgorithmSpec) Reset() {
 	*x = AlgorithmSpec{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[7]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +930,7 @@ func (x *AlgorithmSpec) String() string {
 func (*AlgorithmSpec) ProtoMessage() {}
 
 func (x *AlgorithmSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[7]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +943,7 @@ func (x *AlgorithmSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlgorithmSpec.ProtoReflect.Descriptor instead.
 func (*AlgorithmSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{7}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AlgorithmSpec) GetAlgorithmName() string {
@@ -674,7 +970,7 @@ type AlgorithmSetting struct {
 
 func (x *AlgorithmSetting) Reset() {
 	*x = AlgorithmSetting{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[8]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -686,7 +982,7 @@ func (x *AlgorithmSetting) String() string {
 func (*AlgorithmSetting) ProtoMessage() {}
 
 func (x *AlgorithmSetting) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[8]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -699,7 +995,7 @@ func (x *AlgorithmSetting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlgorithmSetting.ProtoReflect.Descriptor instead.
 func (*AlgorithmSetting) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{8}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AlgorithmSetting) GetName() string {
@@ -727,7 +1023,7 @@ type ParameterSpec struct {
 
 func (x *ParameterSpec) Reset() {
 	*x = ParameterSpec{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[9]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -739,7 +1035,7 @@ func (x *ParameterSpec) String() string {
 func (*ParameterSpec) ProtoMessage() {}
 
 func (x *ParameterSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[9]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -752,7 +1048,7 @@ func (x *ParameterSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParameterSpec.ProtoReflect.Descriptor instead.
 func (*ParameterSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{9}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ParameterSpec) GetName() string {
@@ -789,7 +1085,7 @@ type FeasibleSpace struct {
 
 func (x *FeasibleSpace) Reset() {
 	*x = FeasibleSpace{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[10]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -801,7 +1097,7 @@ func (x *FeasibleSpace) String() string {
 func (*FeasibleSpace) ProtoMessage() {}
 
 func (x *FeasibleSpace) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[10]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -814,7 +1110,7 @@ func (x *FeasibleSpace) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeasibleSpace.ProtoReflect.Descriptor instead.
 func (*FeasibleSpace) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{10}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *FeasibleSpace) GetMax() string {
@@ -863,7 +1159,7 @@ type ObjectiveSpec struct {
 
 func (x *ObjectiveSpec) Reset() {
 	*x = ObjectiveSpec{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[11]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +1171,7 @@ func (x *ObjectiveSpec) String() string {
 func (*ObjectiveSpec) ProtoMessage() {}
 
 func (x *ObjectiveSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[11]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +1184,7 @@ func (x *ObjectiveSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectiveSpec.ProtoReflect.Descriptor instead.
 func (*ObjectiveSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{11}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ObjectiveSpec) GetType() ObjectiveType {
@@ -923,7 +1219,7 @@ type Trial struct {
 
 func (x *Trial) Reset() {
 	*x = Trial{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[12]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1231,7 @@ func (x *Trial) String() string {
 func (*Trial) ProtoMessage() {}
 
 func (x *Trial) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[12]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1244,7 @@ func (x *Trial) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trial.ProtoReflect.Descriptor instead.
 func (*Trial) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{12}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Trial) GetName() string {
@@ -982,7 +1278,7 @@ type TrialSpec struct {
 
 func (x *TrialSpec) Reset() {
 	*x = TrialSpec{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[13]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -994,7 +1290,7 @@ func (x *TrialSpec) String() string {
 func (*TrialSpec) ProtoMessage() {}
 
 func (x *TrialSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[13]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1007,7 +1303,7 @@ func (x *TrialSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialSpec.ProtoReflect.Descriptor instead.
 func (*TrialSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{13}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *TrialSpec) GetParameterAssignments() *ParameterAssignments {
@@ -1033,7 +1329,7 @@ type ParameterAssignments struct {
 
 func (x *ParameterAssignments) Reset() {
 	*x = ParameterAssignments{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[14]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1045,7 +1341,7 @@ func (x *ParameterAssignments) String() string {
 func (*ParameterAssignments) ProtoMessage() {}
 
 func (x *ParameterAssignments) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[14]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1058,7 +1354,7 @@ func (x *ParameterAssignments) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParameterAssignments.ProtoReflect.Descriptor instead.
 func (*ParameterAssignments) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{14}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ParameterAssignments) GetAssignments() []*ParameterAssignment {
@@ -1078,7 +1374,7 @@ type ParameterAssignment struct {
 
 func (x *ParameterAssignment) Reset() {
 	*x = ParameterAssignment{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[15]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1386,7 @@ func (x *ParameterAssignment) String() string {
 func (*ParameterAssignment) ProtoMessage() {}
 
 func (x *ParameterAssignment) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[15]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1399,7 @@ func (x *ParameterAssignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParameterAssignment.ProtoReflect.Descriptor instead.
 func (*ParameterAssignment) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{15}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ParameterAssignment) GetName() string {
@@ -1130,7 +1426,7 @@ type TrialStatus struct {
 
 func (x *TrialStatus) Reset() {
 	*x = TrialStatus{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[16]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1438,7 @@ func (x *TrialStatus) String() string {
 func (*TrialStatus) ProtoMessage() {}
 
 func (x *TrialStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[16]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1451,7 @@ func (x *TrialStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialStatus.ProtoReflect.Descriptor instead.
 func (*TrialStatus) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{16}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TrialStatus) GetObservation() *Observation {
@@ -1181,7 +1477,7 @@ type Observation struct {
 
 func (x *Observation) Reset() {
 	*x = Observation{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[17]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1193,7 +1489,7 @@ func (x *Observation) String() string {
 func (*Observation) ProtoMessage() {}
 
 func (x *Observation) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[17]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1206,7 +1502,7 @@ func (x *Observation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Observation.ProtoReflect.Descriptor instead.
 func (*Observation) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{17}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Observation) GetMetrics() []*Metric {
@@ -1233,7 +1529,7 @@ type Metric struct {
 
 func (x *Metric) Reset() {
 	*x = Metric{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[18]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1245,7 +1541,7 @@ func (x *Metric) String() string {
 func (*Metric) ProtoMessage() {}
 
 func (x *Metric) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[18]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1258,7 +1554,7 @@ func (x *Metric) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metric.ProtoReflect.Descriptor instead.
 func (*Metric) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{18}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Metric) GetName() string {
@@ -1294,7 +1590,7 @@ type MetricPoint struct {
 
 func (x *MetricPoint) Reset() {
 	*x = MetricPoint{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1306,7 +1602,7 @@ func (x *MetricPoint) String() string {
 func (*MetricPoint) ProtoMessage() {}
 
 func (x *MetricPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1319,7 +1615,7 @@ func (x *MetricPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetricPoint.ProtoReflect.Descriptor instead.
 func (*MetricPoint) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{19}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *MetricPoint) GetStep() int64 {
@@ -1345,7 +1641,7 @@ type GetSuggestionsReply_ParameterAssignments struct {
 
 func (x *GetSuggestionsReply_ParameterAssignments) Reset() {
 	*x = GetSuggestionsReply_ParameterAssignments{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[20]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1653,7 @@ func (x *GetSuggestionsReply_ParameterAssignments) String() string {
 func (*GetSuggestionsReply_ParameterAssignments) ProtoMessage() {}
 
 func (x *GetSuggestionsReply_ParameterAssignments) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[20]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,7 +1666,7 @@ func (x *GetSuggestionsReply_ParameterAssignments) ProtoReflect() protoreflect.M
 
 // Deprecated: Use GetSuggestionsReply_ParameterAssignments.ProtoReflect.Descriptor instead.
 func (*GetSuggestionsReply_ParameterAssignments) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{1, 0}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{7, 0}
 }
 
 func (x *GetSuggestionsReply_ParameterAssignments) GetAssignments() []*ParameterAssignment {
@@ -1384,7 +1680,25 @@ var File_pkg_suggestionpb_suggestion_proto protoreflect.FileDescriptor
 
 const file_pkg_suggestionpb_suggestion_proto_rawDesc = "" +
 	"\n" +
-	"!pkg/suggestionpb/suggestion.proto\x12\rapi.v1.alpha3\"\xa7\x01\n" +
+	"!pkg/suggestionpb/suggestion.proto\x12\rapi.v1.alpha3\"\xd4\x01\n" +
+	" GetEarlyStoppingDecisionsRequest\x129\n" +
+	"\n" +
+	"experiment\x18\x01 \x01(\v2\x19.api.v1.alpha3.ExperimentR\n" +
+	"experiment\x12,\n" +
+	"\x06trials\x18\x02 \x03(\v2\x14.api.v1.alpha3.TrialR\x06trials\x12G\n" +
+	"\x0eearly_stopping\x18\x03 \x01(\v2 .api.v1.alpha3.EarlyStoppingSpecR\rearlyStopping\"d\n" +
+	"\x1eGetEarlyStoppingDecisionsReply\x12B\n" +
+	"\tdecisions\x18\x01 \x03(\v2$.api.v1.alpha3.EarlyStoppingDecisionR\tdecisions\"P\n" +
+	"\x15EarlyStoppingDecision\x12\x1d\n" +
+	"\n" +
+	"trial_name\x18\x01 \x01(\tR\ttrialName\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"o\n" +
+	"$ValidateEarlyStoppingSettingsRequest\x12G\n" +
+	"\x0eearly_stopping\x18\x01 \x01(\v2 .api.v1.alpha3.EarlyStoppingSpecR\rearlyStopping\"$\n" +
+	"\"ValidateEarlyStoppingSettingsReply\"\x8a\x01\n" +
+	"\x11EarlyStoppingSpec\x12%\n" +
+	"\x0ealgorithm_name\x18\x01 \x01(\tR\ralgorithmName\x12N\n" +
+	"\x12algorithm_settings\x18\x02 \x03(\v2\x1f.api.v1.alpha3.AlgorithmSettingR\x11algorithmSettings\"\xa7\x01\n" +
 	"\x15GetSuggestionsRequest\x129\n" +
 	"\n" +
 	"experiment\x18\x01 \x01(\v2\x19.api.v1.alpha3.ExperimentR\n" +
@@ -1491,7 +1805,10 @@ const file_pkg_suggestionpb_suggestion_proto_rawDesc = "" +
 	"\n" +
 	"Suggestion\x12Z\n" +
 	"\x0eGetSuggestions\x12$.api.v1.alpha3.GetSuggestionsRequest\x1a\".api.v1.alpha3.GetSuggestionsReply\x12{\n" +
-	"\x19ValidateAlgorithmSettings\x12/.api.v1.alpha3.ValidateAlgorithmSettingsRequest\x1a-.api.v1.alpha3.ValidateAlgorithmSettingsReplyB/Z-knobs.dev/knobs/pkg/suggestionpb;suggestionpbb\x06proto3"
+	"\x19ValidateAlgorithmSettings\x12/.api.v1.alpha3.ValidateAlgorithmSettingsRequest\x1a-.api.v1.alpha3.ValidateAlgorithmSettingsReply2\x96\x02\n" +
+	"\rEarlyStopping\x12{\n" +
+	"\x19GetEarlyStoppingDecisions\x12/.api.v1.alpha3.GetEarlyStoppingDecisionsRequest\x1a-.api.v1.alpha3.GetEarlyStoppingDecisionsReply\x12\x87\x01\n" +
+	"\x1dValidateEarlyStoppingSettings\x123.api.v1.alpha3.ValidateEarlyStoppingSettingsRequest\x1a1.api.v1.alpha3.ValidateEarlyStoppingSettingsReplyB/Z-knobs.dev/knobs/pkg/suggestionpb;suggestionpbb\x06proto3"
 
 var (
 	file_pkg_suggestionpb_suggestion_proto_rawDescOnce sync.Once
@@ -1506,68 +1823,84 @@ func file_pkg_suggestionpb_suggestion_proto_rawDescGZIP() []byte {
 }
 
 var file_pkg_suggestionpb_suggestion_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_pkg_suggestionpb_suggestion_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_pkg_suggestionpb_suggestion_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_pkg_suggestionpb_suggestion_proto_goTypes = []any{
 	(Distribution)(0),                                // 0: api.v1.alpha3.Distribution
 	(ParameterType)(0),                               // 1: api.v1.alpha3.ParameterType
 	(ObjectiveType)(0),                               // 2: api.v1.alpha3.ObjectiveType
 	(TrialCondition)(0),                              // 3: api.v1.alpha3.TrialCondition
-	(*GetSuggestionsRequest)(nil),                    // 4: api.v1.alpha3.GetSuggestionsRequest
-	(*GetSuggestionsReply)(nil),                      // 5: api.v1.alpha3.GetSuggestionsReply
-	(*ValidateAlgorithmSettingsRequest)(nil),         // 6: api.v1.alpha3.ValidateAlgorithmSettingsRequest
-	(*ValidateAlgorithmSettingsReply)(nil),           // 7: api.v1.alpha3.ValidateAlgorithmSettingsReply
-	(*Experiment)(nil),                               // 8: api.v1.alpha3.Experiment
-	(*ExperimentSpec)(nil),                           // 9: api.v1.alpha3.ExperimentSpec
-	(*ParameterSpecs)(nil),                           // 10: api.v1.alpha3.ParameterSpecs
-	(*AlgorithmSpec)(nil),                            // 11: api.v1.alpha3.AlgorithmSpec
-	(*AlgorithmSetting)(nil),                         // 12: api.v1.alpha3.AlgorithmSetting
-	(*ParameterSpec)(nil),                            // 13: api.v1.alpha3.ParameterSpec
-	(*FeasibleSpace)(nil),                            // 14: api.v1.alpha3.FeasibleSpace
-	(*ObjectiveSpec)(nil),                            // 15: api.v1.alpha3.ObjectiveSpec
-	(*Trial)(nil),                                    // 16: api.v1.alpha3.Trial
-	(*TrialSpec)(nil),                                // 17: api.v1.alpha3.TrialSpec
-	(*ParameterAssignments)(nil),                     // 18: api.v1.alpha3.ParameterAssignments
-	(*ParameterAssignment)(nil),                      // 19: api.v1.alpha3.ParameterAssignment
-	(*TrialStatus)(nil),                              // 20: api.v1.alpha3.TrialStatus
-	(*Observation)(nil),                              // 21: api.v1.alpha3.Observation
-	(*Metric)(nil),                                   // 22: api.v1.alpha3.Metric
-	(*MetricPoint)(nil),                              // 23: api.v1.alpha3.MetricPoint
-	(*GetSuggestionsReply_ParameterAssignments)(nil), // 24: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
+	(*GetEarlyStoppingDecisionsRequest)(nil),         // 4: api.v1.alpha3.GetEarlyStoppingDecisionsRequest
+	(*GetEarlyStoppingDecisionsReply)(nil),           // 5: api.v1.alpha3.GetEarlyStoppingDecisionsReply
+	(*EarlyStoppingDecision)(nil),                    // 6: api.v1.alpha3.EarlyStoppingDecision
+	(*ValidateEarlyStoppingSettingsRequest)(nil),     // 7: api.v1.alpha3.ValidateEarlyStoppingSettingsRequest
+	(*ValidateEarlyStoppingSettingsReply)(nil),       // 8: api.v1.alpha3.ValidateEarlyStoppingSettingsReply
+	(*EarlyStoppingSpec)(nil),                        // 9: api.v1.alpha3.EarlyStoppingSpec
+	(*GetSuggestionsRequest)(nil),                    // 10: api.v1.alpha3.GetSuggestionsRequest
+	(*GetSuggestionsReply)(nil),                      // 11: api.v1.alpha3.GetSuggestionsReply
+	(*ValidateAlgorithmSettingsRequest)(nil),         // 12: api.v1.alpha3.ValidateAlgorithmSettingsRequest
+	(*ValidateAlgorithmSettingsReply)(nil),           // 13: api.v1.alpha3.ValidateAlgorithmSettingsReply
+	(*Experiment)(nil),                               // 14: api.v1.alpha3.Experiment
+	(*ExperimentSpec)(nil),                           // 15: api.v1.alpha3.ExperimentSpec
+	(*ParameterSpecs)(nil),                           // 16: api.v1.alpha3.ParameterSpecs
+	(*AlgorithmSpec)(nil),                            // 17: api.v1.alpha3.AlgorithmSpec
+	(*AlgorithmSetting)(nil),                         // 18: api.v1.alpha3.AlgorithmSetting
+	(*ParameterSpec)(nil),                            // 19: api.v1.alpha3.ParameterSpec
+	(*FeasibleSpace)(nil),                            // 20: api.v1.alpha3.FeasibleSpace
+	(*ObjectiveSpec)(nil),                            // 21: api.v1.alpha3.ObjectiveSpec
+	(*Trial)(nil),                                    // 22: api.v1.alpha3.Trial
+	(*TrialSpec)(nil),                                // 23: api.v1.alpha3.TrialSpec
+	(*ParameterAssignments)(nil),                     // 24: api.v1.alpha3.ParameterAssignments
+	(*ParameterAssignment)(nil),                      // 25: api.v1.alpha3.ParameterAssignment
+	(*TrialStatus)(nil),                              // 26: api.v1.alpha3.TrialStatus
+	(*Observation)(nil),                              // 27: api.v1.alpha3.Observation
+	(*Metric)(nil),                                   // 28: api.v1.alpha3.Metric
+	(*MetricPoint)(nil),                              // 29: api.v1.alpha3.MetricPoint
+	(*GetSuggestionsReply_ParameterAssignments)(nil), // 30: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
 }
 var file_pkg_suggestionpb_suggestion_proto_depIdxs = []int32{
-	8,  // 0: api.v1.alpha3.GetSuggestionsRequest.experiment:type_name -> api.v1.alpha3.Experiment
-	16, // 1: api.v1.alpha3.GetSuggestionsRequest.trials:type_name -> api.v1.alpha3.Trial
-	24, // 2: api.v1.alpha3.GetSuggestionsReply.parameter_assignments:type_name -> api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
-	11, // 3: api.v1.alpha3.GetSuggestionsReply.algorithm:type_name -> api.v1.alpha3.AlgorithmSpec
-	8,  // 4: api.v1.alpha3.ValidateAlgorithmSettingsRequest.experiment:type_name -> api.v1.alpha3.Experiment
-	9,  // 5: api.v1.alpha3.Experiment.experiment_spec:type_name -> api.v1.alpha3.ExperimentSpec
-	11, // 6: api.v1.alpha3.ExperimentSpec.algorithm:type_name -> api.v1.alpha3.AlgorithmSpec
-	10, // 7: api.v1.alpha3.ExperimentSpec.parameter_specs:type_name -> api.v1.alpha3.ParameterSpecs
-	15, // 8: api.v1.alpha3.ExperimentSpec.objective:type_name -> api.v1.alpha3.ObjectiveSpec
-	13, // 9: api.v1.alpha3.ParameterSpecs.parameters:type_name -> api.v1.alpha3.ParameterSpec
-	12, // 10: api.v1.alpha3.AlgorithmSpec.algorithm_settings:type_name -> api.v1.alpha3.AlgorithmSetting
-	1,  // 11: api.v1.alpha3.ParameterSpec.parameter_type:type_name -> api.v1.alpha3.ParameterType
-	14, // 12: api.v1.alpha3.ParameterSpec.feasible_space:type_name -> api.v1.alpha3.FeasibleSpace
-	0,  // 13: api.v1.alpha3.FeasibleSpace.distribution:type_name -> api.v1.alpha3.Distribution
-	2,  // 14: api.v1.alpha3.ObjectiveSpec.type:type_name -> api.v1.alpha3.ObjectiveType
-	17, // 15: api.v1.alpha3.Trial.spec:type_name -> api.v1.alpha3.TrialSpec
-	20, // 16: api.v1.alpha3.Trial.status:type_name -> api.v1.alpha3.TrialStatus
-	18, // 17: api.v1.alpha3.TrialSpec.parameter_assignments:type_name -> api.v1.alpha3.ParameterAssignments
-	19, // 18: api.v1.alpha3.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
-	21, // 19: api.v1.alpha3.TrialStatus.observation:type_name -> api.v1.alpha3.Observation
-	3,  // 20: api.v1.alpha3.TrialStatus.condition:type_name -> api.v1.alpha3.TrialCondition
-	22, // 21: api.v1.alpha3.Observation.metrics:type_name -> api.v1.alpha3.Metric
-	23, // 22: api.v1.alpha3.Metric.curve:type_name -> api.v1.alpha3.MetricPoint
-	19, // 23: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
-	4,  // 24: api.v1.alpha3.Suggestion.GetSuggestions:input_type -> api.v1.alpha3.GetSuggestionsRequest
-	6,  // 25: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:input_type -> api.v1.alpha3.ValidateAlgorithmSettingsRequest
-	5,  // 26: api.v1.alpha3.Suggestion.GetSuggestions:output_type -> api.v1.alpha3.GetSuggestionsReply
-	7,  // 27: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:output_type -> api.v1.alpha3.ValidateAlgorithmSettingsReply
-	26, // [26:28] is the sub-list for method output_type
-	24, // [24:26] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	14, // 0: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.experiment:type_name -> api.v1.alpha3.Experiment
+	22, // 1: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.trials:type_name -> api.v1.alpha3.Trial
+	9,  // 2: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.early_stopping:type_name -> api.v1.alpha3.EarlyStoppingSpec
+	6,  // 3: api.v1.alpha3.GetEarlyStoppingDecisionsReply.decisions:type_name -> api.v1.alpha3.EarlyStoppingDecision
+	9,  // 4: api.v1.alpha3.ValidateEarlyStoppingSettingsRequest.early_stopping:type_name -> api.v1.alpha3.EarlyStoppingSpec
+	18, // 5: api.v1.alpha3.EarlyStoppingSpec.algorithm_settings:type_name -> api.v1.alpha3.AlgorithmSetting
+	14, // 6: api.v1.alpha3.GetSuggestionsRequest.experiment:type_name -> api.v1.alpha3.Experiment
+	22, // 7: api.v1.alpha3.GetSuggestionsRequest.trials:type_name -> api.v1.alpha3.Trial
+	30, // 8: api.v1.alpha3.GetSuggestionsReply.parameter_assignments:type_name -> api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
+	17, // 9: api.v1.alpha3.GetSuggestionsReply.algorithm:type_name -> api.v1.alpha3.AlgorithmSpec
+	14, // 10: api.v1.alpha3.ValidateAlgorithmSettingsRequest.experiment:type_name -> api.v1.alpha3.Experiment
+	15, // 11: api.v1.alpha3.Experiment.experiment_spec:type_name -> api.v1.alpha3.ExperimentSpec
+	17, // 12: api.v1.alpha3.ExperimentSpec.algorithm:type_name -> api.v1.alpha3.AlgorithmSpec
+	16, // 13: api.v1.alpha3.ExperimentSpec.parameter_specs:type_name -> api.v1.alpha3.ParameterSpecs
+	21, // 14: api.v1.alpha3.ExperimentSpec.objective:type_name -> api.v1.alpha3.ObjectiveSpec
+	19, // 15: api.v1.alpha3.ParameterSpecs.parameters:type_name -> api.v1.alpha3.ParameterSpec
+	18, // 16: api.v1.alpha3.AlgorithmSpec.algorithm_settings:type_name -> api.v1.alpha3.AlgorithmSetting
+	1,  // 17: api.v1.alpha3.ParameterSpec.parameter_type:type_name -> api.v1.alpha3.ParameterType
+	20, // 18: api.v1.alpha3.ParameterSpec.feasible_space:type_name -> api.v1.alpha3.FeasibleSpace
+	0,  // 19: api.v1.alpha3.FeasibleSpace.distribution:type_name -> api.v1.alpha3.Distribution
+	2,  // 20: api.v1.alpha3.ObjectiveSpec.type:type_name -> api.v1.alpha3.ObjectiveType
+	23, // 21: api.v1.alpha3.Trial.spec:type_name -> api.v1.alpha3.TrialSpec
+	26, // 22: api.v1.alpha3.Trial.status:type_name -> api.v1.alpha3.TrialStatus
+	24, // 23: api.v1.alpha3.TrialSpec.parameter_assignments:type_name -> api.v1.alpha3.ParameterAssignments
+	25, // 24: api.v1.alpha3.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
+	27, // 25: api.v1.alpha3.TrialStatus.observation:type_name -> api.v1.alpha3.Observation
+	3,  // 26: api.v1.alpha3.TrialStatus.condition:type_name -> api.v1.alpha3.TrialCondition
+	28, // 27: api.v1.alpha3.Observation.metrics:type_name -> api.v1.alpha3.Metric
+	29, // 28: api.v1.alpha3.Metric.curve:type_name -> api.v1.alpha3.MetricPoint
+	25, // 29: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
+	10, // 30: api.v1.alpha3.Suggestion.GetSuggestions:input_type -> api.v1.alpha3.GetSuggestionsRequest
+	12, // 31: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:input_type -> api.v1.alpha3.ValidateAlgorithmSettingsRequest
+	4,  // 32: api.v1.alpha3.EarlyStopping.GetEarlyStoppingDecisions:input_type -> api.v1.alpha3.GetEarlyStoppingDecisionsRequest
+	7,  // 33: api.v1.alpha3.EarlyStopping.ValidateEarlyStoppingSettings:input_type -> api.v1.alpha3.ValidateEarlyStoppingSettingsRequest
+	11, // 34: api.v1.alpha3.Suggestion.GetSuggestions:output_type -> api.v1.alpha3.GetSuggestionsReply
+	13, // 35: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:output_type -> api.v1.alpha3.ValidateAlgorithmSettingsReply
+	5,  // 36: api.v1.alpha3.EarlyStopping.GetEarlyStoppingDecisions:output_type -> api.v1.alpha3.GetEarlyStoppingDecisionsReply
+	8,  // 37: api.v1.alpha3.EarlyStopping.ValidateEarlyStoppingSettings:output_type -> api.v1.alpha3.ValidateEarlyStoppingSettingsReply
+	34, // [34:38] is the sub-list for method output_type
+	30, // [30:34] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_pkg_suggestionpb_suggestion_proto_init() }
@@ -1581,9 +1914,9 @@ func file_pkg_suggestionpb_suggestion_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pkg_suggestionpb_suggestion_proto_rawDesc), len(file_pkg_suggestionpb_suggestion_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   21,
+			NumMessages:   27,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_pkg_suggestionpb_suggestion_proto_goTypes,
 		DependencyIndexes: file_pkg_suggestionpb_suggestion_proto_depIdxs,

@@ -172,3 +172,159 @@ var Suggestion_ServiceDesc = grpc.ServiceDesc{
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "pkg/suggestionpb/suggestion.proto",
 }
+
+const (
+	EarlyStopping_GetEarlyStoppingDecisions_FullMethodName     = "/api.v1.alpha3.EarlyStopping/GetEarlyStoppingDecisions"
+	EarlyStopping_ValidateEarlyStoppingSettings_FullMethodName = "/api.v1.alpha3.EarlyStopping/ValidateEarlyStoppingSettings"
+)
+
+// EarlyStoppingClient is the client API for EarlyStopping service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// EarlyStopping is Knobs' own: an early-stopping algorithm, stateless like a
+// search algorithm. Given every trial of an experiment with its learning
+// curves, it names the running trials to stop now. The controller asks after
+// every report of a running trial and stops the trials named; a trial not
+// named this time may be named on a later call.
+type EarlyStoppingClient interface {
+	// GetEarlyStoppingDecisions names the running trials to stop.
+	GetEarlyStoppingDecisions(ctx context.Context, in *GetEarlyStoppingDecisionsRequest, opts ...grpc.CallOption) (*GetEarlyStoppingDecisionsReply, error)
+	// ValidateEarlyStoppingSettings checks the early-stopping settings.
+	ValidateEarlyStoppingSettings(ctx context.Context, in *ValidateEarlyStoppingSettingsRequest, opts ...grpc.CallOption) (*ValidateEarlyStoppingSettingsReply, error)
+}
+
+type earlyStoppingClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewEarlyStoppingClient(cc grpc.ClientConnInterface) EarlyStoppingClient {
+	return &earlyStoppingClient{cc}
+}
+
+func (c *earlyStoppingClient) GetEarlyStoppingDecisions(ctx context.Context, in *GetEarlyStoppingDecisionsRequest, opts ...grpc.CallOption) (*GetEarlyStoppingDecisionsReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetEarlyStoppingDecisionsReply)
+	err := c.cc.Invoke(ctx, EarlyStopping_GetEarlyStoppingDecisions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *earlyStoppingClient) ValidateEarlyStoppingSettings(ctx context.Context, in *ValidateEarlyStoppingSettingsRequest, opts ...grpc.CallOption) (*ValidateEarlyStoppingSettingsReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ValidateEarlyStoppingSettingsReply)
+	err := c.cc.Invoke(ctx, EarlyStopping_ValidateEarlyStoppingSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EarlyStoppingServer is the server API for EarlyStopping service.
+// All implementations must embed UnimplementedEarlyStoppingServer
+// for forward compatibility.
+//
+// EarlyStopping is Knobs' own: an early-stopping algorithm, stateless like a
+// search algorithm. Given every trial of an experiment with its learning
+// curves, it names the running trials to stop now. The controller asks after
+// every report of a running trial and stops the trials named; a trial not
+// named this time may be named on a later call.
+type EarlyStoppingServer interface {
+	// GetEarlyStoppingDecisions names the running trials to stop.
+	GetEarlyStoppingDecisions(context.Context, *GetEarlyStoppingDecisionsRequest) (*GetEarlyStoppingDecisionsReply, error)
+	// ValidateEarlyStoppingSettings checks the early-stopping settings.
+	ValidateEarlyStoppingSettings(context.Context, *ValidateEarlyStoppingSettingsRequest) (*ValidateEarlyStoppingSettingsReply, error)
+	mustEmbedUnimplementedEarlyStoppingServer()
+}
+
+// UnimplementedEarlyStoppingServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedEarlyStoppingServer struct{}
+
+func (UnimplementedEarlyStoppingServer) GetEarlyStoppingDecisions(context.Context, *GetEarlyStoppingDecisionsRequest) (*GetEarlyStoppingDecisionsReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEarlyStoppingDecisions not implemented")
+}
+func (UnimplementedEarlyStoppingServer) ValidateEarlyStoppingSettings(context.Context, *ValidateEarlyStoppingSettingsRequest) (*ValidateEarlyStoppingSettingsReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method ValidateEarlyStoppingSettings not implemented")
+}
+func (UnimplementedEarlyStoppingServer) mustEmbedUnimplementedEarlyStoppingServer() {}
+func (UnimplementedEarlyStoppingServer) testEmbeddedByValue()                       {}
+
+// UnsafeEarlyStoppingServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to EarlyStoppingServer will
+// result in compilation errors.
+type UnsafeEarlyStoppingServer interface {
+	mustEmbedUnimplementedEarlyStoppingServer()
+}
+
+func RegisterEarlyStoppingServer(s grpc.ServiceRegistrar, srv EarlyStoppingServer) {
+	// If the following call panics, it indicates UnimplementedEarlyStoppingServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&EarlyStopping_ServiceDesc, srv)
+}
+
+func _EarlyStopping_GetEarlyStoppingDecisions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEarlyStoppingDecisionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EarlyStoppingServer).GetEarlyStoppingDecisions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EarlyStopping_GetEarlyStoppingDecisions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EarlyStoppingServer).GetEarlyStoppingDecisions(ctx, req.(*GetEarlyStoppingDecisionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EarlyStopping_ValidateEarlyStoppingSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ValidateEarlyStoppingSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EarlyStoppingServer).ValidateEarlyStoppingSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EarlyStopping_ValidateEarlyStoppingSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EarlyStoppingServer).ValidateEarlyStoppingSettings(ctx, req.(*ValidateEarlyStoppingSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// EarlyStopping_ServiceDesc is the grpc.ServiceDesc for EarlyStopping service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var EarlyStopping_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "api.v1.alpha3.EarlyStopping",
+	HandlerType: (*EarlyStoppingServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "GetEarlyStoppingDecisions",
+			Handler:    _EarlyStopping_GetEarlyStoppingDecisions_Handler,
+		},
+		{
+			MethodName: "ValidateEarlyStoppingSettings",
+			Handler:    _EarlyStopping_ValidateEarlyStoppingSettings_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "pkg/suggestionpb/suggestion.proto",
+}

@@ -22,6 +22,7 @@ import (
 	"knobs.dev/knobs/pkg/algorithm"
 	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	esregistry "knobs.dev/knobs/pkg/earlystopping/registry"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 	"knobs.dev/knobs/pkg/trialtemplate"
@@ -212,6 +213,9 @@ func TestEveryAlgorithmHasAnExample(t *testing.T) {
 		if ex.file != designExample {
 			shown[ex.exp.Spec.Algorithm.AlgorithmName] = true
 		}
+		if es := ex.exp.Spec.EarlyStopping; es != nil {
+			shown[es.AlgorithmName] = true
+		}
 	}
 	entries, err := os.ReadDir("../../functions")
 	if err != nil {
@@ -224,8 +228,10 @@ func TestEveryAlgorithmHasAnExample(t *testing.T) {
 		if !shown[d.Name()] {
 			t.Errorf("functions/%s has no example: add examples/experiment-%s.yaml, running %s", d.Name(), d.Name(), trialImage)
 		}
-		if _, ok := algorithms[d.Name()]; !ok {
-			t.Errorf("functions/%s serves no registered algorithm: add it to pkg/algorithm/registry", d.Name())
+		_, search := algorithms[d.Name()]
+		_, stopping := esregistry.Lookup(d.Name())
+		if !search && !stopping {
+			t.Errorf("functions/%s serves no registered algorithm: add it to pkg/algorithm/registry or pkg/earlystopping/registry", d.Name())
 		}
 	}
 }
@@ -267,6 +273,7 @@ func TestExampleTrialsRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var runs []*programRun
 			for i, pt := range s.Points {
 				var as []v1alpha1.ParameterAssignment
 				for _, a := range p.Space.Format(pt) {
@@ -284,12 +291,22 @@ func TestExampleTrialsRun(t *testing.T) {
 				if !checkTrialProgram(t, e, trial, c) {
 					return
 				}
-				out, err := exec.Command(bin, c.Args...).CombinedOutput()
-				if err != nil {
-					t.Errorf("%s: trial %q: %v\n%s", trial, c.Args, err, out)
+				// The trials of an example run at once, as on a cluster: an
+				// example whose epochs pause takes the time of one trial.
+				r := &programRun{trial: trial, args: c.Args, done: make(chan struct{})}
+				go func() {
+					defer close(r.done)
+					r.out, r.err = exec.Command(bin, r.args...).CombinedOutput()
+				}()
+				runs = append(runs, r)
+			}
+			for _, r := range runs {
+				<-r.done
+				if r.err != nil {
+					t.Errorf("%s: trial %q: %v\n%s", r.trial, r.args, r.err, r.out)
 					continue
 				}
-				lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+				lines := strings.Split(strings.TrimSpace(string(r.out)), "\n")
 				last := map[string]bool{}
 				for _, f := range strings.Fields(lines[len(lines)-1]) {
 					if k, _, ok := strings.Cut(f, "="); ok {
@@ -298,12 +315,21 @@ func TestExampleTrialsRun(t *testing.T) {
 				}
 				for _, m := range e.Spec.Objective.MetricNames() {
 					if !last[m] {
-						t.Errorf("%s: trial %q printed %q: no metric %s", trial, c.Args, lines[len(lines)-1], m)
+						t.Errorf("%s: trial %q printed %q: no metric %s", r.trial, r.args, lines[len(lines)-1], m)
 					}
 				}
 			}
 		})
 	}
+}
+
+// programRun is one run of the trial program.
+type programRun struct {
+	trial string
+	args  []string
+	done  chan struct{}
+	out   []byte
+	err   error
 }
 
 // trialJob renders the trial's workload and returns it and its trial

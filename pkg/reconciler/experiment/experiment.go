@@ -486,8 +486,8 @@ func goalWord(t v1alpha1.ObjectiveType) string {
 // request raises the Suggestion's requests as trial slots open, when raise
 // is true: never more assignments in flight (asked for or handed out, and not
 // yet finished) than parallelTrialCount, never more in all than
-// maxTrialCount. It also keeps the Suggestion's algorithm that of the
-// Experiment.
+// maxTrialCount. It also keeps the Suggestion's algorithm and early
+// stopping those of the Experiment.
 func (r *Reconciler) request(ctx context.Context, e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpec, s *v1alpha1.Suggestion, tl tally, raise bool) error {
 	want := s.Spec.Requests
 	if raise && !s.Status.SearchSpaceExhausted {
@@ -497,12 +497,14 @@ func (r *Reconciler) request(ctx context.Context, e *v1alpha1.Experiment, spec *
 			want = outstanding + add
 		}
 	}
-	if want == s.Spec.Requests && equality.Semantic.DeepEqual(s.Spec.Algorithm, e.Spec.Algorithm) {
+	if want == s.Spec.Requests && equality.Semantic.DeepEqual(s.Spec.Algorithm, e.Spec.Algorithm) &&
+		equality.Semantic.DeepEqual(s.Spec.EarlyStopping, e.Spec.EarlyStopping) {
 		return nil
 	}
 	s = s.DeepCopy()
 	s.Spec.Requests = want
 	s.Spec.Algorithm = *e.Spec.Algorithm.DeepCopy()
+	s.Spec.EarlyStopping = e.Spec.EarlyStopping.DeepCopy()
 	// The lister's resource version makes a stale decision conflict.
 	if _, err := r.client.TuningV1alpha1().Suggestions(e.Namespace).Update(ctx, s, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("raising the requests of Suggestion %q to %d: %w", s.Name, want, err)

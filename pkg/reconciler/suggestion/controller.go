@@ -65,7 +65,8 @@ func NewController(ctx context.Context, cmw configmap.Watcher) *controller.Impl 
 			}
 			impl.FilteredGlobalResync(func(o interface{}) bool {
 				s, ok := o.(*v1alpha1.Suggestion)
-				return ok && (algorithm == "" || s.Spec.Algorithm.AlgorithmName == algorithm)
+				return ok && (algorithm == "" || s.Spec.Algorithm.AlgorithmName == algorithm ||
+					(s.Spec.EarlyStopping != nil && s.Spec.EarlyStopping.AlgorithmName == algorithm))
 			}, suggestionInformer.Informer())
 		}),
 	})

@@ -48,32 +48,38 @@ type Reconciler struct {
 	// rejected remembers the last request a function refused, per
 	// Suggestion, so that it is not sent again: only a changed request (a
 	// new spec, Experiment or trial) is worth sending.
-	rejected rejections
+	rejected digests
+	// judged remembers the last early-stopping request answered or refused,
+	// per Suggestion: the same request gets the same answer, so only a
+	// changed one (a new report, trial or setting) is worth sending.
+	judged digests
 }
 
-// rejections maps a Suggestion's key to the digest of its refused request.
-type rejections struct {
+// digests maps a Suggestion's key to the digest of a request.
+type digests struct {
 	mu     sync.Mutex
 	digest map[types.NamespacedName][sha256.Size]byte
 }
 
-func (r *rejections) has(key types.NamespacedName, d [sha256.Size]byte) bool {
+func (r *digests) has(key types.NamespacedName, d [sha256.Size]byte) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old, ok := r.digest[key]
 	return ok && old == d
 }
 
-func (r *rejections) forget(key types.NamespacedName) {
+func (r *digests) forget(key types.NamespacedName) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.digest, key)
 }
 
-func (r *rejections) set(key types.NamespacedName, d [sha256.Size]byte, rejected bool) {
+// set remembers d for key when keep is true, and forgets key's digest when
+// not.
+func (r *digests) set(key types.NamespacedName, d [sha256.Size]byte, keep bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !rejected {
+	if !keep {
 		delete(r.digest, key)
 		return
 	}
@@ -88,7 +94,7 @@ func (r *rejections) set(key types.NamespacedName, d [sha256.Size]byte, rejected
 // config-algorithms) and the request's deterministic encoding: a new
 // function, or a new revision of it behind the same URL, is worth asking
 // again.
-func digest(req *pb.GetSuggestionsRequest, url, revision string) [sha256.Size]byte {
+func digest(req proto.Message, url, revision string) [sha256.Size]byte {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(req)
 	return sha256.Sum256(append([]byte(url+"\x00"+revision+"\x00"), b...))
 }
@@ -102,6 +108,7 @@ var (
 // created again under its name is asked anew.
 func (r *Reconciler) ObserveDeletion(_ context.Context, key types.NamespacedName) error {
 	r.rejected.forget(key)
+	r.judged.forget(key)
 	return nil
 }
 
@@ -143,6 +150,7 @@ type pass struct {
 func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgreconciler.Event {
 	s.Status.InitializeConditions()
 	p := &pass{s: s, cfg: config.FromContext(ctx), key: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}}
+	var err error
 	for _, step := range []func(context.Context, *pass) error{
 		r.resolveFunction,
 		r.findExperiment,
@@ -151,14 +159,19 @@ func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgr
 		r.call,
 		r.record,
 	} {
-		if err := step(ctx, p); err != nil {
-			return err
-		}
-		if p.ended {
+		if err = step(ctx, p); err != nil || p.ended {
 			break
 		}
 	}
-	return nil
+	// Early stopping judges the trials whatever became of the request for
+	// assignments: a fulfilled Suggestion still has trials running.
+	if esErr := r.earlyStop(ctx, p); esErr != nil {
+		if err == nil {
+			return esErr
+		}
+		return errors.Join(err, esErr)
+	}
+	return err
 }
 
 // findExperiment finds the Experiment of the Suggestion's name.
@@ -293,20 +306,42 @@ func (r *Reconciler) resolveFunction(_ context.Context, p *pass) error {
 // findFunction finds the function of the Suggestion's algorithm (see
 // resolveFunction); ok is false when nothing can be called.
 func (r *Reconciler) findFunction(s *v1alpha1.Suggestion, cfg *config.Algorithms) (url, revision string, ok bool, err error) {
-	name := s.Spec.Algorithm.AlgorithmName
+	f, err := r.lookupFunction(s.Namespace, s.Spec.Algorithm.AlgorithmName, cfg)
+	if err != nil {
+		return "", "", false, err
+	}
+	if !f.ok {
+		s.Status.MarkFunctionNotReady(f.reason, "%s", f.message)
+		return "", "", false, nil
+	}
+	s.Status.MarkFunctionReady(f.reason, f.url, "%s", f.message)
+	return f.url, f.revision, true, nil
+}
+
+// found is the function of an algorithm, or why there is none to call.
+type found struct {
+	ok            bool
+	url, revision string
+	// reason and message say how it was found, or why it was not.
+	reason, message string
+}
+
+// lookupFunction finds the function of the named algorithm, search or early
+// stopping alike: a URL in config-algorithms, else a Ready Knative Service
+// labelled with the algorithm in namespace, else in knobs-system.
+func (r *Reconciler) lookupFunction(namespace, name string, cfg *config.Algorithms) (found, error) {
 	if u, ok := cfg.URLs[name]; ok {
-		s.Status.MarkFunctionReady(v1alpha1.ReasonConfigMapURL, u, "%s maps algorithm %q to %s", config.AlgorithmsConfigName, name, u)
-		return u, "", true, nil
+		return found{ok: true, url: u, reason: v1alpha1.ReasonConfigMapURL, message: fmt.Sprintf("%s maps algorithm %q to %s", config.AlgorithmsConfigName, name, u)}, nil
 	}
 	selector := labels.SelectorFromSet(labels.Set{tuning.AlgorithmLabelKey: name})
-	namespaces := []string{s.Namespace}
-	if s.Namespace != tuning.SystemNamespace {
+	namespaces := []string{namespace}
+	if namespace != tuning.SystemNamespace {
 		namespaces = append(namespaces, tuning.SystemNamespace)
 	}
 	for _, ns := range namespaces {
 		svcs, err := r.serviceLister.Services(ns).List(selector)
 		if err != nil {
-			return "", "", false, err
+			return found{}, err
 		}
 		if len(svcs) == 0 {
 			continue
@@ -314,8 +349,8 @@ func (r *Reconciler) findFunction(s *v1alpha1.Suggestion, cfg *config.Algorithms
 		sort.Slice(svcs, func(i, j int) bool { return svcs[i].Name < svcs[j].Name })
 		for _, svc := range svcs {
 			if u := readyAddress(svc); u != "" {
-				s.Status.MarkFunctionReady(v1alpha1.ReasonKnativeService, u, "Knative Service %s/%s serves algorithm %q at %s", ns, svc.Name, name, u)
-				return u, svc.Status.LatestReadyRevisionName, true, nil
+				return found{ok: true, url: u, revision: svc.Status.LatestReadyRevisionName, reason: v1alpha1.ReasonKnativeService,
+					message: fmt.Sprintf("Knative Service %s/%s serves algorithm %q at %s", ns, svc.Name, name, u)}, nil
 			}
 		}
 		svc := svcs[0]
@@ -325,13 +360,11 @@ func (r *Reconciler) findFunction(s *v1alpha1.Suggestion, cfg *config.Algorithms
 		} else if c != nil {
 			why = fmt.Sprintf("Ready is %s", c.Status)
 		}
-		s.Status.MarkFunctionNotReady(v1alpha1.ReasonFunctionNotReady, "Knative Service %s/%s for algorithm %q is not Ready: %s", ns, svc.Name, name, why)
-		return "", "", false, nil
+		return found{reason: v1alpha1.ReasonFunctionNotReady, message: fmt.Sprintf("Knative Service %s/%s for algorithm %q is not Ready: %s", ns, svc.Name, name, why)}, nil
 	}
-	s.Status.MarkFunctionNotReady(v1alpha1.ReasonFunctionNotFound,
+	return found{reason: v1alpha1.ReasonFunctionNotFound, message: fmt.Sprintf(
 		"no function for algorithm %q: add its URL to ConfigMap %s/%s, or deploy a Knative Service labelled %s=%s in namespace %s or %s",
-		name, tuning.SystemNamespace, config.AlgorithmsConfigName, tuning.AlgorithmLabelKey, name, s.Namespace, tuning.SystemNamespace)
-	return "", "", false, nil
+		name, tuning.SystemNamespace, config.AlgorithmsConfigName, tuning.AlgorithmLabelKey, name, namespace, tuning.SystemNamespace)}, nil
 }
 
 // readyAddress returns the cluster-local address of a Ready Knative Service,

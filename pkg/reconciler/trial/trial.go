@@ -151,7 +151,7 @@ func (r *Reconciler) awaitObservation(_ context.Context, p *pass) error {
 	}
 	if t.Spec.Stop {
 		r.complete(t)
-		t.Status.MarkKilled("stopped before its observation was written")
+		markStopped(t, "stopped before its observation was written")
 		return nil
 	}
 	t.Status.MarkPending("no workload to run: write the observation with kubectl patch trial %s --subresource=status", t.Name)
@@ -246,7 +246,7 @@ func (r *Reconciler) reconcileWorkload(ctx context.Context, p *pass) error {
 	w, err := p.workloads.Get(ctx, t.Name, metav1.GetOptions{})
 	if apierrs.IsNotFound(err) && t.Spec.Stop {
 		r.complete(t)
-		t.Status.MarkKilled("stopped before %s was created", kindName)
+		markStopped(t, "stopped before %s was created", kindName)
 		p.ended = true
 		return nil
 	}
@@ -352,9 +352,24 @@ func (r *Reconciler) stopWorkload(ctx context.Context, p *pass) error {
 		return err
 	}
 	r.complete(t)
-	t.Status.MarkKilled("%s was %s: the trial was stopped", p.kindName, how)
+	markStopped(t, "%s was %s: the trial was stopped", p.kindName, how)
 	p.event = pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonWorkloadStopped, "%s %s: the trial was stopped", how, p.kindName)
 	return nil
+}
+
+// markStopped ends a trial that spec.stop stopped, as spec.stopReason says:
+// EarlyStopped (it succeeds with what it observed, the message first saying
+// why) or Killed.
+func markStopped(t *v1alpha1.Trial, format string, args ...any) {
+	if t.Spec.StopReason != v1alpha1.TrialReasonEarlyStopped {
+		t.Status.MarkKilled(format, args...)
+		return
+	}
+	why := t.Spec.StopMessage
+	if why == "" {
+		why = "stopped early"
+	}
+	t.Status.MarkEarlyStopped("%s (%s)", why, fmt.Sprintf(format, args...))
 }
 
 // unreported says how the trial's objective metric failed to arrive.

@@ -187,3 +187,20 @@ type MetricStrategy struct {
 	// Value is min, max or latest.
 	Value MetricStrategyType `json:"value"`
 }
+
+// EarlyStoppingSpec is an early-stopping algorithm and its settings, in
+// Katib's shape: it judges the running trials from their learning curves,
+// and those it names are stopped, ending EarlyStopped.
+type EarlyStoppingSpec struct {
+	// AlgorithmName is the early-stopping algorithm, such as medianstop or
+	// asha. It is resolved to a function as a search algorithm is: through
+	// the config-algorithms ConfigMap or a Knative Service labelled
+	// tuning.knobs.dev/algorithm: <algorithmName>.
+	AlgorithmName string `json:"algorithmName"`
+
+	// AlgorithmSettings tune the algorithm, such as medianstop's
+	// min_trials_required and start_step; each algorithm rejects settings it
+	// does not know.
+	// +optional
+	AlgorithmSettings []AlgorithmSetting `json:"algorithmSettings,omitempty"`
+}

@@ -51,6 +51,11 @@ type ExperimentSpec struct {
 	// Algorithm is the search algorithm.
 	Algorithm AlgorithmSpec `json:"algorithm"`
 
+	// EarlyStopping stops running trials that are losing, judged from their
+	// learning curves; without it every trial runs to its end.
+	// +optional
+	EarlyStopping *EarlyStoppingSpec `json:"earlyStopping,omitempty"`
+
 	// Parameters are the hyperparameters to tune.
 	Parameters []ParameterSpec `json:"parameters"`
 

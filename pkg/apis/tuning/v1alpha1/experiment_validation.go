@@ -10,7 +10,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"knative.dev/pkg/apis"
 
+	"knobs.dev/knobs/pkg/algorithm"
+	esregistry "knobs.dev/knobs/pkg/earlystopping/registry"
 	"knobs.dev/knobs/pkg/searchspace"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // The API's parameter types and distributions as the search space names
@@ -61,6 +64,9 @@ func (es *ExperimentSpec) checkImmutable(old *ExperimentSpec) *apis.FieldError {
 func (es *ExperimentSpec) Validate(ctx context.Context) *apis.FieldError {
 	errs := es.Objective.Validate().ViaField("objective")
 	errs = errs.Also(es.Algorithm.Validate().ViaField("algorithm"))
+	if es.EarlyStopping != nil {
+		errs = errs.Also(es.EarlyStopping.Validate().ViaField("earlyStopping"))
+	}
 	errs = errs.Also(ValidateParameters(es.Parameters))
 	errs = errs.Also(positive(es.ParallelTrialCount, 1, "parallelTrialCount"))
 	errs = errs.Also(positive(es.MaxTrialCount, 1, "maxTrialCount"))
@@ -142,6 +148,32 @@ func (a *AlgorithmSpec) Validate() *apis.FieldError {
 		seen[s.Name] = i
 	}
 	return errs
+}
+
+// Validate checks an early-stopping spec: its name and settings, and the
+// settings' values for an algorithm Knobs ships (a team's own algorithm
+// checks its settings when it is asked).
+func (es *EarlyStoppingSpec) Validate() *apis.FieldError {
+	errs := (&AlgorithmSpec{AlgorithmName: es.AlgorithmName, AlgorithmSettings: es.AlgorithmSettings}).Validate()
+	if errs != nil {
+		return errs
+	}
+	e, ok := esregistry.Lookup(es.AlgorithmName)
+	if !ok {
+		return nil
+	}
+	given := make([]*pb.AlgorithmSetting, len(es.AlgorithmSettings))
+	for i, s := range es.AlgorithmSettings {
+		given[i] = &pb.AlgorithmSetting{Name: s.Name, Value: s.Value}
+	}
+	if _, err := algorithm.ParseSettingsAt("algorithmSettings", e.Algorithm.Settings(), given); err != nil {
+		var ae *algorithm.Error
+		if errors.As(err, &ae) {
+			return &apis.FieldError{Message: ae.Message, Paths: []string{ae.Path}}
+		}
+		return &apis.FieldError{Message: err.Error(), Paths: []string{"algorithmSettings"}}
+	}
+	return nil
 }
 
 // ValidateParameters checks a search space as the functions will, so that a

@@ -13,6 +13,11 @@ const (
 	// SuggestionConditionFulfilled says whether spec.requests assignments
 	// have been handed out, or why not.
 	SuggestionConditionFulfilled apis.ConditionType = "Fulfilled"
+	// SuggestionConditionEarlyStopping says how the last judgement of the
+	// running trials by the early-stopping function went. Only a Suggestion
+	// with spec.earlyStopping has it, and it does not bear on Ready: trials
+	// run to their end while it is not True.
+	SuggestionConditionEarlyStopping apis.ConditionType = "EarlyStopping"
 )
 
 // Reasons of the Suggestion's conditions, also the reasons of the events
@@ -34,6 +39,8 @@ const (
 	// Fulfilled True, or Unknown with assignments still to ask for.
 	ReasonSearchSpaceExhausted = "SearchSpaceExhausted"
 	ReasonSuggestionsHandedOut = "SuggestionsHandedOut"
+	// EarlyStopping True: the running trials were judged.
+	ReasonTrialsJudged = "TrialsJudged"
 )
 
 var suggestionCondSet = apis.NewLivingConditionSet(SuggestionConditionFunctionReady, SuggestionConditionFulfilled)
@@ -84,4 +91,28 @@ func (ss *SuggestionStatus) MarkRequestFailed(reason, messageFormat string, mess
 // retry, which is under way.
 func (ss *SuggestionStatus) MarkRequestRetrying(reason, messageFormat string, messageA ...interface{}) {
 	suggestionCondSet.Manage(ss).MarkUnknown(SuggestionConditionFulfilled, reason, messageFormat, messageA...)
+}
+
+// MarkEarlyStoppingJudged says that the early-stopping function judged the
+// running trials.
+func (ss *SuggestionStatus) MarkEarlyStoppingJudged(messageFormat string, messageA ...interface{}) {
+	suggestionCondSet.Manage(ss).MarkTrueWithReason(SuggestionConditionEarlyStopping, ReasonTrialsJudged, messageFormat, messageA...)
+}
+
+// MarkEarlyStoppingFailed says why the running trials cannot be judged
+// until something changes (the function or the Experiment).
+func (ss *SuggestionStatus) MarkEarlyStoppingFailed(reason, messageFormat string, messageA ...interface{}) {
+	suggestionCondSet.Manage(ss).MarkFalse(SuggestionConditionEarlyStopping, reason, messageFormat, messageA...)
+}
+
+// MarkEarlyStoppingRetrying says that the last judgement failed in a way
+// worth a retry, which is under way.
+func (ss *SuggestionStatus) MarkEarlyStoppingRetrying(reason, messageFormat string, messageA ...interface{}) {
+	suggestionCondSet.Manage(ss).MarkUnknown(SuggestionConditionEarlyStopping, reason, messageFormat, messageA...)
+}
+
+// ClearEarlyStopping removes the EarlyStopping condition, of a Suggestion
+// without early stopping.
+func (ss *SuggestionStatus) ClearEarlyStopping() {
+	_ = suggestionCondSet.Manage(ss).ClearCondition(SuggestionConditionEarlyStopping)
 }

@@ -40,6 +40,11 @@ type SuggestionSpec struct {
 	// Experiment.
 	Algorithm AlgorithmSpec `json:"algorithm"`
 
+	// EarlyStopping is the Experiment's early-stopping algorithm: the
+	// controller asks it which running trials to stop after their reports.
+	// +optional
+	EarlyStopping *EarlyStoppingSpec `json:"earlyStopping,omitempty"`
+
 	// Requests is the number of assignments wanted in all, counting those
 	// already handed out. Raise it to ask for more.
 	// +optional

@@ -77,10 +77,22 @@ type TrialSpec struct {
 
 	// Stop asks for the trial to be stopped: its workload is stopped (a
 	// Job suspended when retained, any other workload deleted) and the
-	// trial ends with reason Killed. Once set, it stays set. The
-	// Experiment sets it on its running trials when it ends.
+	// trial ends with the reason StopReason gives. Once set, it stays set.
+	// The Experiment sets it on its running trials when it ends, and its
+	// early-stopping algorithm on those it judges to be losing.
 	// +optional
 	Stop bool `json:"stop,omitempty"`
+
+	// StopReason says why the trial is stopped, and so how it ends: Killed
+	// (the default: its Experiment ended; the trial fails) or EarlyStopped
+	// (judged to be losing; the trial succeeds with what it observed).
+	// +optional
+	StopReason string `json:"stopReason,omitempty"`
+
+	// StopMessage says, for people, why the trial is stopped; the trial's
+	// Succeeded condition repeats it.
+	// +optional
+	StopMessage string `json:"stopMessage,omitempty"`
 }
 
 // TrialStatus is how a trial went.

@@ -22,9 +22,22 @@ func (t *Trial) Validate(ctx context.Context) *apis.FieldError {
 		seen[a.Name] = i
 	}
 	errs = errs.Also(t.Spec.MetricsCollector.Validate().ViaField("metricsCollector"))
+	switch t.Spec.StopReason {
+	case "", TrialReasonKilled, TrialReasonEarlyStopped:
+	default:
+		errs = errs.Also(apis.ErrInvalidValue(t.Spec.StopReason, "stopReason", "use Killed or EarlyStopped"))
+	}
+	if !t.Spec.Stop && (t.Spec.StopReason != "" || t.Spec.StopMessage != "") {
+		errs = errs.Also(&apis.FieldError{Message: "stopReason and stopMessage say why a trial is stopped: set stop: true with them, or leave them out", Paths: []string{"stopReason", "stopMessage"}})
+	}
 	if apis.IsInUpdate(ctx) {
-		if old, ok := apis.GetBaseline(ctx).(*Trial); ok && old != nil && old.Spec.Stop && !t.Spec.Stop {
-			errs = errs.Also(&apis.FieldError{Message: "a stopped trial cannot be started again: create a new Trial", Paths: []string{"stop"}})
+		if old, ok := apis.GetBaseline(ctx).(*Trial); ok && old != nil && old.Spec.Stop {
+			if !t.Spec.Stop {
+				errs = errs.Also(&apis.FieldError{Message: "a stopped trial cannot be started again: create a new Trial", Paths: []string{"stop"}})
+			}
+			if t.Spec.StopReason != old.Spec.StopReason || t.Spec.StopMessage != old.Spec.StopMessage {
+				errs = errs.Also(&apis.FieldError{Message: "why a trial was stopped cannot change once it is stopped", Paths: []string{"stopReason", "stopMessage"}})
+			}
 		}
 	}
 	return errs.ViaField("spec")

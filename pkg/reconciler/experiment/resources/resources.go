@@ -26,8 +26,9 @@ func MakeSuggestion(e *v1alpha1.Experiment, requests int32) *v1alpha1.Suggestion
 			OwnerReferences: []metav1.OwnerReference{*kmeta.NewControllerRef(e)},
 		},
 		Spec: v1alpha1.SuggestionSpec{
-			Algorithm: *e.Spec.Algorithm.DeepCopy(),
-			Requests:  requests,
+			Algorithm:     *e.Spec.Algorithm.DeepCopy(),
+			EarlyStopping: e.Spec.EarlyStopping.DeepCopy(),
+			Requests:      requests,
 		},
 	}
 }
