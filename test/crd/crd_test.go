@@ -1160,6 +1160,38 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 		detail:   "fileSystemPath is for the File and TensorFlowEvent collectors",
 		goAgrees: true,
 	}, {
+		name:     "early stopping without an algorithm",
+		kind:     "Experiment",
+		change:   func(o object) { o.m("spec")["earlyStopping"] = map[string]any{"algorithmSettings": []any{}} },
+		path:     "spec.earlyStopping.algorithmName",
+		detail:   "Required value",
+		goAgrees: true,
+	}, {
+		name: "an early-stopping setting twice",
+		kind: "Experiment",
+		change: func(o object) {
+			o.m("spec")["earlyStopping"] = fromYAML(t, "algorithmName: medianstop\nalgorithmSettings: [{name: start_step, value: '2'}, {name: start_step, value: '3'}]")
+		},
+		path:     "spec.earlyStopping.algorithmSettings",
+		detail:   "each setting may appear once",
+		goAgrees: true,
+	}, {
+		name:     "trial with an unknown stop reason",
+		kind:     "Trial",
+		yaml:     trial,
+		change:   func(o object) { o.m("spec")["stop"] = true; o.m("spec")["stopReason"] = "Tired" },
+		path:     "spec.stopReason",
+		detail:   `Unsupported value: "Tired"`,
+		goAgrees: true,
+	}, {
+		name:     "trial with a stop reason and no stop",
+		kind:     "Trial",
+		yaml:     trial,
+		change:   func(o object) { o.m("spec")["stopReason"] = "EarlyStopped" },
+		path:     "spec.stopReason",
+		detail:   "set stop: true with them",
+		goAgrees: true,
+	}, {
 		name:   "trial with an overlong primary container name",
 		kind:   "Trial",
 		yaml:   trial,
@@ -1305,6 +1337,27 @@ func TestImmutableFields(t *testing.T) {
 		change: func(o object) { delete(o.m("spec"), "stop") },
 		path:   "spec.stop",
 		detail: "a stopped trial cannot be started again",
+	}, {
+		name: "stopping a trial early",
+		kind: "Trial",
+		change: func(o object) {
+			o.m("spec")["stop"] = true
+			o.m("spec")["stopReason"] = "EarlyStopped"
+			o.m("spec")["stopMessage"] = "stopped early by medianstop"
+		},
+	}, {
+		name: "changing why a trial was stopped",
+		kind: "Trial",
+		before: func(o object) {
+			o.m("spec")["stop"] = true
+			o.m("spec")["stopReason"] = "EarlyStopped"
+		},
+		change: func(o object) { o.m("spec")["stopReason"] = "Killed" },
+		path:   "spec.stopReason",
+		detail: "why a trial was stopped cannot change",
+	}, {
+		name:   "adding early stopping to a running Experiment",
+		change: func(o object) { o.m("spec")["earlyStopping"] = map[string]any{"algorithmName": "medianstop"} },
 	}, {
 		name:   "changing a trial's metric strategy",
 		kind:   "Trial",

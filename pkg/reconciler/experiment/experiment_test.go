@@ -114,6 +114,16 @@ func killed(metrics ...string) TrialOption {
 	}
 }
 
+// earlyStopped is a Trial its early-stopping algorithm stopped, with an
+// observation.
+func earlyStopped(metrics ...string) TrialOption {
+	return func(tr *v1alpha1.Trial) {
+		WithTrialSucceeded(metrics...)(tr)
+		tr.Spec.Stop, tr.Spec.StopReason = true, v1alpha1.TrialReasonEarlyStopped
+		tr.Status.MarkEarlyStopped("stopped early by medianstop (Job %s was deleted: the trial was stopped)", tr.Name)
+	}
+}
+
 func killedCount(n int32) func(*v1alpha1.ExperimentStatus) {
 	return func(st *v1alpha1.ExperimentStatus) { st.TrialsKilled = n }
 }
@@ -188,6 +198,18 @@ spec:
 		WantUpdates: []clientgotesting.UpdateActionImpl{{Object: suggestion(WithRequests(5), WithAssignments(a1, a2, a3), WithFulfilled)}},
 		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(status(all(
 			counts(3, 0, 1, 2, 0, 0), best("2", a2, "Validation-accuracy", "0.95"), running("2 of at most 6 trials done, 1 active"))))}},
+	}, {
+		Name: "a trial stopped early counts as done, never as failed, and may be the best; early stopping reaches the Suggestion",
+		Key:  key,
+		Objects: []runtime.Object{experiment(WithEarlyStopping("medianstop", "start_step", "2")), suggestion(WithRequests(3), WithAssignments(a1, a2, a3), WithFulfilled),
+			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.91")),
+			trial("2", a2, earlyStopped("Validation-accuracy", "0.95")),
+			trial("3", a3, WithTrialRunning)},
+		WantUpdates: []clientgotesting.UpdateActionImpl{{Object: suggestion(WithRequests(5), WithAssignments(a1, a2, a3), WithFulfilled,
+			WithSuggestionEarlyStopping("medianstop", "start_step", "2"))}},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(WithEarlyStopping("medianstop", "start_step", "2"), status(all(
+			counts(3, 0, 1, 1, 0, 0), func(st *v1alpha1.ExperimentStatus) { st.TrialsEarlyStopped = 1 },
+			best("2", a2, "Validation-accuracy", "0.95"), running("2 of at most 6 trials done, 1 active"))))}},
 	}, {
 		Name: "requests asked for and not yet handed out count as in flight",
 		Key:  key,

@@ -270,3 +270,39 @@ func WithTrialSpec(f func(*v1alpha1.TrialSpec)) TrialOption {
 func WithTrialStatus(f func(*v1alpha1.TrialStatus)) TrialOption {
 	return func(t *v1alpha1.Trial) { f(&t.Status) }
 }
+
+// WithSuggestionEarlyStopping sets the Suggestion's early-stopping algorithm
+// and its settings (name, value...).
+func WithSuggestionEarlyStopping(name string, settings ...string) SuggestionOption {
+	return func(s *v1alpha1.Suggestion) { s.Spec.EarlyStopping = earlyStopping(name, settings...) }
+}
+
+// WithEarlyStopping sets the Experiment's early-stopping algorithm and its
+// settings (name, value...).
+func WithEarlyStopping(name string, settings ...string) ExperimentOption {
+	return func(e *v1alpha1.Experiment) { e.Spec.EarlyStopping = earlyStopping(name, settings...) }
+}
+
+func earlyStopping(name string, settings ...string) *v1alpha1.EarlyStoppingSpec {
+	es := &v1alpha1.EarlyStoppingSpec{AlgorithmName: name}
+	for i := 0; i+1 < len(settings); i += 2 {
+		es.AlgorithmSettings = append(es.AlgorithmSettings, v1alpha1.AlgorithmSetting{Name: settings[i], Value: settings[i+1]})
+	}
+	return es
+}
+
+// WithTrialCurve gives the trial's observation the metric with a learning
+// curve, one value per step from step 1; the metric's value is the last.
+func WithTrialCurve(metric string, values ...string) TrialOption {
+	return func(t *v1alpha1.Trial) {
+		if t.Status.Observation == nil {
+			t.Status.Observation = &v1alpha1.Observation{}
+		}
+		m := v1alpha1.Metric{Name: metric}
+		for i, v := range values {
+			m.Curve = append(m.Curve, v1alpha1.CurvePoint{Step: int64(i + 1), Value: v})
+			m.Value, m.Latest = v, v
+		}
+		t.Status.Observation.Metrics = append(t.Status.Observation.Metrics, m)
+	}
+}

@@ -121,6 +121,12 @@ func retained(tr *v1alpha1.Trial) { tr.Spec.RetainRun = true }
 // stop is a Trial asked to stop.
 func stop(tr *v1alpha1.Trial) { tr.Spec.Stop = true }
 
+// stopEarly is a Trial its early-stopping algorithm judged to be losing.
+func stopEarly(tr *v1alpha1.Trial) {
+	tr.Spec.Stop, tr.Spec.StopReason = true, v1alpha1.TrialReasonEarlyStopped
+	tr.Spec.StopMessage = "stopped early by medianstop: loss 0.5 at step 4 is worse than 0.3"
+}
+
 var jobs = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
 
 func deleted() clientgotesting.DeleteActionImpl {
@@ -372,6 +378,39 @@ func TestReconcile(t *testing.T) {
 			st.MarkKilled("Job mnist-1 was deleted: the trial was stopped")
 		}))}},
 		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "WorkloadStopped", "deleted Job mnist-1: the trial was stopped")},
+	}, {
+		Name: "a trial stopped early deletes its running Job and ends EarlyStopped, succeeded with its observation",
+		Key:  key,
+		Objects: []runtime.Object{trial(stopEarly, observed("loss", "0.5"), status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.MarkRunning("Job mnist-1 is running")
+		})), job(true)},
+		WantDeletes: []clientgotesting.DeleteActionImpl{deleted()},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(stopEarly, observed("loss", "0.5"), status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.CompletionTime = &start
+			st.MarkEarlyStopped("stopped early by medianstop: loss 0.5 at step 4 is worse than 0.3 (Job mnist-1 was deleted: the trial was stopped)")
+		}))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "WorkloadStopped", "deleted Job mnist-1: the trial was stopped")},
+	}, {
+		Name: "a trial stopped early that retains its Job suspends it and ends EarlyStopped",
+		Key:  key,
+		Objects: []runtime.Object{trial(stopEarly, retained, observed("loss", "0.5"), status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.MarkRunning("Job mnist-1 is running")
+		})), job(true)},
+		WantPatches: []clientgotesting.PatchActionImpl{{
+			ActionImpl: clientgotesting.ActionImpl{Namespace: ns, Verb: "patch", Resource: jobs},
+			Name:       name,
+			PatchType:  "application/merge-patch+json",
+			Patch:      []byte(`{"spec":{"suspend":true}}`),
+		}},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(stopEarly, retained, observed("loss", "0.5"), status(func(st *v1alpha1.TrialStatus) {
+			started(st)
+			st.CompletionTime = &start
+			st.MarkEarlyStopped("stopped early by medianstop: loss 0.5 at step 4 is worse than 0.3 (Job mnist-1 was suspended: the trial was stopped)")
+		}))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "WorkloadStopped", "suspended Job mnist-1: the trial was stopped")},
 	}, {
 		Name: "a trial asked to stop that retains its Job suspends it",
 		Key:  key,

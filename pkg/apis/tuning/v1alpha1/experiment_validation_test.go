@@ -100,6 +100,32 @@ func TestExperimentValidation(t *testing.T) {
 		change: func(e *Experiment) { e.Spec.TrialsOnEnd = "Kill" },
 		want:   apis.ErrInvalidValue("Kill", "spec.trialsOnEnd", "use Stop or Finish"),
 	}, {
+		name: "medianstop with Katib's settings",
+		change: func(e *Experiment) {
+			e.Spec.EarlyStopping = &EarlyStoppingSpec{AlgorithmName: "medianstop", AlgorithmSettings: []AlgorithmSetting{
+				{Name: "min_trials_required", Value: "3"}, {Name: "start_step", Value: "4"}}}
+		},
+	}, {
+		name:   "a team's own early-stopping algorithm: its function checks its settings",
+		change: func(e *Experiment) { e.Spec.EarlyStopping = &EarlyStoppingSpec{AlgorithmName: "ours", AlgorithmSettings: []AlgorithmSetting{{Name: "x", Value: "y"}}} },
+	}, {
+		name:   "early stopping without an algorithm",
+		change: func(e *Experiment) { e.Spec.EarlyStopping = &EarlyStoppingSpec{} },
+		want:   apis.ErrMissingField("spec.earlyStopping.algorithmName"),
+	}, {
+		name: "a medianstop setting out of range",
+		change: func(e *Experiment) {
+			e.Spec.EarlyStopping = &EarlyStoppingSpec{AlgorithmName: "medianstop", AlgorithmSettings: []AlgorithmSetting{
+				{Name: "min_trials_required", Value: "3"}, {Name: "start_step", Value: "0"}}}
+		},
+		want: &apis.FieldError{Message: `start_step: "0" is not an integer of at least 1`, Paths: []string{"spec.earlyStopping.algorithmSettings[1]"}},
+	}, {
+		name: "an unknown asha setting",
+		change: func(e *Experiment) {
+			e.Spec.EarlyStopping = &EarlyStoppingSpec{AlgorithmName: "asha", AlgorithmSettings: []AlgorithmSetting{{Name: "eta", Value: "3"}}}
+		},
+		want: &apis.FieldError{Message: `unknown setting "eta": this algorithm takes min_early_stopping_rate, min_resource, reduction_factor`, Paths: []string{"spec.earlyStopping.algorithmSettings[0]"}},
+	}, {
 		name:   "missing objectiveMetricName",
 		change: func(e *Experiment) { e.Spec.Objective.ObjectiveMetricName = "" },
 		want:   apis.ErrMissingField("spec.objective.objectiveMetricName"),

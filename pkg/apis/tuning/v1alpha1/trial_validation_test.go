@@ -68,3 +68,16 @@ func TestTrialStopStaysSet(t *testing.T) {
 	checkFieldError(t, (&Trial{Spec: TrialSpec{Stop: true}}).Validate(ctx), nil)
 	checkFieldError(t, (&Trial{Spec: TrialSpec{Stop: true}}).Validate(apis.WithinUpdate(context.Background(), &Trial{})), nil)
 }
+
+func TestTrialStopReason(t *testing.T) {
+	early := TrialSpec{Stop: true, StopReason: TrialReasonEarlyStopped, StopMessage: "losing"}
+	checkFieldError(t, (&Trial{Spec: early}).Validate(context.Background()), nil)
+	checkFieldError(t, (&Trial{Spec: TrialSpec{Stop: true, StopReason: "Tired"}}).Validate(context.Background()),
+		apis.ErrInvalidValue("Tired", "spec.stopReason", "use Killed or EarlyStopped"))
+	checkFieldError(t, (&Trial{Spec: TrialSpec{StopReason: TrialReasonKilled}}).Validate(context.Background()),
+		&apis.FieldError{Message: "stopReason and stopMessage say why a trial is stopped: set stop: true with them, or leave them out", Paths: []string{"spec.stopReason", "spec.stopMessage"}})
+	ctx := apis.WithinUpdate(context.Background(), &Trial{Spec: early})
+	checkFieldError(t, (&Trial{Spec: TrialSpec{Stop: true, StopReason: TrialReasonKilled, StopMessage: "losing"}}).Validate(ctx),
+		&apis.FieldError{Message: "why a trial was stopped cannot change once it is stopped", Paths: []string{"spec.stopReason", "spec.stopMessage"}})
+	checkFieldError(t, (&Trial{Spec: early}).Validate(ctx), nil)
+}
