@@ -25,6 +25,7 @@ import (
 
 	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/contract"
+	esregistry "knobs.dev/knobs/pkg/earlystopping/registry"
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -101,8 +102,26 @@ func experiment(algorithm string) *pb.Experiment {
 	}
 }
 
-// functionNames lists the functions: one folder each under functions/.
+// functionNames lists the search algorithms' functions: a folder each
+// under functions/, named as in the registry.
 func functionNames(t *testing.T) []string {
+	t.Helper()
+	names := folders(t, func(n string) bool { _, ok := registry.Lookup(n); return ok })
+	if len(names) < 2 {
+		t.Fatalf("found functions %v, want at least random and grid", names)
+	}
+	return names
+}
+
+// earlyStoppingNames lists the early-stopping algorithms' functions.
+func earlyStoppingNames(t *testing.T) []string {
+	t.Helper()
+	return folders(t, func(n string) bool { _, ok := esregistry.Lookup(n); return ok })
+}
+
+// folders lists the folders of functions/ that keep says to, and fails on
+// any folder that is in neither registry.
+func folders(t *testing.T, keep func(string) bool) []string {
 	t.Helper()
 	entries, err := os.ReadDir("../../functions")
 	if err != nil {
@@ -110,12 +129,17 @@ func functionNames(t *testing.T) []string {
 	}
 	var names []string
 	for _, e := range entries {
-		if e.IsDir() {
+		if !e.IsDir() {
+			continue
+		}
+		_, search := registry.Lookup(e.Name())
+		_, stopping := esregistry.Lookup(e.Name())
+		if !search && !stopping {
+			t.Errorf("functions/%s serves no registered algorithm", e.Name())
+		}
+		if keep(e.Name()) {
 			names = append(names, e.Name())
 		}
-	}
-	if len(names) < 2 {
-		t.Fatalf("found functions %v, want at least random and grid", names)
 	}
 	return names
 }
