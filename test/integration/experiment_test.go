@@ -116,7 +116,7 @@ func listTrials(t *testing.T, ns, name string) []v1alpha1.Trial {
 // Trials; every assignment handed out has exactly one Trial, each owned by
 // the Experiment; every ended Trial keeps its Job, owned by it, when the
 // trial template says retain, and none otherwise; no assignment twice; the
-// best trial is the best succeeded one.
+// best trial is the best succeeded or early-stopped one.
 func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 	t.Helper()
 	ctx := context.Background()
@@ -191,7 +191,8 @@ func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 				t.Errorf("job %s is not controlled by its trial", job.Name)
 			}
 		}
-		if m := tr.Status.Observation.Metric(e.Spec.Objective.ObjectiveMetricName); m != nil && tr.Status.Phase() == v1alpha1.TrialReasonSucceeded {
+		if m := tr.Status.Observation.Metric(e.Spec.Objective.ObjectiveMetricName); m != nil &&
+			(tr.Status.Phase() == v1alpha1.TrialReasonSucceeded || tr.Status.Phase() == v1alpha1.TrialReasonEarlyStopped) {
 			v, err := strconv.ParseFloat(m.Value, 64)
 			if err != nil {
 				t.Errorf("trial %s: %v", tr.Name, err)
@@ -210,11 +211,11 @@ func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 		t.Errorf("%d jobs left for %d trials, %d of them not ended; retain being false, an ended trial's Job is deleted", len(jobs.Items), len(trials), phases[v1alpha1.TrialReasonPending]+phases[v1alpha1.TrialReasonRunning])
 	}
 	st := e.Status
-	got := []int32{st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed, st.TrialsMetricsUnavailable, st.TrialsKilled}
+	got := []int32{st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded, st.TrialsFailed, st.TrialsMetricsUnavailable, st.TrialsKilled, st.TrialsEarlyStopped}
 	want := []int32{phases[v1alpha1.TrialReasonPending], phases[v1alpha1.TrialReasonRunning], phases[v1alpha1.TrialReasonSucceeded],
-		phases[v1alpha1.TrialReasonFailed], phases[v1alpha1.TrialReasonMetricsUnavailable], phases[v1alpha1.TrialReasonKilled]}
+		phases[v1alpha1.TrialReasonFailed], phases[v1alpha1.TrialReasonMetricsUnavailable], phases[v1alpha1.TrialReasonKilled], phases[v1alpha1.TrialReasonEarlyStopped]}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("counts pending/running/succeeded/failed/metricsUnavailable/killed = %v, the trials say %v", got, want)
+		t.Errorf("counts pending/running/succeeded/failed/metricsUnavailable/killed/earlyStopped = %v, the trials say %v", got, want)
 	}
 	switch {
 	case best == nil && st.CurrentOptimalTrial != nil:
