@@ -252,8 +252,9 @@ type GetEarlyStoppingDecisionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The experiment: its objective (type and metric) is what is judged.
 	Experiment *Experiment `protobuf:"bytes,1,opt,name=experiment,proto3" json:"experiment,omitempty"`
-	// Every trial of the experiment: ended ones with their observation and
-	// curves, running ones with what they have reported so far.
+	// The trials of the experiment that have reported the objective
+	// metric: ended ones with their observation and curves, running ones
+	// with what they have reported so far.
 	Trials []*Trial `protobuf:"bytes,2,rep,name=trials,proto3" json:"trials,omitempty"`
 	// The early-stopping algorithm and its settings.
 	EarlyStopping *EarlyStoppingSpec `protobuf:"bytes,3,opt,name=early_stopping,json=earlyStopping,proto3" json:"early_stopping,omitempty"`
