@@ -12,12 +12,13 @@
 #   make bench           benchmarks, printed as a table
 #   make bench-receiver  observation reports per second through the controller's receiver (real API server)
 #   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
+#   make bench-earlystopping  steps saved and best found with and without early stopping, table and SVG plots
 #   make conformance     check a running function (URL=...) against the function contract
 
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: conformance all bench bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
+.PHONY: conformance all bench bench-earlystopping bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
 
 all: build test
 
@@ -80,6 +81,11 @@ bench-quality:
 	mkdir -p docs/benchmarks
 	$(GO) run ./cmd/knobs-bench -seeds 10 -evals 60 -batch 1,4 -svg docs/benchmarks > docs/benchmarks/results.txt
 	cat docs/benchmarks/results.txt
+
+bench-earlystopping:
+	mkdir -p docs/benchmarks
+	$(GO) run ./cmd/knobs-bench-earlystopping -seeds 10 -svg docs/benchmarks > docs/benchmarks/earlystopping.txt
+	cat docs/benchmarks/earlystopping.txt
 
 clean:
 	rm -rf _output .bin

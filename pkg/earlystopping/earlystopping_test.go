@@ -27,11 +27,15 @@ func TestBadRequests(t *testing.T) {
 		change func(*pb.GetEarlyStoppingDecisionsRequest)
 		want   string
 	}{
-		{"no objective metric", func(r *pb.GetEarlyStoppingDecisionsRequest) { r.Experiment.ExperimentSpec.Objective.ObjectiveMetricName = "" },
+		{"no objective metric", func(r *pb.GetEarlyStoppingDecisionsRequest) {
+			r.Experiment.ExperimentSpec.Objective.ObjectiveMetricName = ""
+		},
 			"experiment.experimentSpec.objective.objectiveMetricName: missing"},
 		{"no experiment", func(r *pb.GetEarlyStoppingDecisionsRequest) { r.Experiment = nil },
 			"objectiveMetricName: missing"},
-		{"no direction", func(r *pb.GetEarlyStoppingDecisionsRequest) { r.Experiment.ExperimentSpec.Objective.Type = pb.ObjectiveType_UNKNOWN },
+		{"no direction", func(r *pb.GetEarlyStoppingDecisionsRequest) {
+			r.Experiment.ExperimentSpec.Objective.Type = pb.ObjectiveType_UNKNOWN
+		},
 			"experiment.experimentSpec.objective.type: UNKNOWN: use MINIMIZE or MAXIMIZE"},
 		{"unnamed trial", func(r *pb.GetEarlyStoppingDecisionsRequest) { r.Trials[1].Name = "" },
 			"trials[1].name: missing"},

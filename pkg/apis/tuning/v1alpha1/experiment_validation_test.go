@@ -106,8 +106,10 @@ func TestExperimentValidation(t *testing.T) {
 				{Name: "min_trials_required", Value: "3"}, {Name: "start_step", Value: "4"}}}
 		},
 	}, {
-		name:   "a team's own early-stopping algorithm: its function checks its settings",
-		change: func(e *Experiment) { e.Spec.EarlyStopping = &EarlyStoppingSpec{AlgorithmName: "ours", AlgorithmSettings: []AlgorithmSetting{{Name: "x", Value: "y"}}} },
+		name: "a team's own early-stopping algorithm: its function checks its settings",
+		change: func(e *Experiment) {
+			e.Spec.EarlyStopping = &EarlyStoppingSpec{AlgorithmName: "ours", AlgorithmSettings: []AlgorithmSetting{{Name: "x", Value: "y"}}}
+		},
 	}, {
 		name:   "early stopping without an algorithm",
 		change: func(e *Experiment) { e.Spec.EarlyStopping = &EarlyStoppingSpec{} },
