@@ -16,6 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	. "knobs.dev/knobs/pkg/reconciler/testing"
 	"knobs.dev/knobs/test/node"
 )
 
@@ -140,4 +141,57 @@ func TestExtendingAnExperiment(t *testing.T) {
 			t.Errorf("%s with %d trials, %d jobs; want it ended with 1, resumePolicy being Never", succeeded(e), e.Status.Trials, n.Started())
 		}
 	})
+}
+
+// Trials written by hand, labelled with an Experiment and holding an
+// assignment and an observation, warm-start it: the algorithm gets them as
+// history. Grid search over four points, two of them given by hand with
+// their results, hands out the other two and ends with its space
+// exhausted; the Experiment runs no assignment twice.
+func TestWarmStartFromTrialsByHand(t *testing.T) {
+	startController(t, "controller-warm")
+	ns := namespace(t)
+	fn := startFunction(t, "grid")
+	createService(t, ns, "grid", "grid", fn.url)
+	startNode(t, ns, nil)
+	ctx := context.Background()
+	for i, x := range [][2]string{{"-3", "2"}, {"-3", "12"}} {
+		name := fmt.Sprintf("earlier-%d", i+1)
+		tr := NewTrial(name, ns, "warm", []string{"--x1", x[0], "--x2", x[1]}, WithTrialSpec(func(s *v1alpha1.TrialSpec) {
+			s.Objective = &v1alpha1.ObjectiveSpec{Type: v1alpha1.ObjectiveTypeMinimize, ObjectiveMetricName: "loss"}
+		}))
+		if _, err := env.knobs.TuningV1alpha1().Trials(ns).Create(ctx, tr, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		p := fmt.Sprintf(`{"status":{"observation":{"metrics":[{"name":"loss","value":"%d"}]}}}`, 10+i)
+		if _, err := env.knobs.TuningV1alpha1().Trials(ns).Patch(ctx, name, types.MergePatchType, []byte(p), metav1.PatchOptions{}, "status"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, settle, func() (bool, string) {
+			tr := getTrial(t, ns, name)
+			return tr.Status.Phase() == v1alpha1.TrialReasonSucceeded, tr.Status.Phase()
+		})
+	}
+	e := braninExperiment("warm", ns, "grid", 2, 20, 0, nil)
+	e.Spec.Parameters = []v1alpha1.ParameterSpec{
+		{Name: "--x1", ParameterType: v1alpha1.ParameterTypeDiscrete, FeasibleSpace: v1alpha1.FeasibleSpace{List: []string{"-3", "3"}}},
+		{Name: "--x2", ParameterType: v1alpha1.ParameterTypeDiscrete, FeasibleSpace: v1alpha1.FeasibleSpace{List: []string{"2", "12"}}},
+	}
+	create(t, e)
+	e = waitEnded(t, ns, "warm", 2*time.Minute)
+	s := getSuggestion(t, ns, "warm")
+	checkSuggestions(t, s)
+	var handed []string
+	for _, a := range s.Status.Suggestions {
+		handed = append(handed, fmt.Sprint(a.ParameterAssignments))
+	}
+	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() || c.Reason != v1alpha1.ExperimentReasonSearchSpaceExhausted ||
+		fmt.Sprint(handed) != "[[{--x1 3} {--x2 2}] [{--x1 3} {--x2 12}]]" {
+		t.Errorf("%s, handed out %v; want the two points not given by hand, then SearchSpaceExhausted", succeeded(e), handed)
+	}
+	for _, name := range []string{"warm-1", "warm-2"} {
+		if tr := getTrial(t, ns, name); tr.Status.Phase() != v1alpha1.TrialReasonSucceeded || !metav1.IsControlledBy(tr, e) {
+			t.Errorf("trial %s: %s, controlled by the Experiment %v", name, tr.Status.Phase(), metav1.IsControlledBy(tr, e))
+		}
+	}
 }
