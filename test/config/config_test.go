@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -73,6 +74,10 @@ func newObject(apiVersion, kind string) metav1.Object {
 		return &servingv1.Service{}
 	case "CustomResourceDefinition":
 		return &apiextensionsv1.CustomResourceDefinition{}
+	case "ValidatingAdmissionPolicy":
+		return &admissionregistrationv1.ValidatingAdmissionPolicy{}
+	case "ValidatingAdmissionPolicyBinding":
+		return &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
 	}
 	return nil
 }
@@ -146,7 +151,7 @@ func find[T metav1.Object](t *testing.T, objs []object, name string) T {
 func TestObjectsAreInKnobsSystem(t *testing.T) {
 	for _, o := range load(t) {
 		switch o.kind {
-		case "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition":
+		case "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding":
 			if o.obj.GetNamespace() != "" {
 				t.Errorf("%s: %s %s is cluster-scoped but names a namespace", o.file, o.kind, o.obj.GetName())
 			}
