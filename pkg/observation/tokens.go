@@ -13,6 +13,7 @@ import (
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 )
@@ -95,6 +96,26 @@ func LoadKey(ctx context.Context, kube kubernetes.Interface, namespace, name str
 	return key, err
 }
 
+// fill writes a new random key into a Secret that has none, with the
+// resource version read; on a conflict it reads the Secret again, which
+// another replica has filled.
+func fill(ctx context.Context, secrets typedcorev1.SecretInterface, s *corev1.Secret) (*corev1.Secret, error) {
+	fresh := make([]byte, keySize)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	s = s.DeepCopy()
+	if s.Data == nil {
+		s.Data = map[string][]byte{}
+	}
+	s.Data[KeySecretDataKey] = fresh
+	updated, err := secrets.Update(ctx, s, metav1.UpdateOptions{})
+	if apierrs.IsConflict(err) {
+		return secrets.Get(ctx, s.Name, metav1.GetOptions{})
+	}
+	return updated, err
+}
+
 // LoadKeys is LoadKey that also returns the previous key, kept under the
 // data key "previous-key" while the key is rotated; nil when there is none.
 func LoadKeys(ctx context.Context, kube kubernetes.Interface, namespace, name string) (key, previous []byte, _ error) {
@@ -123,6 +144,13 @@ func LoadKeys(ctx context.Context, kube kubernetes.Interface, namespace, name st
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading Secret %s/%s with the trial token key: %w", namespace, name, err)
+	}
+	if _, ok := s.Data[KeySecretDataKey]; !ok {
+		// The Secret config/ ships, empty: the first replica writes a
+		// key into it, and one that loses the race reads the winner's.
+		if s, err = fill(ctx, secrets, s); err != nil {
+			return nil, nil, fmt.Errorf("writing a trial token key into Secret %s/%s: %w", namespace, name, err)
+		}
 	}
 	key = s.Data[KeySecretDataKey]
 	if len(key) < minKeySize {

@@ -99,6 +99,33 @@ func TestLoadKey(t *testing.T) {
 		}
 	})
 
+	t.Run("fills the empty Secret config/ ships", func(t *testing.T) {
+		kube := kubefake.NewSimpleClientset(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "knobs-system", Name: KeySecretName}})
+		key, err := LoadKey(ctx, kube, "knobs-system", KeySecretName)
+		if err != nil || len(key) != 32 {
+			t.Fatalf("LoadKey = %x, %v; want a new 32-byte key", key, err)
+		}
+		again, err := LoadKey(ctx, kube, "knobs-system", KeySecretName)
+		if err != nil || !bytes.Equal(again, key) {
+			t.Errorf("second LoadKey = %x, %v; want the key written", again, err)
+		}
+	})
+
+	t.Run("another replica fills it first", func(t *testing.T) {
+		kube := kubefake.NewSimpleClientset(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "knobs-system", Name: KeySecretName}})
+		winner := []byte("the key of the replica that won!")
+		kube.PrependReactor("update", "secrets", func(clientgotesting.Action) (bool, runtime.Object, error) {
+			if err := kube.Tracker().Update(schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, secret(winner), "knobs-system"); err != nil {
+				t.Errorf("tracker update: %v", err)
+			}
+			return true, nil, apierrs.NewConflict(schema.GroupResource{Resource: "secrets"}, KeySecretName, nil)
+		})
+		key, err := LoadKey(ctx, kube, "knobs-system", KeySecretName)
+		if err != nil || !bytes.Equal(key, winner) {
+			t.Errorf("LoadKey = %q, %v; want the winner's key %q", key, err, winner)
+		}
+	})
+
 	t.Run("another replica creates it first", func(t *testing.T) {
 		kube := kubefake.NewSimpleClientset()
 		winner := []byte("the key of the replica that won!")
@@ -121,8 +148,10 @@ func TestLoadKey(t *testing.T) {
 	}{
 		"get forbidden":    {verb: "get", err: apierrs.NewForbidden(schema.GroupResource{Resource: "secrets"}, KeySecretName, nil)},
 		"create forbidden": {verb: "create", err: apierrs.NewForbidden(schema.GroupResource{Resource: "secrets"}, KeySecretName, nil)},
-		"no key in data":   {objects: []runtime.Object{secret(nil)}},
+		"an empty key":     {objects: []runtime.Object{secret(nil)}},
 		"key too short":    {objects: []runtime.Object{secret([]byte("short"))}},
+		"update forbidden": {objects: []runtime.Object{&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "knobs-system", Name: KeySecretName}}},
+			verb: "update", err: apierrs.NewForbidden(schema.GroupResource{Resource: "secrets"}, KeySecretName, nil)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			kube := kubefake.NewSimpleClientset(tc.objects...)

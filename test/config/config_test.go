@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +39,7 @@ import (
 
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/function"
+	"knobs.dev/knobs/pkg/observation"
 	knobsconfig "knobs.dev/knobs/pkg/reconciler/suggestion/config"
 )
 
@@ -60,6 +62,8 @@ func newObject(apiVersion, kind string) metav1.Object {
 		return &corev1.ServiceAccount{}
 	case "ConfigMap":
 		return &corev1.ConfigMap{}
+	case "Secret":
+		return &corev1.Secret{}
 	case "ClusterRole":
 		return &rbacv1.ClusterRole{}
 	case "ClusterRoleBinding":
@@ -342,10 +346,10 @@ func TestRBAC(t *testing.T) {
 	}
 	for _, res := range []string{"experiments", "suggestions", "trials"} {
 		want = append(want, "tuning.knobs.dev/"+res+" get", "tuning.knobs.dev/"+res+" list", "tuning.knobs.dev/"+res+" watch",
-			"tuning.knobs.dev/"+res+"/status update", "tuning.knobs.dev/"+res+"/status patch")
+			"tuning.knobs.dev/"+res+"/status update")
 	}
 	for _, res := range []string{"suggestions", "trials"} {
-		want = append(want, "tuning.knobs.dev/"+res+" create", "tuning.knobs.dev/"+res+" update", "tuning.knobs.dev/"+res+" delete")
+		want = append(want, "tuning.knobs.dev/"+res+" create", "tuning.knobs.dev/"+res+" update")
 	}
 	want = append(want, "tuning.knobs.dev/experiments/finalizers update", "tuning.knobs.dev/trials/finalizers update",
 		"batch/jobs get", "batch/jobs list", "batch/jobs watch", "batch/jobs create",
@@ -360,11 +364,21 @@ func TestRBAC(t *testing.T) {
 	role := find[*rbacv1.Role](t, objs, "knobs-controller")
 	want = []string{
 		"/configmaps get", "/configmaps list", "/configmaps watch",
-		"/secrets create", "/secrets get",
+		"/secrets get", "/secrets update",
 		"coordination.k8s.io/leases create", "coordination.k8s.io/leases get", "coordination.k8s.io/leases update",
 	}
 	if got := rules(role.Rules); !reflect.DeepEqual(got, want) {
 		t.Errorf("Role grants\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The one Secret the controller may touch is the one config/ ships.
+	secret := find[*corev1.Secret](t, objs, observation.KeySecretName)
+	if secret.Namespace != tuning.SystemNamespace || len(secret.Data)+len(secret.StringData) != 0 {
+		t.Errorf("Secret %s/%s ships with data %v; want it empty in %s, for the controller to fill", secret.Namespace, secret.Name, secret.Data, tuning.SystemNamespace)
+	}
+	for _, r := range role.Rules {
+		if slices.Contains(r.Resources, "secrets") && !reflect.DeepEqual(r.ResourceNames, []string{observation.KeySecretName}) {
+			t.Errorf("the Role grants %v on secrets %v; want only %s", r.Verbs, r.ResourceNames, observation.KeySecretName)
+		}
 	}
 
 	for _, ref := range []struct {
