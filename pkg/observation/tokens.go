@@ -139,7 +139,7 @@ func LoadKeys(ctx context.Context, kube kubernetes.Interface, namespace, name st
 			// Another replica created it first: use its key.
 			s, err = secrets.Get(ctx, name, metav1.GetOptions{})
 		} else if err != nil {
-			return nil, nil, fmt.Errorf("creating Secret %s/%s with the trial token key: %w", namespace, name, err)
+			return nil, nil, fmt.Errorf("creating Secret %s/%s with the trial token key (config/ ships it: apply config/200-secret.yaml): %w", namespace, name, err)
 		}
 	}
 	if err != nil {
