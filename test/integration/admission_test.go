@@ -82,3 +82,22 @@ func TestNoBorrowedRights(t *testing.T) {
 		t.Errorf("a Trial with a Job, by a user who may create Jobs: %v", err)
 	}
 }
+
+// A Trial whose workload is of a kind the controller may not list, watch
+// and create stays Pending, saying which grant is missing, and no informer
+// is started for that kind.
+func TestWorkloadKindTheControllerMayNotHandle(t *testing.T) {
+	startController(t, "controller-forbidden-kind")
+	ns := namespace(t)
+	tr := NewTrial("configmap", ns, "none", []string{"--x1", "1"}, WithTrialSpec(func(s *v1alpha1.TrialSpec) {
+		s.RunSpec = &runtime.RawExtension{Raw: []byte(`{"apiVersion":"v1","kind":"ConfigMap","data":{"a":"b"}}`)}
+	}))
+	if _, err := env.knobs.TuningV1alpha1().Trials(ns).Create(context.Background(), tr, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	const want = "the Knobs controller may not list, watch, create, get, delete configmaps in every namespace: grant them to its ClusterRole knobs-controller"
+	waitFor(t, settle, func() (bool, string) {
+		c := getTrial(t, ns, "configmap").Status.GetCondition(v1alpha1.TrialConditionSucceeded)
+		return c != nil && c.IsUnknown() && c.Reason == v1alpha1.TrialReasonPending && strings.HasPrefix(c.Message, want), fmt.Sprintf("%+v", c)
+	})
+}

@@ -61,6 +61,7 @@ func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 	r := &Reconciler{
 		client:  knobsclient.Get(ctx),
 		dynamic: dynamicclient.Get(ctx),
+		access:  newSelfReview(kube),
 		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(kube.Discovery())),
 		tokens:  tokens,
 		sink:    sink,

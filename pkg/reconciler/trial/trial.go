@@ -39,13 +39,17 @@ const (
 	reasonUnknownKind      = "UnknownWorkloadKind"
 	reasonInvalidCollector = "InvalidMetricsCollector"
 	reasonWorkloadStopped  = "WorkloadStopped"
-	reasonWorkloadDeleted  = "WorkloadDeleted"
+	// reasonWorkloadForbidden: the controller may not handle the workload's kind.
+	reasonWorkloadForbidden = "WorkloadForbidden"
+	reasonWorkloadDeleted   = "WorkloadDeleted"
 )
 
 // Reconciler implements trialreconciler.Interface.
 type Reconciler struct {
 	client  versioned.Interface
 	dynamic dynamic.Interface
+	// access tells whether the controller may handle a workload kind.
+	access accessChecker
 	// mapper finds the resource of a workload's kind.
 	mapper meta.RESTMapper
 	// watch makes sure changes to workloads of a resource requeue their
@@ -159,8 +163,8 @@ func (r *Reconciler) awaitObservation(_ context.Context, p *pass) error {
 }
 
 // resolveWorkload decodes spec.runSpec and finds the resource of its kind,
-// which it watches from then on.
-func (r *Reconciler) resolveWorkload(_ context.Context, p *pass) error {
+// which it watches from then on, once it knows the controller may.
+func (r *Reconciler) resolveWorkload(ctx context.Context, p *pass) error {
 	t := p.t
 	spec := &unstructured.Unstructured{}
 	if err := json.Unmarshal(t.Spec.RunSpec.Raw, &spec.Object); err != nil {
@@ -187,6 +191,20 @@ func (r *Reconciler) resolveWorkload(_ context.Context, p *pass) error {
 			return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonUnknownKind, "the API server does not serve %s", gvk))
 		}
 		return err
+	}
+	// An informer on a kind the controller may not list would retry
+	// forever; a workload it may not create would fail at once.
+	lacks, err := r.access.missing(ctx, mapping.Resource)
+	if err != nil {
+		return err
+	}
+	if len(lacks) > 0 {
+		if p.done {
+			p.ended = true // nothing to delete that it could see
+			return nil
+		}
+		t.Status.MarkPending("%s", lacking(mapping.Resource, lacks))
+		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, reasonWorkloadForbidden, "%s", lacking(mapping.Resource, lacks)))
 	}
 	if r.watch != nil {
 		r.watch(mapping.Resource)

@@ -155,6 +155,12 @@ func TestReconcile(t *testing.T) {
 		s.RunSpec = &runtime.RawExtension{Raw: raw}
 	}))
 
+	// The controller may not handle CronJobs (see the reconciler below).
+	forbiddenKind := trial(WithTrialSpec(func(s *v1alpha1.TrialSpec) {
+		s.RunSpec = &runtime.RawExtension{Raw: []byte(`{"apiVersion":"batch/v1","kind":"CronJob","spec":{}}`)}
+	}))
+	const forbidden = "the Knobs controller may not list, watch, create cronjobs.batch in every namespace: grant them to its ClusterRole knobs-controller (see docs/controller.md), or change the Experiment's trialTemplate"
+
 	withPath := WithTrialSpec(func(s *v1alpha1.TrialSpec) {
 		s.MetricsCollector.Source = &v1alpha1.SourceSpec{FileSystemPath: &v1alpha1.FileSystemPath{Path: "/var/log/katib/metrics.log"}}
 	})
@@ -312,6 +318,19 @@ func TestReconcile(t *testing.T) {
 				st.MarkPending("the API server does not serve PyTorchJob kubeflow.org/v1: install it, or change the Experiment's trialTemplate")
 			}))}},
 		WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "UnknownWorkloadKind", "the API server does not serve kubeflow.org/v1, Kind=PyTorchJob")},
+	}, {
+		Name:    "a kind the controller may not list, watch or create: pending with the grant to make, no informer, retried",
+		Key:     key,
+		Objects: []runtime.Object{forbiddenKind},
+		WantErr: true,
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: trial(WithTrialSpec(func(s *v1alpha1.TrialSpec) { s.RunSpec = forbiddenKind.Spec.RunSpec }),
+			status(func(st *v1alpha1.TrialStatus) { st.MarkPending("%s", forbidden) }))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeWarning, "WorkloadForbidden", "%s", forbidden)},
+	}, {
+		Name: "an ended trial of a kind the controller may not see is left as it is",
+		Key:  key,
+		Objects: []runtime.Object{trial(WithTrialSpec(func(s *v1alpha1.TrialSpec) { s.RunSpec = forbiddenKind.Spec.RunSpec }),
+			status(func(st *v1alpha1.TrialStatus) { st.MarkFailed("done") }))},
 	}, {
 		Name:    "the API server refuses the workload: failed, saying why",
 		Key:     key,
@@ -481,10 +500,12 @@ func TestReconcile(t *testing.T) {
 
 	mapper := meta.NewDefaultRESTMapper(nil)
 	mapper.Add(schema.GroupVersionKind{Group: "batch", Version: "v1", Kind: "Job"}, meta.RESTScopeNamespace)
+	mapper.Add(schema.GroupVersionKind{Group: "batch", Version: "v1", Kind: "CronJob"}, meta.RESTScopeNamespace)
 	table.Test(t, MakeFactory(func(ctx context.Context, listers *Listers, _ configmap.Watcher) controller.Reconciler {
 		r := &Reconciler{
 			client:  fakeknobsclient.Get(ctx),
 			dynamic: fakedynamicclient.Get(ctx),
+			access:  fixedAccess{"cronjobs": {"list", "watch", "create"}},
 			mapper:  mapper,
 			tokens:  tokens,
 			sink:    sink,
@@ -495,4 +516,11 @@ func TestReconcile(t *testing.T) {
 		return trialreconciler.NewReconciler(ctx, logging.FromContext(ctx), fakeknobsclient.Get(ctx),
 			listers.GetTrialLister(), controller.GetEventRecorder(ctx), r, options)
 	}))
+}
+
+// fixedAccess lacks, for a resource, the verbs it lists.
+type fixedAccess map[string][]string
+
+func (f fixedAccess) missing(_ context.Context, gvr schema.GroupVersionResource) ([]string, error) {
+	return f[gvr.Resource], nil
 }
