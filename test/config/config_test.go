@@ -26,9 +26,11 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8slabels "k8s.io/apimachinery/pkg/labels"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"knative.dev/pkg/apis"
 	"knative.dev/pkg/leaderelection"
@@ -78,6 +80,8 @@ func newObject(apiVersion, kind string) metav1.Object {
 		return &servingv1.Service{}
 	case "CustomResourceDefinition":
 		return &apiextensionsv1.CustomResourceDefinition{}
+	case "NetworkPolicy":
+		return &networkingv1.NetworkPolicy{}
 	case "ValidatingAdmissionPolicy":
 		return &admissionregistrationv1.ValidatingAdmissionPolicy{}
 	case "ValidatingAdmissionPolicyBinding":
@@ -485,4 +489,60 @@ func TestConfigMapExamplesParse(t *testing.T) {
 			t.Errorf("lease-duration %s", c.LeaseDuration)
 		}
 	})
+}
+
+// TestNetworkPolicies checks that the policies select the pods they are
+// about: every function's, the controller's; that the receiver's port is
+// the controller's observations port and is open to trial pods alone; and
+// that nothing else is open on the functions.
+func TestNetworkPolicies(t *testing.T) {
+	objs := load(t)
+	selects := func(np *networkingv1.NetworkPolicy, podLabels map[string]string) bool {
+		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sel.Matches(k8slabels.Set(podLabels))
+	}
+	fns := find[*networkingv1.NetworkPolicy](t, objs, "knobs-functions")
+	for _, o := range objs {
+		if svc, ok := o.obj.(*servingv1.Service); ok && !selects(fns, svc.Spec.Template.Labels) {
+			t.Errorf("NetworkPolicy knobs-functions does not select the pods of function %s (labels %v)", svc.Name, svc.Spec.Template.Labels)
+		}
+	}
+	if len(fns.Spec.Ingress) != 1 || len(fns.Spec.Ingress[0].Ports) != 0 {
+		t.Errorf("knobs-functions ingress %+v: want one rule, from the activator, the ingress and the controller", fns.Spec.Ingress)
+	}
+
+	ctl := find[*networkingv1.NetworkPolicy](t, objs, "knobs-controller")
+	dep := find[*appsv1.Deployment](t, objs, "knobs-controller")
+	if !selects(ctl, dep.Spec.Template.Labels) {
+		t.Errorf("NetworkPolicy knobs-controller does not select the controller's pods")
+	}
+	ports := map[string]bool{}
+	for _, p := range dep.Spec.Template.Spec.Containers[0].Ports {
+		ports[p.Name] = true
+	}
+	trialPod := map[string]string{tuning.TrialLabelKey: "mnist-1", tuning.ExperimentLabelKey: "mnist"}
+	receiverOpen := false
+	for _, rule := range ctl.Spec.Ingress {
+		for _, p := range rule.Ports {
+			if p.Port == nil || !ports[p.Port.String()] {
+				t.Errorf("NetworkPolicy knobs-controller opens port %v, which the controller does not name", p.Port)
+			}
+			if p.Port.String() != "observations" {
+				continue
+			}
+			for _, peer := range rule.From {
+				sel, err := metav1.LabelSelectorAsSelector(peer.PodSelector)
+				if err != nil {
+					t.Fatal(err)
+				}
+				receiverOpen = receiverOpen || (peer.NamespaceSelector != nil && sel.Matches(k8slabels.Set(trialPod)) && !sel.Matches(k8slabels.Set{"app": "other"}))
+			}
+		}
+	}
+	if !receiverOpen {
+		t.Errorf("the receiver's port is not open to trial pods alone: %+v", ctl.Spec.Ingress)
+	}
 }
