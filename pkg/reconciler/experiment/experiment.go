@@ -10,12 +10,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"knative.dev/pkg/kmeta"
 	"knative.dev/pkg/logging"
 	pkgreconciler "knative.dev/pkg/reconciler"
@@ -46,9 +48,55 @@ type Reconciler struct {
 	client           versioned.Interface
 	suggestionLister listers.SuggestionLister
 	trialLister      listers.TrialLister
+	// checked remembers, per Experiment, the generation whose trial
+	// template was last checked and what the check found: a template is
+	// rendered once per change of the spec, not on every reconcile.
+	checked checks
 }
 
-var _ experimentreconciler.Interface = (*Reconciler)(nil)
+// checks maps an Experiment's key to its last template check.
+type checks struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]check
+}
+
+type check struct {
+	generation int64
+	err        error
+}
+
+func (c *checks) get(key types.NamespacedName, generation int64) (error, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	last, ok := c.m[key]
+	return last.err, ok && last.generation == generation
+}
+
+func (c *checks) set(key types.NamespacedName, generation int64, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[types.NamespacedName]check{}
+	}
+	c.m[key] = check{generation: generation, err: err}
+}
+
+func (c *checks) forget(key types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+}
+
+var (
+	_ experimentreconciler.Interface    = (*Reconciler)(nil)
+	_ pkgreconciler.OnDeletionInterface = (*Reconciler)(nil)
+)
+
+// ObserveDeletion forgets a deleted Experiment's template check.
+func (r *Reconciler) ObserveDeletion(_ context.Context, key types.NamespacedName) error {
+	r.checked.forget(key)
+	return nil
+}
 
 // ReconcileKind implements experimentreconciler.Interface. The status is
 // written by reconciler.ReconcileStatus, with the resource version read: a
@@ -195,14 +243,20 @@ func (r *Reconciler) stopIfDone(_ context.Context, p *pass) error {
 }
 
 // checkTemplate fails the Experiment whose trial template does not render,
-// before any trial is created from it, and ends the reconcile. The
+// before any trial is created from it, and ends the reconcile. The template
+// is rendered once per generation of the spec. The
 // Suggestion still follows the Experiment's algorithm.
 func (r *Reconciler) checkTemplate(ctx context.Context, p *pass) error {
 	tt := p.e.Spec.TrialTemplate
 	if tt == nil {
 		return nil
 	}
-	err := trialtemplate.Check(tt, p.e.Spec.Parameters)
+	key := types.NamespacedName{Namespace: p.e.Namespace, Name: p.e.Name}
+	err, ok := r.checked.get(key, p.e.Generation)
+	if !ok {
+		err = trialtemplate.Check(tt, p.e.Spec.Parameters)
+		r.checked.set(key, p.e.Generation, err)
+	}
 	if err == nil {
 		return nil
 	}
