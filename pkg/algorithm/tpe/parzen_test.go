@@ -194,3 +194,23 @@ func TestPick(t *testing.T) {
 		}
 	}
 }
+
+// The score takes every kernel at the same height. The expected values are
+// those Optuna 3.1.0's Parzen estimator gives (log_pdf, prior weight 1,
+// magic clip, no endpoints) for the same observations on [0, 1].
+func TestMixtureScore(t *testing.T) {
+	m := newMixture([]float64{0.1, 0.7, 0.72, 0.3, 0.95, 0.5, 0.2}, 1)
+	want := map[float64]float64{0: -1.68173745, 0.05: -1.49913189, 0.3: -1.28109512, 0.5: -1.22036041, 0.71: -1.13345183, 0.99: -1.39087154}
+	for x, w := range want {
+		if got := m.logScore(x); math.Abs(got-w) > 1e-6 {
+			t.Errorf("score at %g = %.8f, want %.8f", x, got, w)
+		}
+	}
+	// With the prior alone (bandwidth 1) score and density agree.
+	p := newMixture(nil, 1)
+	for _, x := range []float64{0, 0.3, 1} {
+		if a, b := p.logScore(x), p.logPDF(x); math.Abs(a-b) > 1e-12 {
+			t.Errorf("prior only: score %g and density %g at %g differ", a, b, x)
+		}
+	}
+}

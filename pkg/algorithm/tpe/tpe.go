@@ -383,7 +383,7 @@ func (d *dimension) candidates(rng *rand.Rand, cand, score []float64) {
 			continue
 		}
 		x := d.l.sample(rng)
-		cand[i], score[i] = x, d.l.logPDF(x)-d.g.logPDF(x)
+		cand[i], score[i] = x, d.l.logScore(x)-d.g.logScore(x)
 	}
 }
 
