@@ -194,26 +194,37 @@ func (m *mixture) logSum(logW []float64, x float64) float64 {
 }
 
 // categories is the model of a categorical parameter: how often each
-// category was seen, observations weighted by obsWeights and every category
-// given priorWeight more.
+// category was seen, observations weighted by obsWeights, smoothed towards
+// the uniform prior.
 type categories struct {
 	logP []float64
 	cum  []float64
 }
 
 func newCategories(obs []int, n int, priorWeight float64) *categories {
-	counts := make([]float64, n)
-	for i := range counts {
-		counts[i] = priorWeight
+	// Each observation is a kernel on its category that spreads a little,
+	// a = priorWeight/(len(obs)+1), onto every category, so that it fades
+	// as observations accumulate; the prior is one more kernel, uniform,
+	// of weight priorWeight. (Optuna's choice: the prior's weight is that
+	// of one observation, not one per category.)
+	a := priorWeight / float64(len(obs)+1)
+	spread := a / (1 + float64(n)*a)
+	own := 1 / (1 + float64(n)*a)
+	probs := make([]float64, n)
+	total := priorWeight
+	for i := range probs {
+		probs[i] = priorWeight / float64(n)
 	}
-	total := priorWeight * float64(n)
 	for i, w := range obsWeights(len(obs)) {
-		counts[obs[i]] += w
+		for c := range probs {
+			probs[c] += w * spread
+		}
+		probs[obs[i]] += w * own
 		total += w
 	}
 	c := &categories{logP: make([]float64, n), cum: make([]float64, n)}
 	acc := 0.0
-	for i, x := range counts {
+	for i, x := range probs {
 		c.logP[i] = math.Log(x / total)
 		acc += x / total
 		c.cum[i] = acc

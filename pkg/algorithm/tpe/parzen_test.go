@@ -163,8 +163,10 @@ func TestMixtureBandwidths(t *testing.T) {
 
 func TestCategories(t *testing.T) {
 	c := newCategories([]int{2, 2, 0}, 4, 1)
-	// Counts 1+1, 1, 1+2, 1 over 7.
-	want := []float64{2.0 / 7, 1.0 / 7, 3.0 / 7, 1.0 / 7}
+	// The prior gives 1/4 to each category; each observation 1/2 to its
+	// own and 1/8 to every category (it spreads 1/(3+1) = 1/4 of itself per
+	// category before normalising to 1); over a total weight of 4.
+	want := []float64{(0.25 + 3.0/8 + 0.5) / 4, (0.25 + 3.0/8) / 4, (0.25 + 3.0/8 + 1) / 4, (0.25 + 3.0/8) / 4}
 	for i, p := range want {
 		if got := math.Exp(c.logP[i]); math.Abs(got-p) > 1e-12 {
 			t.Errorf("P(%d) = %g, want %g", i, got, p)

@@ -383,6 +383,10 @@ func (d *dimension) candidates(rng *rand.Rand, cand, score []float64) {
 			continue
 		}
 		x := d.l.sample(rng)
+		if d.param.Finite() {
+			cand[i], score[i] = x, d.l.logPDF(x)-d.g.logPDF(x)
+			continue
+		}
 		cand[i], score[i] = x, d.l.logScore(x)-d.g.logScore(x)
 	}
 }
