@@ -160,7 +160,7 @@ func startFunctions(contenders []benchmark.Contender) (func(), error) {
 	var pkgs []string
 	for _, c := range contenders {
 		if c.Algorithm != nil {
-			pkgs = append(pkgs, "./functions/"+c.Name)
+			pkgs = append(pkgs, "./functions/"+c.FunctionName())
 		}
 	}
 	var procs []*exec.Cmd
@@ -192,7 +192,7 @@ func startFunctions(contenders []benchmark.Contender) (func(), error) {
 		}
 		port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 		ln.Close()
-		cmd := exec.Command(filepath.Join(dir, c.Name))
+		cmd := exec.Command(filepath.Join(dir, c.FunctionName()))
 		cmd.Env = append(os.Environ(), "PORT="+port)
 		if err := cmd.Start(); err != nil {
 			stop()

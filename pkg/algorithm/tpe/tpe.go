@@ -83,6 +83,7 @@ const (
 	NStartupTrials = "n_startup_trials"
 	NEICandidates  = "n_ei_candidates"
 	PriorWeight    = "prior_weight"
+	Multivariate   = "multivariate"
 )
 
 // MaxEICandidates bounds n_ei_candidates: the cost of a call grows with it
@@ -115,6 +116,8 @@ func (TPE) Settings() []algorithm.Setting {
 			"candidates drawn from the good trials' density for each point; the one most likely under it relative to the others' is suggested", 24, 1, MaxEICandidates),
 		algorithm.FloatSetting(PriorWeight,
 			"weight of the prior in each density, against 1 for each recent trial", 1.0, 0, 1000, true),
+		algorithm.EnumSetting(Multivariate,
+			"model the parameters together (true), which learns how they interact, or each on its own (false)", "false", "false", "true"),
 		algorithm.SeedSetting(),
 	}
 }
@@ -130,6 +133,8 @@ type config struct {
 	startup     int
 	candidates  int
 	priorWeight float64
+	// multivariate models the parameters together.
+	multivariate bool
 }
 
 // observation is a point the model learns from, in the unit cube (the index
@@ -152,6 +157,9 @@ func (TPE) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm
 		startup:     int(min(p.Settings.Int(NStartupTrials), math.MaxInt32)),
 		candidates:  int(p.Settings.Int(NEICandidates)),
 		priorWeight: p.Settings.Float(PriorWeight),
+	}
+	if v, _ := p.Settings.Lookup(Multivariate); v == "true" {
+		cfg.multivariate = true
 	}
 	rng := p.Rand(len(trials))
 	seen := make(map[string]struct{}, len(trials)+count)
@@ -193,7 +201,11 @@ func (TPE) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm
 		cost := cfg.candidates * (len(obs) + 2) * space.Len()
 		if completed >= cfg.startup && spent+cost <= kernelBudget {
 			spent += cost
-			pt = fromModel(space, cfg, obs, seen, rng)
+			if cfg.multivariate {
+				pt = fromJoint(space, cfg, obs, gamma(completed), seen, rng)
+			} else {
+				pt = fromModel(space, cfg, obs, gamma(completed), seen, rng)
+			}
 		} else {
 			pt = fromPrior(space, seen, rng)
 		}
@@ -248,8 +260,8 @@ func fromPrior(space *searchspace.Space, seen map[string]struct{}, rng *rand.Ran
 
 // fromModel returns the unseen point TPE likes best, or nil when every
 // candidate of several rounds is taken.
-func fromModel(space *searchspace.Space, cfg config, obs []observation, seen map[string]struct{}, rng *rand.Rand) searchspace.Point {
-	below, above := split(obs)
+func fromModel(space *searchspace.Space, cfg config, obs []observation, nBelow int, seen map[string]struct{}, rng *rand.Rand) searchspace.Point {
+	below, above := split(obs, nBelow)
 	d, n := space.Len(), cfg.candidates
 	models := make([]dimension, d)
 	for j := range space.Params {
@@ -309,9 +321,11 @@ func fromModel(space *searchspace.Space, cfg config, obs []observation, seen map
 	return nil
 }
 
-// split returns which observations are in the good group: the gamma(n) with
-// the lowest loss, the earlier first among equal losses.
-func split(obs []observation) (below, above []int) {
+// split returns which observations are in the good group: the nBelow with
+// the lowest loss, the earlier first among equal losses. nBelow is gamma of
+// the completed trials: pending ones, counted with the worst loss, come
+// after every completed one of that loss and never make the good group.
+func split(obs []observation, nBelow int) (below, above []int) {
 	order := make([]int, len(obs))
 	for i := range order {
 		order[i] = i
@@ -326,7 +340,7 @@ func split(obs []observation) (below, above []int) {
 		return 0
 	})
 	good := make([]bool, len(obs))
-	for _, i := range order[:gamma(len(obs))] {
+	for _, i := range order[:nBelow] {
 		good[i] = true
 	}
 	// Each group in the order the observations came, for their weights.
@@ -414,9 +428,14 @@ func (d *dimension) best(cand, score []float64) float64 {
 }
 
 // point maps a model value back to the parameter's value.
-func (d *dimension) point(v float64) float64 {
-	if d.catL != nil {
+func (d *dimension) point(v float64) float64 { return fromModelValue(d.param, v) }
+
+// fromModelValue maps a model value back to the parameter's value: a
+// categorical parameter's index is its value, any other parameter's comes
+// from the unit interval.
+func fromModelValue(p *searchspace.Param, v float64) float64 {
+	if p.Type == searchspace.Categorical {
 		return v
 	}
-	return d.param.FromUnit(v)
+	return p.FromUnit(v)
 }
