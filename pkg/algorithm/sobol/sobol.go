@@ -4,8 +4,8 @@
 // the unit cube far more evenly than n uniform draws, with no clumps and no
 // large holes, so that a small budget explores the whole space. Points come
 // from goptuna's engine (github.com/c-bata/goptuna/sobol, Joe and Kuo's
-// direction numbers, unscrambled, starting at the cube's centre) and are
-// mapped to the search space through each parameter's prior
+// direction numbers, unscrambled, starting at the cube's centre), are
+// scrambled (see Scrambling) and are mapped to the search space through each parameter's prior
 // (searchspace.Space.FromUnit): uniform, log-uniform or truncated normal
 // for numbers, equal cells for ints, stepped doubles, discrete and
 // categorical values. The upper end of an int range is reachable: its cell
@@ -38,15 +38,31 @@
 // rest of the reply is picked among the unseen points at random, seeded
 // from the experiment's name and the number of trials.
 //
+// # Scrambling
+//
+// By default (scramble: "true") the sequence is scrambled: each coordinate's
+// 32 binary digits go through a random linear matrix scramble (a random
+// lower-triangular binary matrix with a unit diagonal: digit k becomes
+// itself XOR a random choice of the digits before it) and a random digital
+// shift (an XOR with a random number), Matoušek's scramble, as scipy's
+// scrambled Sobol' does. Both are linear over the binary digits, so every
+// box of the (t, m, s)-net property that held one point of each 2^m still
+// holds one: the points cover the cube as evenly, but no longer start at
+// its centre or sit on dyadic fractions, and each seed gives another
+// randomised sequence, so that a benchmark over seeds sees the spread a
+// real experiment would. The scrambled sequence starts at the scrambled
+// origin (the digital shift itself), which completes the first nets; the
+// plain sequence leaves the origin, a corner of the space, out.
+//
+// The scramble is drawn from random_state, or without it from the
+// experiment's name, and is the same in every call of an experiment: only
+// the position in the sequence moves on.
+//
 // # Settings
 //
-// None. The sequence is deterministic: the same space gives the same points
-// in every experiment, which is what makes it reproducible without a seed.
-// random_state would only matter for a scrambled sequence, and goptuna's
-// engine does not scramble. (Scrambling the points, by a random linear
-// matrix scramble and digital shift, proved no better at finding minima:
-// on spheres in 2 to 8 dimensions centred at random, the median best after
-// 8 to 128 points was within noise of the unscrambled sequence's.)
+// random_state seeds the scramble; scramble: "false" gives the plain
+// sequence, the same points in every experiment (goptuna's and Katib's
+// Sobol').
 //
 // The direction numbers cover MaxParameters dimensions; an experiment with
 // more parameters is rejected.
@@ -82,8 +98,17 @@ type Sobol struct{}
 
 var _ algorithm.Algorithm = Sobol{}
 
-// Settings implements algorithm.Algorithm: the sequence takes none.
-func (Sobol) Settings() []algorithm.Setting { return nil }
+// Scramble names the setting that turns scrambling off.
+const Scramble = "scramble"
+
+// Settings implements algorithm.Algorithm.
+func (Sobol) Settings() []algorithm.Setting {
+	return []algorithm.Setting{
+		algorithm.EnumSetting(Scramble,
+			"scramble the sequence (true), seeded by random_state, or walk the plain sequence, the same in every experiment (false)", "true", "true", "false"),
+		algorithm.SeedSetting(),
+	}
+}
 
 // Validate implements algorithm.Algorithm.
 func (Sobol) Validate(p *algorithm.Problem) error {
@@ -120,6 +145,10 @@ func (Sobol) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorit
 		return nil, fmt.Errorf("%d trials: the Sobol' sequence has %d points", start, maxPosition)
 	}
 	seq := newSequence(space.Len())
+	if v, _ := p.Settings.Lookup(Scramble); v != "false" {
+		// The same scramble in every call: the generator of position 0.
+		seq.scramble(p.Rand(0))
+	}
 	for i := 0; i < start; i++ {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -175,12 +204,46 @@ func fromPrior(ctx context.Context, space *searchspace.Space, rng *rand.Rand, ou
 }
 
 // sequence is the standard Sobol' sequence: goptuna's engine with the
-// second dimension it lacks put back.
+// second dimension it lacks put back, scrambled or not.
 type sequence struct {
 	eng *gsobol.Engine
 	dim int
 	n   uint32 // points drawn
 	x   uint32 // the second coordinate's bits
+
+	// origin is set while the scrambled sequence's first point, the
+	// origin, is still to come.
+	origin bool
+	// cols[j][b] is what bit b of coordinate j turns into under the
+	// linear matrix scramble: bit b itself and random lower bits.
+	cols [][32]uint32
+	// shift[j] is coordinate j's digital shift.
+	shift []uint32
+}
+
+// scramble makes the sequence a scrambled one, drawn from rng.
+func (s *sequence) scramble(rng *rand.Rand) {
+	s.origin = true
+	s.cols = make([][32]uint32, s.dim)
+	s.shift = make([]uint32, s.dim)
+	for j := range s.cols {
+		for b := range 32 {
+			low := uint32(1)<<b - 1
+			s.cols[j][b] = 1<<b | rng.Uint32()&low
+		}
+		s.shift[j] = rng.Uint32()
+	}
+}
+
+// scrambled maps coordinate j's digits x through the scramble.
+func (s *sequence) scrambled(j int, x uint32) uint32 {
+	y := s.shift[j]
+	for x != 0 {
+		b := bits.TrailingZeros32(x)
+		y ^= s.cols[j][b]
+		x &= x - 1
+	}
+	return y
 }
 
 func newSequence(dim int) *sequence {
@@ -198,10 +261,32 @@ var second = func() (v [33]uint32) {
 	return v
 }()
 
-// next returns the next point, as the engine does in Gray code order: the
-// n-th point flips, in every coordinate, the direction number of the lowest
-// zero bit of n-1.
+// next returns the next point, scrambled when the sequence is.
 func (s *sequence) next() []float64 {
+	if s.origin {
+		s.origin = false
+		return s.scrambledPoint(make([]float64, s.dim))
+	}
+	u := s.plain()
+	if s.cols != nil {
+		return s.scrambledPoint(u)
+	}
+	return u
+}
+
+// scrambledPoint scrambles a point of the plain sequence in place. Its
+// coordinates are multiples of 2^-32, so they convert to digits exactly.
+func (s *sequence) scrambledPoint(u []float64) []float64 {
+	for j := range u {
+		u[j] = float64(s.scrambled(j, uint32(u[j]*(1<<32)))) / (1 << 32)
+	}
+	return u
+}
+
+// plain returns the next point of the plain sequence, as the engine does in
+// Gray code order: the n-th point flips, in every coordinate, the direction
+// number of the lowest zero bit of n-1.
+func (s *sequence) plain() []float64 {
 	u := s.eng.Draw()
 	if s.dim == 1 {
 		return u
