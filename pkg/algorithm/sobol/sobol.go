@@ -23,7 +23,11 @@
 //
 // None is written back. Every trial handed out was one point of the
 // sequence, whatever became of it (pending, failed, succeeded), so a call
-// skips as many points as the request has trials and walks on from there. When a point maps onto one already handed out (which
+// skips as many points as the request has trials and walks on from there.
+// The skip is direct: the point at any position is computed from the
+// sequence's direction numbers (direction.go), in about 20 µs whatever the
+// position, where walking to the 10000th point took 4 ms. When a point
+// maps onto one already handed out (which
 // happens in spaces of ints, steps and lists, never in practice with a
 // continuous parameter) the walk moves on to the next point; the positions
 // below the number of trials have then all been visited by earlier calls,
@@ -144,18 +148,13 @@ func (Sobol) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorit
 	if start > maxPosition-budget {
 		return nil, fmt.Errorf("%d trials: the Sobol' sequence has %d points", start, maxPosition)
 	}
-	seq := newSequence(space.Len())
+	seq := newSequence(space.Len(), start)
 	if v, _ := p.Settings.Lookup(Scramble); v != "false" {
 		// The same scramble in every call: the generator of position 0.
 		seq.scramble(p.Rand(0))
 	}
-	for i := 0; i < start; i++ {
-		if i%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		seq.next()
+	if err := seq.skip(ctx, start); err != nil {
+		return nil, err
 	}
 	for tries := 0; len(out.Points) < count && tries < budget; tries++ {
 		take(space.FromUnit(seq.next()))
@@ -203,13 +202,16 @@ func fromPrior(ctx context.Context, space *searchspace.Space, rng *rand.Rand, ou
 	return nil
 }
 
-// sequence is the standard Sobol' sequence: goptuna's engine with the
-// second dimension it lacks put back, scrambled or not.
+// sequence is the standard Sobol' sequence, scrambled or not: computed
+// from its direction numbers, which lets it skip ahead, or, in spaces of
+// more parameters than those cover, walked with goptuna's engine and the
+// second dimension it lacks put back.
 type sequence struct {
-	eng *gsobol.Engine
 	dim int
-	n   uint32 // points drawn
-	x   uint32 // the second coordinate's bits
+	v   [][]uint32     // direction numbers, when derived
+	eng *gsobol.Engine // otherwise the engine
+	n   uint32         // points drawn
+	x   []uint32       // the digits of the last point drawn
 
 	// origin is set while the scrambled sequence's first point, the
 	// origin, is still to come.
@@ -219,6 +221,19 @@ type sequence struct {
 	cols [][32]uint32
 	// shift[j] is coordinate j's digital shift.
 	shift []uint32
+}
+
+// newSequence returns the sequence of dim dimensions for a walk that first
+// skips start points: derived, when that is cheaper than walking the
+// engine to start. Both give the same points.
+func newSequence(dim, start int) *sequence {
+	s := &sequence{dim: dim, x: make([]uint32, dim)}
+	if polys, draws, ok := derivable(dim); ok && (draws < start || dim <= 2) {
+		s.v = directions(dim, polys, draws)
+	} else {
+		s.eng = gsobol.NewEngine(uint32(max(dim-1, 1)))
+	}
+	return s
 }
 
 // scramble makes the sequence a scrambled one, drawn from rng.
@@ -235,6 +250,54 @@ func (s *sequence) scramble(rng *rand.Rand) {
 	}
 }
 
+// skip moves past the next n points: at once with the direction numbers,
+// point by point with the engine.
+func (s *sequence) skip(ctx context.Context, n int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if n > 0 && s.origin {
+		s.origin = false
+		n--
+	}
+	if s.v != nil {
+		s.n += uint32(n)
+		at(s.v, s.n, s.x)
+		return nil
+	}
+	for i := range n {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		s.step()
+	}
+	return nil
+}
+
+// next returns the next point.
+func (s *sequence) next() []float64 {
+	if s.origin {
+		s.origin = false
+		return s.point(make([]uint32, s.dim))
+	}
+	s.step()
+	return s.point(s.x)
+}
+
+// point maps digits to the unit cube, through the scramble if there is one.
+func (s *sequence) point(x []uint32) []float64 {
+	u := make([]float64, s.dim)
+	for j, d := range x {
+		if s.cols != nil {
+			d = s.scrambled(j, d)
+		}
+		u[j] = float64(d) / (1 << 32)
+	}
+	return u
+}
+
 // scrambled maps coordinate j's digits x through the scramble.
 func (s *sequence) scrambled(j int, x uint32) uint32 {
 	y := s.shift[j]
@@ -244,10 +307,6 @@ func (s *sequence) scrambled(j int, x uint32) uint32 {
 		x &= x - 1
 	}
 	return y
-}
-
-func newSequence(dim int) *sequence {
-	return &sequence{eng: gsobol.NewEngine(uint32(max(dim-1, 1))), dim: dim}
 }
 
 // second holds the direction numbers v_1..v_32 of the second dimension,
@@ -261,42 +320,27 @@ var second = func() (v [33]uint32) {
 	return v
 }()
 
-// next returns the next point, scrambled when the sequence is.
-func (s *sequence) next() []float64 {
-	if s.origin {
-		s.origin = false
-		return s.scrambledPoint(make([]float64, s.dim))
-	}
-	u := s.plain()
-	if s.cols != nil {
-		return s.scrambledPoint(u)
-	}
-	return u
-}
-
-// scrambledPoint scrambles a point of the plain sequence in place. Its
-// coordinates are multiples of 2^-32, so they convert to digits exactly.
-func (s *sequence) scrambledPoint(u []float64) []float64 {
-	for j := range u {
-		u[j] = float64(s.scrambled(j, uint32(u[j]*(1<<32)))) / (1 << 32)
-	}
-	return u
-}
-
-// plain returns the next point of the plain sequence, as the engine does in
-// Gray code order: the n-th point flips, in every coordinate, the direction
-// number of the lowest zero bit of n-1.
-func (s *sequence) plain() []float64 {
-	u := s.eng.Draw()
-	if s.dim == 1 {
-		return u
-	}
+// step moves the digits on to the next point in Gray code order: the n-th
+// point flips, in every coordinate, the direction number of the lowest zero
+// bit of n-1.
+func (s *sequence) step() {
 	c := bits.TrailingZeros32(^s.n) + 1
 	s.n++
-	s.x ^= second[c]
-	out := make([]float64, s.dim)
-	out[0] = u[0]
-	out[1] = float64(s.x) / (1 << 32)
-	copy(out[2:], u[1:])
-	return out
+	if s.v != nil {
+		for j := range s.x {
+			s.x[j] ^= s.v[j][c]
+		}
+		return
+	}
+	// The engine's points are multiples of 2^-32: their digits convert
+	// exactly.
+	u := s.eng.Draw()
+	s.x[0] = uint32(u[0] * (1 << 32))
+	if s.dim == 1 {
+		return
+	}
+	s.x[1] ^= second[c]
+	for j := 2; j < s.dim; j++ {
+		s.x[j] = uint32(u[j-1] * (1 << 32))
+	}
 }
