@@ -618,8 +618,6 @@ func TestQuality(t *testing.T) {
 		{"branin, three in parallel", braninSpace(), pb.ObjectiveType_MINIMIZE,
 			func(pt searchspace.Point) float64 { return branin(pt[0], pt[1]) }, 100, 3, nil},
 		{"mixed space, maximising", mixedSpace(), pb.ObjectiveType_MAXIMIZE, mixedLoss, 100, 3, nil},
-		{"branin, multivariate", braninSpace(), pb.ObjectiveType_MINIMIZE,
-			func(pt searchspace.Point) float64 { return branin(pt[0], pt[1]) }, 100, 1, []string{tpe.Multivariate, "true"}},
 		{"mixed space, multivariate, three in parallel", mixedSpace(), pb.ObjectiveType_MAXIMIZE, mixedLoss, 100, 3, []string{tpe.Multivariate, "true"}},
 	}
 	const seeds = 10
