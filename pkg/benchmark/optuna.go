@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -48,7 +49,11 @@ type driverMessage struct {
 // for it to say it is ready. It fails, saying what to install, when the
 // interpreter has no Optuna.
 func StartOptuna(python, driver string) (*Optuna, error) {
+	if _, err := os.Stat(driver); err != nil {
+		return nil, fmt.Errorf("optuna driver: %w (run from the repository's root, or name the driver)", err)
+	}
 	cmd := exec.Command(python, driver)
+	cmd.Stderr = os.Stderr // a Python traceback, should the driver fail
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

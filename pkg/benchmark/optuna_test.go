@@ -115,3 +115,11 @@ func TestOptunaDriver(t *testing.T) {
 		t.Errorf("seed 5 gave %v then %v", a.Best[14], b.Best[14])
 	}
 }
+
+// A driver that is not there is named, with what to do.
+func TestOptunaNoDriver(t *testing.T) {
+	_, err := StartOptuna("python3", "no/such/driver.py")
+	if err == nil || !strings.Contains(err.Error(), "no/such/driver.py") || !strings.Contains(err.Error(), "repository's root") {
+		t.Errorf("error %v, want one naming the driver and what to do", err)
+	}
+}
