@@ -551,3 +551,23 @@ func BenchmarkSobolSuggest(b *testing.B) {
 		}
 	}
 }
+
+// TestScrambledSpaceRunsOutExactly: whatever the scramble, a finite space
+// is handed out whole, each point once, and then reported used up.
+func TestScrambledSpaceRunsOutExactly(t *testing.T) {
+	specs := []*pb.ParameterSpec{integer("n", "1", "6"), categorical("c", "a", "b", "c", "d"), discrete("d", "1", "10")}
+	for seed := range 5 {
+		p := algorithmtest.Problem(t, sobol.Sobol{}, experiment(algorithmtest.Settings(algorithm.RandomState, strconv.Itoa(seed)), specs...))
+		var history []searchspace.Point
+		for range 100 {
+			out := suggest(t, p, history, 5)
+			history = append(history, out.Points...)
+			if out.Exhausted {
+				break
+			}
+		}
+		if got := len(slices.Compact(slices.Sorted(slices.Values(keys(p.Space, history))))); got != 48 || len(history) != 48 {
+			t.Errorf("seed %d: %d points handed out, %d distinct, want all 48 once", seed, len(history), got)
+		}
+	}
+}
