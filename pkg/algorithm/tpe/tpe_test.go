@@ -702,19 +702,21 @@ func TestCancelledContext(t *testing.T) {
 }
 
 func BenchmarkTPESuggest(b *testing.B) {
-	for _, n := range []int{100, 500} {
-		for _, count := range []int{1, 3} {
-			b.Run(fmt.Sprintf("trials=%d/count=%d", n, count), func(b *testing.B) {
-				p := problem(b, seed(42), katib()...)
-				trials := algorithmtest.Trials(b, p, katibHistory(b, n, 3))
-				ctx := context.Background()
-				for b.Loop() {
-					out, err := tpe.TPE{}.Suggest(ctx, p, trials, count)
-					if err != nil || len(out.Points) != count {
-						b.Fatalf("Suggest = %v, %v", out, err)
+	for _, mv := range []string{"false", "true"} {
+		for _, n := range []int{100, 500} {
+			for _, count := range []int{1, 3} {
+				b.Run(fmt.Sprintf("multivariate=%s/trials=%d/count=%d", mv, n, count), func(b *testing.B) {
+					p := problem(b, append(seed(42), tpe.Multivariate, mv), katib()...)
+					trials := algorithmtest.Trials(b, p, katibHistory(b, n, 3))
+					ctx := context.Background()
+					for b.Loop() {
+						out, err := tpe.TPE{}.Suggest(ctx, p, trials, count)
+						if err != nil || len(out.Points) != count {
+							b.Fatalf("Suggest = %v, %v", out, err)
+						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
