@@ -78,6 +78,7 @@ bench-receiver:
 	$(GO) test -tags integration -count=1 -run '^$$' -bench '^BenchmarkReceiverThroughput$$' -benchtime 500x -timeout 30m ./test/integration/
 
 bench-quality:
+	-hack/optuna/install.sh
 	mkdir -p docs/benchmarks
 	$(GO) run ./cmd/knobs-bench -seeds 10 -evals 60 -batch 1,4 -svg docs/benchmarks > docs/benchmarks/results.txt
 	cat docs/benchmarks/results.txt

@@ -4,13 +4,15 @@ import (
 	"strconv"
 
 	"knobs.dev/knobs/pkg/algorithm/registry"
+	"knobs.dev/knobs/pkg/algorithm/tpe"
 	"knobs.dev/knobs/pkg/benchmark"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
 // Contenders lists the algorithms knobs-bench compares: every registered
 // one that takes a continuous space (grid needs a step for each double).
-// Budgeted algorithms get the problem's budget parameter.
+// Budgeted algorithms get the problem's budget parameter; TPE runs twice,
+// univariate (its default) and multivariate.
 func Contenders() []benchmark.Contender {
 	var out []benchmark.Contender
 	for _, e := range registry.All() {
@@ -22,6 +24,10 @@ func Contenders() []benchmark.Contender {
 			c.MultiFidelity, c.SettingsFor = true, budget
 		}
 		out = append(out, c)
+		if e.Name == "tpe" {
+			out = append(out, benchmark.Contender{Name: "tpe-multivariate", Function: e.Name, Algorithm: e.Algorithm,
+				Settings: []*pb.AlgorithmSetting{{Name: tpe.Multivariate, Value: "true"}}})
+		}
 	}
 	return out
 }

@@ -2,8 +2,9 @@
 // standard test functions over many seeds, and the cost of a call as the
 // history grows. Each algorithm runs as its real function process, called
 // over CloudEvents as the controller calls it (or in process, with
-// -inprocess); goptuna's samplers run in process as reference rows. It
-// prints tables and, with -svg, draws the median regret curves.
+// -inprocess); goptuna's samplers run in process and Optuna's through
+// hack/optuna/driver.py (when python3-optuna is installed) as reference
+// rows. It prints tables and, with -svg, draws the median regret curves.
 //
 //	go run ./cmd/knobs-bench                       # what docs/benchmarks.md shows
 //	go run ./cmd/knobs-bench -algorithms random,tpe -problems branin-2d -seeds 5
@@ -38,13 +39,26 @@ func run() error {
 	seeds := flag.Int("seeds", 10, "seeds per algorithm and problem (random_state 1..seeds)")
 	evals := flag.Int("evals", 60, "evaluations per run")
 	batches := flag.String("batch", "1,4", "comma-separated suggestions per call; one table each")
-	algs := flag.String("algorithms", "", "comma-separated algorithms (default all, with goptuna's rows)")
+	algs := flag.String("algorithms", "", "comma-separated algorithms (default all, with goptuna's and, when installed, Optuna's rows)")
 	probs := flag.String("problems", "", "comma-separated problems (default all)")
 	svg := flag.String("svg", "", "folder to draw each problem's regret curves in (batch 1)")
 	inProcess := flag.Bool("inprocess", false, "call the algorithms in process instead of as function processes")
+	python := flag.String("python", "", "Python interpreter with Optuna for the optuna-* rows (default: the first of "+strings.Join(benchmark.Pythons, ", ")+" that imports optuna)")
+	driver := flag.String("optuna-driver", "hack/optuna/driver.py", "the driver that runs Optuna's samplers")
 	flag.Parse()
 
-	contenders := pick(append(Contenders(), benchmark.GoptunaPeers()...), *algs, func(c benchmark.Contender) string { return c.Name })
+	peers := benchmark.GoptunaPeers()
+	if *algs == "" || strings.Contains(*algs, "optuna-") {
+		o, err := startOptuna(*python, *driver)
+		if err != nil {
+			fmt.Printf("optuna-* rows missing: %v\n", err)
+		} else {
+			defer o.Close()
+			fmt.Printf("optuna-* rows: Optuna %s's samplers, through %s\n", o.Version, *driver)
+			peers = append(peers, benchmark.OptunaPeers(o)...)
+		}
+	}
+	contenders := pick(append(Contenders(), peers...), *algs, func(c benchmark.Contender) string { return c.Name })
 	problems := pick(append(benchmark.Problems(), benchmark.BraninFidelity()), *probs, func(p benchmark.Problem) string { return p.Name })
 	if len(contenders) == 0 || len(problems) == 0 {
 		return errors.New("nothing to run: check -algorithms and -problems")
@@ -95,6 +109,19 @@ func run() error {
 	return nil
 }
 
+// startOptuna starts the driver of Optuna's samplers with the given
+// interpreter, or the first that imports optuna.
+func startOptuna(python, driver string) (*benchmark.Optuna, error) {
+	if python == "" {
+		py, err := benchmark.FindPython()
+		if err != nil {
+			return nil, err
+		}
+		python = py
+	}
+	return benchmark.StartOptuna(python, driver)
+}
+
 func draw(dir string, sums []benchmark.Summary) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -133,7 +160,7 @@ func startFunctions(contenders []benchmark.Contender) (func(), error) {
 	var pkgs []string
 	for _, c := range contenders {
 		if c.Algorithm != nil {
-			pkgs = append(pkgs, "./functions/"+c.Name)
+			pkgs = append(pkgs, "./functions/"+c.FunctionName())
 		}
 	}
 	var procs []*exec.Cmd
@@ -165,7 +192,7 @@ func startFunctions(contenders []benchmark.Contender) (func(), error) {
 		}
 		port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 		ln.Close()
-		cmd := exec.Command(filepath.Join(dir, c.Name))
+		cmd := exec.Command(filepath.Join(dir, c.FunctionName()))
 		cmd.Env = append(os.Environ(), "PORT="+port)
 		if err := cmd.Start(); err != nil {
 			stop()

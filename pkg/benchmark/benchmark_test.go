@@ -19,6 +19,15 @@ func values(kv ...string) map[string]string {
 	return m
 }
 
+// zeros is the origin of a d-dimensional box problem.
+func zeros(d int) map[string]string {
+	m := map[string]string{}
+	for j := 1; j <= d; j++ {
+		m["x"+strconv.Itoa(j)] = "0"
+	}
+	return m
+}
+
 func f(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
 // Each problem reaches its stated optimum at its known minimiser.
@@ -37,6 +46,8 @@ func TestOptima(t *testing.T) {
 		{Ackley5(), values("x1", "0", "x2", "0", "x3", "0", "x4", "0", "x5", "0"), 1e-12},
 		{StyblinskiTang5(), values("x1", "-2.903534", "x2", "-2.903534", "x3", "-2.903534", "x4", "-2.903534", "x5", "-2.903534"), 1e-6},
 		{Levy4(), values("x1", "1", "x2", "1", "x3", "1", "x4", "1"), 1e-12},
+		{Rastrigin5(), values("x1", "0", "x2", "0", "x3", "0", "x4", "0", "x5", "0"), 1e-12},
+		{Ackley20(), zeros(20), 1e-12},
 	}
 	for _, c := range cases {
 		if got := c.p.Eval(c.at); math.Abs(got-c.p.Optimum) > c.tol {

@@ -212,15 +212,7 @@ func box(name string, d int, lo, hi string, optimum float64, f func(x []float64)
 // that starts at the centre (unscrambled Sobol') would find first by
 // construction; this box moves the centre off it.
 func Ackley5() Problem {
-	return box("ackley-5d", 5, "-15", "30", 0, func(x []float64) float64 {
-		var sq, cs float64
-		for _, xi := range x {
-			sq += xi * xi
-			cs += math.Cos(2 * math.Pi * xi)
-		}
-		n := float64(len(x))
-		return -20*math.Exp(-0.2*math.Sqrt(sq/n)) - math.Exp(cs/n) + 20 + math.E
-	})
+	return box("ackley-5d", 5, "-15", "30", 0, ackley)
 }
 
 // StyblinskiTang5 is the 5-D Styblinski–Tang function on [-5, 5]^5; its
@@ -251,7 +243,37 @@ func Levy4() Problem {
 	})
 }
 
+// Rastrigin5 is the 5-D Rastrigin function on [-4, 6]^5: a bowl covered in
+// local minima, one at every integer point; the global minimum is 0, at 0.
+// The box is shifted so that its centre, 1, is only a local minimum.
+func Rastrigin5() Problem {
+	return box("rastrigin-5d", 5, "-4", "6", 0, func(x []float64) float64 {
+		s := 10 * float64(len(x))
+		for _, xi := range x {
+			s += xi*xi - 10*math.Cos(2*math.Pi*xi)
+		}
+		return s
+	})
+}
+
+// ackley is the Ackley function in any number of dimensions.
+func ackley(x []float64) float64 {
+	var sq, cs float64
+	for _, xi := range x {
+		sq += xi * xi
+		cs += math.Cos(2 * math.Pi * xi)
+	}
+	n := float64(len(x))
+	return -20*math.Exp(-0.2*math.Sqrt(sq/n)) - math.Exp(cs/n) + 20 + math.E
+}
+
+// Ackley20 is the 20-D Ackley function on [-5, 10]^20, the box of
+// high-dimensional benchmarks such as TuRBO's; its minimum is 0, at 0.
+func Ackley20() Problem {
+	return box("ackley-20d", 20, "-5", "10", 0, ackley)
+}
+
 // Problems lists the standard problems, in the order tables show them.
 func Problems() []Problem {
-	return []Problem{Branin(), Hartmann6(), Rosenbrock4(), Ackley5(), StyblinskiTang5(), Levy4(), MixedNet()}
+	return []Problem{Branin(), Hartmann6(), Rosenbrock4(), Ackley5(), StyblinskiTang5(), Levy4(), Rastrigin5(), Ackley20(), MixedNet()}
 }

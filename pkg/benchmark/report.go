@@ -172,9 +172,14 @@ func WriteSVG(w io.Writer, problem string, curves map[string][]float64) error {
 			}
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(j), y(v)))
 		}
-		c := colors[i%len(colors)]
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", c, strings.Join(pts, " "))
-		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s</text>`+"\n", width-margin-90, margin+16*i, c, name)
+		// Past the palette, dashed lines tell the curves apart.
+		c, dash := colors[i%len(colors)], ""
+		if i >= len(colors) {
+			dash = ` stroke-dasharray="6,3"`
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>`+"\n", c, dash, strings.Join(pts, " "))
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2"%s/>`, width-margin-175, width-margin-155, margin+16*i-4, margin+16*i-4, c, dash)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s</text>`+"\n", width-margin-150, margin+16*i, c, name)
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())

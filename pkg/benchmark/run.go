@@ -22,6 +22,10 @@ import (
 type Contender struct {
 	Name      string
 	Algorithm algorithm.Algorithm
+	// Function is the function that serves the algorithm
+	// (functions/<Function>), when it is not Name: a row of an algorithm
+	// with other settings, such as tpe-multivariate.
+	Function string
 	// Settings are the experiment's algorithm settings; random_state is set
 	// per seed.
 	Settings []*pb.AlgorithmSetting
@@ -42,6 +46,14 @@ type Contender struct {
 	Peer func(ctx context.Context, p Problem, seed int64, opts Options) (Run, error)
 }
 
+// FunctionName is the name of the function that serves the contender.
+func (c Contender) FunctionName() string {
+	if c.Function != "" {
+		return c.Function
+	}
+	return c.Name
+}
+
 // caller sends a request to the contender's function.
 func (c Contender) caller() func(context.Context, *pb.GetSuggestionsRequest) (*pb.GetSuggestionsReply, error) {
 	if c.URL != "" {
@@ -50,7 +62,7 @@ func (c Contender) caller() func(context.Context, *pb.GetSuggestionsRequest) (*p
 			return client.GetSuggestions(ctx, c.URL, req)
 		}
 	}
-	svc := &function.Service{Name: c.Name, Algorithm: c.Algorithm}
+	svc := &function.Service{Name: c.FunctionName(), Algorithm: c.Algorithm}
 	return svc.GetSuggestions
 }
 
@@ -160,7 +172,7 @@ func experiment(c Contender, p Problem, seed int64, settings []*pb.AlgorithmSett
 	return &pb.Experiment{
 		Name: fmt.Sprintf("%s-%s-%d", c.Name, p.Name, seed),
 		ExperimentSpec: &pb.ExperimentSpec{
-			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: c.Name, AlgorithmSettings: settings},
+			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: c.FunctionName(), AlgorithmSettings: settings},
 			Objective:      &pb.ObjectiveSpec{Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
 			ParameterSpecs: &pb.ParameterSpecs{Parameters: p.Params},
 		},
@@ -177,7 +189,7 @@ func applicable(ctx context.Context, c Contender, p Problem) error {
 	if c.SettingsFor != nil {
 		settings = c.SettingsFor(p)
 	}
-	svc := &function.Service{Name: c.Name, Algorithm: c.Algorithm}
+	svc := &function.Service{Name: c.FunctionName(), Algorithm: c.Algorithm}
 	_, err := svc.ValidateAlgorithmSettings(ctx, &pb.ValidateAlgorithmSettingsRequest{Experiment: experiment(c, p, 0, append(append([]*pb.AlgorithmSetting{}, c.Settings...), settings...))})
 	if status.Code(err) == codes.InvalidArgument {
 		return errors.New(status.Convert(err).Message())

@@ -3,6 +3,7 @@ package sobol_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -41,6 +42,12 @@ func problem(t testing.TB, specs ...*pb.ParameterSpec) *algorithm.Problem {
 	return algorithmtest.Problem(t, sobol.Sobol{}, experiment(nil, specs...))
 }
 
+// plain is a problem over specs walking the plain, unscrambled sequence.
+func plain(t testing.TB, specs ...*pb.ParameterSpec) *algorithm.Problem {
+	t.Helper()
+	return algorithmtest.Problem(t, sobol.Sobol{}, experiment(algorithmtest.Settings(sobol.Scramble, "false"), specs...))
+}
+
 // trialsOf turns points into trials the way a request brings them: as
 // formatted assignments, each with the given condition.
 func trialsOf(t testing.TB, p *algorithm.Problem, pts []searchspace.Point, cond pb.TrialCondition) []algorithm.Trial {
@@ -65,12 +72,57 @@ func suggestTrials(t testing.TB, p *algorithm.Problem, trials []algorithm.Trial,
 }
 
 func TestSettings(t *testing.T) {
-	if s := (sobol.Sobol{}).Settings(); len(s) != 0 {
-		t.Errorf("Settings() = %+v, want none", s)
+	want := map[string]string{sobol.Scramble: "true", algorithm.RandomState: ""}
+	got := map[string]string{}
+	for _, s := range (sobol.Sobol{}).Settings() {
+		got[s.Name] = s.Default
 	}
-	_, err := algorithm.NewProblem(sobol.Sobol{}, experiment([]*pb.AlgorithmSetting{{Name: algorithm.RandomState, Value: "1"}}, katib()...))
-	if err == nil || !strings.Contains(err.Error(), `unknown setting "random_state": this algorithm takes no settings`) {
-		t.Errorf("random_state: err = %v, want it rejected as unknown", err)
+	if !maps.Equal(got, want) {
+		t.Errorf("settings and defaults %v, want %v", got, want)
+	}
+	tests := []struct {
+		settings []string
+		want     string // a substring of the error, "" for none
+	}{
+		{[]string{algorithm.RandomState, "1", sobol.Scramble, "false"}, ""},
+		{[]string{algorithm.RandomState, "1", sobol.Scramble, "owen"}, `algorithm.algorithmSettings[1]: scramble: "owen" is not one of true, false`},
+		{[]string{algorithm.RandomState, "-1"}, `algorithm.algorithmSettings[0]: random_state: "-1" is not an integer of at least 0`},
+		{[]string{"skip", "8"}, `algorithm.algorithmSettings[0]: unknown setting "skip": this algorithm takes random_state, scramble`},
+	}
+	for _, tt := range tests {
+		_, err := algorithm.NewProblem(sobol.Sobol{}, experiment(algorithmtest.Settings(tt.settings...), katib()...))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%v: %v", tt.settings, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !algorithm.IsInvalidArgument(err)):
+			t.Errorf("%v: error %v, want the caller's mistake %q", tt.settings, err, tt.want)
+		}
+	}
+}
+
+// TestScrambleSeeded: the scramble comes from random_state, or without it
+// from the experiment's name; the same seed gives the same points, another
+// seed others, and the plain sequence ignores the seed.
+func TestScrambleSeeded(t *testing.T) {
+	specs := []*pb.ParameterSpec{double("x", "-5", "10"), double("y", "0", "15"), integer("n", "1", "1000000")}
+	points := func(name string, settings ...string) []string {
+		exp := experiment(algorithmtest.Settings(settings...), specs...)
+		exp.Name = name
+		p := algorithmtest.Problem(t, sobol.Sobol{}, exp)
+		return keys(p.Space, suggest(t, p, nil, 8).Points)
+	}
+	a, b := points("e1", algorithm.RandomState, "1"), points("e2", algorithm.RandomState, "1")
+	if !slices.Equal(a, b) {
+		t.Errorf("random_state 1 gave %q and %q", a, b)
+	}
+	if c := points("e1", algorithm.RandomState, "2"); slices.Equal(a, c) {
+		t.Errorf("random_state 1 and 2 gave the same points %q", a)
+	}
+	if x, y := points("e1"), points("e2"); slices.Equal(x, y) {
+		t.Errorf("experiments e1 and e2 without random_state gave the same points %q", x)
+	}
+	if x, y := points("e1", sobol.Scramble, "false", algorithm.RandomState, "1"), points("e2", sobol.Scramble, "false", algorithm.RandomState, "2"); !slices.Equal(x, y) {
+		t.Errorf("the plain sequence differs between seeds: %q, %q", x, y)
 	}
 }
 
@@ -128,7 +180,7 @@ func TestMaxParametersIsGoptunas(t *testing.T) {
 // mapped through the priors: the first coordinate and those from the third
 // on are goptuna's, the second the one goptuna lacks.
 func TestPointsAreTheSequence(t *testing.T) {
-	p := problem(t, double("a", "0", "1"), double("b", "0", "1"), double("c", "0", "1"))
+	p := plain(t, double("a", "0", "1"), double("b", "0", "1"), double("c", "0", "1"))
 	want := []searchspace.Point{
 		{0.5, 0.5, 0.5}, {0.75, 0.25, 0.25}, {0.25, 0.75, 0.75}, {0.375, 0.375, 0.625},
 		{0.875, 0.875, 0.125}, {0.625, 0.125, 0.875}, {0.125, 0.625, 0.375}, {0.1875, 0.3125, 0.9375},
@@ -144,7 +196,7 @@ func TestPointsAreTheSequence(t *testing.T) {
 		param("d", pb.ParameterType_DOUBLE, "-3", "3", "", pb.Distribution_NORMAL),
 		integer("e", "1", "5"),
 	}
-	p = problem(t, specs...)
+	p = plain(t, specs...)
 	out := suggest(t, p, nil, 100)
 	eng := gsobol.NewEngine(4)
 	for i, pt := range out.Points {
@@ -164,14 +216,24 @@ func TestPointsAreTheSequence(t *testing.T) {
 }
 
 // TestEvenCoverage checks the property that makes the sequence worth
-// having: together with the origin, which the engine skips, the first 2^k
-// points put exactly one point in each of the 2^k equal intervals of every
-// coordinate, and the first two coordinates one in each of the 2^k boxes of
-// 2^a × 2^(k-a) cells, for every a.
+// having, and that scrambling keeps: the first 2^k points (of the plain
+// sequence, with the origin, which it skips) put exactly one point in each
+// of the 2^k equal intervals of every coordinate, and the first two
+// coordinates one in each of the 2^k boxes of 2^a × 2^(k-a) cells, for
+// every a.
 func TestEvenCoverage(t *testing.T) {
-	p := problem(t, double("x", "0", "1"), double("y", "0", "1"), double("z", "0", "1"), double("w", "0", "1"))
+	specs := []*pb.ParameterSpec{double("x", "0", "1"), double("y", "0", "1"), double("z", "0", "1"), double("w", "0", "1")}
 	const most = 10
-	seq := append([]searchspace.Point{{0, 0, 0, 0}}, suggest(t, p, nil, 1<<most-1).Points...)
+	p := plain(t, specs...)
+	checkCoverage(t, "plain", append([]searchspace.Point{{0, 0, 0, 0}}, suggest(t, p, nil, 1<<most-1).Points...), most)
+	for seed := range 3 {
+		p := algorithmtest.Problem(t, sobol.Sobol{}, experiment(algorithmtest.Settings(algorithm.RandomState, strconv.Itoa(seed)), specs...))
+		checkCoverage(t, fmt.Sprintf("scrambled, seed %d", seed), suggest(t, p, nil, 1<<most).Points, most)
+	}
+}
+
+func checkCoverage(t *testing.T, name string, seq []searchspace.Point, most int) {
+	t.Helper()
 	for k := 1; k <= most; k++ {
 		n := 1 << k
 		pts := seq[:n]
@@ -182,7 +244,7 @@ func TestEvenCoverage(t *testing.T) {
 			}
 			for b, c := range bins {
 				if c != 1 {
-					t.Fatalf("%d points, coordinate %d: %d in [%d/%d, %d/%d), want 1", n, d, c, b, n, b+1, n)
+					t.Fatalf("%s: %d points, coordinate %d: %d in [%d/%d, %d/%d), want 1", name, n, d, c, b, n, b+1, n)
 				}
 			}
 		}
@@ -193,7 +255,7 @@ func TestEvenCoverage(t *testing.T) {
 				boxes[[2]int{int(pt[0] * float64(rows)), int(pt[1] * float64(cols))}]++
 			}
 			if len(boxes) != n {
-				t.Errorf("%d points in %d x %d boxes: %d boxes hold them, want one each", n, rows, cols, len(boxes))
+				t.Errorf("%s: %d points in %d x %d boxes: %d boxes hold them, want one each", name, n, rows, cols, len(boxes))
 			}
 		}
 	}
@@ -486,6 +548,26 @@ func BenchmarkSobolSuggest(b *testing.B) {
 	for _, sp := range spaces {
 		for _, n := range []int{100, 500} {
 			b.Run(fmt.Sprintf("%s/trials=%d", sp.name, n), func(b *testing.B) { benchmarkSuggest(b, sp.specs, n) })
+		}
+	}
+}
+
+// TestScrambledSpaceRunsOutExactly: whatever the scramble, a finite space
+// is handed out whole, each point once, and then reported used up.
+func TestScrambledSpaceRunsOutExactly(t *testing.T) {
+	specs := []*pb.ParameterSpec{integer("n", "1", "6"), categorical("c", "a", "b", "c", "d"), discrete("d", "1", "10")}
+	for seed := range 5 {
+		p := algorithmtest.Problem(t, sobol.Sobol{}, experiment(algorithmtest.Settings(algorithm.RandomState, strconv.Itoa(seed)), specs...))
+		var history []searchspace.Point
+		for range 100 {
+			out := suggest(t, p, history, 5)
+			history = append(history, out.Points...)
+			if out.Exhausted {
+				break
+			}
+		}
+		if got := len(slices.Compact(slices.Sorted(slices.Values(keys(p.Space, history))))); got != 48 || len(history) != 48 {
+			t.Errorf("seed %d: %d points handed out, %d distinct, want all 48 once", seed, len(history), got)
 		}
 	}
 }

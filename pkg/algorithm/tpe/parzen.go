@@ -54,6 +54,9 @@ type mixture struct {
 	// logC holds each kernel's log weight less its log normaliser: the log
 	// of w / (sigma sqrt(2 pi) Z), Z being the kernel's mass in [0, 1].
 	logC []float64
+	// logH is logC with every kernel at the same height: the log of
+	// w / (sqrt(2 pi) Z), for logScore.
+	logH []float64
 	// cum holds the cumulative weights, for drawing a kernel.
 	cum []float64
 	// lo and hi hold each kernel's normal CDF at 0 and at 1, for drawing.
@@ -126,7 +129,7 @@ func newMixture(obs []float64, priorWeight float64) *mixture {
 	}
 	sigma[prior] = 1
 
-	m := &mixture{mu: mu, sigma: sigma, logC: make([]float64, k), cum: make([]float64, k),
+	m := &mixture{mu: mu, sigma: sigma, logC: make([]float64, k), logH: make([]float64, k), cum: make([]float64, k),
 		lo: make([]float64, k), hi: make([]float64, k)}
 	total := 0.0
 	for _, x := range w {
@@ -138,7 +141,8 @@ func newMixture(obs []float64, priorWeight float64) *mixture {
 		m.cum[i] = acc
 		m.lo[i] = phi(-mu[i] / sigma[i])
 		m.hi[i] = phi((1 - mu[i]) / sigma[i])
-		m.logC[i] = math.Log(w[i]/total) - math.Log(sigma[i]) - logSqrt2Pi - math.Log(m.hi[i]-m.lo[i])
+		m.logH[i] = math.Log(w[i]/total) - logSqrt2Pi - math.Log(m.hi[i]-m.lo[i])
+		m.logC[i] = m.logH[i] - math.Log(sigma[i])
 	}
 	return m
 }
@@ -154,14 +158,31 @@ func (m *mixture) sample(rng *rand.Rand) float64 {
 }
 
 // logPDF is the log density of the mixture at x in [0, 1].
-func (m *mixture) logPDF(x float64) float64 {
+func (m *mixture) logPDF(x float64) float64 { return m.logSum(m.logC, x) }
+
+// logScore is what TPE compares between the two groups' mixtures: the log
+// of the mixture at x with each kernel scaled to the same height, its
+// normal density times its bandwidth. An observation far from the others
+// (a wide kernel) then counts as much at its centre as one in a cluster (a
+// narrow kernel), where a true density would let the narrow kernels of a
+// cluster dwarf it; a lone good point keeps l(x)/g(x) high around it, and
+// a cluster of bad points no longer vetoes a region outright. This is how
+// Optuna 3.1's TPE scores candidates (its truncated normal's log density
+// leaves out the bandwidth), and on every continuous benchmark problem it
+// finds better points than the true density: Branin's median regret after
+// 60 trials falls from 0.26 to 0.06, Rosenbrock 4-D's from 18 to 4.4 (see
+// docs/benchmarks.md).
+func (m *mixture) logScore(x float64) float64 { return m.logSum(m.logH, x) }
+
+// logSum is the log of the sum over kernels of exp(logW[k] - z_k²/2).
+func (m *mixture) logSum(logW []float64, x float64) float64 {
 	best := math.Inf(-1)
 	terms := 0.0
 	// One pass of the log-sum-exp: rescale the running sum whenever a
 	// larger term turns up.
 	for k := range m.mu {
 		z := (x - m.mu[k]) / m.sigma[k]
-		t := m.logC[k] - 0.5*z*z
+		t := logW[k] - 0.5*z*z
 		if t <= best {
 			terms += math.Exp(t - best)
 			continue
@@ -173,26 +194,37 @@ func (m *mixture) logPDF(x float64) float64 {
 }
 
 // categories is the model of a categorical parameter: how often each
-// category was seen, observations weighted by obsWeights and every category
-// given priorWeight more.
+// category was seen, observations weighted by obsWeights, smoothed towards
+// the uniform prior.
 type categories struct {
 	logP []float64
 	cum  []float64
 }
 
 func newCategories(obs []int, n int, priorWeight float64) *categories {
-	counts := make([]float64, n)
-	for i := range counts {
-		counts[i] = priorWeight
+	// Each observation is a kernel on its category that spreads a little,
+	// a = priorWeight/(len(obs)+1), onto every category, so that it fades
+	// as observations accumulate; the prior is one more kernel, uniform,
+	// of weight priorWeight. (Optuna's choice: the prior's weight is that
+	// of one observation, not one per category.)
+	a := priorWeight / float64(len(obs)+1)
+	spread := a / (1 + float64(n)*a)
+	own := 1 / (1 + float64(n)*a)
+	probs := make([]float64, n)
+	total := priorWeight
+	for i := range probs {
+		probs[i] = priorWeight / float64(n)
 	}
-	total := priorWeight * float64(n)
 	for i, w := range obsWeights(len(obs)) {
-		counts[obs[i]] += w
+		for c := range probs {
+			probs[c] += w * spread
+		}
+		probs[obs[i]] += w * own
 		total += w
 	}
 	c := &categories{logP: make([]float64, n), cum: make([]float64, n)}
 	acc := 0.0
-	for i, x := range counts {
+	for i, x := range probs {
 		c.logP[i] = math.Log(x / total)
 		acc += x / total
 		c.cum[i] = acc

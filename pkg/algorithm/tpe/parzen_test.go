@@ -163,8 +163,10 @@ func TestMixtureBandwidths(t *testing.T) {
 
 func TestCategories(t *testing.T) {
 	c := newCategories([]int{2, 2, 0}, 4, 1)
-	// Counts 1+1, 1, 1+2, 1 over 7.
-	want := []float64{2.0 / 7, 1.0 / 7, 3.0 / 7, 1.0 / 7}
+	// The prior gives 1/4 to each category; each observation 1/2 to its
+	// own and 1/8 to every category (it spreads 1/(3+1) = 1/4 of itself per
+	// category before normalising to 1); over a total weight of 4.
+	want := []float64{(0.25 + 3.0/8 + 0.5) / 4, (0.25 + 3.0/8) / 4, (0.25 + 3.0/8 + 1) / 4, (0.25 + 3.0/8) / 4}
 	for i, p := range want {
 		if got := math.Exp(c.logP[i]); math.Abs(got-p) > 1e-12 {
 			t.Errorf("P(%d) = %g, want %g", i, got, p)
@@ -191,6 +193,26 @@ func TestPick(t *testing.T) {
 	for _, tt := range tests {
 		if got := pick(cum, tt.u); got != tt.want {
 			t.Errorf("pick(%g) = %d, want %d", tt.u, got, tt.want)
+		}
+	}
+}
+
+// The score takes every kernel at the same height. The expected values are
+// those Optuna 3.1.0's Parzen estimator gives (log_pdf, prior weight 1,
+// magic clip, no endpoints) for the same observations on [0, 1].
+func TestMixtureScore(t *testing.T) {
+	m := newMixture([]float64{0.1, 0.7, 0.72, 0.3, 0.95, 0.5, 0.2}, 1)
+	want := map[float64]float64{0: -1.68173745, 0.05: -1.49913189, 0.3: -1.28109512, 0.5: -1.22036041, 0.71: -1.13345183, 0.99: -1.39087154}
+	for x, w := range want {
+		if got := m.logScore(x); math.Abs(got-w) > 1e-6 {
+			t.Errorf("score at %g = %.8f, want %.8f", x, got, w)
+		}
+	}
+	// With the prior alone (bandwidth 1) score and density agree.
+	p := newMixture(nil, 1)
+	for _, x := range []float64{0, 0.3, 1} {
+		if a, b := p.logScore(x), p.logPDF(x); math.Abs(a-b) > 1e-12 {
+			t.Errorf("prior only: score %g and density %g at %g differ", a, b, x)
 		}
 	}
 }

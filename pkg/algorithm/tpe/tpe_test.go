@@ -133,6 +133,7 @@ func TestSettings(t *testing.T) {
 		tpe.NStartupTrials:    "10",
 		tpe.NEICandidates:     "24",
 		tpe.PriorWeight:       "1",
+		tpe.Multivariate:      "false",
 		algorithm.RandomState: "",
 	}
 	got := make(map[string]string)
@@ -162,9 +163,11 @@ func TestValidation(t *testing.T) {
 	}{
 		{"defaults", pb.ObjectiveType_MAXIMIZE, "accuracy", nil, ""},
 		{"all settings", pb.ObjectiveType_MINIMIZE, "loss",
-			[]string{"n_startup_trials", "0", "n_ei_candidates", "1000", "prior_weight", "0.01", "random_state", "7"}, ""},
+			[]string{"n_startup_trials", "0", "n_ei_candidates", "1000", "prior_weight", "0.01", "random_state", "7", "multivariate", "true"}, ""},
 		{"unknown setting", pb.ObjectiveType_MAXIMIZE, "accuracy", []string{"gamma", "0.25"},
-			`algorithm.algorithmSettings[0]: unknown setting "gamma": this algorithm takes n_ei_candidates, n_startup_trials, prior_weight, random_state`},
+			`algorithm.algorithmSettings[0]: unknown setting "gamma": this algorithm takes multivariate, n_ei_candidates, n_startup_trials, prior_weight, random_state`},
+		{"multivariate not a boolean", pb.ObjectiveType_MAXIMIZE, "accuracy", []string{"random_state", "1", "multivariate", "yes"},
+			`algorithm.algorithmSettings[1]: multivariate: "yes" is not one of false, true`},
 		{"negative startup", pb.ObjectiveType_MAXIMIZE, "accuracy", []string{"n_startup_trials", "-1"},
 			`n_startup_trials: "-1" is not an integer of at least 0`},
 		{"fractional startup", pb.ObjectiveType_MAXIMIZE, "accuracy", []string{"n_startup_trials", "2.5"},
@@ -608,12 +611,14 @@ func TestQuality(t *testing.T) {
 		f         func(searchspace.Point) float64 // the loss; negated as the metric when maximising
 		evals     int
 		parallel  int
+		settings  []string // more than the seed
 	}{
 		{"branin, one at a time", braninSpace(), pb.ObjectiveType_MINIMIZE,
-			func(pt searchspace.Point) float64 { return branin(pt[0], pt[1]) }, 100, 1},
+			func(pt searchspace.Point) float64 { return branin(pt[0], pt[1]) }, 100, 1, nil},
 		{"branin, three in parallel", braninSpace(), pb.ObjectiveType_MINIMIZE,
-			func(pt searchspace.Point) float64 { return branin(pt[0], pt[1]) }, 100, 3},
-		{"mixed space, maximising", mixedSpace(), pb.ObjectiveType_MAXIMIZE, mixedLoss, 100, 3},
+			func(pt searchspace.Point) float64 { return branin(pt[0], pt[1]) }, 100, 3, nil},
+		{"mixed space, maximising", mixedSpace(), pb.ObjectiveType_MAXIMIZE, mixedLoss, 100, 3, nil},
+		{"mixed space, multivariate, three in parallel", mixedSpace(), pb.ObjectiveType_MAXIMIZE, mixedLoss, 100, 3, []string{tpe.Multivariate, "true"}},
 	}
 	const seeds = 10
 	for _, tt := range tests {
@@ -622,10 +627,10 @@ func TestQuality(t *testing.T) {
 			if tt.objective == pb.ObjectiveType_MAXIMIZE {
 				metric = func(pt searchspace.Point) float64 { return -tt.f(pt) }
 			}
-			bests := func(alg algorithm.Algorithm) []float64 {
+			bests := func(alg algorithm.Algorithm, settings []string) []float64 {
 				b := make([]float64, seeds)
 				for s := range seeds {
-					p := problemFor(t, alg, tt.objective, seed(s+1), tt.specs...)
+					p := problemFor(t, alg, tt.objective, append(seed(s+1), settings...), tt.specs...)
 					h := run(t, alg, p, metric, tt.evals, tt.parallel)
 					b[s] = math.Inf(1)
 					for _, r := range h {
@@ -634,7 +639,7 @@ func TestQuality(t *testing.T) {
 				}
 				return b
 			}
-			tpeBest, randomBest := bests(tpe.TPE{}), bests(random.Random{})
+			tpeBest, randomBest := bests(tpe.TPE{}, tt.settings), bests(random.Random{}, nil)
 			t.Logf("best loss after %d evaluations, seeds 1-%d:\n  tpe    %.4f (median %.4f)\n  random %.4f (median %.4f)",
 				tt.evals, seeds, tpeBest, algorithmtest.Median(tpeBest), randomBest, algorithmtest.Median(randomBest))
 			if algorithmtest.Median(tpeBest) >= algorithmtest.Median(randomBest) {
@@ -697,19 +702,21 @@ func TestCancelledContext(t *testing.T) {
 }
 
 func BenchmarkTPESuggest(b *testing.B) {
-	for _, n := range []int{100, 500} {
-		for _, count := range []int{1, 3} {
-			b.Run(fmt.Sprintf("trials=%d/count=%d", n, count), func(b *testing.B) {
-				p := problem(b, seed(42), katib()...)
-				trials := algorithmtest.Trials(b, p, katibHistory(b, n, 3))
-				ctx := context.Background()
-				for b.Loop() {
-					out, err := tpe.TPE{}.Suggest(ctx, p, trials, count)
-					if err != nil || len(out.Points) != count {
-						b.Fatalf("Suggest = %v, %v", out, err)
+	for _, mv := range []string{"false", "true"} {
+		for _, n := range []int{100, 500} {
+			for _, count := range []int{1, 3} {
+				b.Run(fmt.Sprintf("multivariate=%s/trials=%d/count=%d", mv, n, count), func(b *testing.B) {
+					p := problem(b, append(seed(42), tpe.Multivariate, mv), katib()...)
+					trials := algorithmtest.Trials(b, p, katibHistory(b, n, 3))
+					ctx := context.Background()
+					for b.Loop() {
+						out, err := tpe.TPE{}.Suggest(ctx, p, trials, count)
+						if err != nil || len(out.Points) != count {
+							b.Fatalf("Suggest = %v, %v", out, err)
+						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
