@@ -25,7 +25,8 @@ func bestCommand(c *config) *cobra.Command {
 		Long: `Print the best assignment of an Experiment so far (status.currentOptimalTrial):
 the parameter values of the best trial that succeeded.
 
---as flags (the default) prints them as command-line flags (--lr=0.01),
+--as flags (the default) prints them as command-line flags (--lr=0.01; a
+parameter named as a flag, --lr, keeps its name),
 --as env as environment variables (LR=0.01), --as yaml as a YAML mapping;
 values are quoted for a POSIX shell where they need it. -o json or -o yaml
 prints the whole best trial instead: its name, assignment and metrics.`,
@@ -97,7 +98,11 @@ func printAssignment(w io.Writer, as string, pas []v1alpha1.ParameterAssignment)
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			b.WriteString(shellQuote("--" + a.Name + "=" + a.Value))
+			flag := a.Name
+			if !strings.HasPrefix(flag, "-") {
+				flag = "--" + flag
+			}
+			b.WriteString(shellQuote(flag + "=" + a.Value))
 		}
 		b.WriteByte('\n')
 	case "env":
@@ -125,11 +130,12 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// envName is a parameter's name as an environment variable: upper case,
-// every character other than a letter, digit or underscore an underscore,
-// and an underscore first when it would start with a digit.
+// envName is a parameter's name as an environment variable: without the
+// dashes of a name that is a flag (--lr), upper case, every character other
+// than a letter, digit or underscore an underscore, and an underscore first
+// when it would start with a digit.
 func envName(name string) string {
-	b := []byte(strings.ToUpper(name))
+	b := []byte(strings.ToUpper(strings.TrimLeft(name, "-")))
 	for i, c := range b {
 		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
 			b[i] = '_'

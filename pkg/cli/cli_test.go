@@ -227,12 +227,12 @@ func TestGet(t *testing.T) {
 }
 
 func TestBest(t *testing.T) {
-	e := experiment("a", 30, running(0, 3), withBest("a-2", "0.5", pa("lr", "0.01"), pa("optimizer", "adam w"), pa("n-layers", "3"), pa("quote", "it's")))
+	e := experiment("a", 30, running(0, 3), withBest("a-2", "0.5", pa("lr", "0.01"), pa("optimizer", "adam w"), pa("n-layers", "3"), pa("quote", "it's"), pa("--seed", "7")))
 	h := newHarness([]runtime.Object{e, experiment("none", 3, running(2, 0))})
 	for as, want := range map[string]string{
-		"flags": "--lr=0.01 '--optimizer=adam w' --n-layers=3 '--quote=it'\\''s'\n",
-		"env":   "LR=0.01\nOPTIMIZER='adam w'\nN_LAYERS=3\nQUOTE='it'\\''s'\n",
-		"yaml":  "lr: \"0.01\"\noptimizer: \"adam w\"\nn-layers: \"3\"\nquote: \"it's\"\n",
+		"flags": "--lr=0.01 '--optimizer=adam w' --n-layers=3 '--quote=it'\\''s' --seed=7\n",
+		"env":   "LR=0.01\nOPTIMIZER='adam w'\nN_LAYERS=3\nQUOTE='it'\\''s'\nSEED=7\n",
+		"yaml":  "lr: \"0.01\"\noptimizer: \"adam w\"\nn-layers: \"3\"\nquote: \"it's\"\n\"--seed\": \"7\"\n",
 	} {
 		out, _, err := h.run(t, false, "best", "a", "--as", as)
 		if err != nil || out != want {
