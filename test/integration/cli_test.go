@@ -194,7 +194,7 @@ func TestPlugin(t *testing.T) {
 
 	out := p.mustRun(t, "-n", ns, "get")
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "NAME   ALGORITHM   PROGRESS") ||
-		!regexp.MustCompile(`^cli +random +\[#{20}\] 4/4 +0 +0 +loss=` + regexp.QuoteMeta(loss) + ` +Succeeded +MaxTrialsReached +\d+s$`).MatchString(lines[1]) {
+		!regexp.MustCompile(`^cli +random +\[#{20}\] 4/4 +0 +0 +loss=`+regexp.QuoteMeta(loss)+` +Succeeded +MaxTrialsReached +\d+s$`).MatchString(lines[1]) {
 		t.Errorf("get:\n%s", out)
 	}
 	var fromJSON v1alpha1.Experiment
