@@ -72,15 +72,19 @@ missing() {
 
 # 1 to 3: what is already on this machine.
 for name in "${names[@]}"; do
-  if path=$(command -v "${name}" 2>/dev/null) && [ -z "${KUBEBUILDER_ASSETS:-}" -o ! -x "${KUBEBUILDER_ASSETS:-}/${name}" ] &&
-    [ "$(version "${path}")" != "$(pinned "${name}")" ] && [ ! -x "${out}/${name}" ]; then
-    log "${name}: not using ${path} on the PATH: its version is $(version "${path}"), not the pinned $(pinned "${name}")"
-  fi
   if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "${KUBEBUILDER_ASSETS}/${name}" ]; then
     use "${name}" "${KUBEBUILDER_ASSETS}/${name}" KUBEBUILDER_ASSETS
-  elif path=$(command -v "${name}" 2>/dev/null) && [ -x "${path}" ] && [ "$(version "${path}")" = "$(pinned "${name}")" ]; then
-    use "${name}" "${path}" PATH
-  elif [ -x "${out}/${name}" ]; then
+    continue
+  fi
+  if path=$(command -v "${name}" 2>/dev/null) && [ -x "${path}" ]; then
+    v=$(version "${path}")
+    if [ "${v}" = "$(pinned "${name}")" ]; then
+      use "${name}" "${path}" PATH
+      continue
+    fi
+    [ -x "${out}/${name}" ] || log "${name}: not using ${path} from the PATH: its version is ${v:-unknown}, not the pinned $(pinned "${name}")"
+  fi
+  if [ -x "${out}/${name}" ]; then
     use "${name}" "${out}/${name}" cache
   fi
 done

@@ -138,7 +138,7 @@ func toolPath(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, tool := range []string{"bash", "curl", "sha256sum", "cut", "tr", "sed", "awk", "head", "tar", "gzip", "install",
-		"mktemp", "uname", "mkdir", "rm", "mv", "ln", "basename", "dirname", "date", "cat", "env", "sh"} {
+		"mktemp", "uname", "mkdir", "rm", "mv", "ln", "basename", "dirname", "date", "cat", "env", "sh", "chmod"} {
 		p, err := exec.LookPath(tool)
 		if err != nil {
 			t.Fatalf("build.sh needs %s: %v", tool, err)
@@ -319,4 +319,65 @@ func TestBuildShFindsBinariesBeforeBuilding(t *testing.T) {
 			t.Errorf("the cache holds %d files", len(entries))
 		}
 	})
+
+	t.Run("what is still missing is built, and only that", func(t *testing.T) {
+		cache := t.TempDir()
+		srv, _ := newRelease(t, "kube-apiserver")
+		// go plays the build: it records its arguments and writes a program
+		// for each package it is given.
+		goDir := t.TempDir()
+		args := filepath.Join(goDir, "args")
+		if err := os.WriteFile(filepath.Join(goDir, "go"), []byte(fakeGo), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		folder, stderr, err := buildSh(t, cache, goDir+":"+tools, srv.URL, "KNOBS_CONTROLPLANE_BUILD=1", "FAKE_GO_ARGS="+args)
+		if err != nil {
+			t.Fatalf("%v: %s", err, stderr)
+		}
+		if folder != cacheDir(t, cache) {
+			t.Errorf("printed %s, want the cache's folder", folder)
+		}
+		recorded, err := os.ReadFile(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The packages follow the -o folder.
+		fields := strings.Fields(string(recorded))
+		var pkgs []string
+		for i, f := range fields {
+			if f == "-o" && i+2 <= len(fields) {
+				pkgs = fields[i+2:]
+			}
+		}
+		if strings.Join(pkgs, " ") != "k8s.io/kubernetes/cmd/kube-apiserver" {
+			t.Errorf("go build was given %v (%q); want kube-apiserver alone", pkgs, recorded)
+		}
+		if got, err := os.ReadFile(filepath.Join(folder, "kube-apiserver")); err != nil || string(got) != "#!/bin/sh\necho built kube-apiserver\n" {
+			t.Errorf("kube-apiserver in the cache: %v %q; want the one built", err, got)
+		}
+		if !strings.Contains(stderr, "kube-apiserver: checksum mismatch") || !strings.Contains(stderr, "building kube-apiserver (Kubernetes") {
+			t.Errorf("stderr:\n%s", stderr)
+		}
+	})
 }
+
+// fakeGo stands in for go build: it records its arguments in $FAKE_GO_ARGS
+// and writes, into the -o folder, a program named for each package.
+const fakeGo = `#!/bin/sh
+echo "$@" >> "$FAKE_GO_ARGS"
+out=""
+pkgs=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -o|-ldflags) [ "$1" = -o ] && out=$2; shift 2 ;;
+    build|-*) shift ;;
+    *) pkgs="$pkgs $1"; shift ;;
+  esac
+done
+for p in $pkgs; do
+  n=$(basename "$p")
+  printf '#!/bin/sh\necho built %s\n' "$n" > "$out/$n"
+  chmod +x "$out/$n"
+  echo "$p"
+done
+`
