@@ -66,7 +66,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	}
 	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kubectl"} {
 		if _, err := os.Stat(filepath.Join(opts.BinDir, b)); err != nil {
-			return nil, fmt.Errorf("%s is missing from %s: run hack/controlplane/build.sh", b, opts.BinDir)
+			return nil, fmt.Errorf("%s is missing from %s: give the folder hack/controlplane/build.sh prints", b, opts.BinDir)
 		}
 	}
 	for _, d := range []string{"etcd", "pki"} {
