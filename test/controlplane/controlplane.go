@@ -1,6 +1,7 @@
 // Package controlplane runs a real Kubernetes control plane on loopback: etcd,
-// kube-apiserver and kube-controller-manager's garbage collector, built from
-// the Go module proxy by hack/controlplane/build.sh. Nothing runs pods here
+// kube-apiserver and kube-controller-manager's garbage collector, which
+// hack/controlplane/build.sh finds ($KUBEBUILDER_ASSETS, the PATH, the
+// cache), downloads or, last, builds from the Go module proxy. Nothing runs pods here
 // (no kubelet), so the control plane serves the API and collects the
 // garbage, which is what a controller relies on.
 //
