@@ -27,8 +27,8 @@ import (
 	"knobs.dev/knobs/test/node"
 )
 
-// plugin is the kubectl-knobs binary, built for the test, and a kn-knobs
-// link to it.
+// plugin is the kubectl-knobs binary, built for the test, and the links
+// kn-knobs and kubectl_complete-knobs to it.
 type plugin struct {
 	dir string
 }
@@ -39,8 +39,10 @@ func buildPlugin(t *testing.T) *plugin {
 	if _, err := run(env.root, "go", "build", "-o", filepath.Join(dir, "kubectl-knobs"), "./cmd/kubectl-knobs"); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink("kubectl-knobs", filepath.Join(dir, "kn-knobs")); err != nil {
-		t.Fatal(err)
+	for _, link := range []string{"kn-knobs", "kubectl_complete-knobs"} {
+		if err := os.Symlink("kubectl-knobs", filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return &plugin{dir: dir}
 }
@@ -194,7 +196,7 @@ func TestPlugin(t *testing.T) {
 
 	out := p.mustRun(t, "-n", ns, "get")
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "NAME   ALGORITHM   PROGRESS") ||
-		!regexp.MustCompile(`^cli +random +\[#{20}\] 4/4 +0 +0 +loss=`+regexp.QuoteMeta(loss)+` +Succeeded +MaxTrialsReached +\d+s$`).MatchString(lines[1]) {
+		!regexp.MustCompile(`^cli +random +\[#{20}\] 4/4 +0 +0 +loss=`+regexp.QuoteMeta(loss)+` +Succeeded +MaxTrialsReached +\S+$`).MatchString(lines[1]) {
 		t.Errorf("get:\n%s", out)
 	}
 	var fromJSON v1alpha1.Experiment
@@ -253,6 +255,14 @@ func TestPlugin(t *testing.T) {
 	help, err := cmd.Output()
 	if err != nil || !strings.Contains(string(help), "kn knobs get [NAME] [flags]") || strings.Contains(string(help), "kubectl") {
 		t.Errorf("kn-knobs get --help: %v\n%s", err, help)
+	}
+
+	// kubectl completes "kubectl knobs watch c" by running
+	// kubectl_complete-knobs watch c.
+	cmd = p.command("kubectl_complete-knobs", "-n", ns, "watch", "c")
+	completions, err := cmd.Output()
+	if err != nil || !strings.HasPrefix(string(completions), "cli\n:4\n") {
+		t.Errorf("kubectl_complete-knobs watch c: %v\n%s", err, completions)
 	}
 
 	if url := p.mustRun(t, "-n", ns, "open", "cli", "--url", "http://127.0.0.1:8090"); url != "http://127.0.0.1:8090/experiments/"+ns+"/cli\n" {
