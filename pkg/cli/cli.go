@@ -10,6 +10,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,10 +19,12 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	servingclientset "knative.dev/serving/pkg/client/clientset/versioned"
 
+	"knobs.dev/knobs/pkg/apis/tuning"
 	knobsclientset "knobs.dev/knobs/pkg/client/clientset/versioned"
 )
 
@@ -163,7 +166,43 @@ and their trials; extend or stop them; open their dashboard.`,
 	f.StringVarP(&c.namespace, "namespace", "n", "", "the namespace; the context's by default")
 	root.AddCommand(getCommand(c), watchCommand(c), bestCommand(c), trialsCommand(c),
 		extendCommand(c), stopCommand(c), openCommand(c))
+	for _, cmd := range root.Commands() {
+		if run := cmd.RunE; run != nil {
+			cmd.RunE = func(cmd *cobra.Command, args []string) error { return explain(run(cmd, args)) }
+		}
+	}
 	return root
+}
+
+// explain says what to do about an error of the API server that does not
+// say it itself: a cluster without Knobs answers "the server could not
+// find the requested resource".
+func explain(err error) error {
+	if group, resource, ok := unserved(err); ok && group == tuning.GroupName {
+		return fmt.Errorf("this cluster serves no %s.%s: Knobs is not installed (ko apply -f config/, or make run for a local one), or --context names another cluster: %w",
+			resource, group, err)
+	}
+	return err
+}
+
+// unserved reports whether err is the API server's 404 for a resource it
+// does not serve at all (its CRD not installed), as against one for an
+// object that does not exist, and which resource.
+func unserved(err error) (group, resource string, ok bool) {
+	var status apierrs.APIStatus
+	if !apierrs.IsNotFound(err) || !errors.As(err, &status) {
+		return "", "", false
+	}
+	d := status.Status().Details
+	if d == nil {
+		return "", "", false
+	}
+	for _, c := range d.Causes {
+		if c.Type == metav1.CauseTypeUnexpectedServerResponse {
+			return d.Group, d.Kind, true
+		}
+	}
+	return "", "", false
 }
 
 // example formats a command's examples with the name the user types:

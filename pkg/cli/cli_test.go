@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 	"knative.dev/pkg/apis"
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
@@ -590,5 +594,30 @@ func TestCompletion(t *testing.T) {
 	out, _, err = h.run(t, false, "completion", "bash")
 	if err != nil || !strings.Contains(out, "bash completion") {
 		t.Errorf("completion bash: %v\n%.200s", err, out)
+	}
+}
+
+// A cluster without Knobs' CRDs (or without Knative Serving, for open)
+// answers 404 with no Status: the error says what is missing.
+func TestClusterWithoutTheResources(t *testing.T) {
+	h := newHarness(nil)
+	unserved := func(gr schema.GroupResource) k8stesting.ReactionFunc {
+		return func(a k8stesting.Action) (bool, runtime.Object, error) {
+			name := ""
+			if g, ok := a.(k8stesting.GetAction); ok {
+				name = g.GetName()
+			}
+			return true, nil, apierrs.NewGenericServerResponse(http.StatusNotFound, a.GetVerb(), gr, name, "404 page not found", 0, true)
+		}
+	}
+	h.knobs.PrependReactor("*", "*", unserved(v1alpha1.Resource("experiments")))
+	h.serving.PrependReactor("*", "*", unserved(servingv1.Resource("services")))
+	for _, args := range [][]string{{"get"}, {"get", "cli"}, {"best", "cli"}, {"watch", "cli"}} {
+		if _, _, err := h.run(t, false, args...); err == nil || !strings.HasPrefix(err.Error(), "this cluster serves no experiments.tuning.knobs.dev: Knobs is not installed") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	if _, _, err := h.run(t, false, "open", "cli"); err == nil || !strings.HasPrefix(err.Error(), "the dashboard is not installed: this cluster serves no Knative Services") {
+		t.Errorf("open: %v", err)
 	}
 }

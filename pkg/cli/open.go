@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"os/exec"
@@ -42,7 +41,7 @@ With --browser it also opens it, with xdg-open.`,
 			if base == "" {
 				svc, err := cl.Serving.ServingV1().Services(tuning.SystemNamespace).Get(cmd.Context(), Dashboard, metav1.GetOptions{})
 				switch {
-				case apierrs.IsNotFound(err) && isNoKnative(err):
+				case isUnserved(err):
 					return fmt.Errorf("the dashboard is not installed: this cluster serves no Knative Services (is Knative Serving installed?); give the dashboard's address with --url")
 				case apierrs.IsNotFound(err):
 					return fmt.Errorf("the dashboard is not installed: there is no Knative Service %s in namespace %s; install it, or give its address with --url",
@@ -83,15 +82,11 @@ func experimentURL(base, ns, name string) (string, error) {
 	return strings.TrimSuffix(u.String(), "/") + "/experiments/" + url.PathEscape(ns) + "/" + url.PathEscape(name), nil
 }
 
-// isNoKnative reports whether a NotFound error says the API server serves
-// no Knative Services at all, rather than not this one.
-func isNoKnative(err error) bool {
-	var status apierrs.APIStatus
-	if !errors.As(err, &status) {
-		return false
-	}
-	d := status.Status().Details
-	return d == nil || d.Name == ""
+// isUnserved reports whether err says the API server serves no such
+// resource.
+func isUnserved(err error) bool {
+	_, _, ok := unserved(err)
+	return ok
 }
 
 // xdgOpen opens URLs with xdg-open; nil when it is not on PATH.

@@ -138,8 +138,13 @@ func (d *drawer) done() {
 // it recovers as an informer does) until cond holds, and returns it then.
 // An Experiment that does not exist or is deleted is an error.
 func untilExperiment(ctx context.Context, knobs knobsclientset.Interface, ns, name string, cond func(*v1alpha1.Experiment) (bool, error)) (*v1alpha1.Experiment, error) {
-	selector := fields.OneTermEqualSelector("metadata.name", name).String()
 	client := knobs.TuningV1alpha1().Experiments(ns)
+	// A read first: an informer would retry an Experiment or a resource
+	// that is not there until the timeout.
+	if _, err := client.Get(ctx, name, metav1.GetOptions{}); err != nil {
+		return nil, err
+	}
+	selector := fields.OneTermEqualSelector("metadata.name", name).String()
 	lw := cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.FieldSelector = selector
