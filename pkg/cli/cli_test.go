@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -475,6 +476,9 @@ func controller(t *testing.T, h *harness, name string, end func(*v1alpha1.Experi
 				continue
 			}
 			end(e)
+			if !ended(e) {
+				continue // not yet, as end says
+			}
 			if _, err := h.knobs.TuningV1alpha1().Experiments("ns").UpdateStatus(ctx, e, metav1.UpdateOptions{}); err == nil {
 				return
 			}
@@ -619,5 +623,53 @@ func TestClusterWithoutTheResources(t *testing.T) {
 	}
 	if _, _, err := h.run(t, false, "open", "cli"); err == nil || !strings.HasPrefix(err.Error(), "the dashboard is not installed: this cluster serves no Knative Services") {
 		t.Errorf("open: %v", err)
+	}
+}
+
+// A trial created after stop lowered maxTrialCount (its assignment was on
+// its way) is stopped too, when the Experiment's status counts it.
+func TestStopStopsTrialsThatComeLate(t *testing.T) {
+	e := experiment("a", 30, running(1, 0))
+	h := newHarness([]runtime.Object{e, suggestion("a", 2), trial(e, "a-1", v1alpha1.TrialReasonRunning, "")})
+	ctx := context.Background()
+	late := make(chan error, 1)
+	go func() {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			t1, err := h.knobs.TuningV1alpha1().Trials("ns").Get(ctx, "a-1", metav1.GetOptions{})
+			if err != nil || !t1.Spec.Stop {
+				continue
+			}
+			// The Experiment creates the Trial of the second assignment
+			// and counts it.
+			if _, err := h.knobs.TuningV1alpha1().Trials("ns").Create(ctx, trial(e, "a-2", v1alpha1.TrialReasonRunning, ""), metav1.CreateOptions{}); err != nil {
+				late <- err
+				return
+			}
+			cur, err := h.knobs.TuningV1alpha1().Experiments("ns").Get(ctx, "a", metav1.GetOptions{})
+			if err != nil {
+				late <- err
+				return
+			}
+			running(2, 0)(cur)
+			_, err = h.knobs.TuningV1alpha1().Experiments("ns").UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+			late <- err
+			return
+		}
+		late <- errors.New("a-1 was never stopped")
+	}()
+	controller(t, h, "a", func(e *v1alpha1.Experiment) {
+		if e.Status.Trials == 2 {
+			e.Status.MarkSucceeded(v1alpha1.ExperimentReasonMaxTrialsReached, "2 trials ran, maxTrialCount being 2")
+		}
+	})
+	out, _, err := h.run(t, false, "stop", "a", "--timeout", "20s")
+	if err := <-late; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || !strings.HasSuffix(out, "experiment a stopped: MaxTrialsReached, 2 trials stopped, best <none>\n") {
+		t.Errorf("stop a: %v\n%s", err, out)
+	}
+	if t2, err := h.knobs.TuningV1alpha1().Trials("ns").Get(ctx, "a-2", metav1.GetOptions{}); err != nil || !t2.Spec.Stop {
+		t.Errorf("the late trial a-2 is not stopped: %v", err)
 	}
 }
