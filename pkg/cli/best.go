@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 )
@@ -61,7 +60,7 @@ prints the whole best trial instead: its name, assignment and metrics.`,
 					e.Name, e.Status.Trials, e.Spec.Objective.ObjectiveMetricName)
 			}
 			if output != "" {
-				return printOptimal(c.Out, output, b)
+				return writeAs(c.Out, output, b)
 			}
 			return printAssignment(c.Out, as, b.ParameterAssignments)
 		},
@@ -71,22 +70,6 @@ prints the whole best trial instead: its name, assignment and metrics.`,
 	cmd.Flags().StringVarP(&output, "output", "o", "", "print the whole best trial: json or yaml")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]cobra.Completion{outputJSON, outputYAML}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-func printOptimal(w io.Writer, output string, b *v1alpha1.OptimalTrial) error {
-	var data []byte
-	var err error
-	if output == outputJSON {
-		data, err = json.MarshalIndent(b, "", "    ")
-		data = append(data, '\n')
-	} else {
-		data, err = yaml.Marshal(b)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(data)
-	return err
 }
 
 // printAssignment writes an assignment in one of bestForms.

@@ -46,21 +46,21 @@ func checkOutput(output *string) error {
 }
 
 // printObjects writes objects as JSON or YAML: one object alone, several
-// as a v1 List, as kubectl does.
+// (or none) as a v1 List, as kubectl does.
 func printObjects(w io.Writer, output string, objs []runtime.Object, single bool) error {
-	var v any
 	if single && len(objs) == 1 {
-		v = objs[0]
-	} else {
-		items := make([]runtime.Object, len(objs))
-		copy(items, objs)
-		v = struct {
-			APIVersion string           `json:"apiVersion"`
-			Kind       string           `json:"kind"`
-			Items      []runtime.Object `json:"items"`
-			Metadata   metav1.ListMeta  `json:"metadata"`
-		}{"v1", "List", items, metav1.ListMeta{}}
+		return writeAs(w, output, objs[0])
 	}
+	return writeAs(w, output, struct {
+		APIVersion string           `json:"apiVersion"`
+		Kind       string           `json:"kind"`
+		Items      []runtime.Object `json:"items"`
+		Metadata   metav1.ListMeta  `json:"metadata"`
+	}{"v1", "List", append([]runtime.Object{}, objs...), metav1.ListMeta{}})
+}
+
+// writeAs writes v as indented JSON or as YAML.
+func writeAs(w io.Writer, output string, v any) error {
 	var data []byte
 	var err error
 	if output == outputJSON {
