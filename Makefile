@@ -25,14 +25,16 @@ all: build test
 build:
 	$(GO) build ./...
 
-BINS = ./cmd/controller ./cmd/suggest ./cmd/knobs-collector ./functions/... ./examples/trial ./hack/local
+BINS = ./cmd/controller ./cmd/suggest ./cmd/knobs-collector ./cmd/kubectl-knobs ./functions/... ./examples/trial ./hack/local
 
 run:
 	$(GO) build -o _output/bin/ $(BINS)
+	cd _output/bin && ln -sf kubectl-knobs kn-knobs && ln -sf kubectl-knobs kubectl_complete-knobs
 	_output/bin/local
 
 run-once:
 	$(GO) build -o _output/bin/ $(BINS)
+	cd _output/bin && ln -sf kubectl-knobs kn-knobs && ln -sf kubectl-knobs kubectl_complete-knobs
 	_output/bin/local -once
 
 run-functions:

@@ -214,7 +214,7 @@ func run(ctx context.Context, experimentFile string, once bool) error {
 		n.Wait()
 	}()
 
-	ns, name, err := objectOf(filepath.Join(root, experimentFile))
+	ns, name, err := objectOf(inRoot(root, experimentFile))
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func run(ctx context.Context, experimentFile string, once bool) error {
 		return err
 	}
 	step("kubectl apply -f " + experimentFile)
-	if _, err := cp.Kubectl(ctx, nil, "apply", "-f", filepath.Join(root, experimentFile)); err != nil {
+	if _, err := cp.Kubectl(ctx, nil, "apply", "-f", inRoot(root, experimentFile)); err != nil {
 		return err
 	}
 	knobs, err := knobsclientset.NewForConfig(cp.Config)
@@ -258,6 +258,15 @@ func run(ctx context.Context, experimentFile string, once bool) error {
 
 func step(s string) { fmt.Printf("==> %s\n", s) }
 
+// inRoot is a path given on the command line: as it is when absolute,
+// else under the repository's root.
+func inRoot(root, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(root, path)
+}
+
 // imageFiles are the files of the examples' trial images that this
 // repository holds: the program of Katib's MXNet MNIST image, which the
 // design example runs, is played by a stand-in.
@@ -276,7 +285,7 @@ var configMaps = map[string]string{
 // createConfigMaps creates, in the Experiment's namespace, the ConfigMaps of
 // configMaps that its file names.
 func createConfigMaps(ctx context.Context, cp *controlplane.ControlPlane, root, file, ns string) error {
-	data, err := os.ReadFile(filepath.Join(root, file))
+	data, err := os.ReadFile(inRoot(root, file))
 	if err != nil {
 		return err
 	}

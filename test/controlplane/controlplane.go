@@ -1,6 +1,7 @@
 // Package controlplane runs a real Kubernetes control plane on loopback: etcd,
-// kube-apiserver and kube-controller-manager's garbage collector, built from
-// the Go module proxy by hack/controlplane/build.sh. Nothing runs pods here
+// kube-apiserver and kube-controller-manager's garbage collector, which
+// hack/controlplane/build.sh finds ($KUBEBUILDER_ASSETS, the PATH, the
+// cache), downloads or, last, builds from the Go module proxy. Nothing runs pods here
 // (no kubelet), so the control plane serves the API and collects the
 // garbage, which is what a controller relies on.
 //
@@ -66,7 +67,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	}
 	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kubectl"} {
 		if _, err := os.Stat(filepath.Join(opts.BinDir, b)); err != nil {
-			return nil, fmt.Errorf("%s is missing from %s: run hack/controlplane/build.sh", b, opts.BinDir)
+			return nil, fmt.Errorf("%s is missing from %s: give the folder hack/controlplane/build.sh prints", b, opts.BinDir)
 		}
 	}
 	for _, d := range []string{"etcd", "pki"} {
