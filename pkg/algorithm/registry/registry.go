@@ -51,6 +51,8 @@ var entries = []Entry{
 	{Name: "sobol", Algorithm: sobol.Sobol{}},
 	{Name: "bayesopt", Algorithm: bayesopt.BayesOpt{}, Needs: Needs{Objective: true}},
 	{Name: "tpe", Algorithm: tpe.TPE{}, Needs: Needs{Objective: true}},
+	// Katib's name for TPE that models the parameters together.
+	{Name: "multivariate-tpe", Algorithm: tpe.TPE{Multivariate: true}, Needs: Needs{Objective: true}},
 	{Name: "cmaes", Algorithm: cmaes.CMAES{}, Needs: Needs{Objective: true}},
 	{Name: "smac", Algorithm: smac.SMAC{}, Needs: Needs{Objective: true}},
 	{Name: "hyperband", Algorithm: hyperband.Hyperband{}, Needs: Needs{Objective: true, Budget: true}},

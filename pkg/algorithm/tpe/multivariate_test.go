@@ -74,3 +74,18 @@ func TestJoint(t *testing.T) {
 		t.Errorf("categories drawn %v, want a and c more often than b", counts)
 	}
 }
+
+// Katib's multivariate-tpe is TPE whose multivariate setting defaults to
+// true; it can still be turned off.
+func TestMultivariateByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		alg  TPE
+		want string
+	}{{TPE{}, "false"}, {TPE{Multivariate: true}, "true"}} {
+		for _, s := range tc.alg.Settings() {
+			if s.Name == Multivariate && s.Default != tc.want {
+				t.Errorf("%+v: multivariate defaults to %q, want %q", tc.alg, s.Default, tc.want)
+			}
+		}
+	}
+}

@@ -123,12 +123,20 @@ const (
 )
 
 // TPE is the Tree-structured Parzen Estimator.
-type TPE struct{}
+type TPE struct {
+	// Multivariate makes multivariate: "true" the default: Katib's
+	// multivariate-tpe algorithm.
+	Multivariate bool
+}
 
 var _ algorithm.Algorithm = TPE{}
 
 // Settings implements algorithm.Algorithm.
-func (TPE) Settings() []algorithm.Setting {
+func (t TPE) Settings() []algorithm.Setting {
+	multivariate := "false"
+	if t.Multivariate {
+		multivariate = "true"
+	}
 	return []algorithm.Setting{
 		algorithm.IntSetting(NStartupTrials,
 			"completed trials drawn from the prior before the model takes over", 10, 0, math.MaxInt64),
@@ -137,7 +145,7 @@ func (TPE) Settings() []algorithm.Setting {
 		algorithm.FloatSetting(PriorWeight,
 			"weight of the prior in each density, against 1 for each recent trial", 1.0, 0, 1000, true),
 		algorithm.EnumSetting(Multivariate,
-			"model the parameters together (true), which learns how they interact, or each on its own (false)", "false", "false", "true"),
+			"model the parameters together (true), which learns how they interact, or each on its own (false)", multivariate, "false", "true"),
 		algorithm.SeedSetting(),
 	}
 }
