@@ -6,10 +6,13 @@
 //	knobs-conformance --url http://localhost:8080
 //	knobs-conformance --url http://localhost:8080 --algorithm hyperband
 //	knobs-conformance --url http://localhost:8080 --transports binary-protobuf,binary-json,structured-json
+//	knobs-conformance --url http://localhost:8080 --early-stopping --algorithm medianstop
 //
 // A function of an algorithm Knobs registers gets the problems that
 // algorithm takes; for another, --finite (every double needs a step) and
 // --budget (Hyperband's resource_name and r_l) say what it needs.
+// --early-stopping checks an early-stopping function (the EarlyStopping
+// API) instead.
 package main
 
 import (
@@ -44,6 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	finite := fs.Bool("finite", false, "the function takes only finite spaces: give every double a step")
 	budget := fs.Bool("budget", false, "the function needs a budget parameter, named by resource_name, as Hyperband does")
 	timeout := fs.Duration("timeout", 30*time.Second, "the longest one call may take")
+	earlyStopping := fs.Bool("early-stopping", false, "the function serves an early-stopping algorithm (the EarlyStopping API); --algorithm names it")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -55,11 +59,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 		return 2
 	}
+	hc := &http.Client{Timeout: *timeout}
+	if *earlyStopping {
+		suite := conformance.EarlyStoppingSuite{Algorithm: *alg, URL: *url, HTTP: hc, Timeout: *timeout}
+		for _, t := range strings.Split(*transports, ",") {
+			c, closer, err := conformance.NewEarlyStoppingCaller(strings.TrimSpace(t), *url, hc)
+			if err != nil {
+				fmt.Fprintln(stderr, err)
+				return 2
+			}
+			defer closer()
+			suite.Callers = append(suite.Callers, c)
+		}
+		return report(stdout, suite.Run(ctx))
+	}
 	profile := conformance.ProfileFor(*alg)
 	profile.FiniteOnly = profile.FiniteOnly || *finite
 	profile.Budget = profile.Budget || *budget
 
-	hc := &http.Client{Timeout: *timeout}
 	suite := conformance.Suite{Profile: profile, URL: *url, HTTP: hc, Timeout: *timeout}
 	for _, t := range strings.Split(*transports, ",") {
 		c, closer, err := conformance.NewCaller(strings.TrimSpace(t), *url, hc)
@@ -71,7 +88,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		suite.Callers = append(suite.Callers, c)
 	}
 
-	results := suite.Run(ctx)
+	return report(stdout, suite.Run(ctx))
+}
+
+// report prints one line per result and a summary, and returns the exit
+// code.
+func report(stdout io.Writer, results []conformance.Result) int {
 	var passed, failed, skipped int
 	for _, r := range results {
 		fmt.Fprintln(stdout, r)

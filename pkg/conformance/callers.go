@@ -90,8 +90,9 @@ func (c *eventCaller) ValidateAlgorithmSettings(ctx context.Context, req *pb.Val
 }
 
 type grpcCaller struct {
-	conn   *grpc.ClientConn
-	client pb.SuggestionClient
+	conn     *grpc.ClientConn
+	client   pb.SuggestionClient
+	stopping pb.EarlyStoppingClient
 }
 
 // rawSender sends bytes as they are, as the message of a method: for the

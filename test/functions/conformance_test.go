@@ -31,6 +31,26 @@ func TestConformance(t *testing.T) {
 	}
 }
 
+// TestEarlyStoppingConformance runs the conformance command's
+// early-stopping checks against every early-stopping function running as a
+// process, over every transport.
+func TestEarlyStoppingConformance(t *testing.T) {
+	for _, name := range earlyStoppingNames(t) {
+		t.Run(name, func(t *testing.T) {
+			p := start(t, name)
+			out, code := conformance(t, "--url", p.URL, "--early-stopping", "--algorithm", name)
+			if code != 0 {
+				t.Fatalf("knobs-conformance exited %d:\n%s", code, out)
+			}
+			if !strings.Contains(out, " 0 failed") || !strings.Contains(out, "PASS grpc/decide") || !strings.Contains(out, "PASS grpc/undecodable") ||
+				!strings.Contains(out, "PASS binary-json/bad-curve-value") || !strings.Contains(out, "PASS http/undecodable-protobuf") {
+				t.Errorf("knobs-conformance output lacks the checks it must run:\n%s", out)
+			}
+			p.Alive(t)
+		})
+	}
+}
+
 // TestConformanceFailsWhereNothingAnswers checks the command's exit codes: 1
 // when checks fail (nothing listens at the URL), 2 for a usage error.
 func TestConformanceFailsWhereNothingAnswers(t *testing.T) {
