@@ -85,7 +85,9 @@ func TestEarlyStoppingLiars(t *testing.T) {
 
 // stopsAll names every trial of the request, running or not, and refuses
 // nothing.
-type stopsAll struct{ pb.UnimplementedEarlyStoppingServer }
+type stopsAll struct {
+	pb.UnimplementedEarlyStoppingServer
+}
 
 func (stopsAll) GetEarlyStoppingDecisions(_ context.Context, req *pb.GetEarlyStoppingDecisionsRequest) (*pb.GetEarlyStoppingDecisionsReply, error) {
 	out := &pb.GetEarlyStoppingDecisionsReply{}
@@ -96,7 +98,9 @@ func (stopsAll) GetEarlyStoppingDecisions(_ context.Context, req *pb.GetEarlySto
 }
 
 // stopsTwice names the first running trial twice.
-type stopsTwice struct{ pb.UnimplementedEarlyStoppingServer }
+type stopsTwice struct {
+	pb.UnimplementedEarlyStoppingServer
+}
 
 func (stopsTwice) GetEarlyStoppingDecisions(_ context.Context, req *pb.GetEarlyStoppingDecisionsRequest) (*pb.GetEarlyStoppingDecisionsReply, error) {
 	for _, t := range req.GetTrials() {
