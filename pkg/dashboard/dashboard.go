@@ -83,8 +83,8 @@ type importanceEntry struct {
 func New(ls Listers) *Dashboard {
 	d := &Dashboard{listers: ls, hub: newHub(), now: time.Now, importance: map[string]importanceEntry{}}
 	d.pages = template.Must(template.New("").Funcs(template.FuncMap{
-		"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", f) },
-		"mulf": func(f float64) float64 { return 100 * f },
+		"pct":   func(f float64) string { return fmt.Sprintf("%.0f%%", f) },
+		"mulf":  func(f float64) float64 { return 100 * f },
 		"short": shortString,
 	}).ParseFS(templateFS, "templates/*.html"))
 	static, err := fs.Sub(staticFS, "static")

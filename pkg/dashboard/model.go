@@ -329,7 +329,7 @@ func curvesOf(rows []trialRow, metric string) []curve {
 			c.Steps = append(c.Steps, float64(p.Step))
 			c.Values = append(c.Values, v)
 		}
-		if len(c.Values) > 0 {
+		if len(c.Values) > 1 { // one report is a point, not a curve
 			out = append(out, c)
 		}
 	}

@@ -387,7 +387,7 @@ func curvesChart(id string, curves []curve, metric string) template.HTML {
 		}
 	}
 	if math.IsInf(lo, 1) {
-		w.f(`<text x="%d" y="%d" text-anchor="middle" class="empty">no trial has reported %s at a step yet</text>`, chartW/2, chartH/2, esc(metric))
+		w.f(`<text x="%d" y="%d" text-anchor="middle" class="empty">no trial has reported %s at two steps yet</text>`, chartW/2, chartH/2, esc(metric))
 		return w.html()
 	}
 	log := wantLog(lo, hi)
