@@ -99,7 +99,10 @@ func TestImportanceRefusesBadInput(t *testing.T) {
 	for name, call := range map[string]func() error{
 		"fewer losses": func() error { _, err := Importance(s, []searchspace.Point{{0, 0}}, nil); return err },
 		"short point":  func() error { _, err := Importance(s, []searchspace.Point{{0}}, []float64{1}); return err },
-		"NaN loss":     func() error { _, err := Importance(s, []searchspace.Point{{0, 0}, {1, 1}}, []float64{1, math.NaN()}); return err },
+		"NaN loss": func() error {
+			_, err := Importance(s, []searchspace.Point{{0, 0}, {1, 1}}, []float64{1, math.NaN()})
+			return err
+		},
 	} {
 		if err := call(); err == nil {
 			t.Errorf("%s: no error", name)
