@@ -44,6 +44,8 @@ func main() {
 
 func run(ctx context.Context, listen string, client knobsclientset.Interface) error {
 	logger := logging.FromContext(ctx)
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	factory := externalversions.NewSharedInformerFactory(client, 0)
 	tuning := factory.Tuning().V1alpha1()
 	experiments, trials, suggestions := tuning.Experiments(), tuning.Trials(), tuning.Suggestions()
@@ -54,7 +56,10 @@ func run(ctx context.Context, listen string, client knobsclientset.Interface) er
 		return err
 	}
 	factory.Start(ctx.Done())
-	defer factory.Shutdown()
+	defer func() {
+		stop() // the informers stop with the context; Shutdown waits for them
+		factory.Shutdown()
+	}()
 	syncCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if !cache.WaitForCacheSync(syncCtx.Done(), experiments.Informer().HasSynced, trials.Informer().HasSynced, suggestions.Informer().HasSynced) {
