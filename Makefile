@@ -14,18 +14,19 @@
 #   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
 #   make bench-earlystopping  steps saved and best found with and without early stopping, table and SVG plots
 #   make conformance     check a running function (URL=...) against the function contract
+#   make screenshots     the dashboard's pages, in headless Chromium, into docs/dashboard/
 
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: conformance all bench bench-earlystopping bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
+.PHONY: conformance screenshots all bench bench-earlystopping bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
 
 all: build test
 
 build:
 	$(GO) build ./...
 
-BINS = ./cmd/controller ./cmd/suggest ./cmd/knobs-collector ./cmd/kubectl-knobs ./functions/... ./examples/trial ./hack/local
+BINS = ./cmd/controller ./cmd/suggest ./cmd/knobs-collector ./cmd/kubectl-knobs ./cmd/knobs-dashboard ./functions/... ./examples/trial ./hack/local
 
 run:
 	$(GO) build -o _output/bin/ $(BINS)
@@ -50,7 +51,13 @@ test: tools
 	$(GO) test -race -count=1 ./...
 
 test-integration: tools
+	hack/install-tools.sh --no-protoc --chromium >/dev/null
 	$(GO) test -tags integration -count=1 -timeout 40m ./test/integration/
+
+# A TPE experiment on the local control plane, its pages saved as PNGs.
+screenshots: tools
+	hack/install-tools.sh --no-protoc --chromium >/dev/null
+	KNOBS_SCREENSHOTS=$(CURDIR)/docs/dashboard $(GO) test -tags integration -count=1 -timeout 20m -run '^TestDashboardInABrowser$$' ./test/integration/
 
 codegen:
 	hack/update-codegen.sh

@@ -3,11 +3,20 @@
 #   - protoc from Debian's protobuf-compiler package;
 #   - the Go tools pinned in hack/tools/go.mod (protoc plugins, the
 #     cloudevents CLI), built into .bin/ at the repository root.
+#   - with --chromium, Chromium from Debian's chromium package, for the
+#     dashboard's browser tests and screenshots (headless, driven by chromedp).
 # Safe to run again: what is already there is kept. With --no-protoc, only
 # the Go tools: enough for the tests, which need no protoc.
 set -euo pipefail
 with_protoc=1
-[ "${1:-}" = "--no-protoc" ] && with_protoc=0
+with_chromium=0
+for arg in "$@"; do
+  case "${arg}" in
+    --no-protoc) with_protoc=0 ;;
+    --chromium) with_chromium=1 ;;
+    *) echo "unknown option ${arg}: use --no-protoc, --chromium" >&2; exit 2 ;;
+  esac
+done
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="${root}/.bin"
@@ -34,6 +43,18 @@ if [ "${with_protoc}" = 1 ] && ! protoc_ok; then
     echo "Install protoc ${protoc_version} on PATH (Debian bookworm's protobuf-compiler has it) and run again." >&2
     exit 1
   fi
+fi
+
+chromium_ok() { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }
+if [ "${with_chromium}" = 1 ] && ! chromium_ok; then
+  echo "installing Chromium (Debian's chromium)" >&2
+  sudo_cmd=""
+  if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+  ${sudo_cmd} apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || {
+    ${sudo_cmd} apt-get update -q >/dev/null
+    ${sudo_cmd} apt-get install -y -q --no-install-recommends chromium >/dev/null
+  }
+  chromium_ok || { echo "Chromium is needed for the browser tests; install Debian's chromium package." >&2; exit 1; }
 fi
 
 # One go build for every tool of the tools module; Go's build cache makes a

@@ -189,6 +189,11 @@ func run(ctx context.Context, experimentFile string, once bool) error {
 	}
 	fmt.Printf("    trials report to %s/namespaces/<namespace>\n", sink)
 
+	dashboard, err := startDashboard(ctx, cp, &ps, root, dir, logDir, bin)
+	if err != nil {
+		return err
+	}
+
 	step("running each trial's Job as local processes: " + filepath.Join("_output/bin", "trial") + ", programs of this machine, " +
 		filepath.Join("_output/bin", "knobs-collector"))
 	kube, err := kubernetes.NewForConfig(cp.Config)
@@ -248,6 +253,7 @@ func run(ctx context.Context, experimentFile string, once bool) error {
 	fmt.Printf("\nThe control plane is yours while this runs (any kubectl will do; this one was built here):\n"+
 		"  export KUBECONFIG=%s\n  %s get experiments,trials -A\n  %s get experiment %s -n %s -o yaml\nLogs: %s (trials' output: %s)\n",
 		cp.Kubeconfig, kubectl, kubectl, name, ns, logDir, trialLogs)
+	fmt.Printf("dashboard: %s\n", dashboard)
 	if once {
 		return nil
 	}
@@ -265,6 +271,33 @@ func inRoot(root, path string) string {
 		return path
 	}
 	return filepath.Join(root, path)
+}
+
+// startDashboard applies the dashboard's ServiceAccount and RBAC from
+// config/700-dashboard.yaml and runs knobs-dashboard as that ServiceAccount,
+// as it runs in a cluster. It returns the dashboard's URL.
+func startDashboard(ctx context.Context, cp *controlplane.ControlPlane, ps *procs, root, dir, logDir, bin string) (string, error) {
+	step("starting the dashboard as ServiceAccount knobs-system/knobs-dashboard")
+	if _, err := cp.Kubectl(ctx, nil, "apply", "-f", filepath.Join(root, "config/700-dashboard.yaml")); err != nil {
+		return "", err
+	}
+	saConfig := filepath.Join(dir, "dashboard.kubeconfig")
+	if err := cp.ServiceAccountKubeconfig(ctx, tuning.SystemNamespace, "knobs-dashboard", saConfig); err != nil {
+		return "", err
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	if err := ps.start(logDir, "dashboard", nil, filepath.Join(bin, "knobs-dashboard"), "--listen=127.0.0.1:"+port, "--kubeconfig="+saConfig); err != nil {
+		return "", err
+	}
+	url := "http://127.0.0.1:" + port
+	if err := waitHealthy(ctx, url); err != nil {
+		return "", fmt.Errorf("dashboard: %w (log: %s)", err, filepath.Join(logDir, "dashboard.log"))
+	}
+	fmt.Printf("dashboard: %s/\n", url)
+	return url + "/", nil
 }
 
 // imageFiles are the files of the examples' trial images that this

@@ -506,7 +506,7 @@ func TestNetworkPolicies(t *testing.T) {
 	}
 	fns := find[*networkingv1.NetworkPolicy](t, objs, "knobs-functions")
 	for _, o := range objs {
-		if svc, ok := o.obj.(*servingv1.Service); ok && !selects(fns, svc.Spec.Template.Labels) {
+		if svc, ok := o.obj.(*servingv1.Service); ok && svc.Labels[tuning.AlgorithmLabelKey] != "" && !selects(fns, svc.Spec.Template.Labels) {
 			t.Errorf("NetworkPolicy knobs-functions does not select the pods of function %s (labels %v)", svc.Name, svc.Spec.Template.Labels)
 		}
 	}
@@ -545,4 +545,41 @@ func TestNetworkPolicies(t *testing.T) {
 	if !receiverOpen {
 		t.Errorf("the receiver's port is not open to trial pods alone: %+v", ctl.Spec.Ingress)
 	}
+}
+
+// The dashboard reads Knobs' three resources and nothing else, as its own
+// ServiceAccount, from a Knative Service that Knative Serving accepts.
+func TestDashboard(t *testing.T) {
+	objs := load(t)
+	cr := find[*rbacv1.ClusterRole](t, objs, "knobs-dashboard")
+	var want []string
+	for _, res := range []string{"experiments", "suggestions", "trials"} {
+		want = append(want, "tuning.knobs.dev/"+res+" get", "tuning.knobs.dev/"+res+" list", "tuning.knobs.dev/"+res+" watch")
+	}
+	if got := rules(cr.Rules); !reflect.DeepEqual(got, want) {
+		t.Errorf("ClusterRole grants\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	crb := find[*rbacv1.ClusterRoleBinding](t, objs, "knobs-dashboard")
+	if s := crb.Subjects; len(s) != 1 || s[0].Kind != "ServiceAccount" || s[0].Name != "knobs-dashboard" || s[0].Namespace != tuning.SystemNamespace || crb.RoleRef.Name != "knobs-dashboard" {
+		t.Errorf("binding %+v to %+v, want the ServiceAccount knobs-dashboard to the ClusterRole knobs-dashboard", s, crb.RoleRef)
+	}
+	find[*corev1.ServiceAccount](t, objs, "knobs-dashboard")
+	svc := find[*servingv1.Service](t, objs, "knobs-dashboard")
+	ctx := apis.WithinCreate(context.Background())
+	svc.SetDefaults(ctx)
+	if err := svc.Validate(ctx); err != nil {
+		t.Errorf("Knative Serving refuses it: %v", err)
+	}
+	spec := svc.Spec.Template.Spec
+	if spec.ServiceAccountName != "knobs-dashboard" {
+		t.Errorf("runs as %q, want knobs-dashboard", spec.ServiceAccountName)
+	}
+	c := spec.Containers[0]
+	if want := "ko://knobs.dev/knobs/cmd/knobs-dashboard"; c.Image != want {
+		t.Errorf("image %s, want %s", c.Image, want)
+	}
+	if _, ok := svc.Labels[tuning.AlgorithmLabelKey]; ok {
+		t.Error("the dashboard is labelled as an algorithm's function")
+	}
+	checkRestricted(t, c.SecurityContext)
 }

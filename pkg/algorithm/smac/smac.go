@@ -209,13 +209,8 @@ func newRun(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial)
 		initial:        int(p.Settings.Int(SettingInitialPoints)),
 		randomFraction: p.Settings.Float(SettingRandomFraction),
 		trees:          int(p.Settings.Int(SettingTrees)),
-		cats:           make([]int, space.Len()),
+		cats:           categorySets(space),
 		taken:          make(map[string]struct{}, len(trials)),
-	}
-	for j := range space.Params {
-		if par := &space.Params[j]; par.Type == searchspace.Categorical && len(par.List) <= maxCategories {
-			r.cats[j] = len(par.List)
-		}
 	}
 
 	var losses []float64
@@ -291,16 +286,30 @@ func percentile(sorted []float64, q float64) float64 {
 
 // encode maps a point to the forest's features: the unit-cube value of each
 // parameter, or the index of a category split as a set.
-func (r *run) encode(pt searchspace.Point) []float64 {
+func (r *run) encode(pt searchspace.Point) []float64 { return encode(r.space, r.cats, pt) }
+
+func encode(space *searchspace.Space, cats []int, pt searchspace.Point) []float64 {
 	x := make([]float64, len(pt))
-	for j := range r.space.Params {
-		if r.cats[j] > 0 {
+	for j := range space.Params {
+		if cats[j] > 0 {
 			x[j] = pt[j]
 		} else {
-			x[j] = r.space.Params[j].ToUnit(pt[j])
+			x[j] = space.Params[j].ToUnit(pt[j])
 		}
 	}
 	return x
+}
+
+// categorySets returns, for each parameter, its number of categories when the
+// forest splits it as a set of categories, else 0.
+func categorySets(space *searchspace.Space) []int {
+	cats := make([]int, space.Len())
+	for j := range space.Params {
+		if par := &space.Params[j]; par.Type == searchspace.Categorical && len(par.List) <= maxCategories {
+			cats[j] = len(par.List)
+		}
+	}
+	return cats
 }
 
 func (r *run) fresh(pt searchspace.Point) bool {

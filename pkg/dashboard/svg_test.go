@@ -1,0 +1,85 @@
+package dashboard
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestScaleTicks(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		lo, hi float64
+		log    bool
+		want   []float64
+	}{
+		{"round steps", 0, 10, false, []float64{0, 2, 4, 6, 8, 10}},
+		{"small numbers", 0.01, 0.03, false, []float64{0.01, 0.015, 0.02, 0.025, 0.03}},
+		{"decades", 0.5, 300, true, []float64{1, 10, 100}},
+		{"less than a decade on a log scale", 2, 9, true, []float64{2, 4, 6, 8}},
+	} {
+		s := newScale(tc.lo, tc.hi, 0, 100, tc.log)
+		got := s.ticks(5)
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: ticks %v, want %v", tc.name, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if math.Abs(got[i]-tc.want[i]) > 1e-9 {
+				t.Errorf("%s: ticks %v, want %v", tc.name, got, tc.want)
+				break
+			}
+		}
+	}
+	// Ends map to ends, on either scale; a flat domain does not divide by 0.
+	for _, log := range []bool{false, true} {
+		s := newScale(1, 1000, 300, 20, log)
+		if a, b := s.at(1), s.at(1000); math.Abs(a-300) > 1e-9 || math.Abs(b-20) > 1e-9 {
+			t.Errorf("log %v: ends at %v, %v", log, a, b)
+		}
+	}
+	if v := newScale(5, 5, 0, 1, false).at(5); math.IsNaN(v) || v != 0.5 {
+		t.Errorf("a flat domain puts its value at %v, want the middle", v)
+	}
+}
+
+func TestShortNumbers(t *testing.T) {
+	for in, want := range map[string]string{
+		"0.8591861524519822": "0.859186",
+		"12":                 "12",
+		"adam":               "adam",
+		"":                   "",
+		"123456789.25":       "1.23457e+08",
+	} {
+		if got := shortString(in); got != want {
+			t.Errorf("shortString(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRampDarkensWithRank(t *testing.T) {
+	var last string
+	for _, r := range []float64{0, 0.5, 1} {
+		c := ramp(r)
+		if last != "" && c >= last { // darker is a smaller hex here: every channel falls
+			t.Errorf("ramp(%v) = %s, not darker than %s", r, c, last)
+		}
+		last = c
+	}
+	if ramp(-1) != ramp(0) || ramp(2) != ramp(1) {
+		t.Error("ranks outside [0, 1] are not clamped")
+	}
+}
+
+func TestChartsEscapeNames(t *testing.T) {
+	name := `<script>alert("x")</script>`
+	out := string(objectiveChart([]objectivePoint{{N: 1, Value: 1, Name: name, Done: true, Best: true}}, name, func(a, b float64) bool { return a < b }, nil))
+	out += string(importanceChart([]share{{Name: name, Share: 0.5}}))
+	out += string(parallelChart([]axis{{Name: name}, {Name: "y"}}, []line{{Name: name, At: []float64{0, 1}}}))
+	if strings.Contains(out, "<script>") {
+		t.Error("a name reached the SVG unescaped")
+	}
+	if !strings.Contains(out, "&lt;script&gt;") {
+		t.Error("the name is not shown")
+	}
+}
