@@ -43,7 +43,8 @@ const dataHint = "a trial template has .Trial, .NameSpace and .HyperParameters (
 // object. Its data are maps, so that the option missingkey=error makes a
 // misspelt name an error rather than "<no value>".
 func renderGoTemplate(raw, trialName, namespace string, assignments []v1alpha1.ParameterAssignment) (map[string]any, *Error) {
-	tmpl, err := template.New(templateName).Option("missingkey=error").Parse(raw)
+	spend := newBudget()
+	tmpl, err := template.New(templateName).Option("missingkey=error").Funcs(spend.funcs()).Parse(raw)
 	if err != nil {
 		line, msg := templateLine(err)
 		return nil, errorf(fieldRawTemplate, line, "the template does not parse: %s", msg)
@@ -66,6 +67,9 @@ func renderGoTemplate(raw, trialName, namespace string, assignments []v1alpha1.P
 			return nil, errorf(fieldRawTemplate, 0, "the template renders more than %d bytes, more than any Kubernetes object holds", maxOutput)
 		}
 		line, msg := templateLine(err)
+		if be := (*budgetError)(nil); errors.As(err, &be) {
+			return nil, errorf(fieldRawTemplate, line, "%s", be)
+		}
 		if strings.Contains(msg, "map has no entry for key") {
 			msg += ": " + dataHint
 		}
