@@ -45,6 +45,14 @@ type Options struct {
 	BodyReadTimeout time.Duration
 	// Logger receives one line per request and every fault.
 	Logger *slog.Logger
+	// MemoryBudget bounds the memory reckoned for the requests in flight
+	// (admission.go): a request that does not fit within AdmissionWait is
+	// answered busy. 0 is two thirds of GOMEMLIMIT, or no bound without
+	// GOMEMLIMIT; negative is no bound.
+	MemoryBudget int64
+	// AdmissionWait is how long a request waits for memory;
+	// DefaultAdmissionWait if 0.
+	AdmissionWait time.Duration
 }
 
 func (o *Options) withDefaults() Options {
@@ -87,7 +95,8 @@ func NewServerHandler(name string, svc pb.SuggestionServer, opts Options) http.H
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	events := &eventHandler{svc: svc, source: "knobs.dev/functions/" + name, maxBytes: opts.MaxRequestBytes, bodyTimeout: opts.BodyReadTimeout, log: log}
+	admit := newAdmission(opts.MemoryBudget, opts.AdmissionWait)
+	events := &eventHandler{svc: svc, source: "knobs.dev/functions/" + name, maxBytes: opts.MaxRequestBytes, bodyTimeout: opts.BodyReadTimeout, admit: admit, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -97,7 +106,10 @@ func NewServerHandler(name string, svc pb.SuggestionServer, opts Options) http.H
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
-			gs.ServeHTTP(w, r)
+			if release, ok := admit.admitGRPC(w, r, opts.MaxRequestBytes, opts.BodyReadTimeout); ok {
+				defer release()
+				gs.ServeHTTP(w, r)
+			}
 			return
 		}
 		mux.ServeHTTP(w, r)
