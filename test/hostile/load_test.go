@@ -1,9 +1,10 @@
 package hostile
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"knobs.dev/knobs/pkg/function"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -56,14 +58,52 @@ func TestConcurrentBigBodies(t *testing.T) {
 	)
 	p := startRandom(t)
 	req := bigRequest(trials)
+	data, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
 	conn, err := grpc.NewClient(p.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(function.DefaultMaxRequestBytes)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(function.DefaultMaxRequestBytes), grpc.ForceCodec(encoded{})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	gc := pb.NewSuggestionClient(conn)
-	ce := &function.Client{HTTP: &http.Client{}}
+
+	// call sends the request once, encoded beforehand, and returns the
+	// reply's count of assignments, or whether the function was busy.
+	call := func(ctx context.Context, overGRPC bool) (int, bool, error) {
+		reply := &pb.GetSuggestionsReply{}
+		if overGRPC {
+			err := conn.Invoke(ctx, methodGet, data, reply)
+			if status.Code(err) == codes.ResourceExhausted {
+				return 0, true, nil
+			}
+			return len(reply.GetParameterAssignments()), false, err
+		}
+		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, bytes.NewReader(data))
+		if err != nil {
+			return 0, false, err
+		}
+		hreq.Header = http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"load"}, "Ce-Source": {"hostile"},
+			"Ce-Type": {function.TypeSuggestionRequest}, "Content-Type": {function.ContentTypeProtobuf}}
+		resp, err := http.DefaultClient.Do(hreq)
+		if err != nil {
+			return 0, false, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return 0, false, err
+		}
+		switch resp.StatusCode {
+		case http.StatusTooManyRequests:
+			return 0, true, nil
+		case http.StatusOK:
+			err := proto.Unmarshal(body, reply)
+			return len(reply.GetParameterAssignments()), false, err
+		}
+		return 0, false, fmt.Errorf("status %d: %s", resp.StatusCode, body)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -76,26 +116,19 @@ func TestConcurrentBigBodies(t *testing.T) {
 	for i := range callers {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				var err error
-				var reply *pb.GetSuggestionsReply
-				if i%2 == 0 {
-					reply, err = ce.GetSuggestions(ctx, p.URL, req)
-				} else {
-					reply, err = gc.GetSuggestions(ctx, req)
-				}
+				n, wasBusy, err := call(ctx, i%2 == 1)
 				mu.Lock()
 				tries++
-				mu.Unlock()
-				var callErr *function.CallError
-				if (errors.As(err, &callErr) && callErr.StatusCode == http.StatusTooManyRequests) || status.Code(err) == codes.ResourceExhausted {
-					mu.Lock()
+				if wasBusy {
 					busy++
-					mu.Unlock()
+				}
+				mu.Unlock()
+				if wasBusy {
 					time.Sleep(100 * time.Millisecond)
 					continue
 				}
-				if err == nil && len(reply.GetParameterAssignments()) != 3 {
-					err = fmt.Errorf("%d assignments, want 3", len(reply.GetParameterAssignments()))
+				if err == nil && n != 3 {
+					err = fmt.Errorf("%d assignments, want 3", n)
 				}
 				errs[i] = err
 				return
@@ -118,4 +151,79 @@ func TestConcurrentBigBodies(t *testing.T) {
 	if peak > containerLimit {
 		t.Errorf("peak RSS %d MiB, over the container's limit of %d MiB", peak>>20, containerLimit>>20)
 	}
+}
+
+// encoded is gRPC's protobuf codec for a message encoded beforehand, sent
+// as its bytes.
+type encoded struct{}
+
+func (encoded) Marshal(v any) ([]byte, error) {
+	if b, ok := v.([]byte); ok {
+		return b, nil
+	}
+	return proto.Marshal(v.(proto.Message))
+}
+func (encoded) Unmarshal(b []byte, v any) error { return proto.Unmarshal(b, v.(proto.Message)) }
+func (encoded) Name() string                    { return "proto" }
+
+// bodySent reports on sent when its reader has given all of it.
+type bodySent struct {
+	r    io.Reader
+	sent chan struct{}
+	once sync.Once
+}
+
+func (b *bodySent) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		b.once.Do(func() { close(b.sent) })
+	}
+	return n, err
+}
+
+// A caller that hangs up once its request is sent, while the function reads
+// a long history, stops the work: the function answers it Canceled. The
+// processor time the function spent after the caller left is reported.
+func TestClientDisconnect(t *testing.T) {
+	p := startRandom(t)
+	data, err := proto.Marshal(bigRequest(100000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	body := &bodySent{r: bytes.NewReader(data), sent: make(chan struct{})}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(len(data))
+	req.Header = http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"disconnect-1"}, "Ce-Source": {"hostile"},
+		"Ce-Type": {function.TypeSuggestionRequest}, "Content-Type": {function.ContentTypeProtobuf}}
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-body.sent
+	// Let the function start on the history before hanging up.
+	time.Sleep(200 * time.Millisecond)
+	before, err := fnproc.CPUTime(p.Cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the call ended before the caller hung up: the history is too short to test this")
+	}
+	p.WaitLogged(t, "disconnect-1", "Canceled")
+	after, err := fnproc.CPUTime(p.Cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Alive(t)
+	t.Logf("a request of %d bytes: %s of processor time after the caller hung up", len(data), after-before)
 }
