@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"text/template"
+	"text/template/parse"
 	"unicode/utf8"
 )
 
@@ -20,6 +23,12 @@ const maxValue = maxOutput
 // most, whatever the template.
 const maxBuilt = 4 << 20
 
+// maxCompared bounds the bytes of strings a Go template compares in one
+// rendering (eq, ne, lt, le, gt, ge): comparing builds nothing, but a
+// million steps comparing two strings of a megabyte would hold a worker for
+// minutes.
+const maxCompared = 64 << 20
+
 // maxWidth is the largest width or precision package fmt takes; it ignores
 // larger ones.
 const maxWidth = 1_000_000
@@ -29,12 +38,16 @@ const maxWidth = 1_000_000
 var errBudget = errors.New("the template builds too much")
 
 type budgetError struct {
-	fn    string
-	size  int64
-	total bool
+	fn       string
+	size     int64
+	total    bool
+	compared bool
 }
 
 func (e *budgetError) Error() string {
+	if e.compared {
+		return fmt.Sprintf("%s would take the strings the template compares past %d bytes: a trial template may compare %d bytes of strings (eq, ne, lt, le, gt, ge) in one rendering", e.fn, maxCompared, maxCompared)
+	}
 	if e.total {
 		return fmt.Sprintf("%s would take the values the template builds past %d bytes: a trial template may build %d bytes of values (printf, print, println, html, js, urlquery) in one rendering", e.fn, maxBuilt, maxBuilt)
 	}
@@ -47,10 +60,11 @@ func (e *budgetError) Unwrap() error { return errBudget }
 // function reckons the most its result could take before building it, and
 // refuses when that is more than a value may hold or more than is left.
 type budget struct {
-	left int64
+	left     int64
+	compared int64 // bytes left to compare
 }
 
-func newBudget() *budget { return &budget{left: maxBuilt} }
+func newBudget() *budget { return &budget{left: maxBuilt, compared: maxCompared} }
 
 // funcs are the template's functions that build strings, in place of
 // text/template's own, with the same arguments and results.
@@ -63,6 +77,98 @@ func (b *budget) funcs() template.FuncMap {
 		"js":       b.escaper("js", template.JSEscaper),
 		"urlquery": b.escaper("urlquery", template.URLQueryEscaper),
 	}
+}
+
+// comparisons are text/template's comparison functions; an argument of
+// theirs passes through the function named with comparedPrefix, which
+// counts the bytes of a string.
+var comparisons = []string{"eq", "ne", "lt", "le", "gt", "ge"}
+
+const comparedPrefix = "knobsCompared_"
+
+// countComparisons makes every comparison of tmpl's templates count the
+// strings it is given: each argument a is replaced by (knobsCompared_eq a).
+// A comparison costs at most the length of one of the strings it compares,
+// and each comparison has one in its arguments (eq's first, which it
+// compares with each other), so the count bounds the work. It must run
+// after Parse, so that a template cannot call the counting functions.
+func (b *budget) countComparisons(tmpl *template.Template) {
+	funcs := template.FuncMap{}
+	for _, name := range comparisons {
+		funcs[comparedPrefix+name] = func(v any) (any, error) {
+			if s, ok := v.(string); ok {
+				if b.compared -= int64(len(s)); b.compared < 0 {
+					return nil, &budgetError{fn: name, compared: true}
+				}
+			}
+			return v, nil
+		}
+	}
+	tmpl.Funcs(funcs)
+	for _, t := range tmpl.Templates() {
+		if t.Tree != nil {
+			wrapComparisons(t.Tree, t.Root)
+		}
+	}
+}
+
+// wrapComparisons wraps the arguments of the comparisons under node.
+func wrapComparisons(tree *parse.Tree, node parse.Node) {
+	switch n := node.(type) {
+	case *parse.ListNode:
+		if n != nil {
+			for _, c := range n.Nodes {
+				wrapComparisons(tree, c)
+			}
+		}
+	case *parse.ActionNode:
+		wrapComparisons(tree, n.Pipe)
+	case *parse.TemplateNode:
+		wrapComparisons(tree, n.Pipe)
+	case *parse.IfNode:
+		wrapBranch(tree, &n.BranchNode)
+	case *parse.WithNode:
+		wrapBranch(tree, &n.BranchNode)
+	case *parse.RangeNode:
+		wrapBranch(tree, &n.BranchNode)
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for _, cmd := range n.Cmds {
+			for _, arg := range cmd.Args {
+				wrapComparisons(tree, arg)
+			}
+			fn, ok := cmd.Args[0].(*parse.IdentifierNode)
+			if !ok || !slices.Contains(comparisons, fn.Ident) {
+				continue
+			}
+			for i, arg := range cmd.Args[1:] {
+				count := parse.NewIdentifier(comparedPrefix + fn.Ident).SetTree(tree).SetPos(arg.Position())
+				cmd.Args[i+1] = &parse.PipeNode{NodeType: parse.NodePipe, Pos: arg.Position(), Cmds: []*parse.CommandNode{{
+					NodeType: parse.NodeCommand, Pos: arg.Position(), Args: []parse.Node{count, arg},
+				}}}
+			}
+		}
+	}
+}
+
+func wrapBranch(tree *parse.Tree, n *parse.BranchNode) {
+	wrapComparisons(tree, n.Pipe)
+	wrapComparisons(tree, n.List)
+	wrapComparisons(tree, n.ElseList)
+}
+
+// hideCounting drops the place from a message of text/template that shows
+// a comparison with its arguments wrapped: the line says where it is, and
+// the wrapping is not the user's.
+func hideCounting(msg string) string {
+	if rest, ok := strings.CutPrefix(msg, "at <"); ok {
+		if context, after, ok := strings.Cut(rest, ">: "); ok && strings.Contains(context, comparedPrefix[:6]) {
+			return after
+		}
+	}
+	return msg
 }
 
 func (b *budget) charge(fn string, size int64) error {

@@ -43,6 +43,14 @@ var hostileTemplates = []struct {
 	raw:     `{{$x := printf "%0100000d" 1}}{{range 1000}}{{$y := urlquery $x}}{{end}}`,
 	message: "a trial template may build 4194304 bytes of values",
 }, {
+	name:    "comparing long strings a million times",
+	raw:     `{{$x := printf "%0500000d" 1}}{{$y := printf "%0500000d" 1}}{{range 1000}}{{range 1000}}{{if eq $x $y}}{{end}}{{end}}{{end}}`,
+	message: "eq would take the strings the template compares past 67108864 bytes",
+}, {
+	name:    "ordering long strings in a pipeline",
+	raw:     `{{$x := printf "%0900000d" 1}}{{range 1000}}{{range 1000}}{{if $x | lt $x}}{{end}}{{end}}{{end}}`,
+	message: "lt would take the strings the template compares past 67108864 bytes",
+}, {
 	name:    "lines of a large value",
 	raw:     `{{$x := printf "%01000000d" 1}}{{$y := println $x $x}}`,
 	message: "println would build a value of up to",
@@ -109,6 +117,51 @@ func TestGoTemplateBuilders(t *testing.T) {
 		}
 		if got := u.Object["data"].(map[string]any)["x"]; got != want.String() {
 			t.Errorf("%s = %q, want %q", raw, got, want.String())
+		}
+	}
+}
+
+// TestGoTemplateComparisons checks that comparisons, whose arguments are
+// counted, give what text/template's own give, errors included.
+func TestGoTemplateComparisons(t *testing.T) {
+	data := map[string]any{"Trial": trialName, "NameSpace": ns, "HyperParameters": []map[string]string{
+		{"Name": assignments[0].Name, "Value": assignments[0].Value},
+	}}
+	for _, pipeline := range []string{
+		`eq .Trial "` + trialName + `"`,
+		`eq "a" "b" "c" "a"`,
+		`ne (index .HyperParameters 0).Value "0.01"`,
+		`lt 1 2`,
+		`le 2.5 2.5`,
+		`gt "b" "a"`,
+		`ge 3 (len .HyperParameters)`,
+		`.Trial | eq "x"`,
+		`eq true (eq 1 1 | and 1)`,
+		`eq 2 (len (printf "%s" "ab"))`,
+		`and (eq .NameSpace "` + ns + `") (lt 0 1)`,
+		`eq (index .HyperParameters 0) 1`,
+		`eq (index .HyperParameters 0).Value 0.01`,
+		`lt true false`,
+		`eq .HyperParameters .HyperParameters`,
+	} {
+		raw := "{{" + pipeline + "}}"
+		var want strings.Builder
+		wantErr := template.Must(template.New("reference").Parse(raw)).Execute(&want, data)
+		u, err := trialtemplate.Render(goTemplate("apiVersion: v1\nkind: ConfigMap\ndata:\n  x: {{printf \"%q\" (print ("+pipeline+"))}}\n"), trialName, ns, assignments)
+		switch {
+		case wantErr != nil:
+			var te *trialtemplate.Error
+			if !errors.As(err, &te) || strings.Contains(te.Message, "knobs") {
+				t.Errorf("%s: Render() = %v, want an error as text/template's, %v, without the counting", raw, err, wantErr)
+			} else {
+				t.Logf("%s: %v", raw, err)
+			}
+		case err != nil:
+			t.Errorf("%s: Render() = %v", raw, err)
+		default:
+			if got := u.Object["data"].(map[string]any)["x"]; got != want.String() {
+				t.Errorf("%s = %q, want %q", raw, got, want.String())
+			}
 		}
 	}
 }

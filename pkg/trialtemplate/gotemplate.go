@@ -52,6 +52,7 @@ func renderGoTemplate(raw, trialName, namespace string, assignments []v1alpha1.P
 	if err := bounded(tmpl, len(assignments)); err != nil {
 		return nil, err
 	}
+	spend.countComparisons(tmpl)
 	hps := make([]map[string]string, 0, len(assignments))
 	for _, a := range assignments {
 		hps = append(hps, map[string]string{"Name": a.Name, "Value": a.Value})
@@ -67,6 +68,7 @@ func renderGoTemplate(raw, trialName, namespace string, assignments []v1alpha1.P
 			return nil, errorf(fieldRawTemplate, 0, "the template renders more than %d bytes, more than any Kubernetes object holds", maxOutput)
 		}
 		line, msg := templateLine(err)
+		msg = hideCounting(msg)
 		if be := (*budgetError)(nil); errors.As(err, &be) {
 			return nil, errorf(fieldRawTemplate, line, "%s", be)
 		}
