@@ -3,6 +3,7 @@ package function
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -99,9 +100,7 @@ func (a *admission) admit(ctx context.Context, memory int64) (func(), error) {
 		select {
 		case <-freed:
 		case <-timer.C:
-			return nil, status.Errorf(codes.ResourceExhausted,
-				"the function is busy: this request needs about %d MiB and requests in flight hold %d of its %d MiB; send it again in a moment",
-				mib(memory), mib(inUse), mib(a.budget))
+			return nil, &busyError{need: memory, inUse: inUse, budget: a.budget}
 		case <-ctx.Done():
 			return nil, status.FromContextError(ctx.Err()).Err()
 		}
@@ -118,10 +117,24 @@ func (a *admission) release(memory int64) {
 
 func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
 
-// busy reports whether err is admission's refusal, answered 429.
+// busyError is admission's refusal: RESOURCE_EXHAUSTED over gRPC, 429 over
+// HTTP, which a caller retries.
+type busyError struct{ need, inUse, budget int64 }
+
+func (e *busyError) Error() string {
+	return fmt.Sprintf("the function is busy: this request needs about %d MiB and requests in flight hold %d of its %d MiB; send it again in a moment",
+		mib(e.need), mib(e.inUse), mib(e.budget))
+}
+
+// GRPCStatus makes the error a gRPC status.
+func (e *busyError) GRPCStatus() *status.Status {
+	return status.New(codes.ResourceExhausted, e.Error())
+}
+
+// busy reports whether err is admission's refusal.
 func busy(err error) bool {
-	st, ok := status.FromError(err)
-	return ok && st.Code() == codes.ResourceExhausted && strings.HasPrefix(st.Message(), "the function is busy")
+	var be *busyError
+	return errors.As(err, &be)
 }
 
 // admitEvent admits a CloudEvent by its declared length; one of unknown
