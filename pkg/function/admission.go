@@ -1,6 +1,7 @@
 package function
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -158,18 +159,18 @@ func (a *admission) admitGRPC(w http.ResponseWriter, r *http.Request, maxBytes i
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout))
 	var prefix [5]byte
 	n := maxBytes
-	if _, err := io.ReadFull(r.Body, prefix[:]); err == nil {
-		if prefix[0] == 0 {
-			n = min(int64(binary.BigEndian.Uint32(prefix[1:])), maxBytes)
-		}
-		r.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(strings.NewReader(string(prefix[:])), r.Body), r.Body}
-	} else {
-		// gRPC reads the same error again and answers it.
+	read, err := io.ReadFull(r.Body, prefix[:])
+	switch {
+	case err != nil:
+		// gRPC reads the rest, and the same error, and answers it.
 		n = 0
+	case prefix[0] == 0:
+		n = min(int64(binary.BigEndian.Uint32(prefix[1:])), maxBytes)
 	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(prefix[:read]), r.Body), r.Body}
 	release, err := a.admit(r.Context(), requestMemory(n))
 	if err != nil {
 		writeGRPCStatus(w, status.Convert(err))
