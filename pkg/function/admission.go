@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -148,34 +149,65 @@ func (a *admission) admitEvent(r *http.Request, maxBytes int64) (func(), error) 
 	return a.admit(r.Context(), requestMemory(n))
 }
 
-// admitGRPC admits a gRPC call of the Suggestion API by the length its
-// message declares in its 5-byte prefix, read before the message is: a
-// compressed one may be as long as the limit. A call refused is answered
-// here, with a gRPC status and no message.
+// admitGRPC admits a call of the Suggestion API by the length its message
+// declares in its 5-byte prefix, and reads the message before gRPC does, so
+// that a body that ends early is answered INVALID_ARGUMENT, the caller's
+// mistake (gRPC itself answers INTERNAL). A message over maxBytes, or
+// compressed, is reckoned at maxBytes and left to gRPC, which bounds it. A
+// call refused is answered here, with a status and no message.
 func (a *admission) admitGRPC(w http.ResponseWriter, r *http.Request, maxBytes int64, bodyTimeout time.Duration) (func(), bool) {
-	if a.budget == 0 || !strings.HasPrefix(r.URL.Path, "/api.v1.alpha3.Suggestion/") {
+	if !strings.HasPrefix(r.URL.Path, "/api.v1.alpha3.Suggestion/") {
 		return func() {}, true
+	}
+	refuse := func(format string, args ...any) (func(), bool) {
+		writeGRPCStatus(w, status.Newf(codes.InvalidArgument, format, args...))
+		return nil, false
 	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout))
 	var prefix [5]byte
-	n := maxBytes
-	read, err := io.ReadFull(r.Body, prefix[:])
-	switch {
-	case err != nil:
-		// gRPC reads the rest, and the same error, and answers it.
-		n = 0
-	case prefix[0] == 0:
-		n = min(int64(binary.BigEndian.Uint32(prefix[1:])), maxBytes)
+	if read, err := io.ReadFull(r.Body, prefix[:]); err != nil {
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return refuse("request message not received within %s: send it at once", bodyTimeout)
+		case read == 0:
+			return refuse("the call has no request message: send one %s", strings.TrimPrefix(r.URL.Path, "/api.v1.alpha3.Suggestion/"))
+		}
+		return refuse("the request body ends after %d bytes, within the 5-byte prefix of a gRPC message", read)
 	}
-	r.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(prefix[:read]), r.Body), r.Body}
+	n := int64(binary.BigEndian.Uint32(prefix[1:]))
+	compressed := prefix[0] != 0
+	if enc := r.Header.Get("Grpc-Encoding"); compressed && (enc == "" || enc == "identity") {
+		return refuse("the message is marked compressed, but header grpc-encoding names no compressor")
+	}
+	whole := !compressed && n <= maxBytes
+	if !whole {
+		n = maxBytes
+	}
 	release, err := a.admit(r.Context(), requestMemory(n))
 	if err != nil {
 		writeGRPCStatus(w, status.Convert(err))
 		return nil, false
 	}
+	if !whole {
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(prefix[:]), r.Body), r.Body}
+		return release, true
+	}
+	msg := make([]byte, 5+n)
+	copy(msg, prefix[:])
+	if read, err := io.ReadFull(r.Body, msg[5:]); err != nil {
+		release()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return refuse("request message not received within %s: send it at once", bodyTimeout)
+		}
+		return refuse("the request body ends after %d of the %d bytes its message's prefix declares", read, n)
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(msg), r.Body), r.Body}
 	return release, true
 }
 

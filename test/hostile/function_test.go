@@ -347,7 +347,7 @@ func TestBadEvents(t *testing.T) {
 // TestSuiteSize counts the distinct bad inputs of the suite: each content
 // mistake is sent over both transports.
 func TestSuiteSize(t *testing.T) {
-	content, events, calls, reports := 2*len(contentCases()), len(eventCases(t)), len(grpcCases(t)), len(receiverCases())
+	content, events, calls, reports := 2*len(contentCases()), len(eventCases(t)), len(grpcCases(t))+len(frameCases()), len(receiverCases())
 	total := content + events + calls + reports
 	t.Logf("%d bad inputs: %d content mistakes over CloudEvents and gRPC, %d CloudEvents, %d gRPC calls, %d reports to the receiver", total, content, events, calls, reports)
 	if total < 100 {

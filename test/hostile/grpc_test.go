@@ -1,7 +1,12 @@
 package hostile
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -83,6 +88,62 @@ func TestBadCalls(t *testing.T) {
 			err := conn.Invoke(context.Background(), tc.method, tc.body, &out, grpc.ForceCodec(rawCodec{}))
 			if st := status.Convert(err); st.Code() != tc.code || !strings.Contains(st.Message(), tc.want) {
 				t.Errorf("%v, want %s with %q", err, tc.code, tc.want)
+			}
+			p.Alive(t)
+		})
+	}
+}
+
+// frameCase is a gRPC call whose body is not one whole message: what a
+// gRPC library would not send, but a caller over plain HTTP/2 can.
+type frameCase struct {
+	name     string
+	body     []byte
+	encoding string // grpc-encoding
+	code     codes.Code
+	want     string
+}
+
+func frameCases() []frameCase {
+	return []frameCase{
+		{"no message", nil, "", codes.InvalidArgument, "the call has no request message: send one GetSuggestions"},
+		{"a body shorter than a prefix", []byte{0, 0, 0}, "", codes.InvalidArgument, "the request body ends after 3 bytes, within the 5-byte prefix of a gRPC message"},
+		{"a message shorter than its prefix says", []byte{0, 0, 0, 0, 100, 0x18, 3}, "", codes.InvalidArgument, "the request body ends after 2 of the 100 bytes its message's prefix declares"},
+		{"compressed without a compressor", []byte{1, 0, 0, 0, 2, 0x18, 3}, "", codes.InvalidArgument, "the message is marked compressed, but header grpc-encoding names no compressor"},
+		{"compressed with identity", []byte{1, 0, 0, 0, 2, 0x18, 3}, "identity", codes.InvalidArgument, "the message is marked compressed, but header grpc-encoding names no compressor"},
+		{"an unknown compressor", []byte{1, 0, 0, 0, 2, 0x18, 3}, "lzma", codes.Unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"lzma\""},
+	}
+}
+
+// TestBadFrames sends gRPC calls over plain HTTP/2 whose body is not one
+// whole message.
+func TestBadFrames(t *testing.T) {
+	p := startRandom(t)
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	client := &http.Client{Transport: &http.Transport{Protocols: &protocols}}
+	for _, tc := range frameCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, p.URL+methodGet, bytes.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header = http.Header{"Content-Type": {"application/grpc"}, "Te": {"trailers"}}
+			if tc.encoding != "" {
+				req.Header.Set("Grpc-Encoding", tc.encoding)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			code, msg := resp.Header.Get("Grpc-Status"), resp.Header.Get("Grpc-Message")
+			if code == "" {
+				code, msg = resp.Trailer.Get("Grpc-Status"), resp.Trailer.Get("Grpc-Message")
+			}
+			if msg, err := url.PathUnescape(msg); err != nil || code != strconv.Itoa(int(tc.code)) || !strings.Contains(msg, tc.want) {
+				t.Errorf("grpc-status %s %q, want %d (%s) with %q", code, msg, tc.code, tc.code, tc.want)
 			}
 			p.Alive(t)
 		})
