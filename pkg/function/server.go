@@ -95,14 +95,17 @@ func NewServerHandler(name string, svc pb.SuggestionServer, opts Options) http.H
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	admit := newAdmission(opts.MemoryBudget, opts.AdmissionWait)
-	events := &eventHandler{svc: svc, source: "knobs.dev/functions/" + name, maxBytes: opts.MaxRequestBytes, bodyTimeout: opts.BodyReadTimeout, admit: admit, log: log}
+	events := &eventHandler{svc: svc, source: "knobs.dev/functions/" + name, maxBytes: opts.MaxRequestBytes, bodyTimeout: opts.BodyReadTimeout, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/", events)
+
+	// Both transports take their memory from one budget.
+	admit := newAdmission(opts.MemoryBudget, opts.AdmissionWait)
+	events.admit = admit
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
