@@ -149,14 +149,15 @@ func (a *admission) admitEvent(r *http.Request, maxBytes int64) (func(), error) 
 	return a.admit(r.Context(), requestMemory(n))
 }
 
-// admitGRPC admits a call of the Suggestion API by the length its message
+// admitGRPC admits a call of a function's API by the length its message
 // declares in its 5-byte prefix, and reads the message before gRPC does, so
 // that a body that ends early is answered INVALID_ARGUMENT, the caller's
 // mistake (gRPC itself answers INTERNAL). A message over maxBytes, or
 // compressed, is reckoned at maxBytes and left to gRPC, which bounds it. A
 // call refused is answered here, with a status and no message.
 func (a *admission) admitGRPC(w http.ResponseWriter, r *http.Request, maxBytes int64, bodyTimeout time.Duration) (func(), bool) {
-	if !strings.HasPrefix(r.URL.Path, "/api.v1.alpha3.Suggestion/") {
+	// The APIs of Knobs' functions, not gRPC's health and reflection.
+	if !strings.HasPrefix(r.URL.Path, "/api.v1.alpha3.") {
 		return func() {}, true
 	}
 	refuse := func(format string, args ...any) (func(), bool) {
@@ -170,7 +171,7 @@ func (a *admission) admitGRPC(w http.ResponseWriter, r *http.Request, maxBytes i
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return refuse("request message not received within %s: send it at once", bodyTimeout)
 		case read == 0:
-			return refuse("the call has no request message: send one %s", strings.TrimPrefix(r.URL.Path, "/api.v1.alpha3.Suggestion/"))
+			return refuse("the call has no request message: send one %s", r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:])
 		}
 		return refuse("the request body ends after %d bytes, within the 5-byte prefix of a gRPC message", read)
 	}
