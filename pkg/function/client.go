@@ -50,9 +50,10 @@ func (e *CallError) Error() string {
 // Permanent reports whether the function itself refused the request as the
 // caller's mistake (a dev.knobs.error of code InvalidArgument or
 // ResourceExhausted), so that sending it again cannot help. Any other
-// failure, a 4xx from a gateway or proxy on the way included, may pass.
+// failure, a 4xx from a gateway or proxy on the way included, may pass, and
+// so may a 429: the function was busy.
 func (e *CallError) Permanent() bool {
-	return e.StatusCode >= 400 && e.StatusCode < 500 &&
+	return e.StatusCode >= 400 && e.StatusCode < 500 && e.StatusCode != http.StatusTooManyRequests &&
 		(e.Code == codes.InvalidArgument.String() || e.Code == codes.ResourceExhausted.String())
 }
 

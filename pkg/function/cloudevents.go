@@ -61,6 +61,7 @@ type eventHandler struct {
 	maxBytes int64
 	// bodyTimeout bounds the time to receive the body.
 	bodyTimeout time.Duration
+	admit       *admission
 	log         *slog.Logger
 }
 
@@ -88,6 +89,13 @@ func (h *eventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(ctx, w, nil, status.Errorf(codes.Unimplemented, "method %s: send CloudEvents with POST", r.Method))
 		return
 	}
+	release, err := h.admit.admitEvent(r, h.maxBytes)
+	if err != nil {
+		code = status.Code(err)
+		h.writeError(ctx, w, nil, err)
+		return
+	}
+	defer release()
 	// The body must arrive in time: a client trickling it would hold the
 	// connection and its memory.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.bodyTimeout))
@@ -222,7 +230,13 @@ func (h *eventHandler) writeError(ctx context.Context, w http.ResponseWriter, in
 	st := status.Convert(err)
 	out := h.newEvent(in, TypeError)
 	_ = out.SetData(ContentTypeJSON, ErrorData{Code: st.Code().String(), Message: st.Message()})
-	if werr := cehttp.WriteResponseWriter(ctx, binding.ToMessage(&out), httpStatus(st.Code()), w); werr != nil {
+	code := httpStatus(st.Code())
+	if busy(err) {
+		// Not the caller's mistake: the same request may pass in a moment.
+		code = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", "1")
+	}
+	if werr := cehttp.WriteResponseWriter(ctx, binding.ToMessage(&out), code, w); werr != nil {
 		h.log.Warn("writing error reply", "error", werr)
 	}
 }

@@ -530,7 +530,8 @@ func TestTransportMistakes(t *testing.T) {
 // faulty is an algorithm that misbehaves in the way its name says.
 type faulty struct {
 	mode    string
-	started chan struct{} // "slow" closes it when a request arrives
+	started chan struct{} // "slow" and "held" close it when a request arrives
+	release chan struct{} // "held" answers once it is closed
 }
 
 func (faulty) Settings() []algorithm.Setting     { return nil }
@@ -549,6 +550,14 @@ func (f faulty) Suggest(ctx context.Context, p *algorithm.Problem, _ []algorithm
 	case "stuck":
 		<-ctx.Done()
 		return nil, ctx.Err()
+	case "held":
+		select {
+		case <-f.started: // a request after the first
+		default:
+			close(f.started)
+		}
+		<-f.release
+		return &algorithm.Suggestions{Points: sample(p, count)}, nil
 	case "slow":
 		close(f.started)
 		select {

@@ -43,6 +43,14 @@ type Options struct {
 	BodyReadTimeout time.Duration
 	// Logger receives one line per request and every fault.
 	Logger *slog.Logger
+	// MemoryBudget bounds the memory reckoned for the requests in flight
+	// (admission.go): a request that does not fit within AdmissionWait is
+	// answered busy. 0 is two thirds of GOMEMLIMIT, or no bound without
+	// GOMEMLIMIT; negative is no bound.
+	MemoryBudget int64
+	// AdmissionWait is how long a request waits for memory;
+	// DefaultAdmissionWait if 0.
+	AdmissionWait time.Duration
 }
 
 func (o *Options) withDefaults() Options {
@@ -105,9 +113,16 @@ func newHandler(name string, suggest pb.SuggestionServer, stop pb.EarlyStoppingS
 	})
 	mux.Handle("/", events)
 
+	// Both transports take their memory from one budget.
+	admit := newAdmission(opts.MemoryBudget, opts.AdmissionWait)
+	events.admit = admit
+
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
-			gs.ServeHTTP(w, r)
+			if release, ok := admit.admitGRPC(w, r, opts.MaxRequestBytes, opts.BodyReadTimeout); ok {
+				defer release()
+				gs.ServeHTTP(w, r)
+			}
 			return
 		}
 		mux.ServeHTTP(w, r)

@@ -46,3 +46,23 @@ spec:
 		})
 	}
 }
+
+// BenchmarkHostileGoTemplate checks templates that would build gigabytes:
+// B/op is what refusing one costs.
+func BenchmarkHostileGoTemplate(b *testing.B) {
+	for name, raw := range map[string]string{
+		"doubling": `{{$x := "a"}}{{range 40}}{{$x = printf "%s%s" $x $x}}{{end}}{{len $x}}`,
+		"wide":     `{{range 100}}{{range 100}}{{$y := printf "%01000000d" 1}}{{end}}{{end}}`,
+		"compare":  `{{$x := printf "%0500000d" 1}}{{$y := printf "%0500000d" 1}}{{range 1000}}{{range 300}}{{if eq $x $y}}{{end}}{{end}}{{end}}`,
+	} {
+		tt := &v1alpha1.TrialTemplate{GoTemplate: &v1alpha1.GoTemplate{RawTemplate: raw}}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Render(tt, "exp-1", "default", benchAssignments); err == nil {
+					b.Fatal("Render() = nil, want an error")
+				}
+			}
+		})
+	}
+}

@@ -45,6 +45,8 @@ func FuzzRenderGoTemplate(f *testing.F) {
 	f.Add("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{.Trail}}\n", "x")
 	f.Add("{{define \"x\"}}{{template \"x\" .}}{{end}}{{template \"x\" .}}", "x")
 	f.Add("{{range 10}}{{range $i := 100}}x{{end}}{{end}}", "x")
+	f.Add("{{if eq .Trial \"x\" | not}}{{range $i, $p := .HyperParameters}}{{if lt $i 1}}{{$p.Value | ge \"a\"}}{{end}}{{end}}{{end}}", "b")
+	f.Add("{{$x := .Trial}}{{range 30}}{{$x = printf \"%s%[1]s%08.3[2]x\" $x 1}}{{end}}{{html $x | urlquery | js}}", "x")
 	f.Add("apiVersion: v1\nkind: List\nitems: []\n...\n", "\x00")
 	f.Fuzz(func(t *testing.T, raw, value string) {
 		tt := goTemplate(raw)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,7 +32,7 @@ const maxOutput = 1 << 20
 const maxRange = 1000
 
 // maxIterations bounds the steps a template may run: the iterations of its
-// ranges, nested ones multiplied, and its template calls. Every reconcile
+// ranges, nested ones multiplied, its commands and its template calls. Every reconcile
 // renders the template, so one Experiment must not hold the controller's
 // workers.
 const maxIterations = 1_000_000
@@ -43,7 +44,8 @@ const dataHint = "a trial template has .Trial, .NameSpace and .HyperParameters (
 // object. Its data are maps, so that the option missingkey=error makes a
 // misspelt name an error rather than "<no value>".
 func renderGoTemplate(raw, trialName, namespace string, assignments []v1alpha1.ParameterAssignment) (map[string]any, *Error) {
-	tmpl, err := template.New(templateName).Option("missingkey=error").Parse(raw)
+	spend := newBudget()
+	tmpl, err := template.New(templateName).Option("missingkey=error").Funcs(spend.funcs()).Parse(raw)
 	if err != nil {
 		line, msg := templateLine(err)
 		return nil, errorf(fieldRawTemplate, line, "the template does not parse: %s", msg)
@@ -51,6 +53,7 @@ func renderGoTemplate(raw, trialName, namespace string, assignments []v1alpha1.P
 	if err := bounded(tmpl, len(assignments)); err != nil {
 		return nil, err
 	}
+	spend.countComparisons(tmpl)
 	hps := make([]map[string]string, 0, len(assignments))
 	for _, a := range assignments {
 		hps = append(hps, map[string]string{"Name": a.Name, "Value": a.Value})
@@ -66,6 +69,10 @@ func renderGoTemplate(raw, trialName, namespace string, assignments []v1alpha1.P
 			return nil, errorf(fieldRawTemplate, 0, "the template renders more than %d bytes, more than any Kubernetes object holds", maxOutput)
 		}
 		line, msg := templateLine(err)
+		msg = hideCounting(msg)
+		if be := (*budgetError)(nil); errors.As(err, &be) {
+			return nil, errorf(fieldRawTemplate, line, "%s", be)
+		}
 		if strings.Contains(msg, "map has no entry for key") {
 			msg += ": " + dataHint
 		}
@@ -169,7 +176,7 @@ func bounded(tmpl *template.Template, params int) *Error {
 		return an.err
 	}
 	if n > maxIterations {
-		return errorf(fieldRawTemplate, 0, "the template would run more than %d steps (range iterations, nested ones multiplied, and template calls): a trial template may run %d", maxIterations, maxIterations)
+		return errorf(fieldRawTemplate, 0, "the template would run more than %d steps (range iterations, nested ones multiplied, commands and template calls): a trial template may run %d", maxIterations, maxIterations)
 	}
 	return nil
 }
@@ -232,12 +239,14 @@ func (an *analyzer) node(tree *parse.Tree, node parse.Node, dot, root kind) int6
 			sum = capped(sum + an.node(tree, c, dot, root))
 		}
 		return sum
+	case *parse.ActionNode:
+		return capped(commands(n.Pipe))
 	case *parse.TemplateNode:
-		return capped(1 + an.template(n.Name, an.kindOf(n.Pipe, dot, root)))
+		return capped(1 + commands(n.Pipe) + an.template(n.Name, an.kindOf(n.Pipe, dot, root)))
 	case *parse.IfNode:
-		return capped(an.node(tree, n.List, dot, root) + an.node(tree, n.ElseList, dot, root))
+		return capped(commands(n.Pipe) + an.node(tree, n.List, dot, root) + an.node(tree, n.ElseList, dot, root))
 	case *parse.WithNode:
-		return capped(an.node(tree, n.List, an.kindOf(n.Pipe, dot, root), root) + an.node(tree, n.ElseList, dot, root))
+		return capped(commands(n.Pipe) + an.node(tree, n.List, an.kindOf(n.Pipe, dot, root), root) + an.node(tree, n.ElseList, dot, root))
 	case *parse.RangeNode:
 		var bound int64
 		var elem kind
@@ -250,9 +259,32 @@ func (an *analyzer) node(tree *parse.Tree, node parse.Node, dot, root kind) int6
 			return 0
 		}
 		body := max(an.node(tree, n.List, elem, root), 1)
-		return capped(capped(bound*body) + an.node(tree, n.ElseList, dot, root))
+		return capped(commands(n.Pipe) + capped(bound*body) + an.node(tree, n.ElseList, dot, root))
 	}
 	return 0
+}
+
+// commands counts the commands of a pipeline, those of the pipelines in its
+// arguments included: the work of an action. A comparison counts its
+// arguments too, each of which passes through the count of the strings it
+// compares (countComparisons).
+func commands(pipe *parse.PipeNode) int64 {
+	if pipe == nil {
+		return 0
+	}
+	var n int64
+	for _, cmd := range pipe.Cmds {
+		n++
+		if fn, ok := cmd.Args[0].(*parse.IdentifierNode); ok && slices.Contains(comparisons, fn.Ident) {
+			n += int64(len(cmd.Args) - 1)
+		}
+		for _, arg := range cmd.Args {
+			if p, ok := arg.(*parse.PipeNode); ok {
+				n += commands(p)
+			}
+		}
+	}
+	return n
 }
 
 // kindOf tells what a pipeline holds, when it is one of the forms a trial

@@ -260,7 +260,7 @@ func TestRenderGoTemplateErrors(t *testing.T) {
 	}, {
 		name: "ranges nested past a million iterations, printing nothing",
 		raw:  "apiVersion: v1\nkind: Pod\n{{range 1000}}{{range 1000}}{{range 2}}{{end}}{{end}}{{end}}\n",
-		want: trialtemplate.Error{Field: field, Message: "the template would run more than 1000000 steps (range iterations, nested ones multiplied, and template calls): a trial template may run 1000000"},
+		want: trialtemplate.Error{Field: field, Message: "the template would run more than 1000000 steps (range iterations, nested ones multiplied, commands and template calls): a trial template may run 1000000"},
 	}, {
 		name: "a range over a variable holding a large number",
 		raw:  "apiVersion: v1\nkind: Pod\n{{$n := 300000000}}{{range $n}}{{end}}\n",
@@ -274,9 +274,13 @@ func TestRenderGoTemplateErrors(t *testing.T) {
 		raw:  "{{define \"x\"}}{{range .}}{{end}}{{end}}apiVersion: v1\nkind: Pod\n{{template \"x\" 1000000000}}\n",
 		want: trialtemplate.Error{Field: field, Line: 1, Message: "range over .: a trial template may range over .HyperParameters (or a with or range of it), or over a number up to 1000"},
 	}, {
+		name: "a command in ranges nested to a million iterations",
+		raw:  "apiVersion: v1\nkind: Pod\n{{range 1000}}{{range 1000}}{{if eq 1 1}}{{end}}{{end}}{{end}}\n",
+		want: trialtemplate.Error{Field: field, Message: "the template would run more than 1000000 steps (range iterations, nested ones multiplied, commands and template calls): a trial template may run 1000000"},
+	}, {
 		name: "template calls doubling at each level",
 		raw:  doublingTemplates(30),
-		want: trialtemplate.Error{Field: field, Message: "the template would run more than 1000000 steps (range iterations, nested ones multiplied, and template calls): a trial template may run 1000000"},
+		want: trialtemplate.Error{Field: field, Message: "the template would run more than 1000000 steps (range iterations, nested ones multiplied, commands and template calls): a trial template may run 1000000"},
 	}, {
 		name: "a template that calls itself",
 		raw:  "{{define \"args\"}}\n- x\n{{template \"args\" .}}{{end}}apiVersion: v1\nkind: Pod\nspec:\n  args:\n{{template \"args\" .}}\n",

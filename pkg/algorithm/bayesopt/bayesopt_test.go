@@ -484,6 +484,7 @@ func TestCancelledContext(t *testing.T) {
 	p := problem(t, bo, specs, "random_state", "1")
 	trials := trialsOf(t, p, history(t, specs, branin, 12))
 	algorithmtest.Cancelled(t, bo, p, trials, 3)
+	algorithmtest.CancelledMidway(t, bo, p, trials, 3)
 }
 
 func TestExhaustion(t *testing.T) {

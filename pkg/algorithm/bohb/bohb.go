@@ -102,6 +102,7 @@ func (BOHB) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorith
 	}
 	var sample hyperband.Sampler
 	if m := fit(p, sc, trials); m != nil {
+		m.ctx = ctx
 		sample = m.sample
 	}
 	return hyperband.Run(ctx, p, trials, count, sample)
@@ -120,6 +121,7 @@ type kde struct {
 }
 
 type model struct {
+	ctx            context.Context // of the call: sampling stops when it is done
 	space          *searchspace.Space
 	dims           []dim
 	good, bad      kde
@@ -304,6 +306,10 @@ func (m *model) sample(rng *rand.Rand, fresh func(searchspace.Point) bool) (sear
 	bestScore := math.Inf(-1)
 	u := make([]float64, len(m.dims))
 	for range m.numSamples {
+		if m.ctx.Err() != nil {
+			// Hyperband's loop returns the error.
+			return nil, false
+		}
 		pt := m.candidate(rng, u)
 		if !fresh(pt) {
 			continue

@@ -363,3 +363,21 @@ func BenchmarkBOHBSuggest(b *testing.B) {
 		})
 	}
 }
+
+// A call honours its context while the model is fitted and sampled, not
+// only at its start.
+func TestCancelledContext(t *testing.T) {
+	c := newController(t, experiment("random_fraction", "0"), nearOptimum)
+	c.Run(3, 30, 1)
+	req := c.Request(5)
+	p, err := algorithm.NewProblem(bohb.BOHB{}, req.GetExperiment())
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := p.ParseTrials(context.Background(), req.GetTrials())
+	if err != nil {
+		t.Fatal(err)
+	}
+	algorithmtest.Cancelled(t, bohb.BOHB{}, p, trials, 5)
+	algorithmtest.CancelledMidway(t, bohb.BOHB{}, p, trials, 5)
+}

@@ -479,6 +479,7 @@ func TestMixedParameterTypes(t *testing.T) {
 func TestCancelledContext(t *testing.T) {
 	p := problem(t, nil, branin().specs...)
 	algorithmtest.Cancelled(t, cmaes.CMAES{}, p, nil, 5)
+	algorithmtest.CancelledMidway(t, cmaes.CMAES{}, p, nil, 20)
 }
 
 func BenchmarkCMAESSuggest(b *testing.B) {

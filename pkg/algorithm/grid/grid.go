@@ -52,6 +52,9 @@ func (Grid) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorith
 			}
 		}
 		if pt := space.PointAt(i); taken.Take(pt) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			out.Points = append(out.Points, pt)
 		}
 	}

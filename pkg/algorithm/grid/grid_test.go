@@ -402,6 +402,7 @@ func TestGridBeyond64Bits(t *testing.T) {
 func TestCancelledContext(t *testing.T) {
 	p := problem(t, stepped()...)
 	algorithmtest.Cancelled(t, grid.Grid{}, p, nil, 5)
+	algorithmtest.CancelledMidway(t, grid.Grid{}, p, nil, 20)
 }
 
 func BenchmarkGrid10e12(b *testing.B) {

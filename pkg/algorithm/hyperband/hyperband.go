@@ -123,7 +123,7 @@ func Run(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, co
 	if err != nil {
 		return nil, err
 	}
-	r := newRun(p, sc, trials, count, sample)
+	r := newRun(ctx, p, sc, trials, count, sample)
 	for _, b := range st.Brackets {
 		r.reserve(b)
 	}
@@ -143,6 +143,9 @@ func Run(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, co
 				kept = append(kept, b)
 			}
 		}
+		if r.err != nil {
+			return nil, r.err
+		}
 		st.Brackets = kept
 		if len(r.out) == count || st.done(sc) || empty >= sc.Brackets() {
 			break
@@ -152,6 +155,9 @@ func Run(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, co
 		st.Brackets = append(st.Brackets, &bracket{K: st.Next})
 		st.Next++
 		r.serve(st.Brackets[len(st.Brackets)-1]) // a first rung owes at once
+		if r.err != nil {
+			return nil, r.err
+		}
 		if len(r.out) == before {
 			empty++
 		} else {
@@ -178,6 +184,8 @@ type slot struct {
 
 // run is one call's view of the trials.
 type run struct {
+	ctx    context.Context
+	err    error // ctx's, once a loop has seen it done
 	p      *algorithm.Problem
 	sc     *Schedule
 	trials []algorithm.Trial
@@ -200,9 +208,9 @@ type run struct {
 	listd map[int]bool
 }
 
-func newRun(p *algorithm.Problem, sc *Schedule, trials []algorithm.Trial, count int, sample Sampler) *run {
+func newRun(ctx context.Context, p *algorithm.Problem, sc *Schedule, trials []algorithm.Trial, count int, sample Sampler) *run {
 	r := &run{
-		p: p, sc: sc, trials: trials, count: count, sample: sample,
+		ctx: ctx, p: p, sc: sc, trials: trials, count: count, sample: sample,
 		rng:      p.Rand(len(trials)),
 		have:     make(map[slot]int, len(trials)),
 		config:   make(map[uint64]int, len(trials)),
@@ -297,6 +305,15 @@ func (r *run) reserve(b *bracket) {
 	}
 }
 
+// stopped reports whether the call's context is done, keeping its error
+// for Run to return.
+func (r *run) stopped() bool {
+	if r.err == nil {
+		r.err = r.ctx.Err()
+	}
+	return r.err != nil
+}
+
 func (r *run) give(pt searchspace.Point, h uint64, level int) {
 	r.given[slot{h, level}] = struct{}{}
 	r.out = append(r.out, pt)
@@ -313,6 +330,9 @@ func (r *run) serve(b *bracket) bool {
 			for !b.Closed && len(b.members) < r.sc.Size(s) {
 				if len(r.out) == r.count {
 					return true
+				}
+				if r.stopped() {
+					return false
 				}
 				pt, ok := r.newConfig(level)
 				if !ok {
@@ -338,6 +358,9 @@ func (r *run) serve(b *bracket) bool {
 				}
 				if len(r.out) == r.count {
 					return true
+				}
+				if r.stopped() {
+					return false
 				}
 				r.give(pt, h, level)
 			}
@@ -456,7 +479,10 @@ func (r *run) newConfig(level int) (searchspace.Point, bool) {
 	if !r.sub.Finite() || !exact || size > enumerateBelow {
 		// Too large to list, and a large space whose likely points are
 		// taken: draw uniformly among all configurations.
-		for range 1 << 12 {
+		for i := range 1 << 12 {
+			if i%1024 == 0 && r.stopped() {
+				return nil, false
+			}
 			var pt searchspace.Point
 			if r.sub.Finite() && exact {
 				pt = r.full(r.sub.PointAt(r.rng.Uint64N(size)), budget)
@@ -475,6 +501,9 @@ func (r *run) newConfig(level int) (searchspace.Point, bool) {
 	if !r.listd[level] {
 		r.listd[level] = true
 		for i := range size {
+			if i%1024 == 0 && r.stopped() {
+				return nil, false
+			}
 			if fresh(r.full(r.sub.PointAt(i), budget)) {
 				r.left[level] = append(r.left[level], i)
 			}

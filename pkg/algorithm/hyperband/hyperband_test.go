@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"knobs.dev/knobs/pkg/algorithm"
+	"knobs.dev/knobs/pkg/algorithm/algorithmtest"
 	"knobs.dev/knobs/pkg/algorithm/hyperband"
 	"knobs.dev/knobs/pkg/algorithm/hyperband/hbtest"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -551,6 +552,19 @@ func TestCancelledContext(t *testing.T) {
 	if _, err := (hyperband.Hyperband{}).Suggest(ctx, p, nil, 5); err == nil {
 		t.Error("Suggest with a cancelled context succeeded")
 	}
+
+	// Midway, with a history: a few trials into an iteration.
+	c.Run(3, 6, 1)
+	req = c.Request(5)
+	p, err = algorithm.NewProblem(hyperband.Hyperband{}, req.GetExperiment())
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := p.ParseTrials(context.Background(), req.GetTrials())
+	if err != nil {
+		t.Fatal(err)
+	}
+	algorithmtest.CancelledMidway(t, hyperband.Hyperband{}, p, trials, 5)
 }
 
 // BenchmarkHyperbandSuggest asks for 10 points, R = 81 and eta = 3, with a

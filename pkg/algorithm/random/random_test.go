@@ -260,6 +260,7 @@ func TestContinuousSpaceNeverExhausts(t *testing.T) {
 func TestCancelledContext(t *testing.T) {
 	p := problem(t, "1", double("x", "0", "1"))
 	algorithmtest.Cancelled(t, random.Random{}, p, nil, 5)
+	algorithmtest.CancelledMidway(t, random.Random{}, p, nil, 50)
 }
 
 func BenchmarkRandomSeedExample(b *testing.B) {

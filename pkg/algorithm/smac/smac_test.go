@@ -532,6 +532,7 @@ func TestCancelledContext(t *testing.T) {
 	p := problem(t, "1", mixedSpace()...)
 	trials := trialsOf(t, p, history(t, p))
 	algorithmtest.Cancelled(t, smac.SMAC{}, p, trials, 5)
+	algorithmtest.CancelledMidway(t, smac.SMAC{}, p, trials, 5)
 }
 
 func BenchmarkSMACSuggest(b *testing.B) {

@@ -1,0 +1,229 @@
+package hostile
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"knobs.dev/knobs/pkg/function"
+	pb "knobs.dev/knobs/pkg/suggestionpb"
+	"knobs.dev/knobs/test/fnproc"
+)
+
+// containerLimit is the memory limit of a function's container
+// (config/600-function-*.yaml): past it the pod is killed.
+const containerLimit = 256 << 20
+
+// bigRequest is a request with n completed trials: about 136 bytes of
+// binary protobuf each.
+func bigRequest(n int) *pb.GetSuggestionsRequest {
+	req := &pb.GetSuggestionsRequest{Experiment: experiment(), RequestNumber: 3}
+	for i := range n {
+		req.Trials = append(req.Trials, &pb.Trial{
+			Name: fmt.Sprintf("load-%06d", i),
+			Spec: &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: []*pb.ParameterAssignment{
+				{Name: "--lr", Value: strconv.FormatFloat(0.01+0.02*float64(i%9973)/9973, 'f', -1, 64)},
+				{Name: "--num-layers", Value: strconv.Itoa(2 + i%4)},
+				{Name: "--optimizer", Value: []string{"sgd", "adam", "ftrl"}[i%3]},
+			}}},
+			Status: &pb.TrialStatus{
+				Condition:   pb.TrialCondition_SUCCEEDED,
+				Observation: &pb.Observation{Metrics: []*pb.Metric{{Name: "accuracy", Value: strconv.FormatFloat(float64(i%100)/100, 'f', -1, 64)}}},
+			},
+		})
+	}
+	return req
+}
+
+// Many large requests at once, over both transports, against a function
+// with the memory limit of its pod: each is answered (a busy one is sent
+// again, as the controller does), and the process's peak resident memory
+// stays under the container's limit.
+func TestConcurrentBigBodies(t *testing.T) {
+	const (
+		trials  = 40000 // about 4.5 MB of protobuf a request
+		callers = 12    // half CloudEvents, half gRPC
+	)
+	p := startRandom(t)
+	req := bigRequest(trials)
+	data, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(p.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(function.DefaultMaxRequestBytes), grpc.ForceCodec(encoded{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	// call sends the request once, encoded beforehand, and returns the
+	// reply's count of assignments, or whether the function was busy.
+	call := func(ctx context.Context, overGRPC bool) (int, bool, error) {
+		reply := &pb.GetSuggestionsReply{}
+		if overGRPC {
+			err := conn.Invoke(ctx, methodGet, data, reply)
+			if status.Code(err) == codes.ResourceExhausted {
+				return 0, true, nil
+			}
+			return len(reply.GetParameterAssignments()), false, err
+		}
+		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, bytes.NewReader(data))
+		if err != nil {
+			return 0, false, err
+		}
+		hreq.Header = http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"load"}, "Ce-Source": {"hostile"},
+			"Ce-Type": {function.TypeSuggestionRequest}, "Content-Type": {function.ContentTypeProtobuf}}
+		resp, err := http.DefaultClient.Do(hreq)
+		if err != nil {
+			return 0, false, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return 0, false, err
+		}
+		switch resp.StatusCode {
+		case http.StatusTooManyRequests:
+			return 0, true, nil
+		case http.StatusOK:
+			err := proto.Unmarshal(body, reply)
+			return len(reply.GetParameterAssignments()), false, err
+		}
+		return 0, false, fmt.Errorf("status %d: %s", resp.StatusCode, body)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var (
+		mu          sync.Mutex
+		busy, tries int
+		wg          sync.WaitGroup
+	)
+	errs := make([]error, callers)
+	for i := range callers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				n, wasBusy, err := call(ctx, i%2 == 1)
+				mu.Lock()
+				tries++
+				if wasBusy {
+					busy++
+				}
+				mu.Unlock()
+				if wasBusy {
+					time.Sleep(100 * time.Millisecond)
+					continue
+				}
+				if err == nil && n != 3 {
+					err = fmt.Errorf("%d assignments, want 3", n)
+				}
+				errs[i] = err
+				return
+			}
+			errs[i] = ctx.Err()
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("caller %d: %v", i, err)
+		}
+	}
+	p.Alive(t)
+	peak, err := fnproc.PeakRSS(p.Cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d requests of %d bytes from %d callers: %d answered busy; peak RSS %d MiB", tries, protoSize(req), callers, busy, peak>>20)
+	if peak > containerLimit {
+		t.Errorf("peak RSS %d MiB, over the container's limit of %d MiB", peak>>20, containerLimit>>20)
+	}
+}
+
+// encoded is gRPC's protobuf codec for a message encoded beforehand, sent
+// as its bytes.
+type encoded struct{}
+
+func (encoded) Marshal(v any) ([]byte, error) {
+	if b, ok := v.([]byte); ok {
+		return b, nil
+	}
+	return proto.Marshal(v.(proto.Message))
+}
+func (encoded) Unmarshal(b []byte, v any) error { return proto.Unmarshal(b, v.(proto.Message)) }
+func (encoded) Name() string                    { return "proto" }
+
+// bodySent reports on sent when its reader has given all of it.
+type bodySent struct {
+	r    io.Reader
+	sent chan struct{}
+	once sync.Once
+}
+
+func (b *bodySent) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		b.once.Do(func() { close(b.sent) })
+	}
+	return n, err
+}
+
+// A caller that hangs up once its request is sent, while the function reads
+// a long history, stops the work: the function answers it Canceled. The
+// processor time the function spent after the caller left is reported.
+func TestClientDisconnect(t *testing.T) {
+	p := startRandom(t)
+	data, err := proto.Marshal(bigRequest(100000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	body := &bodySent{r: bytes.NewReader(data), sent: make(chan struct{})}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(len(data))
+	req.Header = http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"disconnect-1"}, "Ce-Source": {"hostile"},
+		"Ce-Type": {function.TypeSuggestionRequest}, "Content-Type": {function.ContentTypeProtobuf}}
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-body.sent
+	// Let the function start on the history before hanging up.
+	time.Sleep(200 * time.Millisecond)
+	before, err := fnproc.CPUTime(p.Cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the call ended before the caller hung up: the history is too short to test this")
+	}
+	p.WaitLogged(t, "disconnect-1", "Canceled")
+	after, err := fnproc.CPUTime(p.Cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Alive(t)
+	t.Logf("a request of %d bytes: %s of processor time after the caller hung up", len(data), after-before)
+}
