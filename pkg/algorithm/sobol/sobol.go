@@ -157,6 +157,9 @@ func (Sobol) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorit
 		return nil, err
 	}
 	for tries := 0; len(out.Points) < count && tries < budget; tries++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		take(space.FromUnit(seq.next()))
 	}
 	if len(out.Points) == count {

@@ -430,6 +430,7 @@ func TestManyPointsStayInRangeAndDistinct(t *testing.T) {
 func TestCancelledContext(t *testing.T) {
 	p := problem(t, double("x", "0", "1"))
 	algorithmtest.Cancelled(t, sobol.Sobol{}, p, trialsOf(t, p, []searchspace.Point{{0.5}}, pb.TrialCondition_SUCCEEDED), 5)
+	algorithmtest.CancelledMidway(t, sobol.Sobol{}, p, trialsOf(t, p, []searchspace.Point{{0.5}}, pb.TrialCondition_SUCCEEDED), 20)
 }
 
 // instance is one test function over its search space.

@@ -699,6 +699,12 @@ func TestLargeBatch(t *testing.T) {
 func TestCancelledContext(t *testing.T) {
 	p := problem(t, seed(1), double("x", "0", "1"))
 	algorithmtest.Cancelled(t, tpe.TPE{}, p, nil, 5)
+	// From the prior, then from the model, univariate and multivariate.
+	algorithmtest.CancelledMidway(t, tpe.TPE{}, p, nil, 20)
+	for _, mv := range []string{"false", "true"} {
+		p := problem(t, append(seed(1), tpe.Multivariate, mv), katib()...)
+		algorithmtest.CancelledMidway(t, tpe.TPE{}, p, algorithmtest.Trials(t, p, katibHistory(t, 30, 3)), 5)
+	}
 }
 
 func BenchmarkTPESuggest(b *testing.B) {
