@@ -525,6 +525,11 @@ func verdict(e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpec, s *v1alpha1.
 		if c := s.Status.GetCondition(v1alpha1.SuggestionConditionFulfilled); c != nil && c.IsUnknown() && c.Reason != "" && c.Reason != v1alpha1.ReasonSuggestionsHandedOut {
 			msg += "; suggestions: " + c.Message
 		}
+		// Early stopping that cannot judge leaves trials running to their
+		// end: say why where the user looks.
+		if c := s.Status.GetCondition(v1alpha1.SuggestionConditionEarlyStopping); c != nil && c.IsFalse() {
+			msg += "; early stopping: " + c.Message
+		}
 		st.MarkRunning(v1alpha1.ExperimentReasonRunning, "%s", msg)
 	}
 	return nil, false

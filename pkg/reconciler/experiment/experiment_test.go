@@ -211,6 +211,16 @@ spec:
 			counts(3, 0, 1, 1, 0, 0), func(st *v1alpha1.ExperimentStatus) { st.TrialsEarlyStopped = 1 },
 			best("2", a2, "Validation-accuracy", "0.95"), running("2 of at most 6 trials done, 1 active"))))}},
 	}, {
+		Name: "early stopping that cannot judge says so in the Experiment's condition",
+		Key:  key,
+		Objects: []runtime.Object{experiment(WithEarlyStopping("medianstop")),
+			suggestion(WithRequests(3), WithAssignments(a1, a2, a3), WithFulfilled, WithSuggestionEarlyStopping("medianstop"), func(s *v1alpha1.Suggestion) {
+				s.Status.MarkEarlyStoppingFailed(v1alpha1.ReasonFunctionNotFound, "no function for algorithm \"medianstop\"")
+			}),
+			trial("1", a1, WithTrialRunning), trial("2", a2, WithTrialRunning), trial("3", a3, WithTrialRunning)},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(WithEarlyStopping("medianstop"), status(all(
+			counts(3, 0, 3, 0, 0, 0), running("0 of at most 6 trials done, 3 active; early stopping: no function for algorithm \"medianstop\""))))}},
+	}, {
 		Name: "requests asked for and not yet handed out count as in flight",
 		Key:  key,
 		Objects: []runtime.Object{experiment(), suggestion(WithRequests(4), WithAssignments(a1, a2, a3)),
