@@ -300,6 +300,13 @@ func TestController(t *testing.T) {
 		t.Errorf("resources %+v", c.Resources)
 	}
 	checkRestricted(t, c.SecurityContext)
+	// The client's rate limits, as knative.dev/pkg reads them: numbers above
+	// its default of 15 and 30 for three reconcilers, burst above rate.
+	qps, errQ := strconv.ParseFloat(env["KUBE_API_QPS"].Value, 64)
+	burst, errB := strconv.Atoi(env["KUBE_API_BURST"].Value)
+	if errQ != nil || errB != nil || qps <= 15 || float64(burst) < qps {
+		t.Errorf("KUBE_API_QPS %q, KUBE_API_BURST %q: want numbers, above 15 and 30, burst at least the rate", env["KUBE_API_QPS"].Value, env["KUBE_API_BURST"].Value)
+	}
 
 	// Trials reach the observation receiver through the Service.
 	var port int32
