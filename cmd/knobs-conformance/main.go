@@ -62,15 +62,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	hc := &http.Client{Timeout: *timeout}
 	if *earlyStopping {
 		suite := conformance.EarlyStoppingSuite{Algorithm: *alg, URL: *url, HTTP: hc, Timeout: *timeout}
-		for _, t := range strings.Split(*transports, ",") {
-			c, closer, err := conformance.NewEarlyStoppingCaller(strings.TrimSpace(t), *url, hc)
-			if err != nil {
-				fmt.Fprintln(stderr, err)
-				return 2
-			}
-			defer closer()
-			suite.Callers = append(suite.Callers, c)
+		callers, closeAll, err := dial(*transports, *url, hc, conformance.NewEarlyStoppingCaller)
+		defer closeAll()
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
 		}
+		suite.Callers = callers
 		return report(stdout, suite.Run(ctx))
 	}
 	profile := conformance.ProfileFor(*alg)
@@ -78,15 +76,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	profile.Budget = profile.Budget || *budget
 
 	suite := conformance.Suite{Profile: profile, URL: *url, HTTP: hc, Timeout: *timeout}
-	for _, t := range strings.Split(*transports, ",") {
-		c, closer, err := conformance.NewCaller(strings.TrimSpace(t), *url, hc)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
-		}
-		defer closer()
-		suite.Callers = append(suite.Callers, c)
+	callers, closeAll, err := dial(*transports, *url, hc, conformance.NewCaller)
+	defer closeAll()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
 	}
+	suite.Callers = callers
 
 	return report(stdout, suite.Run(ctx))
 }
@@ -111,4 +107,24 @@ func report(stdout io.Writer, results []conformance.Result) int {
 		return 1
 	}
 	return 0
+}
+
+// dial makes a caller of each transport of the comma-separated list, with
+// newCaller; closeAll closes those made, even after an error.
+func dial[C any](transports, url string, hc *http.Client, newCaller func(string, string, *http.Client) (C, func() error, error)) (callers []C, closeAll func(), err error) {
+	var closers []func() error
+	closeAll = func() {
+		for _, c := range closers {
+			_ = c()
+		}
+	}
+	for _, t := range strings.Split(transports, ",") {
+		c, closer, err := newCaller(strings.TrimSpace(t), url, hc)
+		if err != nil {
+			return nil, closeAll, err
+		}
+		closers = append(closers, closer)
+		callers = append(callers, c)
+	}
+	return callers, closeAll, nil
 }

@@ -42,6 +42,22 @@ var Transports = []string{CloudEventsBinaryProtobuf, CloudEventsBinaryJSON, Clou
 // NewCaller returns the caller of one transport for the function at base, an
 // http:// URL. Close the returned closer when done.
 func NewCaller(transport, base string, hc *http.Client) (Caller, func() error, error) {
+	return newTransport(transport, base, hc)
+}
+
+// NewEarlyStoppingCaller returns the caller of one transport for the
+// early-stopping function at base, as NewCaller does.
+func NewEarlyStoppingCaller(transport, base string, hc *http.Client) (EarlyStoppingCaller, func() error, error) {
+	return newTransport(transport, base, hc)
+}
+
+// transportCaller speaks both APIs over one transport.
+type transportCaller interface {
+	Caller
+	EarlyStoppingCaller
+}
+
+func newTransport(transport, base string, hc *http.Client) (transportCaller, func() error, error) {
 	u, err := url.Parse(base)
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		return nil, nil, fmt.Errorf("function URL %q: give an http:// URL such as http://localhost:8080", base)
@@ -68,7 +84,7 @@ func NewCaller(transport, base string, hc *http.Client) (Caller, func() error, e
 		if err != nil {
 			return nil, nil, fmt.Errorf("gRPC to %s: %w", host, err)
 		}
-		return &grpcCaller{conn: conn, client: pb.NewSuggestionClient(conn)}, conn.Close, nil
+		return &grpcCaller{conn: conn, client: pb.NewSuggestionClient(conn), stopping: pb.NewEarlyStoppingClient(conn)}, conn.Close, nil
 	}
 	return nil, nil, fmt.Errorf("transport %q: use one of %s", transport, strings.Join(Transports, ", "))
 }

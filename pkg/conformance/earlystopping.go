@@ -5,14 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"knobs.dev/knobs/pkg/function"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -24,40 +19,6 @@ type EarlyStoppingCaller interface {
 	Name() string
 	GetEarlyStoppingDecisions(ctx context.Context, req *pb.GetEarlyStoppingDecisionsRequest) (*pb.GetEarlyStoppingDecisionsReply, error)
 	ValidateEarlyStoppingSettings(ctx context.Context, req *pb.ValidateEarlyStoppingSettingsRequest) error
-}
-
-// NewEarlyStoppingCaller returns the caller of one transport (as
-// NewCaller's) for the early-stopping function at base.
-func NewEarlyStoppingCaller(transport, base string, hc *http.Client) (EarlyStoppingCaller, func() error, error) {
-	u, err := url.Parse(base)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil, nil, fmt.Errorf("function URL %q: give an http:// URL such as http://localhost:8080", base)
-	}
-	noop := func() error { return nil }
-	ce := func(json, structured bool) *eventCaller {
-		return &eventCaller{url: base, client: &function.Client{HTTP: hc, Source: "knobs.dev/conformance", JSON: json, Structured: structured}, name: transport}
-	}
-	switch transport {
-	case CloudEventsBinaryProtobuf:
-		return ce(false, false), noop, nil
-	case CloudEventsBinaryJSON:
-		return ce(true, false), noop, nil
-	case CloudEventsStructuredJSON:
-		return ce(true, true), noop, nil
-	case CloudEventsStructuredProtobuf:
-		return ce(false, true), noop, nil
-	case GRPC:
-		host := u.Host
-		if u.Port() == "" {
-			host += ":80"
-		}
-		conn, err := grpc.NewClient(host, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			return nil, nil, fmt.Errorf("gRPC to %s: %w", host, err)
-		}
-		return &grpcCaller{conn: conn, stopping: pb.NewEarlyStoppingClient(conn)}, conn.Close, nil
-	}
-	return nil, nil, fmt.Errorf("transport %q: use one of %s", transport, strings.Join(Transports, ", "))
 }
 
 func (c *eventCaller) GetEarlyStoppingDecisions(ctx context.Context, req *pb.GetEarlyStoppingDecisionsRequest) (*pb.GetEarlyStoppingDecisionsReply, error) {
