@@ -21,10 +21,16 @@
 // at its faces, which leaves no mass on the faces. The search starts at the
 // cube's centre (each prior's median) with σ = sigma.
 //
-// Categorical parameters are rejected: CMA-ES moves along numbers, and a
-// category has no order to move along; sampling them at random beside the
-// numeric search would only add noise to its ranking. At least two
-// parameters must vary; a parameter with one value is held at it.
+// Categorical parameters have no order for CMA-ES to move along; they are
+// drawn beside it, independently of its distribution, as Optuna's
+// CmaEsSampler does with its independent sampler. Each is drawn with a
+// weight per category of one, plus one for each trial among the best
+// quarter of the completed ones (at least one) that has that category:
+// uniform at first, then mostly the categories of the good trials, so
+// that the numeric search ranks its points under fewer changes of
+// category. A member of a generation is known by its numeric part,
+// whatever categories were drawn with it. At least two numeric parameters
+// must vary; a parameter with one value is held at it.
 //
 // # Restarts
 //
@@ -151,10 +157,15 @@ func (CMAES) Settings() []algorithm.Setting {
 	}
 }
 
-// view maps the unit cube of the parameters that vary to the space.
+// view maps the unit cube of the numeric parameters that vary to the
+// space, and draws the categorical parameters beside it.
 type view struct {
 	space *searchspace.Space
-	dims  []int // indices of the parameters that vary
+	dims  []int // indices of the numeric parameters that vary
+	cats  []int // indices of the categorical parameters that vary
+	// weights holds, for each of cats, the weight of each category in the
+	// draw (nil: uniform).
+	weights [][]float64
 }
 
 // varies reports whether a parameter has more than one value.
@@ -168,15 +179,21 @@ func varies(p *searchspace.Param) bool {
 func newView(space *searchspace.Space) view {
 	v := view{space: space}
 	for i := range space.Params {
-		if varies(&space.Params[i]) {
+		switch p := &space.Params[i]; {
+		case !varies(p):
+		case p.Type == searchspace.Categorical:
+			v.cats = append(v.cats, i)
+		default:
 			v.dims = append(v.dims, i)
 		}
 	}
 	return v
 }
 
-// point maps x in the cube to the space; parameters with one value take it.
-func (v view) point(x []float64) searchspace.Point {
+// point maps x in the cube to the space, with each categorical parameter
+// drawn from its weights (or, with rng nil, at its first category: for
+// numericKey); parameters with one value take it.
+func (v view) point(x []float64, rng *rand.Rand) searchspace.Point {
 	u := make([]float64, v.space.Len())
 	for i := range u {
 		u[i] = 0.5
@@ -184,7 +201,98 @@ func (v view) point(x []float64) searchspace.Point {
 	for j, i := range v.dims {
 		u[i] = x[j]
 	}
+	for j, i := range v.cats {
+		k := len(v.space.Params[i].List)
+		c := 0
+		switch {
+		case rng == nil:
+		case v.weights != nil:
+			c = pick(v.weights[j], rng)
+		default:
+			c = rng.IntN(k)
+		}
+		u[i] = (float64(c) + 0.5) / float64(k)
+	}
 	return v.space.FromUnit(u)
+}
+
+// numericKey is the key of a point's numeric part: a member of the
+// generation is known by it, whatever categories were drawn beside it.
+func (v view) numericKey(pt searchspace.Point) string {
+	if len(v.cats) == 0 {
+		return v.space.Key(pt)
+	}
+	q := slices.Clone(pt)
+	for _, i := range v.cats {
+		q[i] = 0
+	}
+	return v.space.Key(q)
+}
+
+// pick draws an index with probability proportional to its weight.
+func pick(w []float64, rng *rand.Rand) int {
+	var sum float64
+	for _, x := range w {
+		sum += x
+	}
+	r := rng.Float64() * sum
+	for i, x := range w {
+		if r < x {
+			return i
+		}
+		r -= x
+	}
+	return len(w) - 1
+}
+
+// goodFraction is the share of the completed trials, best first, whose
+// categories weigh in the draw of the next ones.
+const goodFraction = 0.25
+
+// learnCategories sets the weights of each categorical parameter from the
+// completed trials: one for every category, plus one for each of the best
+// quarter of the trials (at least one) that has it. Before any trial has
+// completed the draw is uniform.
+func (v *view) learnCategories(p *algorithm.Problem, trials []algorithm.Trial) {
+	if len(v.cats) == 0 {
+		return
+	}
+	var done []int
+	for i := range trials {
+		if trials[i].Completed() {
+			done = append(done, i)
+		}
+	}
+	if len(done) == 0 {
+		return
+	}
+	slices.SortStableFunc(done, func(a, b int) int {
+		return cmpFloat(p.Objective.Loss(trials[a].Value), p.Objective.Loss(trials[b].Value))
+	})
+	good := done[:max(1, int(math.Ceil(goodFraction*float64(len(done)))))]
+	v.weights = make([][]float64, len(v.cats))
+	for j, i := range v.cats {
+		w := make([]float64, len(v.space.Params[i].List))
+		for k := range w {
+			w[k] = 1
+		}
+		for _, t := range good {
+			if c := int(trials[t].Point[i]); c >= 0 && c < len(w) {
+				w[c]++
+			}
+		}
+		v.weights[j] = w
+	}
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // Validate implements algorithm.Algorithm.
@@ -192,20 +300,14 @@ func (CMAES) Validate(p *algorithm.Problem) error {
 	if err := p.RequireObjective(); err != nil {
 		return err
 	}
-	for i := range p.Space.Params {
-		if param := &p.Space.Params[i]; param.Type == searchspace.Categorical {
-			return algorithm.Invalidf(fmt.Sprintf("%s[%d] (%q).parameterType", parametersPath, i, param.Name),
-				"CMA-ES moves along numbers and a categorical parameter has no order: use random, grid or sobol search, or, if its values are numbers, make it discrete")
-		}
-	}
 	n := len(newView(p.Space).dims)
 	if n < 2 {
 		return algorithm.Invalidf(parametersPath,
-			"%d parameters vary: CMA-ES needs at least 2 double, int or discrete parameters with more than one value; use random, grid or sobol search for fewer", n)
+			"%d numeric parameters vary: CMA-ES needs at least 2 double, int or discrete parameters with more than one value; use random, grid, sobol or tpe search for fewer", n)
 	}
 	if n > MaxDimensions {
 		return algorithm.Invalidf(parametersPath,
-			"%d parameters vary: CMA-ES here takes at most %d (its covariance matrix grows with their square); use random or sobol search", n, MaxDimensions)
+			"%d numeric parameters vary: CMA-ES here takes at most %d (its covariance matrix grows with their square); use random or sobol search", n, MaxDimensions)
 	}
 	_, _, err := load(p.Settings, n)
 	return err
@@ -323,6 +425,7 @@ type call struct {
 // newCall rebuilds the search from the state settings, or starts one.
 func newCall(p *algorithm.Problem, trials []algorithm.Trial) (*call, error) {
 	v := newView(p.Space)
+	v.learnCategories(p, trials)
 	n := len(v.dims)
 	st, pop, err := load(p.Settings, n)
 	if err != nil {
@@ -356,7 +459,7 @@ func (c *call) tell(trials []algorithm.Trial) {
 	// with the same assignments.
 	byKey := make(map[string]int, len(trials))
 	for i := range trials {
-		k := c.p.Space.Key(trials[i].Point)
+		k := c.v.numericKey(trials[i].Point)
 		if j, ok := byKey[k]; !ok || (!trials[j].Completed() && trials[i].Completed()) {
 			byKey[k] = i
 		}
@@ -364,7 +467,7 @@ func (c *call) tell(trials []algorithm.Trial) {
 	var done []member
 	var pending []member
 	for _, m := range c.pop {
-		j, ok := byKey[c.p.Space.Key(c.v.point(m.x))]
+		j, ok := byKey[c.v.numericKey(c.v.point(m.x, nil))]
 		switch {
 		case !ok || trials[j].Active():
 			pending = append(pending, m)
@@ -444,7 +547,7 @@ func (c *call) ask(ctx context.Context, taken *algorithm.Taken, out *algorithm.S
 func (c *call) draw(taken *algorithm.Taken, out *algorithm.Suggestions, w float64, tries int) ([]float64, bool) {
 	for range tries {
 		x := c.st.sample(c.e, c.rng, w)
-		if pt := c.v.point(x); taken.Take(pt) {
+		if pt := c.v.point(x, c.rng); taken.Take(pt) {
 			out.Points = append(out.Points, pt)
 			return x, true
 		}

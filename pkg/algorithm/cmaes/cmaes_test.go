@@ -82,16 +82,17 @@ func TestValidate(t *testing.T) {
 		{"two doubles", twoD, nil, false, ""},
 		{"int, discrete and a log-uniform double", []*pb.ParameterSpec{integer("n", "1", "8"), discrete("b", "16", "32", "64"),
 			param("lr", pb.ParameterType_DOUBLE, "1e-5", "1", "", pb.Distribution_LOG_UNIFORM)}, nil, false, ""},
-		{"categorical", []*pb.ParameterSpec{double("x", "0", "1"), double("y", "0", "1"), categorical("opt", "sgd", "adam")}, nil, false,
-			`experiment.experimentSpec.parameterSpecs.parameters[2] ("opt").parameterType: CMA-ES moves along numbers and a categorical parameter has no order: use random, grid or sobol search, or, if its values are numbers, make it discrete`},
+		{"categorical", []*pb.ParameterSpec{double("x", "0", "1"), double("y", "0", "1"), categorical("opt", "sgd", "adam")}, nil, false, ""},
+		{"categorical beside one numeric parameter", []*pb.ParameterSpec{double("x", "0", "1"), categorical("opt", "sgd", "adam")}, nil, false,
+			"1 numeric parameters vary: CMA-ES needs at least 2 double, int or discrete parameters"},
 		{"one parameter", []*pb.ParameterSpec{double("x", "0", "1")}, nil, false,
-			"experiment.experimentSpec.parameterSpecs.parameters: 1 parameters vary: CMA-ES needs at least 2 double, int or discrete parameters with more than one value; use random, grid or sobol search for fewer"},
+			"experiment.experimentSpec.parameterSpecs.parameters: 1 numeric parameters vary: CMA-ES needs at least 2 double, int or discrete parameters with more than one value; use random, grid, sobol or tpe search for fewer"},
 		{"second parameter has one value", []*pb.ParameterSpec{double("x", "0", "1"), integer("n", "4", "4"), double("y", "2", "2")}, nil, false,
-			"1 parameters vary"},
+			"1 numeric parameters vary"},
 		{"one-valued parameters beside two", []*pb.ParameterSpec{double("x", "0", "1"), integer("n", "4", "4"), double("y", "0", "2")}, nil, false, ""},
 		{"most parameters", many(cmaes.MaxDimensions), nil, false, ""},
 		{"too many parameters", many(cmaes.MaxDimensions + 1), nil, false,
-			"101 parameters vary: CMA-ES here takes at most 100 (its covariance matrix grows with their square); use random or sobol search"},
+			"101 numeric parameters vary: CMA-ES here takes at most 100 (its covariance matrix grows with their square); use random or sobol search"},
 		{"no objective metric", twoD, nil, true, "experiment.experimentSpec.objective.objectiveMetricName: missing"},
 		{"its own state", twoD, state, false, ""},
 		{"state of another space", many(3), state, false,
@@ -473,6 +474,41 @@ func TestMixedParameterTypes(t *testing.T) {
 	}
 	if ins, err := cmaes.Inspect(r.states[len(r.states)-1], 4); err != nil || ins.Gen == 0 {
 		t.Errorf("state: generation %d, %v; want a search in 4 dimensions that has moved", ins.Gen, err)
+	}
+}
+
+// TestCategorical: a categorical parameter is drawn beside the numeric
+// search, every category at first; then mostly the category of the best
+// trials, while the numeric search goes on in its generations.
+func TestCategorical(t *testing.T) {
+	specs := []*pb.ParameterSpec{double("x", "-5", "5"), double("y", "-5", "5"), categorical("opt", "sgd", "adam", "rmsprop")}
+	penalty := []float64{4, 0, 2} // adam is best
+	in := instance{name: "categorical", specs: specs, f: func(x searchspace.Point) float64 {
+		return (x[0]-1)*(x[0]-1) + (x[1]+2)*(x[1]+2) + penalty[int(x[2])]
+	}}
+	r := drive(t, cmaes.CMAES{}, []*pb.AlgorithmSetting{seed(4)}, in, 80, 2, nil)
+	count := func(trials []*pb.Trial) map[string]int {
+		out := make(map[string]int)
+		for _, tr := range trials {
+			out[tr.GetSpec().GetParameterAssignments().GetAssignments()[2].GetValue()]++
+		}
+		return out
+	}
+	first, last := count(r.trials[:12]), count(r.trials[40:])
+	for _, c := range []string{"sgd", "adam", "rmsprop"} {
+		if first[c] == 0 {
+			t.Errorf("first 12 trials: %v; want every category drawn", first)
+		}
+	}
+	if last["adam"] <= 20 {
+		t.Errorf("last 40 trials: %v; want mostly adam, the best", last)
+	}
+	ins, err := cmaes.Inspect(r.states[len(r.states)-1], 2)
+	if err != nil || ins.Gen < 5 {
+		t.Errorf("state: generation %d, %v; want the numeric search to have moved on", ins.Gen, err)
+	}
+	if r.best > 0.5 {
+		t.Errorf("best %g after 80 trials, want below 0.5", r.best)
 	}
 }
 
