@@ -49,8 +49,9 @@
 // The default is ipop, where Katib's goptuna-based CMA-ES defaults to none:
 // until a run ends the strategies behave alike, and after, a restart spends
 // the budget better than sampling on around a converged point. Note too that
-// sigma is in the unit cube here (default 0.25, so that ±2σ spans the cube),
-// where goptuna's is in the parameters' own units.
+// sigma is in the unit cube here (default 1/6, so that ±3σ spans the cube,
+// as Optuna's CmaEsSampler's range/6), where goptuna's is in the
+// parameters' own units.
 //
 // # State
 //
@@ -120,8 +121,10 @@ const (
 )
 
 // DefaultSigma is the initial step size in the unit cube: from the centre,
-// ±2σ spans the cube, so that the first generations see most of it.
-const DefaultSigma = 0.25
+// ±3σ spans the cube, as Optuna's default of a sixth of the range. (It was
+// 0.25, ±2σ: the first generations spread wider and found the optimum
+// later; docs/benchmarks.md has the measurements.)
+const DefaultSigma = 1.0 / 6
 
 // MaxDimensions bounds the parameters that vary: the state holds an n×n
 // covariance matrix, and each call diagonalises it.
@@ -250,8 +253,10 @@ func pick(w []float64, rng *rand.Rand) int {
 const goodFraction = 0.25
 
 // learnCategories sets the weights of each categorical parameter from the
-// completed trials: one for every category, plus one for each of the best
-// quarter of the trials (at least one) that has it. Before any trial has
+// completed trials: the share of a category's trials that are among the
+// best quarter (at least one), with a prior of one trial good a quarter of
+// the time, squared. A share, not a count, so that a category drawn often
+// does not gain weight by being drawn often. Before any trial has
 // completed the draw is uniform.
 func (v *view) learnCategories(p *algorithm.Problem, trials []algorithm.Trial) {
 	if len(v.cats) == 0 {
@@ -269,17 +274,25 @@ func (v *view) learnCategories(p *algorithm.Problem, trials []algorithm.Trial) {
 	slices.SortStableFunc(done, func(a, b int) int {
 		return cmpFloat(p.Objective.Loss(trials[a].Value), p.Objective.Loss(trials[b].Value))
 	})
-	good := done[:max(1, int(math.Ceil(goodFraction*float64(len(done)))))]
+	good := max(1, int(math.Ceil(goodFraction*float64(len(done)))))
 	v.weights = make([][]float64, len(v.cats))
 	for j, i := range v.cats {
-		w := make([]float64, len(v.space.Params[i].List))
-		for k := range w {
-			w[k] = 1
-		}
-		for _, t := range good {
-			if c := int(trials[t].Point[i]); c >= 0 && c < len(w) {
-				w[c]++
+		k := len(v.space.Params[i].List)
+		goods, all := make([]float64, k), make([]float64, k)
+		for r, t := range done {
+			c := int(trials[t].Point[i])
+			if c < 0 || c >= k {
+				continue
 			}
+			all[c]++
+			if r < good {
+				goods[c]++
+			}
+		}
+		w := make([]float64, k)
+		for c := range w {
+			share := (goods[c] + goodFraction) / (all[c] + 1)
+			w[c] = share * share
 		}
 		v.weights[j] = w
 	}

@@ -26,8 +26,8 @@ func TestSettings(t *testing.T) {
 		t.Errorf("settings %v, want %v", names, want)
 	}
 	p := problem(t, nil, branin().specs...)
-	if got := p.Settings.Float(cmaes.SettingSigma); got != 0.25 {
-		t.Errorf("default sigma %g, want 0.25", got)
+	if got := p.Settings.Float(cmaes.SettingSigma); math.Abs(got-1.0/6) > 1e-15 {
+		t.Errorf("default sigma %g, want 1/6", got)
 	}
 	if got := p.Settings.String(cmaes.SettingRestart); got != "ipop" {
 		t.Errorf("default restart_strategy %q, want ipop", got)
