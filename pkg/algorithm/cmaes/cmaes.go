@@ -17,7 +17,10 @@
 // and discrete ones, each mapped through its prior (searchspace.Space's
 // FromUnit), so that a log-uniform learning rate moves in log space. Ints,
 // steps and discrete values are rounded by that mapping; the update uses the
-// unrounded point. A sample outside the cube is folded back in by reflection
+// unrounded point. A margin (Hamano et al., CMA-ES with Margin, 2022) keeps
+// them from freezing: after each update, the probability that a draw
+// leaves the cell of the mean's value is held at 1/(nλ) or more, by moving
+// the mean and widening that coordinate's standard deviation. A sample outside the cube is folded back in by reflection
 // at its faces, which leaves no mass on the faces. The search starts at the
 // cube's centre (each prior's median) with σ = sigma.
 //
@@ -509,6 +512,7 @@ func (c *call) update(gen []member) bool {
 	st, n := c.st, c.n
 	sortMembers(gen)
 	st.dist.tell(newParams(n, st.lambda), c.e, gen, st.gen)
+	st.dist.margin(c.p.Space, c.v.dims, 1/float64(n*st.lambda))
 	st.gen++
 	st.runEvals += st.lambda
 	losses := make([]float64, len(gen))

@@ -449,6 +449,52 @@ func TestConvergedRunRestarts(t *testing.T) {
 	}
 }
 
+// TestMarginKeepsIntegersMoving hands the search a run whose step size
+// has collapsed onto one point of two ints and a double, and lets it sample
+// on (restart_strategy none): after the next update the ints keep a
+// standard deviation that leaves their value's cell with probability
+// 1/(nλ) or more, each side of it, so that they can still move (CMA-ES
+// with Margin), while the double stays where it converged.
+func TestMarginKeepsIntegersMoving(t *testing.T) {
+	specs := []*pb.ParameterSpec{integer("a", "1", "5"), integer("b", "1", "5"), double("x", "0", "1")}
+	in := instance{name: "ints", specs: specs, f: func(x searchspace.Point) float64 {
+		return (x[0]-3)*(x[0]-3) + (x[1]-2)*(x[1]-2) + (x[2]-0.6)*(x[2]-0.6)
+	}}
+	p := problem(t, nil, specs...)
+	mean := []float64{0.5, 0.3, 0.6} // a = 3, b = 2: cells [0.4, 0.6], [0.2, 0.4]
+	lambda := cmaes.DefaultLambda(3)
+	var members [][]float64
+	var raw []*pb.Trial
+	for i := range lambda {
+		x := []float64{0.5 + float64(i)*1e-13, 0.3 - float64(i)*1e-13, 0.6 + float64(i)*1e-13}
+		members = append(members, x)
+		pt := p.Space.FromUnit(x)
+		raw = append(raw, trial(p, i, pt, pb.TrialCondition_SUCCEEDED, in.f(pt)))
+	}
+	settings := overlay([]*pb.AlgorithmSetting{seed(1), setting("restart_strategy", "none")}, cmaes.Converged(mean, members))
+	out := suggest(t, settings, specs, raw, 2)
+	ins, err := cmaes.Inspect(out.State, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ins.Gen != 41 {
+		t.Fatalf("generation %d, want 41: the members were told", ins.Gen)
+	}
+	alpha := 1 / float64(3*lambda)
+	for j, cell := range [][2]float64{{0.4, 0.6}, {0.2, 0.4}} {
+		m, sd := ins.Mean[j], ins.StdDevs[j]
+		below := 0.5 * math.Erfc((m-cell[0])/sd/math.Sqrt2)
+		above := 0.5 * math.Erfc((cell[1]-m)/sd/math.Sqrt2)
+		if below < alpha/2*0.999 || above < alpha/2*0.999 {
+			t.Errorf("int %d: mean %g, standard deviation %g: leaves its cell %v below with %.3g, above with %.3g; want %.3g or more each",
+				j, m, sd, cell, below, above, alpha/2)
+		}
+	}
+	if sd := ins.StdDevs[2]; sd > 1e-9 {
+		t.Errorf("the double's standard deviation %g; want it left converged", sd)
+	}
+}
+
 func TestMixedParameterTypes(t *testing.T) {
 	specs := []*pb.ParameterSpec{
 		param("lr", pb.ParameterType_DOUBLE, "1e-5", "1", "", pb.Distribution_LOG_UNIFORM),
