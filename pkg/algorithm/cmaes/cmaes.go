@@ -22,7 +22,10 @@
 // leaves the cell of the mean's value is held at 1/(nλ) or more, by moving
 // the mean and widening that coordinate's standard deviation. A sample outside the cube is folded back in by reflection
 // at its faces, which leaves no mass on the faces. The search starts at the
-// cube's centre (each prior's median) with σ = sigma.
+// cube's centre (each prior's median) with σ = sigma, or, when the history
+// already holds completed trials and there is no state (trials written by
+// hand or by another algorithm, a state lost), at the best of them: a warm
+// start, as Optuna's x0.
 //
 // Categorical parameters have no order for CMA-ES to move along; they are
 // drawn beside it, independently of its distribution, as Optuna's
@@ -454,11 +457,32 @@ func newCall(p *algorithm.Problem, trials []algorithm.Trial) (*call, error) {
 	}
 	if c.st == nil {
 		c.st, c.pop = newState(n, c.sigma0), nil
+		c.warmStart(trials)
 	}
 	if c.e, err = c.st.decompose(); err != nil {
 		c.restart()
 	}
 	return c, nil
+}
+
+// warmStart moves the mean of a new search to the best completed trial of
+// the history, when there is one: trials this search did not hand out
+// (written by hand, left by another algorithm, or from before its state
+// was lost) are where it starts, as Optuna's CmaEsSampler starts at x0.
+func (c *call) warmStart(trials []algorithm.Trial) {
+	best := -1
+	for i := range trials {
+		if trials[i].Completed() && (best < 0 || c.p.Objective.Loss(trials[i].Value) < c.p.Objective.Loss(trials[best].Value)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return
+	}
+	u := c.p.Space.ToUnit(trials[best].Point)
+	for j, i := range c.v.dims {
+		c.st.mean[j] = math.Min(1, math.Max(0, u[i]))
+	}
 }
 
 // restart ends the run and lets go of every member.

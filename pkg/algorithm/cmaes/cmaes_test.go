@@ -558,6 +558,46 @@ func TestCategorical(t *testing.T) {
 	}
 }
 
+// TestWarmStart: a search without state over a history of completed
+// trials starts its mean at the best of them, and draws around it; with
+// only pending trials it starts at the centre.
+func TestWarmStart(t *testing.T) {
+	in := sphere(3)
+	p := problem(t, nil, in.specs...)
+	points := []searchspace.Point{{-4, -4, -4}, {2.5, 3.5, 2}, {0, 0, 0}, {4, 4, 4.5}}
+	var raw []*pb.Trial
+	for i, pt := range points {
+		raw = append(raw, trial(p, i, pt, pb.TrialCondition_SUCCEEDED, in.f(pt)))
+	}
+	raw = append(raw, trial(p, len(raw), searchspace.Point{3, 3, 3}, pb.TrialCondition_RUNNING, 0))
+	out := suggest(t, []*pb.AlgorithmSetting{seed(1)}, in.specs, raw, 6)
+	ins, err := cmaes.Inspect(out.State, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := p.Space.ToUnit(points[1]) // loss 1.25, the best completed
+	for j := range want {
+		if math.Abs(ins.Mean[j]-want[j]) > 1e-12 {
+			t.Fatalf("mean %v, want the best trial's %v", ins.Mean, want)
+		}
+	}
+	var near int
+	for _, pt := range out.Points {
+		if in.f(pt) < in.f(points[2]) {
+			near++
+		}
+	}
+	if near < 4 {
+		t.Errorf("%d of 6 points better than the centre's loss; want most, drawn around the best trial", near)
+	}
+
+	pending := []*pb.Trial{trial(p, 0, points[1], pb.TrialCondition_RUNNING, 0)}
+	ins, err = cmaes.Inspect(suggest(t, []*pb.AlgorithmSetting{seed(1)}, in.specs, pending, 2).State, 3)
+	if err != nil || !slices.Equal(ins.Mean, []float64{0.5, 0.5, 0.5}) {
+		t.Errorf("with no completed trial: mean %v, %v; want the centre", ins.Mean, err)
+	}
+}
+
 func TestCancelledContext(t *testing.T) {
 	p := problem(t, nil, branin().specs...)
 	algorithmtest.Cancelled(t, cmaes.CMAES{}, p, nil, 5)
