@@ -29,12 +29,13 @@
 //
 // Categorical parameters have no order for CMA-ES to move along; they are
 // drawn beside it, independently of its distribution, as Optuna's
-// CmaEsSampler does with its independent sampler. Each is drawn with a
-// weight per category of one, plus one for each trial among the best
-// quarter of the completed ones (at least one) that has that category:
-// uniform at first, then mostly the categories of the good trials, so
-// that the numeric search ranks its points under fewer changes of
-// category. A member of a generation is known by its numeric part,
+// CmaEsSampler does with its independent sampler. Each category is drawn
+// with a weight: the square of the share of its completed trials that are
+// among the best quarter of all (at least one), with a prior of one trial
+// good a quarter of the time. The draw is uniform at first, then mostly
+// the categories that do well, so that the numeric search ranks its points
+// under fewer changes of category; a share rather than a count, so that a
+// category drawn often does not gain weight by being drawn often. A member of a generation is known by its numeric part,
 // whatever categories were drawn with it. At least two numeric parameters
 // must vary; a parameter with one value is held at it.
 //
