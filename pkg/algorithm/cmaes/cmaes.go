@@ -17,14 +17,27 @@
 // and discrete ones, each mapped through its prior (searchspace.Space's
 // FromUnit), so that a log-uniform learning rate moves in log space. Ints,
 // steps and discrete values are rounded by that mapping; the update uses the
-// unrounded point. A sample outside the cube is folded back in by reflection
+// unrounded point. A margin (Hamano et al., CMA-ES with Margin, 2022) keeps
+// them from freezing: after each update, the probability that a draw
+// leaves the cell of the mean's value is held at 1/(nλ) or more, by moving
+// the mean and widening that coordinate's standard deviation. A sample outside the cube is folded back in by reflection
 // at its faces, which leaves no mass on the faces. The search starts at the
-// cube's centre (each prior's median) with σ = sigma.
+// cube's centre (each prior's median) with σ = sigma, or, when the history
+// already holds completed trials and there is no state (trials written by
+// hand or by another algorithm, a state lost), at the best of them: a warm
+// start, as Optuna's x0.
 //
-// Categorical parameters are rejected: CMA-ES moves along numbers, and a
-// category has no order to move along; sampling them at random beside the
-// numeric search would only add noise to its ranking. At least two
-// parameters must vary; a parameter with one value is held at it.
+// Categorical parameters have no order for CMA-ES to move along; they are
+// drawn beside it, independently of its distribution, as Optuna's
+// CmaEsSampler does with its independent sampler. Each category is drawn
+// with a weight: the square of the share of its completed trials that are
+// among the best quarter of all (at least one), with a prior of one trial
+// good a quarter of the time. The draw is uniform at first, then mostly
+// the categories that do well, so that the numeric search ranks its points
+// under fewer changes of category; a share rather than a count, so that a
+// category drawn often does not gain weight by being drawn often. A member of a generation is known by its numeric part,
+// whatever categories were drawn with it. At least two numeric parameters
+// must vary; a parameter with one value is held at it.
 //
 // # Restarts
 //
@@ -43,8 +56,9 @@
 // The default is ipop, where Katib's goptuna-based CMA-ES defaults to none:
 // until a run ends the strategies behave alike, and after, a restart spends
 // the budget better than sampling on around a converged point. Note too that
-// sigma is in the unit cube here (default 0.25, so that ±2σ spans the cube),
-// where goptuna's is in the parameters' own units.
+// sigma is in the unit cube here (default 1/6, so that ±3σ spans the cube,
+// as Optuna's CmaEsSampler's range/6), where goptuna's is in the
+// parameters' own units.
 //
 // # State
 //
@@ -114,8 +128,10 @@ const (
 )
 
 // DefaultSigma is the initial step size in the unit cube: from the centre,
-// ±2σ spans the cube, so that the first generations see most of it.
-const DefaultSigma = 0.25
+// ±3σ spans the cube, as Optuna's default of a sixth of the range. (It was
+// 0.25, ±2σ: the first generations spread wider and found the optimum
+// later; docs/benchmarks.md has the measurements.)
+const DefaultSigma = 1.0 / 6
 
 // MaxDimensions bounds the parameters that vary: the state holds an n×n
 // covariance matrix, and each call diagonalises it.
@@ -151,10 +167,15 @@ func (CMAES) Settings() []algorithm.Setting {
 	}
 }
 
-// view maps the unit cube of the parameters that vary to the space.
+// view maps the unit cube of the numeric parameters that vary to the
+// space, and draws the categorical parameters beside it.
 type view struct {
 	space *searchspace.Space
-	dims  []int // indices of the parameters that vary
+	dims  []int // indices of the numeric parameters that vary
+	cats  []int // indices of the categorical parameters that vary
+	// weights holds, for each of cats, the weight of each category in the
+	// draw (nil: uniform).
+	weights [][]float64
 }
 
 // varies reports whether a parameter has more than one value.
@@ -168,15 +189,21 @@ func varies(p *searchspace.Param) bool {
 func newView(space *searchspace.Space) view {
 	v := view{space: space}
 	for i := range space.Params {
-		if varies(&space.Params[i]) {
+		switch p := &space.Params[i]; {
+		case !varies(p):
+		case p.Type == searchspace.Categorical:
+			v.cats = append(v.cats, i)
+		default:
 			v.dims = append(v.dims, i)
 		}
 	}
 	return v
 }
 
-// point maps x in the cube to the space; parameters with one value take it.
-func (v view) point(x []float64) searchspace.Point {
+// point maps x in the cube to the space, with each categorical parameter
+// drawn from its weights (or, with rng nil, at its first category: for
+// numericKey); parameters with one value take it.
+func (v view) point(x []float64, rng *rand.Rand) searchspace.Point {
 	u := make([]float64, v.space.Len())
 	for i := range u {
 		u[i] = 0.5
@@ -184,7 +211,108 @@ func (v view) point(x []float64) searchspace.Point {
 	for j, i := range v.dims {
 		u[i] = x[j]
 	}
+	for j, i := range v.cats {
+		k := len(v.space.Params[i].List)
+		c := 0
+		switch {
+		case rng == nil:
+		case v.weights != nil:
+			c = pick(v.weights[j], rng)
+		default:
+			c = rng.IntN(k)
+		}
+		u[i] = (float64(c) + 0.5) / float64(k)
+	}
 	return v.space.FromUnit(u)
+}
+
+// numericKey is the key of a point's numeric part: a member of the
+// generation is known by it, whatever categories were drawn beside it.
+func (v view) numericKey(pt searchspace.Point) string {
+	if len(v.cats) == 0 {
+		return v.space.Key(pt)
+	}
+	q := slices.Clone(pt)
+	for _, i := range v.cats {
+		q[i] = 0
+	}
+	return v.space.Key(q)
+}
+
+// pick draws an index with probability proportional to its weight.
+func pick(w []float64, rng *rand.Rand) int {
+	var sum float64
+	for _, x := range w {
+		sum += x
+	}
+	r := rng.Float64() * sum
+	for i, x := range w {
+		if r < x {
+			return i
+		}
+		r -= x
+	}
+	return len(w) - 1
+}
+
+// goodFraction is the share of the completed trials, best first, whose
+// categories weigh in the draw of the next ones.
+const goodFraction = 0.25
+
+// learnCategories sets the weights of each categorical parameter from the
+// completed trials: the share of a category's trials that are among the
+// best quarter (at least one), with a prior of one trial good a quarter of
+// the time, squared. A share, not a count, so that a category drawn often
+// does not gain weight by being drawn often. Before any trial has
+// completed the draw is uniform.
+func (v *view) learnCategories(p *algorithm.Problem, trials []algorithm.Trial) {
+	if len(v.cats) == 0 {
+		return
+	}
+	var done []int
+	for i := range trials {
+		if trials[i].Completed() {
+			done = append(done, i)
+		}
+	}
+	if len(done) == 0 {
+		return
+	}
+	slices.SortStableFunc(done, func(a, b int) int {
+		return cmpFloat(p.Objective.Loss(trials[a].Value), p.Objective.Loss(trials[b].Value))
+	})
+	good := max(1, int(math.Ceil(goodFraction*float64(len(done)))))
+	v.weights = make([][]float64, len(v.cats))
+	for j, i := range v.cats {
+		k := len(v.space.Params[i].List)
+		goods, all := make([]float64, k), make([]float64, k)
+		for r, t := range done {
+			c := int(trials[t].Point[i])
+			if c < 0 || c >= k {
+				continue
+			}
+			all[c]++
+			if r < good {
+				goods[c]++
+			}
+		}
+		w := make([]float64, k)
+		for c := range w {
+			share := (goods[c] + goodFraction) / (all[c] + 1)
+			w[c] = share * share
+		}
+		v.weights[j] = w
+	}
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // Validate implements algorithm.Algorithm.
@@ -192,20 +320,14 @@ func (CMAES) Validate(p *algorithm.Problem) error {
 	if err := p.RequireObjective(); err != nil {
 		return err
 	}
-	for i := range p.Space.Params {
-		if param := &p.Space.Params[i]; param.Type == searchspace.Categorical {
-			return algorithm.Invalidf(fmt.Sprintf("%s[%d] (%q).parameterType", parametersPath, i, param.Name),
-				"CMA-ES moves along numbers and a categorical parameter has no order: use random, grid or sobol search, or, if its values are numbers, make it discrete")
-		}
-	}
 	n := len(newView(p.Space).dims)
 	if n < 2 {
 		return algorithm.Invalidf(parametersPath,
-			"%d parameters vary: CMA-ES needs at least 2 double, int or discrete parameters with more than one value; use random, grid or sobol search for fewer", n)
+			"%d numeric parameters vary: CMA-ES needs at least 2 double, int or discrete parameters with more than one value; use random, grid, sobol or tpe search for fewer", n)
 	}
 	if n > MaxDimensions {
 		return algorithm.Invalidf(parametersPath,
-			"%d parameters vary: CMA-ES here takes at most %d (its covariance matrix grows with their square); use random or sobol search", n, MaxDimensions)
+			"%d numeric parameters vary: CMA-ES here takes at most %d (its covariance matrix grows with their square); use random or sobol search", n, MaxDimensions)
 	}
 	_, _, err := load(p.Settings, n)
 	return err
@@ -323,6 +445,7 @@ type call struct {
 // newCall rebuilds the search from the state settings, or starts one.
 func newCall(p *algorithm.Problem, trials []algorithm.Trial) (*call, error) {
 	v := newView(p.Space)
+	v.learnCategories(p, trials)
 	n := len(v.dims)
 	st, pop, err := load(p.Settings, n)
 	if err != nil {
@@ -335,11 +458,32 @@ func newCall(p *algorithm.Problem, trials []algorithm.Trial) (*call, error) {
 	}
 	if c.st == nil {
 		c.st, c.pop = newState(n, c.sigma0), nil
+		c.warmStart(trials)
 	}
 	if c.e, err = c.st.decompose(); err != nil {
 		c.restart()
 	}
 	return c, nil
+}
+
+// warmStart moves the mean of a new search to the best completed trial of
+// the history, when there is one: trials this search did not hand out
+// (written by hand, left by another algorithm, or from before its state
+// was lost) are where it starts, as Optuna's CmaEsSampler starts at x0.
+func (c *call) warmStart(trials []algorithm.Trial) {
+	best := -1
+	for i := range trials {
+		if trials[i].Completed() && (best < 0 || c.p.Objective.Loss(trials[i].Value) < c.p.Objective.Loss(trials[best].Value)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return
+	}
+	u := c.p.Space.ToUnit(trials[best].Point)
+	for j, i := range c.v.dims {
+		c.st.mean[j] = math.Min(1, math.Max(0, u[i]))
+	}
 }
 
 // restart ends the run and lets go of every member.
@@ -356,7 +500,7 @@ func (c *call) tell(trials []algorithm.Trial) {
 	// with the same assignments.
 	byKey := make(map[string]int, len(trials))
 	for i := range trials {
-		k := c.p.Space.Key(trials[i].Point)
+		k := c.v.numericKey(trials[i].Point)
 		if j, ok := byKey[k]; !ok || (!trials[j].Completed() && trials[i].Completed()) {
 			byKey[k] = i
 		}
@@ -364,7 +508,7 @@ func (c *call) tell(trials []algorithm.Trial) {
 	var done []member
 	var pending []member
 	for _, m := range c.pop {
-		j, ok := byKey[c.p.Space.Key(c.v.point(m.x))]
+		j, ok := byKey[c.v.numericKey(c.v.point(m.x, nil))]
 		switch {
 		case !ok || trials[j].Active():
 			pending = append(pending, m)
@@ -393,6 +537,7 @@ func (c *call) update(gen []member) bool {
 	st, n := c.st, c.n
 	sortMembers(gen)
 	st.dist.tell(newParams(n, st.lambda), c.e, gen, st.gen)
+	st.dist.margin(c.p.Space, c.v.dims, 1/float64(n*st.lambda))
 	st.gen++
 	st.runEvals += st.lambda
 	losses := make([]float64, len(gen))
@@ -444,7 +589,7 @@ func (c *call) ask(ctx context.Context, taken *algorithm.Taken, out *algorithm.S
 func (c *call) draw(taken *algorithm.Taken, out *algorithm.Suggestions, w float64, tries int) ([]float64, bool) {
 	for range tries {
 		x := c.st.sample(c.e, c.rng, w)
-		if pt := c.v.point(x); taken.Take(pt) {
+		if pt := c.v.point(x, c.rng); taken.Take(pt) {
 			out.Points = append(out.Points, pt)
 			return x, true
 		}

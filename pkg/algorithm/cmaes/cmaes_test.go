@@ -26,8 +26,8 @@ func TestSettings(t *testing.T) {
 		t.Errorf("settings %v, want %v", names, want)
 	}
 	p := problem(t, nil, branin().specs...)
-	if got := p.Settings.Float(cmaes.SettingSigma); got != 0.25 {
-		t.Errorf("default sigma %g, want 0.25", got)
+	if got := p.Settings.Float(cmaes.SettingSigma); math.Abs(got-1.0/6) > 1e-15 {
+		t.Errorf("default sigma %g, want 1/6", got)
 	}
 	if got := p.Settings.String(cmaes.SettingRestart); got != "ipop" {
 		t.Errorf("default restart_strategy %q, want ipop", got)
@@ -82,16 +82,17 @@ func TestValidate(t *testing.T) {
 		{"two doubles", twoD, nil, false, ""},
 		{"int, discrete and a log-uniform double", []*pb.ParameterSpec{integer("n", "1", "8"), discrete("b", "16", "32", "64"),
 			param("lr", pb.ParameterType_DOUBLE, "1e-5", "1", "", pb.Distribution_LOG_UNIFORM)}, nil, false, ""},
-		{"categorical", []*pb.ParameterSpec{double("x", "0", "1"), double("y", "0", "1"), categorical("opt", "sgd", "adam")}, nil, false,
-			`experiment.experimentSpec.parameterSpecs.parameters[2] ("opt").parameterType: CMA-ES moves along numbers and a categorical parameter has no order: use random, grid or sobol search, or, if its values are numbers, make it discrete`},
+		{"categorical", []*pb.ParameterSpec{double("x", "0", "1"), double("y", "0", "1"), categorical("opt", "sgd", "adam")}, nil, false, ""},
+		{"categorical beside one numeric parameter", []*pb.ParameterSpec{double("x", "0", "1"), categorical("opt", "sgd", "adam")}, nil, false,
+			"1 numeric parameters vary: CMA-ES needs at least 2 double, int or discrete parameters"},
 		{"one parameter", []*pb.ParameterSpec{double("x", "0", "1")}, nil, false,
-			"experiment.experimentSpec.parameterSpecs.parameters: 1 parameters vary: CMA-ES needs at least 2 double, int or discrete parameters with more than one value; use random, grid or sobol search for fewer"},
+			"experiment.experimentSpec.parameterSpecs.parameters: 1 numeric parameters vary: CMA-ES needs at least 2 double, int or discrete parameters with more than one value; use random, grid, sobol or tpe search for fewer"},
 		{"second parameter has one value", []*pb.ParameterSpec{double("x", "0", "1"), integer("n", "4", "4"), double("y", "2", "2")}, nil, false,
-			"1 parameters vary"},
+			"1 numeric parameters vary"},
 		{"one-valued parameters beside two", []*pb.ParameterSpec{double("x", "0", "1"), integer("n", "4", "4"), double("y", "0", "2")}, nil, false, ""},
 		{"most parameters", many(cmaes.MaxDimensions), nil, false, ""},
 		{"too many parameters", many(cmaes.MaxDimensions + 1), nil, false,
-			"101 parameters vary: CMA-ES here takes at most 100 (its covariance matrix grows with their square); use random or sobol search"},
+			"101 numeric parameters vary: CMA-ES here takes at most 100 (its covariance matrix grows with their square); use random or sobol search"},
 		{"no objective metric", twoD, nil, true, "experiment.experimentSpec.objective.objectiveMetricName: missing"},
 		{"its own state", twoD, state, false, ""},
 		{"state of another space", many(3), state, false,
@@ -448,6 +449,52 @@ func TestConvergedRunRestarts(t *testing.T) {
 	}
 }
 
+// TestMarginKeepsIntegersMoving hands the search a run whose step size
+// has collapsed onto one point of two ints and a double, and lets it sample
+// on (restart_strategy none): after the next update the ints keep a
+// standard deviation that leaves their value's cell with probability
+// 1/(nλ) or more, each side of it, so that they can still move (CMA-ES
+// with Margin), while the double stays where it converged.
+func TestMarginKeepsIntegersMoving(t *testing.T) {
+	specs := []*pb.ParameterSpec{integer("a", "1", "5"), integer("b", "1", "5"), double("x", "0", "1")}
+	in := instance{name: "ints", specs: specs, f: func(x searchspace.Point) float64 {
+		return (x[0]-3)*(x[0]-3) + (x[1]-2)*(x[1]-2) + (x[2]-0.6)*(x[2]-0.6)
+	}}
+	p := problem(t, nil, specs...)
+	mean := []float64{0.5, 0.3, 0.6} // a = 3, b = 2: cells [0.4, 0.6], [0.2, 0.4]
+	lambda := cmaes.DefaultLambda(3)
+	var members [][]float64
+	var raw []*pb.Trial
+	for i := range lambda {
+		x := []float64{0.5 + float64(i)*1e-13, 0.3 - float64(i)*1e-13, 0.6 + float64(i)*1e-13}
+		members = append(members, x)
+		pt := p.Space.FromUnit(x)
+		raw = append(raw, trial(p, i, pt, pb.TrialCondition_SUCCEEDED, in.f(pt)))
+	}
+	settings := overlay([]*pb.AlgorithmSetting{seed(1), setting("restart_strategy", "none")}, cmaes.Converged(mean, members))
+	out := suggest(t, settings, specs, raw, 2)
+	ins, err := cmaes.Inspect(out.State, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ins.Gen != 41 {
+		t.Fatalf("generation %d, want 41: the members were told", ins.Gen)
+	}
+	alpha := 1 / float64(3*lambda)
+	for j, cell := range [][2]float64{{0.4, 0.6}, {0.2, 0.4}} {
+		m, sd := ins.Mean[j], ins.StdDevs[j]
+		below := 0.5 * math.Erfc((m-cell[0])/sd/math.Sqrt2)
+		above := 0.5 * math.Erfc((cell[1]-m)/sd/math.Sqrt2)
+		if below < alpha/2*0.999 || above < alpha/2*0.999 {
+			t.Errorf("int %d: mean %g, standard deviation %g: leaves its cell %v below with %.3g, above with %.3g; want %.3g or more each",
+				j, m, sd, cell, below, above, alpha/2)
+		}
+	}
+	if sd := ins.StdDevs[2]; sd > 1e-9 {
+		t.Errorf("the double's standard deviation %g; want it left converged", sd)
+	}
+}
+
 func TestMixedParameterTypes(t *testing.T) {
 	specs := []*pb.ParameterSpec{
 		param("lr", pb.ParameterType_DOUBLE, "1e-5", "1", "", pb.Distribution_LOG_UNIFORM),
@@ -473,6 +520,81 @@ func TestMixedParameterTypes(t *testing.T) {
 	}
 	if ins, err := cmaes.Inspect(r.states[len(r.states)-1], 4); err != nil || ins.Gen == 0 {
 		t.Errorf("state: generation %d, %v; want a search in 4 dimensions that has moved", ins.Gen, err)
+	}
+}
+
+// TestCategorical: a categorical parameter is drawn beside the numeric
+// search, every category at first; then mostly the category of the best
+// trials, while the numeric search goes on in its generations.
+func TestCategorical(t *testing.T) {
+	specs := []*pb.ParameterSpec{double("x", "-5", "5"), double("y", "-5", "5"), categorical("opt", "sgd", "adam", "rmsprop")}
+	penalty := []float64{4, 0, 2} // adam is best
+	in := instance{name: "categorical", specs: specs, f: func(x searchspace.Point) float64 {
+		return (x[0]-1)*(x[0]-1) + (x[1]+2)*(x[1]+2) + penalty[int(x[2])]
+	}}
+	r := drive(t, cmaes.CMAES{}, []*pb.AlgorithmSetting{seed(4)}, in, 80, 2, nil)
+	count := func(trials []*pb.Trial) map[string]int {
+		out := make(map[string]int)
+		for _, tr := range trials {
+			out[tr.GetSpec().GetParameterAssignments().GetAssignments()[2].GetValue()]++
+		}
+		return out
+	}
+	first, last := count(r.trials[:12]), count(r.trials[40:])
+	for _, c := range []string{"sgd", "adam", "rmsprop"} {
+		if first[c] == 0 {
+			t.Errorf("first 12 trials: %v; want every category drawn", first)
+		}
+	}
+	if last["adam"] <= 20 {
+		t.Errorf("last 40 trials: %v; want mostly adam, the best", last)
+	}
+	ins, err := cmaes.Inspect(r.states[len(r.states)-1], 2)
+	if err != nil || ins.Gen < 5 {
+		t.Errorf("state: generation %d, %v; want the numeric search to have moved on", ins.Gen, err)
+	}
+	if r.best > 0.5 {
+		t.Errorf("best %g after 80 trials, want below 0.5", r.best)
+	}
+}
+
+// TestWarmStart: a search without state over a history of completed
+// trials starts its mean at the best of them, and draws around it; with
+// only pending trials it starts at the centre.
+func TestWarmStart(t *testing.T) {
+	in := sphere(3)
+	p := problem(t, nil, in.specs...)
+	points := []searchspace.Point{{-4, -4, -4}, {2.5, 3.5, 2}, {0, 0, 0}, {4, 4, 4.5}}
+	var raw []*pb.Trial
+	for i, pt := range points {
+		raw = append(raw, trial(p, i, pt, pb.TrialCondition_SUCCEEDED, in.f(pt)))
+	}
+	raw = append(raw, trial(p, len(raw), searchspace.Point{3, 3, 3}, pb.TrialCondition_RUNNING, 0))
+	out := suggest(t, []*pb.AlgorithmSetting{seed(1)}, in.specs, raw, 6)
+	ins, err := cmaes.Inspect(out.State, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := p.Space.ToUnit(points[1]) // loss 1.25, the best completed
+	for j := range want {
+		if math.Abs(ins.Mean[j]-want[j]) > 1e-12 {
+			t.Fatalf("mean %v, want the best trial's %v", ins.Mean, want)
+		}
+	}
+	var near int
+	for _, pt := range out.Points {
+		if in.f(pt) < in.f(points[2]) {
+			near++
+		}
+	}
+	if near < 4 {
+		t.Errorf("%d of 6 points better than the centre's loss; want most, drawn around the best trial", near)
+	}
+
+	pending := []*pb.Trial{trial(p, 0, points[1], pb.TrialCondition_RUNNING, 0)}
+	ins, err = cmaes.Inspect(suggest(t, []*pb.AlgorithmSetting{seed(1)}, in.specs, pending, 2).State, 3)
+	if err != nil || !slices.Equal(ins.Mean, []float64{0.5, 0.5, 0.5}) {
+		t.Errorf("with no completed trial: mean %v, %v; want the centre", ins.Mean, err)
 	}
 }
 

@@ -1,6 +1,8 @@
 package cmaes
 
 import (
+	"math"
+
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
@@ -10,7 +12,9 @@ type Inspection struct {
 	Large                        bool
 	Sigma                        float64
 	Mean                         []float64
-	Members                      [][]float64
+	// StdDevs are the coordinates' standard deviations, σ√C_ii.
+	StdDevs []float64
+	Members [][]float64
 }
 
 // Inspect decodes the state settings of a reply for a search of n
@@ -36,6 +40,9 @@ func Inspect(settings []*pb.AlgorithmSetting, n int) (Inspection, error) {
 	}
 	ins := Inspection{Lambda: st.lambda, Gen: st.gen, Runs: st.runs, LargeRuns: st.largeRuns, Large: st.large,
 		Sigma: st.sigma, Mean: st.mean}
+	for i := range st.mean {
+		ins.StdDevs = append(ins.StdDevs, st.sigma*math.Sqrt(st.c[i*len(st.mean)+i]))
+	}
 	for _, m := range pop {
 		ins.Members = append(ins.Members, m.x)
 	}
