@@ -180,7 +180,7 @@ func experiment(c Contender, p Problem, seed int64, settings []*pb.AlgorithmSett
 }
 
 // applicable asks the algorithm whether it takes the problem at all (CMA-ES,
-// for one, refuses categorical parameters), and says why not.
+// for one, needs two numeric parameters), and says why not.
 func applicable(ctx context.Context, c Contender, p Problem) error {
 	if c.Algorithm == nil {
 		return nil

@@ -72,7 +72,7 @@ func start(t *testing.T, name string) *fnproc.Proc {
 
 // experiment is the experiment of the Katib Suggestion design, as each
 // function takes it: grid needs a step for --lr; Hyperband and BOHB need a
-// budget parameter and its settings; CMA-ES works on numbers alone.
+// budget parameter and its settings.
 func experiment(algorithm string) *pb.Experiment {
 	lr := &pb.FeasibleSpace{Min: "0.01", Max: "0.03"}
 	needs := registry.MustLookup(algorithm).Needs
@@ -89,8 +89,6 @@ func experiment(algorithm string) *pb.Experiment {
 	case needs.Budget:
 		params = append(params, &pb.ParameterSpec{Name: "--epochs", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "9"}})
 		settings = []*pb.AlgorithmSetting{{Name: "resource_name", Value: "--epochs"}, {Name: "r_l", Value: "9"}, {Name: "eta", Value: "3"}}
-	case algorithm == "cmaes": // CMA-ES takes no categorical parameter
-		params = params[:2]
 	}
 	return &pb.Experiment{
 		Name: algorithm + "-experiment",
