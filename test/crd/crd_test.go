@@ -1440,7 +1440,7 @@ trialsRunning: 3
 		name: "Experiment with a best trial",
 		kind: "Experiment",
 		obj:  experimentWithStrategies(t),
-		want: map[string]any{"Trials": int64(9), "Pending": int64(1), "Running": int64(3), "Succeeded": int64(4), "Failed": int64(1),
+		want: map[string]any{"Trials": int64(9), "Pending": int64(1), "Running": int64(3), "Succeeded": int64(4), "Failed": int64(1), "EarlyStopped": int64(1),
 			"Best": "0.9731", "BestTrial": "random-experiment-fsa2f", "Status": "Unknown", "Reason": "Running"},
 	}, {
 		name:  "Trial",
