@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -50,8 +51,20 @@ func run() error {
 	costTrials := flag.String("cost-trials", "100,1000,10000,100000", "with -cost: comma-separated numbers of completed trials")
 	costDims := flag.String("cost-dims", "2,6,20,50", "with -cost: comma-separated numbers of parameters")
 	costLimit := flag.Duration("cost-limit", 30*time.Second, "with -cost: a call's deadline; past it, or past half of it, larger histories are not tried")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *cost {
 		return runCost(*algs, *costTrials, *costDims, *costLimit)
 	}
