@@ -120,7 +120,7 @@ const (
 	MaxFeatures = 256
 
 	maxFitPoints    = 80  // trials the hyperparameters are fitted on
-	maxModelPoints  = 600 // trials the model conditions on
+	maxModelPoints  = 256 // trials the model conditions on
 	maxFantasies    = 200 // pending trials the model conditions on
 	maxModelBatch   = 100 // points of a reply the model places
 	maxRefined      = 16  // points of a reply refined by local search
@@ -278,6 +278,11 @@ func (BayesOpt) Suggest(ctx context.Context, p *algorithm.Problem, trials []algo
 // exhaust hands out every unseen point of a finite space when no more than
 // count are left, and reports whether it did.
 func (s *search) exhaust(count int) bool {
+	if size, exact := s.space.Size(); !s.space.Finite() || !exact || size > uint64(len(s.trials)+count) {
+		// Not a space that this reply can use up: spare the keys of every
+		// trial.
+		return false
+	}
 	rest, ok := algorithm.NewTaken(s.space, s.trials).Rest(count)
 	if !ok {
 		return false
@@ -342,8 +347,10 @@ func (s *search) observations() observations {
 }
 
 // subset picks at most n of the observations' indices, in order: the best
-// quarter and a random draw from the rest.
-func subset(loss []float64, n int, rng *rand.Rand) []int {
+// quarter, the latest recent of the others (the observations are in the
+// order their trials were created), and a random draw from the rest, a
+// spread over the space.
+func subset(loss []float64, n, recent int, rng *rand.Rand) []int {
 	idx := make([]int, len(loss))
 	for i := range idx {
 		idx[i] = i
@@ -354,6 +361,12 @@ func subset(loss []float64, n int, rng *rand.Rand) []int {
 	sort.SliceStable(idx, func(a, b int) bool { return loss[idx[a]] < loss[idx[b]] })
 	best := n / 4
 	rest := idx[best:]
+	recent = min(recent, n-best)
+	if recent > 0 {
+		// The latest come first among the rest.
+		sort.Slice(rest, func(a, b int) bool { return rest[a] > rest[b] })
+		rest = rest[recent:]
+	}
 	rng.Shuffle(len(rest), func(a, b int) { rest[a], rest[b] = rest[b], rest[a] })
 	out := idx[:n]
 	slices.Sort(out)
@@ -429,14 +442,14 @@ type training struct {
 // hyperparameters on a smaller subset of them, as their fit costs m³ a step.
 func (s *search) train(obs observations) training {
 	dim := s.enc.dim
-	tr := training{use: subset(obs.loss, maxModelPoints, s.rng)}
+	tr := training{use: subset(obs.loss, maxModelPoints, maxModelPoints/4, s.rng)}
 	tr.y = standardise(obs.loss, tr.use)
 	tr.x = make([]float64, len(tr.use)*dim)
 	for k, i := range tr.use {
 		s.enc.encode(obs.pts[i], tr.x[k*dim:(k+1)*dim])
 	}
 
-	fitIdx := subset(tr.y, maxFitPoints, s.rng)
+	fitIdx := subset(tr.y, maxFitPoints, 0, s.rng)
 	fx := make([]float64, len(fitIdx)*dim)
 	fy := standardise(tr.y, fitIdx)
 	for k, i := range fitIdx {
@@ -484,7 +497,7 @@ func (s *search) candidates(obs observations, tr training, pending int) (*pool, 
 	}
 	poolSize, starts := 1024, 5
 	switch rows := len(tr.y) + pending/max(s.enc.dim, 1); {
-	case rows > 300:
+	case rows > 200:
 		poolSize, starts = 512, 2
 	case rows > 100:
 		poolSize, starts = 1024, 3
