@@ -39,10 +39,10 @@
 // computed as logarithms, with asymptotic forms in the far tail, so they rank
 // candidates even where they underflow.
 //
-// The acquisition is maximised over random candidates (1024, or 512 past 300
+// The acquisition is maximised over random candidates (1024, or 512 past 200
 // trials: three quarters drawn from the prior, a quarter perturbing the five
 // best trials so far) and then refined from the best 5 (3 past 100 trials, 2
-// past 300) by a compass search in the unit cube, halving its step from 0.1
+// past 200) by a compass search in the unit cube, halving its step from 0.1
 // to 1/1024. Every candidate is snapped to the space before it is scored:
 // ints and stepped parameters to their values, categories to one of them, so
 // the acquisition is optimised over what can be suggested. Points already
@@ -69,12 +69,23 @@
 //
 // # Cost
 //
-// The hyperparameter fit costs m³ a step on at most 80 trials (the best 20
-// and a random rest, when there are more); the model conditions on at most
-// 600 (the best 150 and a random rest), costing n³/3 once and n² per scored
-// point. At 500 trials a call takes about 0.1 s and 5.4 MB for one point,
-// 0.18 s and 5.8 MB for five (BenchmarkBayesOptSuggest, on a shared 2-core
-// machine).
+// A long history is not a costly one: the model learns from a bounded
+// subset of it. The hyperparameter fit costs m³ a step on at most 80 trials
+// (the best 20 and a random rest, when there are more); the model conditions
+// on at most 256 (the best 64, the latest 64 of the others, where the search
+// has just been, and a random draw from the rest, a spread over the space),
+// costing n³/3 once and n² per scored point, that is for each candidate and
+// each step of the local search. Below 257 completed trials the model sees
+// every one, so the subset changes nothing there. Past it, what grows with
+// the history is reading the request and the keys of the points handed out,
+// linear in the trials. At 10,000 trials of 20 dimensions a call for one
+// point takes about 0.4 s of CPU and 76 MiB, of which reading the request is
+// about 0.2 s and 61 MiB (knobs-bench -cost, docs/benchmarks.md); 256 keeps
+// the model's work under the request's own cost there, and more trials than
+// a few hundred add little to a Gaussian process that already knows where
+// the best ones are. The number of dimensions weighs more than the history:
+// the fit's gradient has one length scale per feature, and the local search
+// tries two moves per feature at each step.
 //
 // # Settings
 //

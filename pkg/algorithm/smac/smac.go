@@ -30,7 +30,13 @@
 //     which finds the best two-way partition. The prediction is the mean of
 //     the trees' leaf means, with the variance of the law of total
 //     variance: the mean of the leaves' variances plus the variance of the
-//     trees' means.
+//     trees' means. Past 2000 observations the trees grow on 2000 of them:
+//     the best quarter, the latest quarter of the others and a random draw
+//     from the rest, so that the fit's cost stops growing with the history;
+//     the best predicted loss and the local searches' starts still come
+//     from every observation. At 10,000 trials of 20 dimensions a call for
+//     one point takes about a third of a second of CPU, half of it reading
+//     the request (knobs-bench -cost).
 //   - Acquisition: expected improvement of the loss over the best predicted
 //     loss among the points tried, for a model of the log loss (SMAC3's EI
 //     with log=True), computed as a logarithm so it keeps ranking points far
