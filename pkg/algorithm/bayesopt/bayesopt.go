@@ -79,8 +79,8 @@
 // every one, so the subset changes nothing there. Past it, what grows with
 // the history is reading the request and the keys of the points handed out,
 // linear in the trials. At 10,000 trials of 20 dimensions a call for one
-// point takes about 0.4 s of CPU and 76 MiB, of which reading the request is
-// about 0.2 s and 61 MiB (knobs-bench -cost, docs/benchmarks.md); 256 keeps
+// point takes about 0.38 s of CPU and 76 MiB, of which reading the request
+// is about 0.15 s and 61 MiB (knobs-bench -cost, docs/benchmarks.md); 256 keeps
 // the model's work under the request's own cost there, and more trials than
 // a few hundred add little to a Gaussian process that already knows where
 // the best ones are. The number of dimensions weighs more than the history:
