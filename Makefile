@@ -12,6 +12,7 @@
 #   make bench           benchmarks, printed as a table
 #   make bench-receiver  observation reports per second through the controller's receiver (real API server)
 #   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
+#   make bench-cost      the cost of a call of every algorithm as history and dimensions grow, a table
 #   make bench-earlystopping  steps saved and best found with and without early stopping, table and SVG plots
 #   make conformance     check a running function (URL=...) against the function contract
 #   make screenshots     the dashboard's pages, in headless Chromium, into docs/dashboard/
@@ -19,7 +20,7 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: conformance screenshots all bench bench-earlystopping bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
+.PHONY: conformance screenshots all bench bench-cost bench-earlystopping bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
 
 all: build test
 
@@ -91,6 +92,11 @@ bench-quality:
 	mkdir -p docs/benchmarks
 	$(GO) run ./cmd/knobs-bench -seeds 10 -evals 60 -batch 1,4 -svg docs/benchmarks > docs/benchmarks/results.txt
 	cat docs/benchmarks/results.txt
+
+bench-cost:
+	mkdir -p docs/benchmarks
+	$(GO) run ./cmd/knobs-bench -cost > docs/benchmarks/cost.txt
+	cat docs/benchmarks/cost.txt
 
 bench-earlystopping:
 	mkdir -p docs/benchmarks

@@ -8,6 +8,7 @@
 //
 //	go run ./cmd/knobs-bench                       # what docs/benchmarks.md shows
 //	go run ./cmd/knobs-bench -algorithms random,tpe -problems branin-2d -seeds 5
+//	go run ./cmd/knobs-bench -cost                 # cost of a call as history and dimensions grow
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,7 +47,27 @@ func run() error {
 	inProcess := flag.Bool("inprocess", false, "call the algorithms in process instead of as function processes")
 	python := flag.String("python", "", "Python interpreter with Optuna for the optuna-* rows (default: the first of "+strings.Join(benchmark.Pythons, ", ")+" that imports optuna)")
 	driver := flag.String("optuna-driver", "hack/optuna/driver.py", "the driver that runs Optuna's samplers")
+	cost := flag.Bool("cost", false, "measure instead the cost of one call for one point as the history and the dimensions grow, in process, and print a table per dimension")
+	costTrials := flag.String("cost-trials", "100,1000,10000,100000", "with -cost: comma-separated numbers of completed trials")
+	costDims := flag.String("cost-dims", "2,6,20,50", "with -cost: comma-separated numbers of parameters")
+	costLimit := flag.Duration("cost-limit", 30*time.Second, "with -cost: a call's deadline; past it, or past half of it, larger histories are not tried")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *cost {
+		return runCost(*algs, *costTrials, *costDims, *costLimit)
+	}
 
 	peers := benchmark.GoptunaPeers()
 	if *algs == "" || strings.Contains(*algs, "optuna-") {
@@ -107,6 +129,47 @@ func run() error {
 		return errors.New("some runs failed (see the tables)")
 	}
 	return nil
+}
+
+// runCost prints the cost table of the registered algorithms (or those
+// named) as the history and the dimensions grow.
+func runCost(algs, trials, dims string, limit time.Duration) error {
+	hists, err := ints("-cost-trials", trials)
+	if err != nil {
+		return err
+	}
+	ds, err := ints("-cost-dims", dims)
+	if err != nil {
+		return err
+	}
+	contenders := pick(Contenders(), algs, func(c benchmark.Contender) string { return c.Name })
+	if len(contenders) == 0 {
+		return errors.New("nothing to run: check -algorithms")
+	}
+	start := time.Now()
+	cells := benchmark.MeasureCost(context.Background(), contenders, benchmark.CostOptions{Histories: hists, Dims: ds, Limit: limit})
+	if err := benchmark.WriteCostGrowth(os.Stdout, cells); err != nil {
+		return err
+	}
+	fmt.Printf("(%s)\n", time.Since(start).Round(time.Second))
+	for _, c := range cells {
+		if c.Err != nil {
+			return errors.New("some calls failed (see the table)")
+		}
+	}
+	return nil
+}
+
+func ints(flagName, list string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s: %q is not a positive number", flagName, f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // startOptuna starts the driver of Optuna's samplers with the given

@@ -39,10 +39,10 @@
 // computed as logarithms, with asymptotic forms in the far tail, so they rank
 // candidates even where they underflow.
 //
-// The acquisition is maximised over random candidates (1024, or 512 past 300
+// The acquisition is maximised over random candidates (1024, or 512 past 200
 // trials: three quarters drawn from the prior, a quarter perturbing the five
 // best trials so far) and then refined from the best 5 (3 past 100 trials, 2
-// past 300) by a compass search in the unit cube, halving its step from 0.1
+// past 200) by a compass search in the unit cube, halving its step from 0.1
 // to 1/1024. Every candidate is snapped to the space before it is scored:
 // ints and stepped parameters to their values, categories to one of them, so
 // the acquisition is optimised over what can be suggested. Points already
@@ -69,12 +69,23 @@
 //
 // # Cost
 //
-// The hyperparameter fit costs m³ a step on at most 80 trials (the best 20
-// and a random rest, when there are more); the model conditions on at most
-// 600 (the best 150 and a random rest), costing n³/3 once and n² per scored
-// point. At 500 trials a call takes about 0.1 s and 5.4 MB for one point,
-// 0.18 s and 5.8 MB for five (BenchmarkBayesOptSuggest, on a shared 2-core
-// machine).
+// A long history is not a costly one: the model learns from a bounded
+// subset of it. The hyperparameter fit costs m³ a step on at most 80 trials
+// (the best 20 and a random rest, when there are more); the model conditions
+// on at most 256 (the best 64, the latest 64 of the others, where the search
+// has just been, and a random draw from the rest, a spread over the space),
+// costing n³/3 once and n² per scored point, that is for each candidate and
+// each step of the local search. Below 257 completed trials the model sees
+// every one, so the subset changes nothing there. Past it, what grows with
+// the history is reading the request and the keys of the points handed out,
+// linear in the trials. At 10,000 trials of 20 dimensions a call for one
+// point takes about 0.38 s of CPU and 76 MiB, of which reading the request
+// is about 0.15 s and 61 MiB (knobs-bench -cost, docs/benchmarks.md); 256 keeps
+// the model's work under the request's own cost there, and more trials than
+// a few hundred add little to a Gaussian process that already knows where
+// the best ones are. The number of dimensions weighs more than the history:
+// the fit's gradient has one length scale per feature, and the local search
+// tries two moves per feature at each step.
 //
 // # Settings
 //
@@ -120,7 +131,7 @@ const (
 	MaxFeatures = 256
 
 	maxFitPoints    = 80  // trials the hyperparameters are fitted on
-	maxModelPoints  = 600 // trials the model conditions on
+	maxModelPoints  = 256 // trials the model conditions on
 	maxFantasies    = 200 // pending trials the model conditions on
 	maxModelBatch   = 100 // points of a reply the model places
 	maxRefined      = 16  // points of a reply refined by local search
@@ -278,6 +289,11 @@ func (BayesOpt) Suggest(ctx context.Context, p *algorithm.Problem, trials []algo
 // exhaust hands out every unseen point of a finite space when no more than
 // count are left, and reports whether it did.
 func (s *search) exhaust(count int) bool {
+	if size, exact := s.space.Size(); !s.space.Finite() || !exact || size > uint64(len(s.trials)+count) {
+		// Not a space that this reply can use up: spare the keys of every
+		// trial.
+		return false
+	}
 	rest, ok := algorithm.NewTaken(s.space, s.trials).Rest(count)
 	if !ok {
 		return false
@@ -342,8 +358,10 @@ func (s *search) observations() observations {
 }
 
 // subset picks at most n of the observations' indices, in order: the best
-// quarter and a random draw from the rest.
-func subset(loss []float64, n int, rng *rand.Rand) []int {
+// quarter, the latest recent of the others (the observations are in the
+// order their trials were created), and a random draw from the rest, a
+// spread over the space.
+func subset(loss []float64, n, recent int, rng *rand.Rand) []int {
 	idx := make([]int, len(loss))
 	for i := range idx {
 		idx[i] = i
@@ -354,6 +372,12 @@ func subset(loss []float64, n int, rng *rand.Rand) []int {
 	sort.SliceStable(idx, func(a, b int) bool { return loss[idx[a]] < loss[idx[b]] })
 	best := n / 4
 	rest := idx[best:]
+	recent = min(recent, n-best)
+	if recent > 0 {
+		// The latest come first among the rest.
+		sort.Slice(rest, func(a, b int) bool { return rest[a] > rest[b] })
+		rest = rest[recent:]
+	}
 	rng.Shuffle(len(rest), func(a, b int) { rest[a], rest[b] = rest[b], rest[a] })
 	out := idx[:n]
 	slices.Sort(out)
@@ -429,14 +453,14 @@ type training struct {
 // hyperparameters on a smaller subset of them, as their fit costs m³ a step.
 func (s *search) train(obs observations) training {
 	dim := s.enc.dim
-	tr := training{use: subset(obs.loss, maxModelPoints, s.rng)}
+	tr := training{use: subset(obs.loss, maxModelPoints, maxModelPoints/4, s.rng)}
 	tr.y = standardise(obs.loss, tr.use)
 	tr.x = make([]float64, len(tr.use)*dim)
 	for k, i := range tr.use {
 		s.enc.encode(obs.pts[i], tr.x[k*dim:(k+1)*dim])
 	}
 
-	fitIdx := subset(tr.y, maxFitPoints, s.rng)
+	fitIdx := subset(tr.y, maxFitPoints, 0, s.rng)
 	fx := make([]float64, len(fitIdx)*dim)
 	fy := standardise(tr.y, fitIdx)
 	for k, i := range fitIdx {
@@ -484,7 +508,7 @@ func (s *search) candidates(obs observations, tr training, pending int) (*pool, 
 	}
 	poolSize, starts := 1024, 5
 	switch rows := len(tr.y) + pending/max(s.enc.dim, 1); {
-	case rows > 300:
+	case rows > 200:
 		poolSize, starts = 512, 2
 	case rows > 100:
 		poolSize, starts = 1024, 3

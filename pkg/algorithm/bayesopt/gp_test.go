@@ -347,3 +347,39 @@ func TestHedgeStateRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// The model's subset of a long history holds the best quarter and the
+// latest quarter of the rest, in the history's order, and stays whole when
+// the history is short enough.
+func TestSubset(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	loss := make([]float64, 1000)
+	for i := range loss {
+		loss[i] = float64((i * 7919) % 1000) // every value in 0..999, shuffled
+	}
+	got := subset(loss, 100, 25, rng)
+	if len(got) != 100 || !slices.IsSorted(got) {
+		t.Fatalf("subset = %v, want 100 indices in order", got)
+	}
+	in := map[int]bool{}
+	for _, i := range got {
+		in[i] = true
+	}
+	for i, v := range loss {
+		if v < 25 && !in[i] {
+			t.Errorf("observation %d, among the best 25 (loss %v), left out", i, v)
+		}
+	}
+	latest := 0
+	for i := len(loss) - 1; i >= 0 && latest < 25; i-- {
+		if loss[i] >= 25 {
+			if !in[i] {
+				t.Errorf("observation %d, among the latest 25 of the rest, left out", i)
+			}
+			latest++
+		}
+	}
+	if short := subset(loss[:80], 100, 25, rng); len(short) != 80 {
+		t.Errorf("subset of 80 = %d indices, want all 80", len(short))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -251,5 +252,36 @@ func BenchmarkForestFit(b *testing.B) {
 				fitForest(d, cfg, rng)
 			}
 		})
+	}
+}
+
+// The forest's subset of a long history holds the best quarter and the
+// latest quarter of the rest, by trial, in order.
+func TestForestSubset(t *testing.T) {
+	n := 1000
+	y, trial := make([]float64, n), make([]int, n)
+	for i := range y {
+		y[i] = float64((i * 7919) % n)
+		trial[i] = n - 1 - i // observations listed latest first
+	}
+	got := forestSubset(y, trial, 200, rand.New(rand.NewPCG(1, 2)))
+	if len(got) != 200 || !slices.IsSorted(got) {
+		t.Fatalf("forestSubset = %v, want 200 indices in order", got)
+	}
+	in := map[int]bool{}
+	for _, i := range got {
+		in[i] = true
+	}
+	latest := 0
+	for i := range y { // latest trial first
+		if y[i] < 50 && !in[i] {
+			t.Errorf("observation %d, among the best 50, left out", i)
+		}
+		if y[i] >= 50 && latest < 50 {
+			if !in[i] {
+				t.Errorf("observation %d, among the latest 50 of the rest, left out", i)
+			}
+			latest++
+		}
 	}
 }

@@ -30,7 +30,13 @@
 //     which finds the best two-way partition. The prediction is the mean of
 //     the trees' leaf means, with the variance of the law of total
 //     variance: the mean of the leaves' variances plus the variance of the
-//     trees' means.
+//     trees' means. Past 2000 observations the trees grow on 2000 of them:
+//     the best quarter, the latest quarter of the others and a random draw
+//     from the rest, so that the fit's cost stops growing with the history;
+//     the best predicted loss and the local searches' starts still come
+//     from every observation. At 10,000 trials of 20 dimensions a call for
+//     one point takes about 0.25 s of CPU, 0.15 s of it reading the request
+//     (knobs-bench -cost).
 //   - Acquisition: expected improvement of the loss over the best predicted
 //     loss among the points tried, for a model of the log loss (SMAC3's EI
 //     with log=True), computed as a logarithm so it keeps ranking points far
@@ -93,6 +99,7 @@ const (
 	maxSteps           = 30   // steps of one local search
 	stepSD             = 0.2  // standard deviation of a numeric step in the unit cube
 	maxModelPoints     = 32   // model-based points in one reply; the rest are random
+	maxForestPoints    = 2000 // observations the forest is grown on (see forestSubset)
 	minObservations    = 2    // completed trials the model needs
 	minSplit           = 2
 	minLeaf            = 1
@@ -126,7 +133,7 @@ func (SMAC) Validate(p *algorithm.Problem) error {
 // Suggest implements algorithm.Algorithm.
 func (SMAC) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, count int) (*algorithm.Suggestions, error) {
 	space := p.Space
-	if algorithm.NewTaken(space, trials).Unseen() <= uint64(count) {
+	if size, exact := space.Size(); space.Finite() && exact && size <= uint64(len(trials)+count) && algorithm.NewTaken(space, trials).Unseen() <= uint64(count) {
 		// Every point left goes in this reply, whatever the model thinks.
 		return random.Random{}.Suggest(ctx, p, trials, count)
 	}
@@ -192,7 +199,11 @@ type run struct {
 	obsPts    []searchspace.Point
 	obsX      [][]float64
 	obsY      []float64
+	obsTrial  []int // the index of each observation's trial
 	completed int
+	// forest holds the observations the forest is grown on, chosen at the
+	// first fit; nil for all of them.
+	forest []int
 	// Points without a value yet: pending and running trials, then the points
 	// chosen for this reply, with the loss the model predicted for them.
 	// pendingY holds the lies of the first of them, computed lazily.
@@ -215,15 +226,18 @@ func newRun(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial)
 
 	var losses []float64
 	var failed []searchspace.Point
+	var failedAt []int
 	for i := range trials {
 		t := &trials[i]
 		r.taken[space.Key(t.Point)] = struct{}{}
 		switch {
 		case t.Completed():
 			r.obsPts = append(r.obsPts, t.Point)
+			r.obsTrial = append(r.obsTrial, i)
 			losses = append(losses, p.Objective.Loss(t.Value))
 		case t.Condition == pb.TrialCondition_FAILED:
 			failed = append(failed, t.Point)
+			failedAt = append(failedAt, i)
 		case t.Active():
 			r.pendingX = append(r.pendingX, r.encode(t.Point))
 		}
@@ -234,9 +248,10 @@ func newRun(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial)
 	}
 	scaled, worst := logScale(losses)
 	r.obsY = scaled
-	for _, pt := range failed {
+	for k, pt := range failed {
 		r.obsPts = append(r.obsPts, pt)
 		r.obsY = append(r.obsY, worst)
+		r.obsTrial = append(r.obsTrial, failedAt[k])
 	}
 	r.obsX = make([][]float64, len(r.obsPts))
 	for i, pt := range r.obsPts {
@@ -401,6 +416,9 @@ func (m *model) acq(x []float64) float64 {
 
 // fit grows a forest on the observations and the lies told so far.
 func (r *run) fit() *model {
+	if r.forest == nil && len(r.obsX) > maxForestPoints {
+		r.forest = forestSubset(r.obsY, r.obsTrial, maxForestPoints, r.rng)
+	}
 	n := len(r.obsX) + len(r.pendingY)
 	d := r.space.Len()
 	data := &dataset{cols: make([][]float64, d), y: make([]float64, 0, n), cats: r.cats}
@@ -413,8 +431,14 @@ func (r *run) fit() *model {
 		}
 		data.y = append(data.y, y)
 	}
-	for i, x := range r.obsX {
-		add(x, r.obsY[i])
+	if r.forest == nil {
+		for i, x := range r.obsX {
+			add(x, r.obsY[i])
+		}
+	} else {
+		for _, i := range r.forest {
+			add(r.obsX[i], r.obsY[i])
+		}
 	}
 	for i, y := range r.pendingY {
 		add(r.pendingX[i], y)
@@ -430,6 +454,27 @@ func (r *run) fit() *model {
 		m.eta = math.Min(m.eta, mean)
 	}
 	return m
+}
+
+// forestSubset picks n of the observations for the forest, when there are
+// more: the best quarter (where the search is), the latest quarter of the
+// others (where it has just been), and a random draw from the rest (the
+// spread of the space). A forest grows in O(n log n) a tree, so this bounds
+// the fit's cost however long the history; the expected improvement's best
+// and the local searches' starts still come from every observation.
+func forestSubset(y []float64, trial []int, n int, rng *rand.Rand) []int {
+	idx := make([]int, len(y))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(y[a], y[b]) })
+	rest := idx[n/4:]
+	slices.SortFunc(rest, func(a, b int) int { return cmp.Compare(trial[b], trial[a]) })
+	rest = rest[n/4:]
+	rng.Shuffle(len(rest), func(a, b int) { rest[a], rest[b] = rest[b], rest[a] })
+	out := idx[:n]
+	slices.Sort(out)
+	return out
 }
 
 // modelPoint returns the unseen point of highest expected improvement, and
