@@ -5,9 +5,6 @@
 package registry
 
 import (
-	"fmt"
-	"sort"
-
 	"knobs.dev/knobs/pkg/algorithm"
 	"knobs.dev/knobs/pkg/algorithm/bayesopt"
 	"knobs.dev/knobs/pkg/algorithm/bohb"
@@ -18,6 +15,7 @@ import (
 	"knobs.dev/knobs/pkg/algorithm/smac"
 	"knobs.dev/knobs/pkg/algorithm/sobol"
 	"knobs.dev/knobs/pkg/algorithm/tpe"
+	"knobs.dev/knobs/pkg/named"
 )
 
 // Entry is one algorithm and what a caller must know to give it a problem.
@@ -45,49 +43,29 @@ type Needs struct {
 	Budget bool
 }
 
-var entries = []Entry{
-	{Name: "random", Algorithm: random.Random{}},
-	{Name: "grid", Algorithm: grid.Grid{}, Needs: Needs{FiniteSpace: true}},
-	{Name: "sobol", Algorithm: sobol.Sobol{}},
-	{Name: "bayesopt", Algorithm: bayesopt.BayesOpt{}, Needs: Needs{Objective: true}},
-	{Name: "tpe", Algorithm: tpe.TPE{}, Needs: Needs{Objective: true}},
+var entries = named.NewList("algorithm", func(e Entry) string { return e.Name },
+	Entry{Name: "random", Algorithm: random.Random{}},
+	Entry{Name: "grid", Algorithm: grid.Grid{}, Needs: Needs{FiniteSpace: true}},
+	Entry{Name: "sobol", Algorithm: sobol.Sobol{}},
+	Entry{Name: "bayesopt", Algorithm: bayesopt.BayesOpt{}, Needs: Needs{Objective: true}},
+	Entry{Name: "tpe", Algorithm: tpe.TPE{}, Needs: Needs{Objective: true}},
 	// Katib's name for TPE that models the parameters together.
-	{Name: "multivariate-tpe", Algorithm: tpe.TPE{Multivariate: true}, Needs: Needs{Objective: true}},
-	{Name: "cmaes", Algorithm: cmaes.CMAES{}, Needs: Needs{Objective: true}},
-	{Name: "smac", Algorithm: smac.SMAC{}, Needs: Needs{Objective: true}},
-	{Name: "hyperband", Algorithm: hyperband.Hyperband{}, Needs: Needs{Objective: true, Budget: true}},
-	{Name: "bohb", Algorithm: bohb.BOHB{}, Needs: Needs{Objective: true, Budget: true}},
-}
+	Entry{Name: "multivariate-tpe", Algorithm: tpe.TPE{Multivariate: true}, Needs: Needs{Objective: true}},
+	Entry{Name: "cmaes", Algorithm: cmaes.CMAES{}, Needs: Needs{Objective: true}},
+	Entry{Name: "smac", Algorithm: smac.SMAC{}, Needs: Needs{Objective: true}},
+	Entry{Name: "hyperband", Algorithm: hyperband.Hyperband{}, Needs: Needs{Objective: true, Budget: true}},
+	Entry{Name: "bohb", Algorithm: bohb.BOHB{}, Needs: Needs{Objective: true, Budget: true}},
+)
 
 // All returns every algorithm, in a fixed order.
-func All() []Entry { return append([]Entry(nil), entries...) }
+func All() []Entry { return entries.All() }
 
 // Names returns every algorithm's name, sorted.
-func Names() []string {
-	out := make([]string, len(entries))
-	for i, e := range entries {
-		out[i] = e.Name
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return entries.Names() }
 
 // Lookup returns the algorithm of the given name.
-func Lookup(name string) (Entry, bool) {
-	for _, e := range entries {
-		if e.Name == name {
-			return e, true
-		}
-	}
-	return Entry{}, false
-}
+func Lookup(name string) (Entry, bool) { return entries.Lookup(name) }
 
 // MustLookup returns the algorithm of the given name, and panics when there
 // is none: for a program's main, whose name is a constant.
-func MustLookup(name string) Entry {
-	e, ok := Lookup(name)
-	if !ok {
-		panic(fmt.Sprintf("no algorithm %q is registered; known: %v", name, Names()))
-	}
-	return e
-}
+func MustLookup(name string) Entry { return entries.MustLookup(name) }

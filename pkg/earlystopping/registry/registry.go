@@ -4,12 +4,10 @@
 package registry
 
 import (
-	"fmt"
-	"sort"
-
 	"knobs.dev/knobs/pkg/earlystopping"
 	"knobs.dev/knobs/pkg/earlystopping/asha"
 	"knobs.dev/knobs/pkg/earlystopping/medianstop"
+	"knobs.dev/knobs/pkg/named"
 )
 
 // Entry is one early-stopping algorithm.
@@ -20,40 +18,20 @@ type Entry struct {
 	Algorithm earlystopping.Algorithm
 }
 
-var entries = []Entry{
-	{Name: "medianstop", Algorithm: medianstop.MedianStop{}},
-	{Name: "asha", Algorithm: asha.ASHA{}},
-}
+var entries = named.NewList("early-stopping algorithm", func(e Entry) string { return e.Name },
+	Entry{Name: "medianstop", Algorithm: medianstop.MedianStop{}},
+	Entry{Name: "asha", Algorithm: asha.ASHA{}},
+)
 
 // All returns every early-stopping algorithm, in a fixed order.
-func All() []Entry { return append([]Entry(nil), entries...) }
+func All() []Entry { return entries.All() }
 
 // Names returns every early-stopping algorithm's name, sorted.
-func Names() []string {
-	out := make([]string, len(entries))
-	for i, e := range entries {
-		out[i] = e.Name
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return entries.Names() }
 
 // Lookup returns the early-stopping algorithm of the given name.
-func Lookup(name string) (Entry, bool) {
-	for _, e := range entries {
-		if e.Name == name {
-			return e, true
-		}
-	}
-	return Entry{}, false
-}
+func Lookup(name string) (Entry, bool) { return entries.Lookup(name) }
 
 // MustLookup is Lookup for a name known to be listed, as a function's main
 // has.
-func MustLookup(name string) Entry {
-	e, ok := Lookup(name)
-	if !ok {
-		panic(fmt.Sprintf("no early-stopping algorithm %q: the list has %v", name, Names()))
-	}
-	return e
-}
+func MustLookup(name string) Entry { return entries.MustLookup(name) }
