@@ -18,7 +18,7 @@ var bestForms = []string{"flags", "env", "yaml"}
 
 func bestCommand(c *config) *cobra.Command {
 	var as, output string
-	cmd := &cobra.Command{
+	cmd := onExperiment(c, &cobra.Command{
 		Use:   "best NAME",
 		Short: "Print the best assignment so far, as flags, environment variables or YAML",
 		Long: `Print the best assignment of an Experiment so far (status.currentOptimalTrial):
@@ -35,9 +35,7 @@ prints the whole best trial instead: its name, assignment and metrics.`,
 			"python train.py $(%s best tpe-branin)",
 			"best tpe-branin --as env > best.env",
 			"best tpe-branin -o yaml"),
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeExperiments(c),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		PreRunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("as") && output != "" {
 				return fmt.Errorf("--as and -o do not go together: --as prints the assignment, -o the whole best trial")
 			}
@@ -46,25 +44,23 @@ prints the whole best trial instead: its name, assignment and metrics.`,
 			default:
 				return fmt.Errorf("unknown output format %q for best: use -o json or yaml, or --as %s", output, strings.Join(bestForms, ", "))
 			}
-			cl, err := c.clients()
-			if err != nil {
-				return err
-			}
-			e, err := cl.Knobs.TuningV1alpha1().Experiments(cl.Namespace).Get(cmd.Context(), args[0], metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			b := e.Status.CurrentOptimalTrial
-			if b == nil {
-				return fmt.Errorf("experiment %s has no best trial yet: none of its %d trials has succeeded with its objective metric %s",
-					e.Name, e.Status.Trials, e.Spec.Objective.ObjectiveMetricName)
-			}
-			if output != "" {
-				return writeAs(c.Out, output, b)
-			}
-			return printAssignment(c.Out, as, b.ParameterAssignments)
+			return nil
 		},
-	}
+	}, func(cmd *cobra.Command, cl *Clients, name string) error {
+		e, err := cl.Knobs.TuningV1alpha1().Experiments(cl.Namespace).Get(cmd.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		b := e.Status.CurrentOptimalTrial
+		if b == nil {
+			return fmt.Errorf("experiment %s has no best trial yet: none of its %d trials has succeeded with its objective metric %s",
+				e.Name, e.Status.Trials, e.Spec.Objective.ObjectiveMetricName)
+		}
+		if output != "" {
+			return writeAs(c.Out, output, b)
+		}
+		return printAssignment(c.Out, as, b.ParameterAssignments)
+	})
 	cmd.Flags().StringVar(&as, "as", "flags", "how to print the assignment: "+strings.Join(bestForms, ", "))
 	_ = cmd.RegisterFlagCompletionFunc("as", cobra.FixedCompletions(bestForms, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "print the whole best trial: json or yaml")

@@ -250,3 +250,20 @@ func completeExperiments(c *config) cobra.CompletionFunc {
 		return names, cobra.ShellCompDirectiveNoFileComp
 	}
 }
+
+// onExperiment makes cmd a command on one Experiment, named by its one
+// argument: the name is required and completed, and run is given the
+// clients and the name. A check of the flags belongs in cmd's PreRunE,
+// which runs before the clients are made.
+func onExperiment(c *config, cmd *cobra.Command, run func(cmd *cobra.Command, cl *Clients, name string) error) *cobra.Command {
+	cmd.Args = cobra.ExactArgs(1)
+	cmd.ValidArgsFunction = completeExperiments(c)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		cl, err := c.clients()
+		if err != nil {
+			return err
+		}
+		return run(cmd, cl, args[0])
+	}
+	return cmd
+}

@@ -15,7 +15,7 @@ import (
 
 func extendCommand(c *config) *cobra.Command {
 	var maxTrials int32
-	cmd := &cobra.Command{
+	cmd := onExperiment(c, &cobra.Command{
 		Use:   "extend NAME --max-trials N",
 		Short: "Raise an Experiment's maxTrialCount, resuming it if it ended with MaxTrialsReached",
 		Long: `Raise an Experiment's spec.maxTrialCount to N. An Experiment that runs goes
@@ -27,24 +27,20 @@ An Experiment that ended otherwise (goal reached, search space exhausted,
 too many failures) does not resume, and extend refuses it.`,
 		Example: example(c,
 			"extend tpe-branin --max-trials 50"),
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeExperiments(c),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		PreRunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("max-trials") {
 				return fmt.Errorf("say how many trials the Experiment may run in all with --max-trials N")
 			}
-			cl, err := c.clients()
-			if err != nil {
-				return err
-			}
-			from, err := extend(cmd.Context(), cl.Knobs, cl.Namespace, args[0], maxTrials)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.Out, "experiment %s extended: maxTrialCount %d -> %d\n", args[0], from, maxTrials)
 			return nil
 		},
-	}
+	}, func(cmd *cobra.Command, cl *Clients, name string) error {
+		from, err := extend(cmd.Context(), cl.Knobs, cl.Namespace, name, maxTrials)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Out, "experiment %s extended: maxTrialCount %d -> %d\n", name, from, maxTrials)
+		return nil
+	})
 	cmd.Flags().Int32Var(&maxTrials, "max-trials", 0, "the new maxTrialCount: how many trials the Experiment may run in all")
 	return cmd
 }

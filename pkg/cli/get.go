@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 )
@@ -69,18 +68,8 @@ func getCommand(c *config) *cobra.Command {
 }
 
 func printExperiments(c *config, output string, items []v1alpha1.Experiment, withNamespace, single bool, now time.Time) error {
-	switch output {
-	case outputJSON, outputYAML:
-		objs := make([]runtime.Object, len(items))
-		for i := range items {
-			objs[i] = withKind(&items[i], "Experiment")
-		}
-		return printObjects(c.Out, output, objs, single)
-	case outputName:
-		for _, e := range items {
-			fmt.Fprintln(c.Out, resourceName("Experiment", e.Name))
-		}
-		return nil
+	if printed, err := printResources(c.Out, output, "Experiment", items, single); printed {
+		return err
 	}
 	header := []string{"NAME", "ALGORITHM", "PROGRESS", "RUNNING", "FAILED", "BEST", "STATUS", "REASON", "AGE"}
 	if output == outputWide {

@@ -20,7 +20,7 @@ const Dashboard = "knobs-dashboard"
 func openCommand(c *config) *cobra.Command {
 	var base string
 	var browser bool
-	cmd := &cobra.Command{
+	cmd := onExperiment(c, &cobra.Command{
 		Use:   "open NAME",
 		Short: "Print the URL of an Experiment on the dashboard",
 		Long: `Print the URL of an Experiment's page on the dashboard: the dashboard's
@@ -31,43 +31,36 @@ With --browser it also opens it, with xdg-open.`,
 			"open tpe-branin",
 			"open tpe-branin --browser",
 			"open tpe-branin --url http://localhost:8090"),
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeExperiments(c),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.clients()
-			if err != nil {
+	}, func(cmd *cobra.Command, cl *Clients, name string) error {
+		if base == "" {
+			svc, err := cl.Serving.ServingV1().Services(tuning.SystemNamespace).Get(cmd.Context(), Dashboard, metav1.GetOptions{})
+			switch {
+			case isUnserved(err):
+				return fmt.Errorf("the dashboard is not installed: this cluster serves no Knative Services (is Knative Serving installed?); give the dashboard's address with --url")
+			case apierrs.IsNotFound(err):
+				return fmt.Errorf("the dashboard is not installed: there is no Knative Service %s in namespace %s; install it, or give its address with --url",
+					Dashboard, tuning.SystemNamespace)
+			case err != nil:
 				return err
+			case svc.Status.URL == nil:
+				return fmt.Errorf("the dashboard (Knative Service %s/%s) has no URL yet: it is not ready (see kubectl get ksvc %s -n %s), or give its address with --url",
+					tuning.SystemNamespace, Dashboard, Dashboard, tuning.SystemNamespace)
 			}
-			if base == "" {
-				svc, err := cl.Serving.ServingV1().Services(tuning.SystemNamespace).Get(cmd.Context(), Dashboard, metav1.GetOptions{})
-				switch {
-				case isUnserved(err):
-					return fmt.Errorf("the dashboard is not installed: this cluster serves no Knative Services (is Knative Serving installed?); give the dashboard's address with --url")
-				case apierrs.IsNotFound(err):
-					return fmt.Errorf("the dashboard is not installed: there is no Knative Service %s in namespace %s; install it, or give its address with --url",
-						Dashboard, tuning.SystemNamespace)
-				case err != nil:
-					return err
-				case svc.Status.URL == nil:
-					return fmt.Errorf("the dashboard (Knative Service %s/%s) has no URL yet: it is not ready (see kubectl get ksvc %s -n %s), or give its address with --url",
-						tuning.SystemNamespace, Dashboard, Dashboard, tuning.SystemNamespace)
-				}
-				base = svc.Status.URL.String()
-			}
-			u, err := experimentURL(base, cl.Namespace, args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(c.Out, u)
-			if !browser {
-				return nil
-			}
-			if c.browser == nil {
-				return fmt.Errorf("cannot open a browser: no xdg-open on PATH; open the URL above yourself")
-			}
-			return c.browser(u)
-		},
-	}
+			base = svc.Status.URL.String()
+		}
+		u, err := experimentURL(base, cl.Namespace, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.Out, u)
+		if !browser {
+			return nil
+		}
+		if c.browser == nil {
+			return fmt.Errorf("cannot open a browser: no xdg-open on PATH; open the URL above yourself")
+		}
+		return c.browser(u)
+	})
 	cmd.Flags().StringVar(&base, "url", "", "the dashboard's address, instead of the Knative Service's")
 	cmd.Flags().BoolVar(&browser, "browser", false, "open the URL in a browser too (xdg-open)")
 	return cmd

@@ -76,13 +76,32 @@ func writeAs(w io.Writer, output string, v any) error {
 	return err
 }
 
-// withKind sets the apiVersion and kind that a typed client leaves empty.
-func withKind[T interface {
+// printResources prints items, Experiments or Trials of the given kind,
+// for -o json, yaml or name, and reports true; for a table it prints
+// nothing and reports false, and the caller draws the table. single prints
+// one item alone rather than as a List.
+func printResources[T any, P interface {
+	*T
 	runtime.Object
-	*v1alpha1.Experiment | *v1alpha1.Trial
-}](o T, kind string) runtime.Object {
-	o.GetObjectKind().SetGroupVersionKind(v1alpha1.SchemeGroupVersion.WithKind(kind))
-	return o
+	GetName() string
+}](w io.Writer, output, kind string, items []T, single bool) (bool, error) {
+	switch output {
+	case outputJSON, outputYAML:
+		objs := make([]runtime.Object, len(items))
+		for i := range items {
+			o := P(&items[i])
+			// A typed client leaves apiVersion and kind empty.
+			o.GetObjectKind().SetGroupVersionKind(v1alpha1.SchemeGroupVersion.WithKind(kind))
+			objs[i] = o
+		}
+		return true, printObjects(w, output, objs, single)
+	case outputName:
+		for i := range items {
+			fmt.Fprintln(w, resourceName(kind, P(&items[i]).GetName()))
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 // resourceName is kubectl's -o name form: experiment.tuning.knobs.dev/NAME.

@@ -22,7 +22,7 @@ import (
 func stopCommand(c *config) *cobra.Command {
 	var wait bool
 	var timeout time.Duration
-	cmd := &cobra.Command{
+	cmd := onExperiment(c, &cobra.Command{
 		Use:   "stop NAME",
 		Short: "End an Experiment now: no new trials, its running trials stopped",
 		Long: `End an Experiment by hand, as if it had run all its trials.
@@ -47,68 +47,60 @@ stopping the trials of assignments that were still on their way; with
 		Example: example(c,
 			"stop tpe-branin",
 			"stop tpe-branin --wait=false"),
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeExperiments(c),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.clients()
-			if err != nil {
-				return err
-			}
-			name := args[0]
-			e, err := cl.Knobs.TuningV1alpha1().Experiments(cl.Namespace).Get(cmd.Context(), name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			if e.Status.IsDone() {
-				_, reason := state(e)
-				fmt.Fprintf(c.Out, "experiment %s has already ended (%s)\n", name, reason)
-				return nil
-			}
-			from, to, err := lowerMaxTrials(cmd.Context(), cl.Knobs, cl.Namespace, name)
-			if err != nil {
-				return err
-			}
-			if to < from {
-				fmt.Fprintf(c.Out, "experiment %s: maxTrialCount %d -> %d, the assignments handed out\n", name, from, to)
-			}
-			finish := e.Spec.TrialsOnEnd == v1alpha1.TrialsOnEndFinish
-			stopped := 0
-			stop := func(ctx context.Context, e *v1alpha1.Experiment) error {
-				if finish {
-					return nil
-				}
-				n, err := stopTrials(ctx, cl.Knobs, e)
-				stopped += n
-				return err
-			}
-			if err := stop(cmd.Context(), e); err != nil {
-				return err
-			}
-			if !wait {
-				fmt.Fprintf(c.Out, "experiment %s stopping: %d trials stopped\n", name, stopped)
-				return nil
-			}
-			ctx, cancel := watchtools.ContextWithOptionalTimeout(cmd.Context(), timeout)
-			defer cancel()
-			e, err = untilExperiment(ctx, cl.Knobs, cl.Namespace, name, func(e *v1alpha1.Experiment) (bool, error) {
-				if ended(e) {
-					return true, nil
-				}
-				// Assignments on their way when maxTrialCount was lowered
-				// still become trials: they are stopped too.
-				return false, stop(ctx, e)
-			})
-			if err != nil {
-				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					return fmt.Errorf("experiment %s has not ended within %s (%d trials stopped so far): see %s get %s -o wide", name, timeout, stopped, c.name, name)
-				}
-				return err
-			}
+	}, func(cmd *cobra.Command, cl *Clients, name string) error {
+		e, err := cl.Knobs.TuningV1alpha1().Experiments(cl.Namespace).Get(cmd.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if e.Status.IsDone() {
 			_, reason := state(e)
-			fmt.Fprintf(c.Out, "experiment %s stopped: %s, %d trials stopped, best %s\n", name, reason, stopped, orNone(bestValue(e)))
+			fmt.Fprintf(c.Out, "experiment %s has already ended (%s)\n", name, reason)
 			return nil
-		},
-	}
+		}
+		from, to, err := lowerMaxTrials(cmd.Context(), cl.Knobs, cl.Namespace, name)
+		if err != nil {
+			return err
+		}
+		if to < from {
+			fmt.Fprintf(c.Out, "experiment %s: maxTrialCount %d -> %d, the assignments handed out\n", name, from, to)
+		}
+		finish := e.Spec.TrialsOnEnd == v1alpha1.TrialsOnEndFinish
+		stopped := 0
+		stop := func(ctx context.Context, e *v1alpha1.Experiment) error {
+			if finish {
+				return nil
+			}
+			n, err := stopTrials(ctx, cl.Knobs, e)
+			stopped += n
+			return err
+		}
+		if err := stop(cmd.Context(), e); err != nil {
+			return err
+		}
+		if !wait {
+			fmt.Fprintf(c.Out, "experiment %s stopping: %d trials stopped\n", name, stopped)
+			return nil
+		}
+		ctx, cancel := watchtools.ContextWithOptionalTimeout(cmd.Context(), timeout)
+		defer cancel()
+		e, err = untilExperiment(ctx, cl.Knobs, cl.Namespace, name, func(e *v1alpha1.Experiment) (bool, error) {
+			if ended(e) {
+				return true, nil
+			}
+			// Assignments on their way when maxTrialCount was lowered
+			// still become trials: they are stopped too.
+			return false, stop(ctx, e)
+		})
+		if err != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("experiment %s has not ended within %s (%d trials stopped so far): see %s get %s -o wide", name, timeout, stopped, c.name, name)
+			}
+			return err
+		}
+		_, reason := state(e)
+		fmt.Fprintf(c.Out, "experiment %s stopped: %s, %d trials stopped, best %s\n", name, reason, stopped, orNone(bestValue(e)))
+		return nil
+	})
 	cmd.Flags().BoolVar(&wait, "wait", true, "wait until the Experiment has ended")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "with --wait, give up after this long (0: no limit)")
 	return cmd

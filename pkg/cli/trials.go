@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"knobs.dev/knobs/pkg/apis/tuning"
@@ -26,7 +25,7 @@ const (
 
 func trialsCommand(c *config) *cobra.Command {
 	var output, by string
-	cmd := &cobra.Command{
+	cmd := onExperiment(c, &cobra.Command{
 		Use:   "trials NAME",
 		Short: "List an Experiment's trials: state, objective, parameters",
 		Long: `List the trials of an Experiment (those labelled tuning.knobs.dev/experiment: NAME)
@@ -40,9 +39,7 @@ maximises; trials without the metric last. --sort name sorts by name.`,
 			"trials tpe-branin",
 			"trials tpe-branin --sort",
 			"trials tpe-branin -o json"),
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeExperiments(c),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		PreRunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(&output); err != nil {
 				return err
 			}
@@ -51,24 +48,22 @@ maximises; trials without the metric last. --sort name sorts by name.`,
 			default:
 				return fmt.Errorf("unknown order %q for --sort: use %s, %s or %s", by, sortNumber, sortObjective, sortName)
 			}
-			cl, err := c.clients()
-			if err != nil {
-				return err
-			}
-			e, err := cl.Knobs.TuningV1alpha1().Experiments(cl.Namespace).Get(cmd.Context(), args[0], metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			list, err := cl.Knobs.TuningV1alpha1().Trials(cl.Namespace).List(cmd.Context(), metav1.ListOptions{
-				LabelSelector: labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: e.Name}).String()})
-			if err != nil {
-				return err
-			}
-			trials := list.Items
-			sortTrials(trials, e, by)
-			return printTrials(c, output, e, trials, time.Now())
+			return nil
 		},
-	}
+	}, func(cmd *cobra.Command, cl *Clients, name string) error {
+		e, err := cl.Knobs.TuningV1alpha1().Experiments(cl.Namespace).Get(cmd.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		list, err := cl.Knobs.TuningV1alpha1().Trials(cl.Namespace).List(cmd.Context(), metav1.ListOptions{
+			LabelSelector: labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: e.Name}).String()})
+		if err != nil {
+			return err
+		}
+		trials := list.Items
+		sortTrials(trials, e, by)
+		return printTrials(c, output, e, trials, time.Now())
+	})
 	outputFlag(cmd, &output)
 	cmd.Flags().StringVar(&by, "sort", sortNumber, "order: number (as created), objective (best first) or name")
 	cmd.Flags().Lookup("sort").NoOptDefVal = sortObjective
@@ -135,18 +130,8 @@ func sortTrials(trials []v1alpha1.Trial, e *v1alpha1.Experiment, by string) {
 }
 
 func printTrials(c *config, output string, e *v1alpha1.Experiment, trials []v1alpha1.Trial, now time.Time) error {
-	switch output {
-	case outputJSON, outputYAML:
-		objs := make([]runtime.Object, len(trials))
-		for i := range trials {
-			objs[i] = withKind(&trials[i], "Trial")
-		}
-		return printObjects(c.Out, output, objs, false)
-	case outputName:
-		for _, t := range trials {
-			fmt.Fprintln(c.Out, resourceName("Trial", t.Name))
-		}
-		return nil
+	if printed, err := printResources(c.Out, output, "Trial", trials, false); printed {
+		return err
 	}
 	if len(trials) == 0 {
 		fmt.Fprintf(c.ErrOut, "Experiment %s has no trials yet.\n", e.Name)

@@ -23,7 +23,7 @@ import (
 
 func watchCommand(c *config) *cobra.Command {
 	var timeout time.Duration
-	cmd := &cobra.Command{
+	cmd := onExperiment(c, &cobra.Command{
 		Use:   "watch NAME",
 		Short: "Show an Experiment's progress and best value so far until it ends",
 		Long: `Show an Experiment's progress (a bar of the trials that have ended out of
@@ -35,39 +35,32 @@ It exits 0 when the Experiment succeeds, and 1 when it fails or is deleted.`,
 		Example: example(c,
 			"watch tpe-branin",
 			"watch tpe-branin --timeout 30m"),
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeExperiments(c),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.clients()
-			if err != nil {
-				return err
+	}, func(cmd *cobra.Command, cl *Clients, name string) error {
+		ctx, cancel := watchtools.ContextWithOptionalTimeout(cmd.Context(), timeout)
+		defer cancel()
+		d := &drawer{w: c.Out, terminal: c.Terminal, width: c.Width}
+		e, err := untilExperiment(ctx, cl.Knobs, cl.Namespace, name, func(e *v1alpha1.Experiment) (bool, error) {
+			d.draw(render(e))
+			return ended(e), nil
+		})
+		d.done()
+		if err != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("experiment %s has not ended within %s", name, timeout)
 			}
-			ctx, cancel := watchtools.ContextWithOptionalTimeout(cmd.Context(), timeout)
-			defer cancel()
-			d := &drawer{w: c.Out, terminal: c.Terminal, width: c.Width}
-			e, err := untilExperiment(ctx, cl.Knobs, cl.Namespace, args[0], func(e *v1alpha1.Experiment) (bool, error) {
-				d.draw(render(e))
-				return ended(e), nil
-			})
-			d.done()
-			if err != nil {
-				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					return fmt.Errorf("experiment %s has not ended within %s", args[0], timeout)
-				}
-				return err
-			}
-			st, reason := state(e)
-			msg := ""
-			if cond := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); cond != nil {
-				msg = cond.Message
-			}
-			if st == "Failed" {
-				return fmt.Errorf("experiment %s failed: %s: %s", e.Name, reason, msg)
-			}
-			fmt.Fprintf(c.Out, "experiment %s succeeded: %s: %s\n", e.Name, reason, msg)
-			return nil
-		},
-	}
+			return err
+		}
+		st, reason := state(e)
+		msg := ""
+		if cond := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); cond != nil {
+			msg = cond.Message
+		}
+		if st == "Failed" {
+			return fmt.Errorf("experiment %s failed: %s: %s", e.Name, reason, msg)
+		}
+		fmt.Fprintf(c.Out, "experiment %s succeeded: %s: %s\n", e.Name, reason, msg)
+		return nil
+	})
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (0: wait until the Experiment ends)")
 	return cmd
 }
