@@ -10,6 +10,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -19,11 +20,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
+	"knobs.dev/knobs/pkg/benchmark"
 	"knobs.dev/knobs/pkg/earlystopping/esbench"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
@@ -178,54 +179,34 @@ func ridge(epochs int) (esbench.Problem, func(), error) {
 	}, cleanup, nil
 }
 
-// writeSVG draws each setup's median best loss against the steps spent, one
-// line a setup; without early stopping solid, with it dashed (medianstop) or
+// plot is each setup's median best loss against the steps spent, one line
+// a setup: without early stopping solid, with it dashed (medianstop) or
 // dotted (asha), one colour a search algorithm.
-func writeSVG(path, problem string, sums []esbench.Summary) error {
-	const width, height, margin = 640, 400, 56
-	lo, hi, n := math.Inf(1), math.Inf(-1), 0
-	for _, s := range sums {
-		for _, v := range s.Trace {
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
-		}
-		n = max(n, len(s.Trace))
-	}
-	if n < 2 || !(hi > lo) {
-		return fmt.Errorf("%s: nothing to draw", problem)
-	}
-	// The first steps' best is far above the rest: show the lower part.
-	sorted := []float64{}
-	for _, s := range sums {
-		sorted = append(sorted, s.Trace[min(len(s.Trace)-1, len(s.Trace)/10)])
-	}
-	sort.Float64s(sorted)
-	hi = sorted[len(sorted)-1]
-	x := func(i int) float64 { return margin + float64(i)*(width-2*margin)/float64(n-1) }
-	y := func(v float64) float64 {
-		v = math.Min(math.Max(v, lo), hi)
-		return height - margin - (v-lo)/(hi-lo)*(height-2*margin)
-	}
+func plot(problem string, sums []esbench.Summary) benchmark.Plot {
 	colors := map[string]string{"random": "#0072b2", "tpe": "#d55e00"} // Okabe–Ito: distinct for colour-blind readers
-	dashes := map[string]string{"": "", "medianstop": ` stroke-dasharray="8 4"`, "asha": ` stroke-dasharray="2 3"`}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
-	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="%d" y="20" font-size="14">%s: median best loss against steps spent</text>`+"\n", margin, problem)
-	for i := 0; i <= 4; i++ {
-		v := lo + float64(i)*(hi-lo)/4
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="4" y="%.1f">%.3g</text>`+"\n", margin, width-margin, y(v), y(v), y(v)+4, v)
+	dashes := map[string]string{"medianstop": "8 4", "asha": "2 3"}
+	p := benchmark.Plot{
+		Title:  problem + ": median best loss against steps spent",
+		XLabel: "steps spent (epochs, all trials; 1 to %d)",
+		YMax:   math.Inf(-1),
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="%d">steps spent (epochs, all trials; 1 to %d)</text>`+"\n", width/2-110, height-12, n)
-	for i, s := range sums {
-		var pts []string
-		for j, v := range s.Trace {
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(j), y(v)))
+	for _, s := range sums {
+		p.Curves = append(p.Curves, benchmark.Curve{Name: s.Setup.Label(), Values: s.Trace,
+			Color: colors[s.Setup.Search], Dash: dashes[s.Setup.EarlyStopping]})
+		// The first steps' best is far above the rest: the axis ends at
+		// the highest best after a tenth of the steps.
+		if len(s.Trace) > 0 {
+			p.YMax = math.Max(p.YMax, s.Trace[len(s.Trace)/10])
 		}
-		c := colors[s.Setup.Search]
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>`+"\n", c, dashes[s.Setup.EarlyStopping], strings.Join(pts, " "))
-		ly := margin + 18*i
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2"%s/><text x="%d" y="%d" fill="%s">%s</text>`+"\n",
-			width-margin-150, width-margin-120, ly-4, ly-4, c, dashes[s.Setup.EarlyStopping], width-margin-114, ly, c, s.Setup.Label())
 	}
-	b.WriteString("</svg>\n")
-	return os.WriteFile(path, []byte(b.String()), 0o644)
+	return p
+}
+
+// writeSVG draws the plot of a problem into path.
+func writeSVG(path, problem string, sums []esbench.Summary) error {
+	var b bytes.Buffer
+	if err := plot(problem, sums).WriteSVG(&b); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }

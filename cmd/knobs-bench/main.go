@@ -203,7 +203,7 @@ func draw(dir string, sums []benchmark.Summary) error {
 		if err != nil {
 			return err
 		}
-		err = benchmark.WriteSVG(f, p, c)
+		err = benchmark.RegretPlot(p, c).WriteSVG(f)
 		f.Close()
 		if err != nil {
 			return err

@@ -127,7 +127,7 @@ func TestCompareAndReport(t *testing.T) {
 		}
 	}
 	var svg strings.Builder
-	if err := WriteSVG(&svg, "mixed-net", map[string][]float64{"grid": sums[0].MedianCurve(), "random": sums[1].MedianCurve()}); err != nil {
+	if err := RegretPlot("mixed-net", map[string][]float64{"grid": sums[0].MedianCurve(), "random": sums[1].MedianCurve()}).WriteSVG(&svg); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(svg.String(), "<svg") || strings.Count(svg.String(), "<polyline") != 2 {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -126,62 +125,4 @@ func bytes(b float64) string {
 		return fmt.Sprintf("%.0fKiB", b/(1<<10))
 	}
 	return fmt.Sprintf("%.0fB", b)
-}
-
-// WriteSVG draws, for one problem, each contender's median simple regret
-// against the number of evaluations, on a log scale.
-func WriteSVG(w io.Writer, problem string, curves map[string][]float64) error {
-	const width, height, margin = 640, 400, 50
-	var names []string
-	lo, hi, n := math.Inf(1), math.Inf(-1), 0
-	for name, c := range curves {
-		names = append(names, name)
-		for _, v := range c {
-			if v > 0 && !math.IsInf(v, 0) {
-				lo, hi = math.Min(lo, v), math.Max(hi, v)
-			}
-		}
-		n = max(n, len(c))
-	}
-	sort.Strings(names)
-	if n < 2 || math.IsInf(lo, 0) {
-		return fmt.Errorf("nothing to draw for %s", problem)
-	}
-	llo, lhi := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
-	if lhi == llo {
-		lhi++
-	}
-	x := func(i int) float64 { return margin + float64(i)*(width-2*margin)/float64(n-1) }
-	y := func(v float64) float64 {
-		v = math.Max(v, math.Pow(10, llo))
-		return height - margin - (math.Log10(v)-llo)/(lhi-llo)*(height-2*margin)
-	}
-	colors := []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
-	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="%d" y="20" font-size="14">%s: median simple regret</text>`+"\n", margin, problem)
-	for e := llo; e <= lhi; e++ {
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="5" y="%.1f">1e%d</text>`+"\n", margin, width-margin, y(math.Pow(10, e)), y(math.Pow(10, e)), y(math.Pow(10, e))+4, int(e))
-	}
-	fmt.Fprintf(&b, `<text x="%d" y="%d">evaluations (1 to %d)</text>`+"\n", width/2-60, height-10, n)
-	for i, name := range names {
-		var pts []string
-		for j, v := range curves[name] {
-			if math.IsInf(v, 0) || math.IsNaN(v) {
-				continue
-			}
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(j), y(v)))
-		}
-		// Past the palette, dashed lines tell the curves apart.
-		c, dash := colors[i%len(colors)], ""
-		if i >= len(colors) {
-			dash = ` stroke-dasharray="6,3"`
-		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>`+"\n", c, dash, strings.Join(pts, " "))
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2"%s/>`, width-margin-175, width-margin-155, margin+16*i-4, margin+16*i-4, c, dash)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s</text>`+"\n", width-margin-150, margin+16*i, c, name)
-	}
-	b.WriteString("</svg>\n")
-	_, err := io.WriteString(w, b.String())
-	return err
 }
