@@ -14,13 +14,14 @@
 #   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
 #   make bench-cost      the cost of a call of every algorithm as history and dimensions grow, a table
 #   make bench-earlystopping  steps saved and best found with and without early stopping, table and SVG plots
+#   make bench-collector  the metrics collector's binary size, CPU and memory around a trial, reports a second
 #   make conformance     check a running function (URL=...) against the function contract
 #   make screenshots     the dashboard's pages, in headless Chromium, into docs/dashboard/
 
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: conformance screenshots all bench bench-cost bench-earlystopping bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
+.PHONY: conformance screenshots all bench bench-collector bench-cost bench-earlystopping bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
 
 all: build test
 
@@ -102,6 +103,11 @@ bench-earlystopping:
 	mkdir -p docs/benchmarks
 	$(GO) run ./cmd/knobs-bench-earlystopping -seeds 10 -svg docs/benchmarks > docs/benchmarks/earlystopping.txt
 	cat docs/benchmarks/earlystopping.txt
+
+bench-collector:
+	mkdir -p docs/benchmarks
+	$(GO) run ./cmd/knobs-bench-collector > docs/benchmarks/collector.txt
+	cat docs/benchmarks/collector.txt
 
 clean:
 	rm -rf _output .bin
