@@ -230,11 +230,6 @@ func run(ctx context.Context, w io.Writer, lines, runs int) error {
 	if err != nil {
 		return err
 	}
-	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	defer devNull.Close()
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -246,14 +241,14 @@ func run(ctx context.Context, w io.Writer, lines, runs int) error {
 	defer srv.Close()
 	sinkURL := "http://" + l.Addr().String() + report.PathPrefix + namespace
 
-	var alone, inChild, collector []usage
+	var alone, inChild, unsent, collector []usage
 	var rates []float64
 	for i := range runs {
 		// The child alone, its output going nowhere.
 		ruPath := filepath.Join(dir, fmt.Sprintf("alone-%d", i))
 		cmd := exec.CommandContext(ctx, self)
 		cmd.Env = append(os.Environ(), envChild+"="+strconv.Itoa(lines), envRusage+"="+ruPath)
-		cmd.Stdout, cmd.Stderr = devNull, devNull
+		// Stdout and Stderr nil: /dev/null.
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("the child alone: %w", err)
@@ -265,37 +260,25 @@ func run(ctx context.Context, w io.Writer, lines, runs int) error {
 		}
 		alone = append(alone, usage{wall: wall, cpu: cpu, peakRSS: c.peakRSS})
 
+		// The child in the collector without a sink, which only runs it:
+		// the collector's own start and wait.
+		u, _, err := collect(ctx, stripped, self, lines, filepath.Join(dir, fmt.Sprintf("nosink-%d", i)), "")
+		if err != nil {
+			return err
+		}
+		unsent = append(unsent, u)
+
 		// The child in the collector, which passes its output through to
 		// nowhere and reports every step to the sink.
-		ruPath = filepath.Join(dir, fmt.Sprintf("within-%d", i))
-		var stderr bytes.Buffer
-		cmd = exec.CommandContext(ctx, stripped, "-kind", "StdOut", "-metric", "loss", "--", self)
-		cmd.Env = append(os.Environ(), envChild+"="+strconv.Itoa(lines), envRusage+"="+ruPath,
-			report.EnvSink+"="+sinkURL, report.EnvTrialName+"="+trialName,
-			report.EnvTrialNamespace+"="+namespace, report.EnvToken+"="+token)
-		cmd.Stdout, cmd.Stderr = devNull, &stderr
-		start = time.Now()
-		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("the collector: %w", err)
-		}
-		stop := make(chan struct{})
-		rss := watchRSS(cmd.Process.Pid, stop)
-		err = cmd.Wait()
-		wall = time.Since(start)
-		close(stop)
-		peak := <-rss
+		u, c, err = collect(ctx, stripped, self, lines, filepath.Join(dir, fmt.Sprintf("within-%d", i)), sinkURL)
 		if err != nil {
-			return fmt.Errorf("the child in the collector: %w\n%s", err, stderr.Bytes())
-		}
-		if c, err = readUsage(ruPath); err != nil {
-			return fmt.Errorf("the child in the collector: %w", err)
+			return err
 		}
 		inChild = append(inChild, c)
-		// The collector's wait4 rusage counts the child it waited for.
-		collector = append(collector, usage{wall: wall, cpu: cpuOf(cmd.ProcessState) - c.cpu, peakRSS: peak})
+		collector = append(collector, u)
 		events, bad, span := s.take()
 		if events != lines || bad != 0 {
-			return fmt.Errorf("the sink got %d reports and refused %d, want %d reports\n%s", events, bad, lines, stderr.Bytes())
+			return fmt.Errorf("the sink got %d reports and refused %d, want %d reports", events, bad, lines)
 		}
 		rates = append(rates, float64(events)/span.Seconds())
 	}
@@ -304,9 +287,11 @@ func run(ctx context.Context, w io.Writer, lines, runs int) error {
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), runs)
 	fmt.Fprintf(w, "binary (CGO_ENABLED=0): %s with go build -trimpath -ldflags=\"-s -w\", %s with a plain go build\n\n",
 		mib(small), mib(plain))
-	fmt.Fprintf(w, "A child printing %d metric lines (epoch=N loss=X) as fast as it can, alone (output to /dev/null)\n", lines)
-	fmt.Fprintf(w, "and in the StdOut collector (-metric loss, output to /dev/null), which reports each line's step,\n")
-	fmt.Fprintf(w, "one at a time, to a local sink (HTTP, 202 Accepted):\n\n")
+	fmt.Fprintf(w, "A child printing %d metric lines (epoch=N loss=X) as fast as it can, alone and in the StdOut\n", lines)
+	fmt.Fprintf(w, "collector (-metric loss), its output to /dev/null. Without K_SINK the collector only runs the child;\n")
+	fmt.Fprintf(w, "with it, it reads the child's output, parses it and reports each line's step, one at a time, to a\n")
+	fmt.Fprintf(w, "local sink (HTTP, 202 Accepted).\n")
+	fmt.Fprintf(w, "The collector's CPU is its own, the child's taken off:\n\n")
 	fmt.Fprintln(w, "| process | wall | CPU (user+sys) | peak RSS |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
 	row := func(name string, us []usage, wall bool) {
@@ -320,10 +305,43 @@ func run(ctx context.Context, w io.Writer, lines, runs int) error {
 	}
 	row("child alone", alone, true)
 	row("child in the collector", inChild, false)
+	row("collector without K_SINK: runs the child only", unsent, true)
 	row("collector, until the last report is delivered", collector, true)
 	fmt.Fprintf(w, "\nreports delivered: %d of %d a run, %s a second (first to last at the sink)\n",
 		lines, lines, spread(rates, func(r float64) float64 { return r }, "%.0f", ""))
 	return nil
+}
+
+// collect runs the child in the collector, its output going nowhere, with
+// sink as K_SINK (none when ""), and returns the collector's usage (its
+// CPU time without the child's) and the child's.
+func collect(ctx context.Context, collector, self string, lines int, ruPath, sink string) (own, child usage, err error) {
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, collector, "-kind", "StdOut", "-metric", "loss", "--", self)
+	cmd.Env = append(os.Environ(), envChild+"="+strconv.Itoa(lines), envRusage+"="+ruPath,
+		report.EnvTrialName+"="+trialName, report.EnvTrialNamespace+"="+namespace, report.EnvToken+"="+token)
+	if sink != "" {
+		cmd.Env = append(cmd.Env, report.EnvSink+"="+sink)
+	}
+	cmd.Stderr = &stderr // Stdout nil: /dev/null
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return usage{}, usage{}, fmt.Errorf("the collector: %w", err)
+	}
+	stop := make(chan struct{})
+	rss := watchRSS(cmd.Process.Pid, stop)
+	err = cmd.Wait()
+	wall := time.Since(start)
+	close(stop)
+	peak := <-rss
+	if err != nil {
+		return usage{}, usage{}, fmt.Errorf("the child in the collector: %w\n%s", err, stderr.Bytes())
+	}
+	if child, err = readUsage(ruPath); err != nil {
+		return usage{}, usage{}, fmt.Errorf("the child in the collector: %w", err)
+	}
+	// The collector's wait4 rusage counts the child it waited for.
+	return usage{wall: wall, cpu: cpuOf(cmd.ProcessState) - child.cpu, peakRSS: peak}, child, nil
 }
 
 // readUsage reads what child wrote: user and system time in nanoseconds,
