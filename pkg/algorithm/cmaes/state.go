@@ -110,9 +110,11 @@ func (r *reader) floats(k int) []float64 {
 	return out
 }
 
-// decodeState reads a state written by encode for a search of n
-// dimensions.
-func decodeState(text string, n int) (*state, error) {
+// openRecord decodes a record of state written for a search of n
+// dimensions and reads its head: the version and the dimension. A record
+// too short to hold them leaves the error in the reader, as a short body
+// does.
+func openRecord(text string, n int) (*reader, error) {
 	raw, err := base64.StdEncoding.DecodeString(text)
 	if err != nil {
 		return nil, errors.New("not base64")
@@ -123,6 +125,16 @@ func decodeState(text string, n int) (*state, error) {
 	}
 	if dim := r.u16(); r.err == nil && dim != n {
 		return nil, fmt.Errorf("written for %d numeric parameters, the experiment has %d", dim, n)
+	}
+	return r, nil
+}
+
+// decodeState reads a state written by encode for a search of n
+// dimensions.
+func decodeState(text string, n int) (*state, error) {
+	r, err := openRecord(text, n)
+	if err != nil {
+		return nil, err
 	}
 	s := &state{}
 	s.lambda, s.gen, s.runs, s.largeRuns = r.u32(), r.u32(), r.u32(), r.u32()
@@ -190,16 +202,9 @@ func encodePopulation(pop []member, n int) string {
 }
 
 func decodePopulation(text string, n int) ([]member, error) {
-	raw, err := base64.StdEncoding.DecodeString(text)
+	r, err := openRecord(text, n)
 	if err != nil {
-		return nil, errors.New("not base64")
-	}
-	r := &reader{b: raw}
-	if v := r.u8(); r.err == nil && v != stateVersion {
-		return nil, fmt.Errorf("version %d, this algorithm writes %d", v, stateVersion)
-	}
-	if dim := r.u16(); r.err == nil && dim != n {
-		return nil, fmt.Errorf("written for %d numeric parameters, the experiment has %d", dim, n)
+		return nil, err
 	}
 	count := r.u32()
 	if r.err == nil && len(r.b) != (4+8*n)*count {
