@@ -26,30 +26,25 @@ import (
 // that holds u; lo is 0 in the first cell and hi 1 in the last.
 func cell(p *searchspace.Param, u float64) (lo, hi float64) {
 	v := p.FromUnit(u)
+	// edge bisects from in, which holds v, towards out, which does not, to
+	// the farthest point that still holds v.
+	edge := func(in, out float64) float64 {
+		for range 60 {
+			m := in/2 + out/2
+			if p.FromUnit(m) == v {
+				in = m
+			} else {
+				out = m
+			}
+		}
+		return in
+	}
 	lo, hi = 0, 1
 	if p.FromUnit(0) != v {
-		a, b := 0.0, u // FromUnit(a) != v, FromUnit(b) == v
-		for range 60 {
-			m := a/2 + b/2
-			if p.FromUnit(m) == v {
-				b = m
-			} else {
-				a = m
-			}
-		}
-		lo = b
+		lo = edge(u, 0)
 	}
 	if p.FromUnit(1) != v {
-		a, b := u, 1.0 // FromUnit(a) == v, FromUnit(b) != v
-		for range 60 {
-			m := a/2 + b/2
-			if p.FromUnit(m) == v {
-				a = m
-			} else {
-				b = m
-			}
-		}
-		hi = a
+		hi = edge(u, 1)
 	}
 	return lo, hi
 }
