@@ -101,6 +101,7 @@
 package cmaes
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -279,7 +280,7 @@ func (v *view) learnCategories(p *algorithm.Problem, trials []algorithm.Trial) {
 		return
 	}
 	slices.SortStableFunc(done, func(a, b int) int {
-		return cmpFloat(p.Objective.Loss(trials[a].Value), p.Objective.Loss(trials[b].Value))
+		return cmp.Compare(p.Objective.Loss(trials[a].Value), p.Objective.Loss(trials[b].Value))
 	})
 	good := max(1, int(math.Ceil(goodFraction*float64(len(done)))))
 	v.weights = make([][]float64, len(v.cats))
@@ -303,16 +304,6 @@ func (v *view) learnCategories(p *algorithm.Problem, trials []algorithm.Trial) {
 		}
 		v.weights[j] = w
 	}
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Validate implements algorithm.Algorithm.
