@@ -3,8 +3,9 @@ package trialtemplate
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -92,12 +93,7 @@ type substitution struct {
 func (s *substitution) walk(v any, path string) *Error {
 	switch v := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			p := path + fieldKey(k)
 			if str, ok := v[k].(string); ok {
 				out, err := s.replace(str, p)
