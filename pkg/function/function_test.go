@@ -374,7 +374,7 @@ func badCases() []badCase {
 	space := func(r *pb.GetSuggestionsRequest) []*pb.ParameterSpec {
 		return r.Experiment.ExperimentSpec.ParameterSpecs.Parameters
 	}
-	return []badCase{
+	return append([]badCase{
 		{name: "min above max", mutate: func(r *pb.GetSuggestionsRequest) { space(r)[0].FeasibleSpace.Min = "0.05" },
 			want: `parameters[0] ("--lr").feasibleSpace: min 0.05 is greater than max 0.03`},
 		{name: "empty list", mutate: func(r *pb.GetSuggestionsRequest) { space(r)[2].FeasibleSpace.List = nil },
@@ -403,7 +403,7 @@ func badCases() []badCase {
 			want: `parameters[0] ("x").parameterType: missing or unknown parameter type`},
 		{name: "empty body", body: "", want: "event has no data"},
 		{name: "wrong event type", typ: "com.example.other", body: "{}", want: `event type "com.example.other": send dev.knobs.suggestion.request`},
-	}
+	}, columnCases()...)
 }
 
 func TestBadRequestsOverCloudEvents(t *testing.T) {

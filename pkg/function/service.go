@@ -59,7 +59,7 @@ func (s *Service) GetSuggestions(ctx context.Context, req *pb.GetSuggestionsRequ
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	trials, err := p.ParseTrials(ctx, req.GetTrials())
+	trials, err := readTrials(ctx, p, req)
 	if err != nil {
 		return nil, toStatus(err)
 	}
