@@ -36,6 +36,10 @@ type CostOptions struct {
 	// Calls is how many calls a cell's median is taken over, at most (one
 	// when a call takes more than a second). 0 is 3.
 	Calls int
+	// Plain sends every history in trials; by default a history of
+	// function.ColumnsFrom trials or more goes in columns, as the
+	// controller sends it.
+	Plain bool
 }
 
 // CostCell is the cost of one call of one contender for one history size
@@ -43,8 +47,10 @@ type CostOptions struct {
 type CostCell struct {
 	Contender     string
 	Dims, History int
-	// RequestBytes is the request's size in binary protobuf.
+	// RequestBytes is the request's size in binary protobuf; Columns says
+	// that its history is in columns.
 	RequestBytes int
+	Columns      bool
 	// Duration is the median time of a call: decoding the request from
 	// binary protobuf and answering it, in process.
 	Duration time.Duration
@@ -87,7 +93,7 @@ func MeasureCost(ctx context.Context, contenders []Contender, opts CostOptions) 
 					out = append(out, cell)
 					continue
 				}
-				cell = measureCell(ctx, c, d, n, limit, calls)
+				cell = measureCell(ctx, c, d, n, limit, calls, !opts.Plain && n >= function.ColumnsFrom)
 				if cell.Skipped != "" || cell.Err != nil {
 					over = "not tried: the smaller history did not finish"
 				} else if cell.Duration > limit/2 {
@@ -176,7 +182,7 @@ func costSettings(c Contender, p Problem) []*pb.AlgorithmSetting {
 	return append(settings, &pb.AlgorithmSetting{Name: "random_state", Value: "1"})
 }
 
-func measureCell(ctx context.Context, c Contender, d, n int, limit time.Duration, calls int) CostCell {
+func measureCell(ctx context.Context, c Contender, d, n int, limit time.Duration, calls int, columns bool) CostCell {
 	cell := CostCell{Contender: c.Name, Dims: d, History: n}
 	p := costProblem(c, d)
 	if err := applicable(ctx, c, p); err != nil {
@@ -201,17 +207,21 @@ func measureCell(ctx context.Context, c Contender, d, n int, limit time.Duration
 		}
 		state = reply.GetAlgorithm().GetAlgorithmSettings()
 	}
-	wire, err := proto.Marshal(&pb.GetSuggestionsRequest{
+	req := &pb.GetSuggestionsRequest{
 		Experiment:    experiment(c, p, 1, algorithm.OverlaySettings(settings, state)),
 		Trials:        trials,
 		RequestNumber: 1,
-	})
+	}
+	if columns {
+		req.History, req.Trials, cell.Columns = function.CompactHistory(p.Params, trials), nil, true
+	}
+	wire, err := proto.Marshal(req)
 	if err != nil {
 		cell.Err = err
 		return cell
 	}
 	trials = nil
-	cell.RequestBytes = len(wire)
+	cell.RequestBytes, req = len(wire), nil
 	svc := &function.Service{Name: c.FunctionName(), Algorithm: c.Algorithm, MaxDuration: limit}
 	var ds, cs, bs []float64
 	for i := 0; i < calls; i++ {
@@ -300,13 +310,17 @@ func WriteCostGrowth(w io.Writer, cells []CostCell) error {
 					fmt.Fprintf(tw, "-\t")
 					notes = append(notes, fmt.Sprintf("%s, %d dimensions, %d trials: %s", name, d, n, c.Skipped))
 				default:
-					fmt.Fprintf(tw, "%s/%s %s (%s)\t", roundDuration(c.Duration), roundDuration(c.CPU), bytes(float64(c.Bytes)), bytes(float64(c.RequestBytes)))
+					form := ""
+					if c.Columns {
+						form = " c"
+					}
+					fmt.Fprintf(tw, "%s/%s %s (%s%s)\t", roundDuration(c.Duration), roundDuration(c.CPU), bytes(float64(c.Bytes)), bytes(float64(c.RequestBytes)), form)
 				}
 			}
 			fmt.Fprintf(tw, "\n")
 		}
 	}
-	fmt.Fprintf(tw, "\nmedian wall/CPU time and allocation of one call for one point, in process (decoding the binary protobuf request included); the request's size in brackets\t\n")
+	fmt.Fprintf(tw, "\nmedian wall/CPU time and allocation of one call for one point, in process (decoding the binary protobuf request included); the request's size in brackets, its history in columns where marked c\t\n")
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 // The history of a GetSuggestionsRequest in columns (pb.TrialColumns): the
 // encoder (CompactHistory), the decoder that gives back every trial string
 // for string (ExpandHistory), and the one a function uses, which reads the
-// columns straight into the trials an algorithm takes (readTrials) without
+// columns straight into the trials an algorithm takes (ReadTrials) without
 // writing a string per value. docs/function-contract.md describes the
 // format.
 
@@ -574,11 +574,11 @@ func (r *metricReader) metric(k int) *pb.Metric {
 	return m
 }
 
-// readTrials returns the trials of a request as an algorithm takes them,
-// from trials or from history: the same trials, whichever way they came.
-// A history in columns is read without writing its values as strings; its
-// trials have no Raw.
-func readTrials(ctx context.Context, p *algorithm.Problem, req *pb.GetSuggestionsRequest) ([]algorithm.Trial, error) {
+// ReadTrials returns the trials of a request as an algorithm takes them,
+// from trials or from history: the same trials, whichever way they came,
+// each checked; a request with both is refused. A history in columns is
+// read without writing its values as strings; its trials have no Raw.
+func ReadTrials(ctx context.Context, p *algorithm.Problem, req *pb.GetSuggestionsRequest) ([]algorithm.Trial, error) {
 	h := req.GetHistory()
 	if h == nil {
 		return p.ParseTrials(ctx, req.GetTrials())

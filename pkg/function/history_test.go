@@ -157,8 +157,8 @@ func readBoth(t *testing.T, exp *pb.Experiment, trials []*pb.Trial) (plain, colu
 		t.Fatal(err)
 	}
 	specs := exp.GetExperimentSpec().GetParameterSpecs().GetParameters()
-	plain, plainErr = readTrials(context.Background(), p, &pb.GetSuggestionsRequest{Experiment: exp, Trials: trials})
-	columns, columnsErr = readTrials(context.Background(), p, &pb.GetSuggestionsRequest{Experiment: exp, History: CompactHistory(specs, trials)})
+	plain, plainErr = ReadTrials(context.Background(), p, &pb.GetSuggestionsRequest{Experiment: exp, Trials: trials})
+	columns, columnsErr = ReadTrials(context.Background(), p, &pb.GetSuggestionsRequest{Experiment: exp, History: CompactHistory(specs, trials)})
 	return plain, columns, plainErr, columnsErr
 }
 

@@ -59,7 +59,7 @@ func (s *Service) GetSuggestions(ctx context.Context, req *pb.GetSuggestionsRequ
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	trials, err := readTrials(ctx, p, req)
+	trials, err := ReadTrials(ctx, p, req)
 	if err != nil {
 		return nil, toStatus(err)
 	}
