@@ -139,11 +139,7 @@ func run() error {
 // runCost prints the cost table of the registered algorithms (or those
 // named) as the history and the dimensions grow.
 func runCost(algs, trials, dims string, limit time.Duration, plain bool) error {
-	hists, err := ints("-cost-trials", trials)
-	if err != nil {
-		return err
-	}
-	ds, err := ints("-cost-dims", dims)
+	hists, ds, err := costGrid(trials, dims)
 	if err != nil {
 		return err
 	}
@@ -168,11 +164,7 @@ func runCost(algs, trials, dims string, limit time.Duration, plain bool) error {
 // runDecode prints the size of a request and the cost of reading it, with
 // its history in trials and in columns.
 func runDecode(trials, dims string) error {
-	hists, err := ints("-cost-trials", trials)
-	if err != nil {
-		return err
-	}
-	ds, err := ints("-cost-dims", dims)
+	hists, ds, err := costGrid(trials, dims)
 	if err != nil {
 		return err
 	}
@@ -188,6 +180,15 @@ func runDecode(trials, dims string) error {
 		}
 	}
 	return nil
+}
+
+// costGrid reads -cost-trials and -cost-dims.
+func costGrid(trials, dims string) (hists, ds []int, err error) {
+	if hists, err = ints("-cost-trials", trials); err != nil {
+		return nil, nil, err
+	}
+	ds, err = ints("-cost-dims", dims)
+	return hists, ds, err
 }
 
 func ints(flagName, list string) ([]int, error) {

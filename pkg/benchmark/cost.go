@@ -223,43 +223,52 @@ func measureCell(ctx context.Context, c Contender, d, n int, limit time.Duration
 	trials = nil
 	cell.RequestBytes, req = len(wire), nil
 	svc := &function.Service{Name: c.FunctionName(), Algorithm: c.Algorithm, MaxDuration: limit}
+	cell.Duration, cell.CPU, cell.Bytes, err = medianCost(calls, func() error {
+		req := &pb.GetSuggestionsRequest{}
+		if err := proto.Unmarshal(wire, req); err != nil {
+			return err
+		}
+		_, err := svc.GetSuggestions(ctx, req)
+		return err
+	})
+	switch {
+	case status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
+		cell.Skipped = fmt.Sprintf("over %s", limit)
+	case err != nil:
+		cell.Err = err
+	}
+	return cell
+}
+
+// medianCost runs call up to calls times (once when a call takes more than
+// a second) and returns the medians of its wall time, processor time and
+// allocation, or its first error.
+func medianCost(calls int, call func() error) (dur, cpu time.Duration, alloc uint64, err error) {
 	var ds, cs, bs []float64
 	for i := 0; i < calls; i++ {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		cpu := cpuTime()
+		c := cpuTime()
 		start := time.Now()
-		req := &pb.GetSuggestionsRequest{}
-		err := proto.Unmarshal(wire, req)
-		if err == nil {
-			_, err = svc.GetSuggestions(ctx, req)
-		}
-		dur := time.Since(start)
-		cpu = cpuTime() - cpu
+		err := call()
+		d := time.Since(start)
+		c = cpuTime() - c
 		runtime.ReadMemStats(&after)
-		if status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) {
-			cell.Skipped = fmt.Sprintf("over %s", limit)
-			return cell
-		}
 		if err != nil {
-			cell.Err = err
-			return cell
+			return 0, 0, 0, err
 		}
-		ds = append(ds, float64(dur))
-		cs = append(cs, float64(cpu))
+		ds = append(ds, float64(d))
+		cs = append(cs, float64(c))
 		bs = append(bs, float64(after.TotalAlloc-before.TotalAlloc))
-		if dur > time.Second {
+		if d > time.Second {
 			break
 		}
 	}
 	sort.Float64s(ds)
-	sort.Float64s(bs)
 	sort.Float64s(cs)
-	cell.CPU = time.Duration(quantile(cs, 0.5))
-	cell.Duration = time.Duration(quantile(ds, 0.5))
-	cell.Bytes = uint64(quantile(bs, 0.5))
-	return cell
+	sort.Float64s(bs)
+	return time.Duration(quantile(ds, 0.5)), time.Duration(quantile(cs, 0.5)), uint64(quantile(bs, 0.5)), nil
 }
 
 // WriteCostGrowth prints the cells as one table per dimension: a row per

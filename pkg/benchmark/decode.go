@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
-	"sort"
 	"text/tabwriter"
 	"time"
 
@@ -83,41 +81,22 @@ func MeasureDecode(ctx context.Context, opts CostOptions) []DecodeCell {
 // more than a second) and returns the medians and the trials read.
 func measureReading(ctx context.Context, wire []byte, calls int) (Reading, []algorithm.Trial, error) {
 	r := Reading{Bytes: len(wire)}
-	var ds, cs, bs []float64
 	var trials []algorithm.Trial
-	for i := 0; i < calls; i++ {
+	var err error
+	r.Duration, r.CPU, r.Alloc, err = medianCost(calls, func() error {
 		trials = nil
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		cpu := cpuTime()
-		start := time.Now()
 		req := &pb.GetSuggestionsRequest{}
-		err := proto.Unmarshal(wire, req)
-		if err == nil {
-			var p *algorithm.Problem
-			if p, err = algorithm.NewProblem(random.Random{}, req.GetExperiment()); err == nil {
-				trials, err = function.ReadTrials(ctx, p, req)
-			}
+		if err := proto.Unmarshal(wire, req); err != nil {
+			return err
 		}
-		dur := time.Since(start)
-		cpu = cpuTime() - cpu
-		runtime.ReadMemStats(&after)
+		p, err := algorithm.NewProblem(random.Random{}, req.GetExperiment())
 		if err != nil {
-			return r, nil, err
+			return err
 		}
-		ds = append(ds, float64(dur))
-		cs = append(cs, float64(cpu))
-		bs = append(bs, float64(after.TotalAlloc-before.TotalAlloc))
-		if dur > time.Second {
-			break
-		}
-	}
-	sort.Float64s(ds)
-	sort.Float64s(cs)
-	sort.Float64s(bs)
-	r.Duration, r.CPU, r.Alloc = time.Duration(quantile(ds, 0.5)), time.Duration(quantile(cs, 0.5)), uint64(quantile(bs, 0.5))
-	return r, trials, nil
+		trials, err = function.ReadTrials(ctx, p, req)
+		return err
+	})
+	return r, trials, err
 }
 
 func sameReading(a, b []algorithm.Trial) error {

@@ -56,14 +56,7 @@ func fuzzSeeds() []*pb.GetSuggestionsRequest {
 // on a 5xx, a reply that does not decode, or more suggestions than asked for.
 func fuzzEvent(t *testing.T, handlers []http.Handler, contentType string, data []byte) {
 	for _, h := range handlers {
-		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(data))
-		req.Header.Set("ce-specversion", "1.0")
-		req.Header.Set("ce-id", "fuzz")
-		req.Header.Set("ce-source", "fuzz")
-		req.Header.Set("ce-type", TypeSuggestionRequest)
-		req.Header.Set("Content-Type", contentType)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
+		rec := postEvent(h, contentType, data)
 		if rec.Code >= 500 {
 			t.Fatalf("status %d for a caller's input: %s", rec.Code, rec.Body.String())
 		}
@@ -109,12 +102,17 @@ func samePlainRefusal(t *testing.T, h http.Handler, contentType string, data []b
 
 func postProtobuf(h http.Handler, m proto.Message) *httptest.ResponseRecorder {
 	data, _ := proto.Marshal(m)
+	return postEvent(h, ContentTypeProtobuf, data)
+}
+
+// postEvent sends data to h as a binary-mode suggestion request.
+func postEvent(h http.Handler, contentType string, data []byte) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(data))
 	req.Header.Set("ce-specversion", "1.0")
 	req.Header.Set("ce-id", "fuzz")
 	req.Header.Set("ce-source", "fuzz")
 	req.Header.Set("ce-type", TypeSuggestionRequest)
-	req.Header.Set("Content-Type", ContentTypeProtobuf)
+	req.Header.Set("Content-Type", contentType)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
