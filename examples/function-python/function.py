@@ -1096,7 +1096,7 @@ class Problem:
 # checking the columns as the Go functions do (the same messages).
 
 MAX_INT64 = (1 << 63) - 1
-DOUBLE_TYPES = {DOUBLE: "doubles", INT: "ints", DISCRETE: "indices", CATEGORICAL: "indices"}
+COLUMN_FIELDS = {DOUBLE: "doubles", INT: "ints", DISCRETE: "indices", CATEGORICAL: "indices"}
 
 
 def number_text(x, number_format):
@@ -1154,11 +1154,13 @@ def expand_history(specs, h):
     for j, (spec, col) in enumerate(zip(specs, columns)):
         path = f"history.parameters[{j}]"
         typ = get(spec, "parameterType", 0)
+        if typ not in COLUMN_FIELDS:
+            raise invalid(path, f"parameter {go_quote(get(spec, 'name', ''))} has no type: its column cannot be read")
         for field in ("doubles", "ints", "indices"):
             got = len(get(col, field, []))
-            if DOUBLE_TYPES.get(typ) == field and got != n:
+            if COLUMN_FIELDS.get(typ) == field and got != n:
                 raise invalid(f"{path}.{field}", f"{got} values for {n} rows: give one for each row that is not plain")
-            if DOUBLE_TYPES.get(typ) != field and got > 0:
+            if COLUMN_FIELDS.get(typ) != field and got > 0:
                 raise invalid(f"{path}.{field}", f"parameter {go_quote(get(spec, 'name', ''))} is "
                               f"{enum_name('ParameterType', typ)}: its values go in the field of its type")
         number_format = get(col, "format", 0)

@@ -360,6 +360,9 @@ func checkColumns(specs []*pb.ParameterSpec, h *pb.TrialColumns) (int, error) {
 
 func checkParameterColumn(path string, spec *pb.ParameterSpec, col *pb.ParameterColumn, n int) error {
 	typ := spec.GetParameterType()
+	if _, ok := pb.ParameterType_name[int32(typ)]; !ok || typ == pb.ParameterType_UNKNOWN_TYPE {
+		return algorithm.Invalidf(path, "parameter %q has no type: its column cannot be read", spec.GetName())
+	}
 	fields := []struct {
 		name string
 		len  int

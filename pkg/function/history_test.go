@@ -339,3 +339,13 @@ func TestColumnsGetTheSameReply(t *testing.T) {
 		t.Errorf("columns take %d bytes against %d in plain; want half at most", c, p)
 	}
 }
+
+// ExpandHistory, which a caller may use without parsing the space first,
+// refuses a column of a parameter without a type rather than guess.
+func TestExpandHistoryParameterWithoutType(t *testing.T) {
+	specs := []*pb.ParameterSpec{{Name: "x"}}
+	h := &pb.TrialColumns{Conditions: []pb.TrialCondition{pb.TrialCondition_SUCCEEDED}, Parameters: []*pb.ParameterColumn{{}}}
+	if _, err := ExpandHistory(specs, h); err == nil || !strings.Contains(err.Error(), `history.parameters[0]: parameter "x" has no type`) {
+		t.Errorf("got %v", err)
+	}
+}
