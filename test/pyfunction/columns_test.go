@@ -42,7 +42,8 @@ for b in sys.argv[1:]:
     print(function.number_text(x, 0))
     print(function.number_text(x, 1))
 `, dir)
-	out, err := exec.Command(python, append([]string{"-c", prog}, bits...)...).CombinedOutput()
+	// -B: no __pycache__ left beside the example.
+	out, err := exec.Command(python, append([]string{"-B", "-c", prog}, bits...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("python3: %v\n%s", err, out)
 	}
