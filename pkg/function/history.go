@@ -21,15 +21,15 @@ import (
 
 // ColumnsFrom is the number of trials from which the controller sends a
 // history in columns rather than in trials: below it the plain form costs
-// little (about 0.5 MB at 1000 trials of 20 parameters) and every function,
-// one written for the original API too, reads it.
+// little (under 561 KiB and 15 ms of reading at 20 doubles) and every
+// function, one written for the original API too, reads it.
 const ColumnsFrom = 1000
 
 // CompactHistory writes trials in columns for an experiment whose
 // parameters are specs. A trial the columns cannot hold exactly (a
 // parameter missing, unknown, twice or out of the specs' order; metrics in
-// another order than the columns' or twice; a run_spec; no status) is kept
-// whole in plain. It returns nil when a spec has a type the columns do not
+// another order than the columns' or twice; an observation without
+// metrics; a run_spec; no status) is kept whole in plain. It returns nil when a spec has a type the columns do not
 // know: send the trials in plain then.
 func CompactHistory(specs []*pb.ParameterSpec, trials []*pb.Trial) *pb.TrialColumns {
 	lists := make([]map[string]uint32, len(specs))
