@@ -12,7 +12,7 @@
 #   make bench           benchmarks, printed as a table
 #   make bench-receiver  observation reports per second through the controller's receiver (real API server)
 #   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
-#   make bench-cost      the cost of a call of every algorithm as history and dimensions grow, a table
+#   make bench-cost      the size and reading of a request, and the cost of a call of every algorithm, as history and dimensions grow
 #   make bench-earlystopping  steps saved and best found with and without early stopping, table and SVG plots
 #   make bench-collector  the metrics collector's binary size, CPU and memory around a trial, reports a second
 #   make conformance     check a running function (URL=...) against the function contract
@@ -96,7 +96,8 @@ bench-quality:
 
 bench-cost:
 	mkdir -p docs/benchmarks
-	$(GO) run ./cmd/knobs-bench -cost > docs/benchmarks/cost.txt
+	$(GO) run ./cmd/knobs-bench -cost-decode -cost-trials 1000,10000,100000 > docs/benchmarks/cost.txt
+	$(GO) run ./cmd/knobs-bench -cost -cost-trials 100,1000,10000 >> docs/benchmarks/cost.txt
 	cat docs/benchmarks/cost.txt
 
 bench-earlystopping:

@@ -51,6 +51,8 @@ func run() error {
 	costTrials := flag.String("cost-trials", "100,1000,10000,100000", "with -cost: comma-separated numbers of completed trials")
 	costDims := flag.String("cost-dims", "2,6,20,50", "with -cost: comma-separated numbers of parameters")
 	costLimit := flag.Duration("cost-limit", 30*time.Second, "with -cost: a call's deadline; past it, or past half of it, larger histories are not tried")
+	costPlain := flag.Bool("cost-plain", false, "with -cost: send every history in trials (by default one of 1000 trials or more goes in columns, as the controller sends it)")
+	decode := flag.Bool("cost-decode", false, "measure instead the size of a request and the cost of reading it, with its history in trials and in columns, for -cost-trials and -cost-dims")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 
@@ -65,8 +67,11 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *decode {
+		return runDecode(*costTrials, *costDims)
+	}
 	if *cost {
-		return runCost(*algs, *costTrials, *costDims, *costLimit)
+		return runCost(*algs, *costTrials, *costDims, *costLimit, *costPlain)
 	}
 
 	peers := benchmark.GoptunaPeers()
@@ -133,12 +138,8 @@ func run() error {
 
 // runCost prints the cost table of the registered algorithms (or those
 // named) as the history and the dimensions grow.
-func runCost(algs, trials, dims string, limit time.Duration) error {
-	hists, err := ints("-cost-trials", trials)
-	if err != nil {
-		return err
-	}
-	ds, err := ints("-cost-dims", dims)
+func runCost(algs, trials, dims string, limit time.Duration, plain bool) error {
+	hists, ds, err := costGrid(trials, dims)
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func runCost(algs, trials, dims string, limit time.Duration) error {
 		return errors.New("nothing to run: check -algorithms")
 	}
 	start := time.Now()
-	cells := benchmark.MeasureCost(context.Background(), contenders, benchmark.CostOptions{Histories: hists, Dims: ds, Limit: limit})
+	cells := benchmark.MeasureCost(context.Background(), contenders, benchmark.CostOptions{Histories: hists, Dims: ds, Limit: limit, Plain: plain})
 	if err := benchmark.WriteCostGrowth(os.Stdout, cells); err != nil {
 		return err
 	}
@@ -158,6 +159,36 @@ func runCost(algs, trials, dims string, limit time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// runDecode prints the size of a request and the cost of reading it, with
+// its history in trials and in columns.
+func runDecode(trials, dims string) error {
+	hists, ds, err := costGrid(trials, dims)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	cells := benchmark.MeasureDecode(context.Background(), benchmark.CostOptions{Histories: hists, Dims: ds})
+	if err := benchmark.WriteDecode(os.Stdout, cells); err != nil {
+		return err
+	}
+	fmt.Printf("(%s)\n", time.Since(start).Round(time.Second))
+	for _, c := range cells {
+		if c.Err != nil {
+			return errors.New("some readings failed (see the table)")
+		}
+	}
+	return nil
+}
+
+// costGrid reads -cost-trials and -cost-dims.
+func costGrid(trials, dims string) (hists, ds []int, err error) {
+	if hists, err = ints("-cost-trials", trials); err != nil {
+		return nil, nil, err
+	}
+	ds, err = ints("-cost-dims", dims)
+	return hists, ds, err
 }
 
 func ints(flagName, list string) ([]int, error) {

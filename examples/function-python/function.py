@@ -120,6 +120,7 @@ ENUMS = {
     "ObjectiveType": ["UNKNOWN", "MINIMIZE", "MAXIMIZE"],
     "TrialCondition": ["TRIAL_CONDITION_UNSPECIFIED", "PENDING", "RUNNING", "SUCCEEDED",
                        "FAILED", "METRICS_UNAVAILABLE", "EARLY_STOPPED"],
+    "NumberFormat": ["POSITIONAL", "SHORTEST"],
 }
 
 MESSAGES = {
@@ -127,6 +128,37 @@ MESSAGES = {
         _field(1, "experiment", "message", "Experiment"),
         _field(2, "trials", "message", "Trial", repeated=True),
         _field(3, "request_number", "int32"),
+        _field(10, "history", "message", "TrialColumns"),
+    ],
+    # The history in columns (see expand_history).
+    "TrialColumns": [
+        _field(1, "name_prefix", "string"),
+        _field(2, "name_first", "int64"),
+        _field(3, "names", "message", "Texts"),
+        _field(4, "conditions", "enum", "TrialCondition", repeated=True),
+        _field(5, "parameters", "message", "ParameterColumn", repeated=True),
+        _field(6, "metrics", "message", "MetricColumn", repeated=True),
+        _field(7, "plain_rows", "uint32", repeated=True),
+        _field(8, "plain", "message", "Trial", repeated=True),
+    ],
+    "Texts": [_field(1, "at", "uint32", repeated=True), _field(2, "values", "string", repeated=True)],
+    "ParameterColumn": [
+        _field(1, "doubles", "double", repeated=True),
+        _field(2, "format", "enum", "NumberFormat"),
+        _field(3, "ints", "sint64", repeated=True),
+        _field(4, "indices", "uint32", repeated=True),
+        _field(5, "texts", "message", "Texts"),
+    ],
+    "MetricColumn": [
+        _field(1, "name", "string"),
+        _field(2, "absent", "uint32", repeated=True),
+        _field(3, "values", "double", repeated=True),
+        _field(4, "format", "enum", "NumberFormat"),
+        _field(5, "texts", "message", "Texts"),
+        _field(6, "curve_lengths", "uint32", repeated=True),
+        _field(7, "curve_steps", "sint64", repeated=True),
+        _field(8, "curve_values", "double", repeated=True),
+        _field(9, "curve_texts", "message", "Texts"),
     ],
     "GetSuggestionsReply": [
         _field(1, "parameter_assignments", "message", "ParameterAssignments", repeated=True),
@@ -194,7 +226,8 @@ def default(f):
     """The value of an absent field."""
     if f.repeated:
         return []
-    return {"string": "", "int32": 0, "enum": 0, "double": 0.0, "bool": False, "message": None}[f.kind]
+    return {"string": "", "int32": 0, "int64": 0, "uint32": 0, "sint64": 0, "enum": 0,
+            "double": 0.0, "bool": False, "message": None}[f.kind]
 
 
 def get(msg, name, fallback=None):
@@ -208,8 +241,9 @@ def get(msg, name, fallback=None):
 # The protobuf wire format
 
 WIRE_VARINT, WIRE_FIXED64, WIRE_BYTES, WIRE_START_GROUP, WIRE_END_GROUP, WIRE_FIXED32 = range(6)
-WIRE_TYPE = {"string": WIRE_BYTES, "message": WIRE_BYTES, "int32": WIRE_VARINT,
-             "enum": WIRE_VARINT, "bool": WIRE_VARINT, "double": WIRE_FIXED64}
+WIRE_TYPE = {"string": WIRE_BYTES, "message": WIRE_BYTES, "int32": WIRE_VARINT, "int64": WIRE_VARINT,
+             "uint32": WIRE_VARINT, "sint64": WIRE_VARINT, "enum": WIRE_VARINT, "bool": WIRE_VARINT,
+             "double": WIRE_FIXED64}
 
 
 class DecodeError(Exception):
@@ -237,6 +271,21 @@ def int32_of(v):
     """The int32 a varint stands for: its low 32 bits, two's complement."""
     v &= 0xFFFFFFFF
     return v - (1 << 32) if v >= 1 << 31 else v
+
+
+def int64_of(v):
+    """The int64 a varint stands for: its 64 bits, two's complement."""
+    v &= 0xFFFFFFFFFFFFFFFF
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+VARINT_OF = {
+    "int32": int32_of,
+    "enum": int32_of,
+    "int64": int64_of,
+    "uint32": lambda v: v & 0xFFFFFFFF,
+    "sint64": lambda v: (v >> 1) ^ -(v & 1),  # zigzag
+}
 
 
 def read_bytes(buf, pos):
@@ -287,7 +336,7 @@ def scalar_from_wire(f, wire, buf, pos):
     v, pos = read_varint(buf, pos)
     if f.kind == "bool":
         return v != 0, pos
-    return int32_of(v), pos  # int32 and enum
+    return VARINT_OF[f.kind](v), pos
 
 
 def decode_proto(buf, name, msg=None, depth=0):
@@ -469,10 +518,10 @@ def json_value(f, v, path, depth):
         if n is None:
             raise DecodeError(f"{path}: invalid value for enum {f.ref}: {json_kind(v)}")
         return n
-    if f.kind == "int32":
-        n = json_int32(v)
+    if f.kind in INT_RANGES:
+        n = json_int(v, *INT_RANGES[f.kind])
         if n is None:
-            raise DecodeError(f"{path}: invalid value for int32: {json_kind(v)}")
+            raise DecodeError(f"{path}: invalid value for {f.kind}: {json_kind(v)}")
         return n
     # double: a number, or a string holding one, "NaN", "Infinity" or "-Infinity".
     if isinstance(v, str):
@@ -489,8 +538,18 @@ def json_value(f, v, path, depth):
     raise DecodeError(f"{path}: invalid value for double: {json_kind(v)}")
 
 
+INT_RANGES = {"int32": (-(1 << 31), 1 << 31), "int64": (-(1 << 63), 1 << 63),
+              "sint64": (-(1 << 63), 1 << 63), "uint32": (0, 1 << 32)}
+
+
 def json_int32(v):
     """An int32 written as a JSON number or a string holding one, or None."""
+    return json_int(v, -(1 << 31), 1 << 31)
+
+
+def json_int(v, lo, hi):
+    """An integer in [lo, hi) written as a JSON number or a string holding
+    one, or None."""
     if isinstance(v, bool):
         return None
     if isinstance(v, str):
@@ -504,7 +563,7 @@ def json_int32(v):
         if not v.is_integer():
             return None
         v = int(v)
-    if not isinstance(v, int) or not -(1 << 31) <= v < 1 << 31:
+    if not isinstance(v, int) or not lo <= v < hi:
         return None
     return v
 
@@ -1028,6 +1087,148 @@ class Problem:
         return random.Random(seed << 64 | trials)
 
 
+# --------------------------------------------------------------------------
+# The history in columns
+#
+# A request may bring its trials in columns (history, a TrialColumns) rather
+# than in trials: the controller does from 1000 trials on. expand_history
+# gives back the trials as trials would hold them, string for string, after
+# checking the columns as the Go functions do (the same messages).
+
+MAX_INT64 = (1 << 63) - 1
+COLUMN_FIELDS = {DOUBLE: "doubles", INT: "ints", DISCRETE: "indices", CATEGORICAL: "indices"}
+
+
+def number_text(x, number_format):
+    """A number of a column as the string a trial holds (NumberFormat)."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "+Inf" if x > 0 else "-Inf"
+    return format_shortest(x, number_format == 1)
+
+
+def check_ascending(path, at, n):
+    for i, a in enumerate(at):
+        if a >= n:
+            raise invalid(f"{path}[{i}]", f"{a} is past the last of {n} rows")
+        if i > 0 and a <= at[i - 1]:
+            raise invalid(f"{path}[{i}]", f"{a} after {at[i - 1]}: give each position once, in ascending order")
+
+
+def check_texts(path, texts, n):
+    at, values = get(texts, "at", []), get(texts, "values", [])
+    if len(at) != len(values):
+        raise invalid(path, f"{len(at)} positions for {len(values)} values: give one position for each")
+    check_ascending(path + ".at", at, n)
+    return dict(zip(at, values))
+
+
+def check_format(path, number_format):
+    if number_format not in (0, 1):
+        raise invalid(path + ".format", f"unknown number format {number_format}: use POSITIONAL or SHORTEST")
+
+
+def expand_history(specs, h):
+    """The trials of a history in columns, as message dicts."""
+    conditions = get(h, "conditions", [])
+    n = len(conditions)
+    plain, plain_rows = get(h, "plain", []), get(h, "plainRows", [])
+    if len(plain_rows) != len(plain):
+        raise invalid("history.plainRows", f"{len(plain_rows)} rows for {len(plain)} plain trials: give one row for each")
+    total = n + len(plain)
+    check_ascending("history.plainRows", plain_rows, total)
+    first = get(h, "nameFirst", 0)
+    if total > 0 and first > MAX_INT64 - (total - 1):
+        raise invalid("history.nameFirst", f"{first}: the name of row {total - 1} would overflow a 64-bit integer")
+    names = check_texts("history.names", get(h, "names"), total)
+    plain_set = set(plain_rows)
+    for i, at in enumerate(get(get(h, "names"), "at", [])):
+        if at in plain_set:
+            raise invalid(f"history.names.at[{i}]", f"row {at} is a plain trial, which has its own name")
+    columns = get(h, "parameters", [])
+    if len(columns) != len(specs):
+        raise invalid("history.parameters", f"{len(columns)} columns for {len(specs)} parameters: "
+                      "give one for each parameter, in the order of parameterSpecs")
+    values = []  # each parameter's strings, by column row
+    for j, (spec, col) in enumerate(zip(specs, columns)):
+        path = f"history.parameters[{j}]"
+        typ = get(spec, "parameterType", 0)
+        if typ not in COLUMN_FIELDS:
+            raise invalid(path, f"parameter {go_quote(get(spec, 'name', ''))} has no type: its column cannot be read")
+        for field in ("doubles", "ints", "indices"):
+            got = len(get(col, field, []))
+            if COLUMN_FIELDS.get(typ) == field and got != n:
+                raise invalid(f"{path}.{field}", f"{got} values for {n} rows: give one for each row that is not plain")
+            if COLUMN_FIELDS.get(typ) != field and got > 0:
+                raise invalid(f"{path}.{field}", f"parameter {go_quote(get(spec, 'name', ''))} is "
+                              f"{enum_name('ParameterType', typ)}: its values go in the field of its type")
+        number_format = get(col, "format", 0)
+        check_format(path, number_format)
+        lst = get(get(spec, "feasibleSpace"), "list", [])
+        for k, i in enumerate(get(col, "indices", [])):
+            if i >= len(lst):
+                raise invalid(f"{path}.indices[{k}]", f"parameter {go_quote(get(spec, 'name', ''))}: "
+                              f"{i} is not an index of its list of {len(lst)} values")
+        texts = check_texts(path + ".texts", get(col, "texts"), n)
+        if typ == DOUBLE:
+            strs = [number_text(x, number_format) for x in get(col, "doubles", [])]
+        elif typ == INT:
+            strs = [str(x) for x in get(col, "ints", [])]
+        else:
+            strs = [lst[i] for i in get(col, "indices", [])]
+        for k, text in texts.items():
+            strs[k] = text
+        values.append(strs)
+    metrics = []  # each metric's {column row: value}
+    for c, col in enumerate(get(h, "metrics", [])):
+        path = f"history.metrics[{c}]"
+        absent = get(col, "absent", [])
+        check_ascending(path + ".absent", absent, n)
+        present = n - len(absent)
+        doubles = get(col, "values", [])
+        name = get(col, "name", "")
+        if len(doubles) != present:
+            raise invalid(path + ".values", f"{len(doubles)} values for the {present} rows that report metric "
+                          f"{go_quote(name)}: give one for each")
+        number_format = get(col, "format", 0)
+        check_format(path, number_format)
+        texts = check_texts(path + ".texts", get(col, "texts"), present)
+        points, lengths = 0, get(col, "curveLengths", [])
+        if lengths:
+            if len(lengths) != present:
+                raise invalid(path + ".curveLengths", f"{len(lengths)} curves for {present} values: "
+                              "give one length for each value, or none")
+            points = sum(lengths)
+        steps, curve = get(col, "curveSteps", []), get(col, "curveValues", [])
+        if len(steps) != points or len(curve) != points:
+            raise invalid(path + ".curveSteps", f"{len(steps)} steps and {len(curve)} values for curves of "
+                          f"{points} points: give one of each for every point")
+        check_texts(path + ".curveTexts", get(col, "curveTexts"), points)
+        # Random search reads no curves: they are checked, not rebuilt.
+        absent_set = set(absent)
+        rows = [k for k in range(n) if k not in absent_set]
+        metrics.append((name, {k: texts[pos] if pos in texts else number_text(doubles[pos], number_format)
+                               for pos, k in enumerate(rows)}))
+    out, prefix, plain_at, k = [], get(h, "namePrefix", ""), dict(zip(plain_rows, plain)), 0
+    for i in range(total):
+        if i in plain_at:
+            out.append(plain_at[i])
+            continue
+        observed = [{"name": name, "value": by_row[k]} for name, by_row in metrics if k in by_row]
+        status = {"condition": conditions[k]}
+        if observed:
+            status["observation"] = {"metrics": observed}
+        out.append({
+            "name": names.get(i, prefix + str(first + i)),
+            "spec": {"parameterAssignments": {"assignments": [
+                {"name": get(spec, "name", ""), "value": values[j][k]} for j, spec in enumerate(specs)]}},
+            "status": status,
+        })
+        k += 1
+    return out
+
+
 def fnv1a64(data):
     h = 0xCBF29CE484222325
     for b in data:
@@ -1106,7 +1307,18 @@ def get_suggestions(req):
     experiment = get(req, "experiment")
     problem = Problem(experiment)
     trials = get(req, "trials", [])
-    history = problem.parse_trials(trials)
+    if get(req, "history") is not None:
+        if trials:
+            raise invalid("history", f"the request also has {len(trials)} trials: "
+                          "send the history in trials or in history, not both")
+        specs = get(get(get(experiment, "experimentSpec"), "parameterSpecs"), "parameters", [])
+        trials = expand_history(specs, get(req, "history"))
+        try:
+            history = problem.parse_trials(trials)
+        except Error as e:
+            raise Error(e.code, "history: " + e.message) from None
+    else:
+        history = problem.parse_trials(trials)
     points, exhausted = suggest(problem.space, history, n, problem.rng(len(trials)))
     check(problem.space, history, points, n, exhausted)
     name = get(get(get(experiment, "experimentSpec"), "algorithm"), "algorithmName", "") or ALGORITHM

@@ -78,7 +78,9 @@ type Trial struct {
 	// reported one.
 	Value    float64
 	HasValue bool
-	// Raw is the trial as it came, for algorithms that read more of it.
+	// Raw is the trial as it came, for algorithms that read more of it; nil
+	// for a trial of a history sent in columns (GetSuggestionsRequest's
+	// history), which is read without building one.
 	Raw *pb.Trial
 }
 
@@ -191,15 +193,24 @@ func (p *Problem) ParseTrials(ctx context.Context, trials []*pb.Trial) ([]Trial,
 			}
 			tr.Value, tr.HasValue = v, true
 		}
-		if tr.Condition == pb.TrialCondition_TRIAL_CONDITION_UNSPECIFIED {
-			tr.Condition = pb.TrialCondition_PENDING
-			if tr.HasValue {
-				tr.Condition = pb.TrialCondition_SUCCEEDED
-			}
-		}
+		tr.Condition = DefaultCondition(tr.Condition, tr.HasValue)
 		out[i] = tr
 	}
 	return out, nil
+}
+
+// DefaultCondition is the condition of a trial that came with cond: a
+// trial without one counts as succeeded when it reports the objective
+// metric (hasValue) and as pending when not, as in the original API, which
+// sent completed trials only.
+func DefaultCondition(cond pb.TrialCondition, hasValue bool) pb.TrialCondition {
+	switch {
+	case cond != pb.TrialCondition_TRIAL_CONDITION_UNSPECIFIED:
+		return cond
+	case hasValue:
+		return pb.TrialCondition_SUCCEEDED
+	}
+	return pb.TrialCondition_PENDING
 }
 
 // Rand returns the random number generator for one call: seeded from

@@ -36,6 +36,10 @@ type CostOptions struct {
 	// Calls is how many calls a cell's median is taken over, at most (one
 	// when a call takes more than a second). 0 is 3.
 	Calls int
+	// Plain sends every history in trials; by default a history of
+	// function.ColumnsFrom trials or more goes in columns, as the
+	// controller sends it.
+	Plain bool
 }
 
 // CostCell is the cost of one call of one contender for one history size
@@ -43,8 +47,10 @@ type CostOptions struct {
 type CostCell struct {
 	Contender     string
 	Dims, History int
-	// RequestBytes is the request's size in binary protobuf.
+	// RequestBytes is the request's size in binary protobuf; Columns says
+	// that its history is in columns.
 	RequestBytes int
+	Columns      bool
 	// Duration is the median time of a call: decoding the request from
 	// binary protobuf and answering it, in process.
 	Duration time.Duration
@@ -87,7 +93,7 @@ func MeasureCost(ctx context.Context, contenders []Contender, opts CostOptions) 
 					out = append(out, cell)
 					continue
 				}
-				cell = measureCell(ctx, c, d, n, limit, calls)
+				cell = measureCell(ctx, c, d, n, limit, calls, !opts.Plain && n >= function.ColumnsFrom)
 				if cell.Skipped != "" || cell.Err != nil {
 					over = "not tried: the smaller history did not finish"
 				} else if cell.Duration > limit/2 {
@@ -176,7 +182,7 @@ func costSettings(c Contender, p Problem) []*pb.AlgorithmSetting {
 	return append(settings, &pb.AlgorithmSetting{Name: "random_state", Value: "1"})
 }
 
-func measureCell(ctx context.Context, c Contender, d, n int, limit time.Duration, calls int) CostCell {
+func measureCell(ctx context.Context, c Contender, d, n int, limit time.Duration, calls int, columns bool) CostCell {
 	cell := CostCell{Contender: c.Name, Dims: d, History: n}
 	p := costProblem(c, d)
 	if err := applicable(ctx, c, p); err != nil {
@@ -201,55 +207,68 @@ func measureCell(ctx context.Context, c Contender, d, n int, limit time.Duration
 		}
 		state = reply.GetAlgorithm().GetAlgorithmSettings()
 	}
-	wire, err := proto.Marshal(&pb.GetSuggestionsRequest{
+	req := &pb.GetSuggestionsRequest{
 		Experiment:    experiment(c, p, 1, algorithm.OverlaySettings(settings, state)),
 		Trials:        trials,
 		RequestNumber: 1,
-	})
+	}
+	if columns {
+		req.History, req.Trials, cell.Columns = function.CompactHistory(p.Params, trials), nil, true
+	}
+	wire, err := proto.Marshal(req)
 	if err != nil {
 		cell.Err = err
 		return cell
 	}
 	trials = nil
-	cell.RequestBytes = len(wire)
+	cell.RequestBytes, req = len(wire), nil
 	svc := &function.Service{Name: c.FunctionName(), Algorithm: c.Algorithm, MaxDuration: limit}
+	cell.Duration, cell.CPU, cell.Bytes, err = medianCost(calls, func() error {
+		req := &pb.GetSuggestionsRequest{}
+		if err := proto.Unmarshal(wire, req); err != nil {
+			return err
+		}
+		_, err := svc.GetSuggestions(ctx, req)
+		return err
+	})
+	switch {
+	case status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
+		cell.Skipped = fmt.Sprintf("over %s", limit)
+	case err != nil:
+		cell.Err = err
+	}
+	return cell
+}
+
+// medianCost runs call up to calls times (once when a call takes more than
+// a second) and returns the medians of its wall time, processor time and
+// allocation, or its first error.
+func medianCost(calls int, call func() error) (dur, cpu time.Duration, alloc uint64, err error) {
 	var ds, cs, bs []float64
 	for i := 0; i < calls; i++ {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		cpu := cpuTime()
+		c := cpuTime()
 		start := time.Now()
-		req := &pb.GetSuggestionsRequest{}
-		err := proto.Unmarshal(wire, req)
-		if err == nil {
-			_, err = svc.GetSuggestions(ctx, req)
-		}
-		dur := time.Since(start)
-		cpu = cpuTime() - cpu
+		err := call()
+		d := time.Since(start)
+		c = cpuTime() - c
 		runtime.ReadMemStats(&after)
-		if status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) {
-			cell.Skipped = fmt.Sprintf("over %s", limit)
-			return cell
-		}
 		if err != nil {
-			cell.Err = err
-			return cell
+			return 0, 0, 0, err
 		}
-		ds = append(ds, float64(dur))
-		cs = append(cs, float64(cpu))
+		ds = append(ds, float64(d))
+		cs = append(cs, float64(c))
 		bs = append(bs, float64(after.TotalAlloc-before.TotalAlloc))
-		if dur > time.Second {
+		if d > time.Second {
 			break
 		}
 	}
 	sort.Float64s(ds)
-	sort.Float64s(bs)
 	sort.Float64s(cs)
-	cell.CPU = time.Duration(quantile(cs, 0.5))
-	cell.Duration = time.Duration(quantile(ds, 0.5))
-	cell.Bytes = uint64(quantile(bs, 0.5))
-	return cell
+	sort.Float64s(bs)
+	return time.Duration(quantile(ds, 0.5)), time.Duration(quantile(cs, 0.5)), uint64(quantile(bs, 0.5)), nil
 }
 
 // WriteCostGrowth prints the cells as one table per dimension: a row per
@@ -300,13 +319,17 @@ func WriteCostGrowth(w io.Writer, cells []CostCell) error {
 					fmt.Fprintf(tw, "-\t")
 					notes = append(notes, fmt.Sprintf("%s, %d dimensions, %d trials: %s", name, d, n, c.Skipped))
 				default:
-					fmt.Fprintf(tw, "%s/%s %s (%s)\t", roundDuration(c.Duration), roundDuration(c.CPU), bytes(float64(c.Bytes)), bytes(float64(c.RequestBytes)))
+					form := ""
+					if c.Columns {
+						form = " c"
+					}
+					fmt.Fprintf(tw, "%s/%s %s (%s%s)\t", roundDuration(c.Duration), roundDuration(c.CPU), bytes(float64(c.Bytes)), bytes(float64(c.RequestBytes)), form)
 				}
 			}
 			fmt.Fprintf(tw, "\n")
 		}
 	}
-	fmt.Fprintf(tw, "\nmedian wall/CPU time and allocation of one call for one point, in process (decoding the binary protobuf request included); the request's size in brackets\t\n")
+	fmt.Fprintf(tw, "\nmedian wall/CPU time and allocation of one call for one point, in process (decoding the binary protobuf request included); the request's size in brackets, its history in columns where marked c\t\n")
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ import (
 	"knobs.dev/knobs/pkg/algorithm"
 	"knobs.dev/knobs/pkg/algorithm/registry"
 	"knobs.dev/knobs/pkg/contract"
+	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
@@ -151,6 +152,7 @@ func (t *target) transportChecks() []check {
 		{"suggest", t.checkSuggest},
 		{"validate", t.checkValidate},
 		{"unknown-setting", t.checkUnknownSetting},
+		{"history-columns", t.checkHistoryColumns},
 	}
 	if raw, ok := t.caller.(rawSender); ok {
 		checks = append(checks, check{"undecodable", func(ctx context.Context) (string, error) {
@@ -177,6 +179,7 @@ func (t *target) behaviourChecks() []check {
 		{"bad-request-number", t.checkBadRequestNumber},
 		{"bad-setting-value", t.checkBadSettingValue},
 		{"bad-metric", t.checkBadMetric},
+		{"bad-history-columns", t.checkBadHistoryColumns},
 	}
 }
 
@@ -345,6 +348,99 @@ func (t *target) checkHistory(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("%d trials of %d conditions", len(history), len(conds)), nil
+}
+
+// columnsHistory is a history of trials of every condition, some with
+// learning curves, one hand-written (its name breaks the pattern, its
+// learning rate is written "0.0200") and one whose parameters come in
+// another order, so that its columns hold every kind of entry: numbers,
+// texts, absences, curves and a plain row.
+func (t *target) columnsHistory(ctx context.Context, exp *pb.Experiment) []*pb.Trial {
+	conds := []pb.TrialCondition{pb.TrialCondition_SUCCEEDED, pb.TrialCondition_RUNNING, pb.TrialCondition_FAILED, pb.TrialCondition_TRIAL_CONDITION_UNSPECIFIED}
+	var history []*pb.Trial
+	for i, as := range t.grow(ctx, exp, 3, 4) {
+		c := conds[i%len(conds)]
+		tr := trial(exp, i, as, c, c != pb.TrialCondition_RUNNING)
+		if i%2 == 0 && tr.Status.Observation != nil {
+			m := tr.Status.Observation.Metrics[0]
+			m.Curve = []*pb.MetricPoint{{Step: 1, Value: "1e-05"}, {Step: 3, Value: m.Value}}
+		}
+		history = append(history, tr)
+	}
+	if len(history) < 2 {
+		return nil
+	}
+	warm := proto.Clone(history[0]).(*pb.Trial)
+	warm.Name = "warm-start"
+	for _, a := range warm.Spec.ParameterAssignments.Assignments {
+		if a.Name == "lr" {
+			a.Value = "0.0200"
+		}
+	}
+	swapped := proto.Clone(history[1]).(*pb.Trial)
+	as := swapped.Spec.ParameterAssignments.Assignments
+	as[0], as[1] = as[1], as[0]
+	swapped.Name = fmt.Sprintf("%s-%d", exp.GetName(), len(history)+2)
+	return append(history, warm, swapped)
+}
+
+// checkHistoryColumns sends one history in plain and in columns
+// (GetSuggestionsRequest.history): the assignments must be the same.
+func (t *target) checkHistoryColumns(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), nil)
+	history := t.columnsHistory(ctx, exp)
+	if len(history) == 0 {
+		return "", fmt.Errorf("no history could be built: the function answered no suggestions")
+	}
+	plain, _, err := t.ask(ctx, exp, history, 3)
+	if err != nil {
+		return "", fmt.Errorf("in plain: %w", err)
+	}
+	req := &pb.GetSuggestionsRequest{Experiment: exp, RequestNumber: 3,
+		History: function.CompactHistory(exp.GetExperimentSpec().GetParameterSpecs().GetParameters(), history)}
+	columns, err := t.caller.GetSuggestions(ctx, req)
+	if err != nil {
+		return "", fmt.Errorf("the history in columns failed where the same in plain was answered: %w", err)
+	}
+	if !proto.Equal(&pb.GetSuggestionsReply{ParameterAssignments: plain.GetParameterAssignments(), SearchSpaceExhausted: plain.GetSearchSpaceExhausted()},
+		&pb.GetSuggestionsReply{ParameterAssignments: columns.GetParameterAssignments(), SearchSpaceExhausted: columns.GetSearchSpaceExhausted()}) {
+		return "", fmt.Errorf("one history gave two replies: %s in plain, %s in columns", formatReply(plain), formatReply(columns))
+	}
+	return fmt.Sprintf("%d trials, %d bytes in columns against %d in plain", len(history), proto.Size(req), proto.Size(&pb.GetSuggestionsRequest{Experiment: exp, Trials: history, RequestNumber: 3})), nil
+}
+
+// checkBadHistoryColumns sends histories in columns that are malformed: each
+// must be refused as the caller's mistake, naming the history.
+func (t *target) checkBadHistoryColumns(ctx context.Context) (string, error) {
+	exp := t.experiment(basicSpace(t.profile()), nil)
+	history := t.columnsHistory(ctx, exp)
+	if len(history) == 0 {
+		return "", fmt.Errorf("no history could be built: the function answered no suggestions")
+	}
+	specs := exp.GetExperimentSpec().GetParameterSpecs().GetParameters()
+	for _, bad := range []struct {
+		name  string
+		spoil func(*pb.GetSuggestionsRequest)
+	}{
+		{"a column one short", func(r *pb.GetSuggestionsRequest) {
+			c := r.History.Parameters[1]
+			c.Ints, c.Doubles = c.Ints[min(1, len(c.Ints)):], c.Doubles[min(1, len(c.Doubles)):]
+		}},
+		{"a column missing", func(r *pb.GetSuggestionsRequest) { r.History.Parameters = r.History.Parameters[1:] }},
+		{"a metric value missing", func(r *pb.GetSuggestionsRequest) { r.History.Metrics[0].Values = r.History.Metrics[0].Values[1:] }},
+		{"a position past the end", func(r *pb.GetSuggestionsRequest) {
+			r.History.Parameters[0].Texts = &pb.Texts{At: []uint32{uint32(len(r.History.Conditions))}, Values: []string{"0.02"}}
+		}},
+		{"a plain row without its trial", func(r *pb.GetSuggestionsRequest) { r.History.Plain = nil }},
+		{"trials too", func(r *pb.GetSuggestionsRequest) { r.Trials = history[:1] }},
+	} {
+		req := &pb.GetSuggestionsRequest{Experiment: exp, RequestNumber: 1, History: function.CompactHistory(specs, history)}
+		bad.spoil(req)
+		if _, err := t.refused(ctx, req, "history"); err != nil {
+			return "", fmt.Errorf("%s: %w", bad.name, err)
+		}
+	}
+	return "", nil
 }
 
 func (t *target) checkBatches(ctx context.Context) (string, error) {

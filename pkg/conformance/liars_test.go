@@ -132,6 +132,18 @@ var lies = []struct {
 		}
 	}(),
 	fails: "deterministic",
+}, {
+	name: "a history in columns read as none",
+	lie: func(req *pb.GetSuggestionsRequest, r *pb.GetSuggestionsReply, err error) (*pb.GetSuggestionsReply, error) {
+		if req.GetHistory() == nil {
+			return r, err
+		}
+		// As a function that knows only trials would: the field unknown,
+		// the history empty.
+		svc := &function.Service{Name: "random", Algorithm: random.Random{}}
+		return svc.GetSuggestions(context.Background(), &pb.GetSuggestionsRequest{Experiment: req.GetExperiment(), RequestNumber: req.GetRequestNumber()})
+	},
+	fails: "structured-protobuf/history-columns",
 }}
 
 // TestLiarsFail serves each lie over a real socket, as a function would, and

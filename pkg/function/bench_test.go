@@ -39,19 +39,24 @@ func historyRequest(n int) *pb.GetSuggestionsRequest {
 
 // BenchmarkCloudEvent measures one CloudEvents call of random search, from
 // HTTP request to HTTP reply in process, as the history grows, for both
-// encodings. The request size is reported as bytes/request.
+// encodings, and in binary protobuf with the history in columns. The
+// request size is reported as bytes/request.
 func BenchmarkCloudEvent(b *testing.B) {
 	h := NewHandler(&Service{Name: "random", Algorithm: random.Random{}}, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, n := range []int{0, 100, 1000, 10000} {
 		req := historyRequest(n)
+		columns := &pb.GetSuggestionsRequest{Experiment: req.GetExperiment(), RequestNumber: req.GetRequestNumber(),
+			History: CompactHistory(req.GetExperiment().GetExperimentSpec().GetParameterSpecs().GetParameters(), req.GetTrials())}
 		for _, enc := range []struct {
 			name, contentType string
 			marshal           func(proto.Message) ([]byte, error)
+			req               *pb.GetSuggestionsRequest
 		}{
-			{"protobuf", ContentTypeProtobuf, proto.Marshal},
-			{"json", ContentTypeJSON, protojson.Marshal},
+			{"protobuf", ContentTypeProtobuf, proto.Marshal, req},
+			{"json", ContentTypeJSON, protojson.Marshal, req},
+			{"protobuf-columns", ContentTypeProtobuf, proto.Marshal, columns},
 		} {
-			data, err := enc.marshal(req)
+			data, err := enc.marshal(enc.req)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -275,6 +275,9 @@ func decode(ev *event.Event, contentType string, m proto.Message) error {
 	} else {
 		err = unmarshalJSON.Unmarshal(data, m)
 	}
+	// The message holds what the body said: the body (up to the limit,
+	// 32 MiB) need not stay in memory while the algorithm works.
+	ev.DataEncoded = nil
 	if err != nil {
 		return status.Errorf(codes.InvalidArgument, "data is not a %s in %s: %v", m.ProtoReflect().Descriptor().Name(), contentType, err)
 	}

@@ -374,7 +374,7 @@ func badCases() []badCase {
 	space := func(r *pb.GetSuggestionsRequest) []*pb.ParameterSpec {
 		return r.Experiment.ExperimentSpec.ParameterSpecs.Parameters
 	}
-	return []badCase{
+	return append([]badCase{
 		{name: "min above max", mutate: func(r *pb.GetSuggestionsRequest) { space(r)[0].FeasibleSpace.Min = "0.05" },
 			want: `parameters[0] ("--lr").feasibleSpace: min 0.05 is greater than max 0.03`},
 		{name: "empty list", mutate: func(r *pb.GetSuggestionsRequest) { space(r)[2].FeasibleSpace.List = nil },
@@ -403,7 +403,7 @@ func badCases() []badCase {
 			want: `parameters[0] ("x").parameterType: missing or unknown parameter type`},
 		{name: "empty body", body: "", want: "event has no data"},
 		{name: "wrong event type", typ: "com.example.other", body: "{}", want: `event type "com.example.other": send dev.knobs.suggestion.request`},
-	}
+	}, columnCases()...)
 }
 
 func TestBadRequestsOverCloudEvents(t *testing.T) {
@@ -536,8 +536,12 @@ type faulty struct {
 
 func (faulty) Settings() []algorithm.Setting     { return nil }
 func (faulty) Validate(*algorithm.Problem) error { return nil }
-func (f faulty) Suggest(ctx context.Context, p *algorithm.Problem, _ []algorithm.Trial, count int) (*algorithm.Suggestions, error) {
+func (f faulty) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, count int) (*algorithm.Suggestions, error) {
 	switch f.mode {
+	case "repeat":
+		pts := sample(p, count)
+		pts[count-1] = append(searchspace.Point(nil), trials[len(trials)/2].Point...)
+		return &algorithm.Suggestions{Points: pts}, nil
 	case "panic":
 		var m map[string]int
 		m["boom"]++ // a nil map write: a real runtime panic
@@ -577,6 +581,21 @@ func sample(p *algorithm.Problem, n int) []searchspace.Point {
 		pts[i] = p.Space.Sample(rng)
 	}
 	return pts
+}
+
+// A point of the history handed out again is the algorithm's fault, with
+// the history in trials or in columns.
+func TestRepeatOfTheHistoryIsAFault(t *testing.T) {
+	svc := &Service{Name: "repeat", Algorithm: faulty{mode: "repeat"}}
+	req := historyRequest(2000)
+	specs := req.GetExperiment().GetExperimentSpec().GetParameterSpecs().GetParameters()
+	columns := &pb.GetSuggestionsRequest{Experiment: req.GetExperiment(), RequestNumber: 3, History: CompactHistory(specs, req.GetTrials())}
+	for _, r := range []*pb.GetSuggestionsRequest{req, columns} {
+		_, err := svc.GetSuggestions(context.Background(), r)
+		if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "broke the reply contract") {
+			t.Errorf("history in columns %v: %v, want Internal", r.GetHistory() != nil, err)
+		}
+	}
 }
 
 func TestFaultsAreContained(t *testing.T) {

@@ -41,25 +41,27 @@ func fuzzSeeds() []*pb.GetSuggestionsRequest {
 	discrete := seedRequest(1)
 	discrete.Experiment.ExperimentSpec.ParameterSpecs.Parameters = append(discrete.Experiment.ExperimentSpec.ParameterSpecs.Parameters,
 		&pb.ParameterSpec{Name: "batch", ParameterType: pb.ParameterType_DISCRETE, FeasibleSpace: &pb.FeasibleSpace{List: []string{"16", "32", "64"}}})
-	return []*pb.GetSuggestionsRequest{seedRequest(3), withTrials, stepped, discrete}
+	// Histories in columns: one of every case (texts, curves, absences,
+	// plain rows) and one of 40 trials.
+	columns := seedRequest(2)
+	columns.Experiment = historyExperiment()
+	columns.History = CompactHistory(columns.Experiment.ExperimentSpec.ParameterSpecs.Parameters, historyTrials())
+	long := historyRequest(40)
+	long.History = CompactHistory(long.Experiment.ExperimentSpec.ParameterSpecs.Parameters, long.Trials)
+	long.Trials = nil
+	return []*pb.GetSuggestionsRequest{seedRequest(3), withTrials, stepped, discrete, columns, long}
 }
 
 // fuzzEvent sends data as a binary-mode CloudEvent to every handler and fails
 // on a 5xx, a reply that does not decode, or more suggestions than asked for.
 func fuzzEvent(t *testing.T, handlers []http.Handler, contentType string, data []byte) {
 	for _, h := range handlers {
-		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(data))
-		req.Header.Set("ce-specversion", "1.0")
-		req.Header.Set("ce-id", "fuzz")
-		req.Header.Set("ce-source", "fuzz")
-		req.Header.Set("ce-type", TypeSuggestionRequest)
-		req.Header.Set("Content-Type", contentType)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
+		rec := postEvent(h, contentType, data)
 		if rec.Code >= 500 {
 			t.Fatalf("status %d for a caller's input: %s", rec.Code, rec.Body.String())
 		}
 		if rec.Code != http.StatusOK {
+			samePlainRefusal(t, h, contentType, data)
 			continue
 		}
 		in, out := &pb.GetSuggestionsRequest{}, &pb.GetSuggestionsReply{}
@@ -75,6 +77,60 @@ func fuzzEvent(t *testing.T, handlers []http.Handler, contentType string, data [
 		if n := len(out.GetParameterAssignments()); n > int(in.GetRequestNumber()) || (n < int(in.GetRequestNumber()) && !out.GetSearchSpaceExhausted()) {
 			t.Fatalf("%d suggestions for %d asked (exhausted %v)", n, in.GetRequestNumber(), out.GetSearchSpaceExhausted())
 		}
+		if in.GetHistory() != nil {
+			samePlainReply(t, h, in, out)
+		}
+	}
+}
+
+// samePlainRefusal fails when a history in columns that h refused, written
+// out in plain, is accepted.
+func samePlainRefusal(t *testing.T, h http.Handler, contentType string, data []byte) {
+	in := &pb.GetSuggestionsRequest{}
+	if contentType != ContentTypeProtobuf || proto.Unmarshal(data, in) != nil || in.GetHistory() == nil || len(in.GetTrials()) > 0 {
+		return
+	}
+	trials, err := ExpandHistory(in.GetExperiment().GetExperimentSpec().GetParameterSpecs().GetParameters(), in.GetHistory())
+	if err != nil {
+		return
+	}
+	in.History, in.Trials = nil, trials
+	if rec := postProtobuf(h, in); rec.Code == http.StatusOK {
+		t.Fatalf("history refused in columns, accepted in plain: %s", rec.Body.String())
+	}
+}
+
+func postProtobuf(h http.Handler, m proto.Message) *httptest.ResponseRecorder {
+	data, _ := proto.Marshal(m)
+	return postEvent(h, ContentTypeProtobuf, data)
+}
+
+// postEvent sends data to h as a binary-mode suggestion request.
+func postEvent(h http.Handler, contentType string, data []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(data))
+	req.Header.Set("ce-specversion", "1.0")
+	req.Header.Set("ce-id", "fuzz")
+	req.Header.Set("ce-source", "fuzz")
+	req.Header.Set("ce-type", TypeSuggestionRequest)
+	req.Header.Set("Content-Type", contentType)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// samePlainReply fails unless the history in columns that h accepted,
+// written out in plain, gets the same reply.
+func samePlainReply(t *testing.T, h http.Handler, in *pb.GetSuggestionsRequest, out *pb.GetSuggestionsReply) {
+	trials, err := ExpandHistory(in.GetExperiment().GetExperimentSpec().GetParameterSpecs().GetParameters(), in.GetHistory())
+	if err != nil {
+		t.Fatalf("history in columns accepted, but not expanded: %v", err)
+	}
+	plain := proto.Clone(in).(*pb.GetSuggestionsRequest)
+	plain.History, plain.Trials = nil, trials
+	rec := postProtobuf(h, plain)
+	got := &pb.GetSuggestionsReply{}
+	if rec.Code != http.StatusOK || proto.Unmarshal(rec.Body.Bytes(), got) != nil || !proto.Equal(got, out) {
+		t.Fatalf("in columns: %v; in plain: status %d, %s", out, rec.Code, rec.Body.String())
 	}
 }
 

@@ -59,7 +59,7 @@ func (s *Service) GetSuggestions(ctx context.Context, req *pb.GetSuggestionsRequ
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	trials, err := p.ParseTrials(ctx, req.GetTrials())
+	trials, err := ReadTrials(ctx, p, req)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -96,9 +96,19 @@ func (s *Service) ValidateAlgorithmSettings(_ context.Context, req *pb.ValidateA
 // check holds an algorithm to the reply contract before its answer leaves
 // the process: a fault here is ours, not the caller's.
 func (s *Service) check(p *algorithm.Problem, trials []algorithm.Trial, out *algorithm.Suggestions, count int) error {
+	// Only a trial whose first value writes as a point's can repeat it:
+	// the history holds those alone, not a key of every trial.
+	first := make(map[string]bool, len(out.Points))
+	for _, pt := range out.Points {
+		if len(pt) > 0 {
+			first[p.Space.Params[0].Format(pt[0])] = true
+		}
+	}
 	history := contract.NewHistory(p.Space)
 	for i := range trials {
-		history.Add(trials[i].Point)
+		if pt := trials[i].Point; len(pt) > 0 && first[p.Space.Params[0].Format(pt[0])] {
+			history.Add(pt)
+		}
 	}
 	if err := contract.CheckPoints(p.Space, history, out.Points, out.Exhausted, count); err != nil {
 		return fmt.Errorf("algorithm %s broke the reply contract: %w", s.Name, err)

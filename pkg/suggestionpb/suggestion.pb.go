@@ -28,6 +28,60 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// NumberFormat says how a number of a column is written as the string a
+// trial holds.
+type NumberFormat int32
+
+const (
+	// The shortest decimal that reads back as the same double, without an
+	// exponent ("0.000125", "1500000"; Go's strconv.FormatFloat(v, 'f',
+	// -1, 64)).
+	NumberFormat_POSITIONAL NumberFormat = 0
+	// The same digits, with an exponent of two digits at least when it is
+	// below -4 or above 5 ("0.000125" but "1.25e-05", "123456" but
+	// "1.234567e+06"; Go's strconv.FormatFloat(v, 'g', -1, 64)).
+	NumberFormat_SHORTEST NumberFormat = 1
+)
+
+// Enum value maps for NumberFormat.
+var (
+	NumberFormat_name = map[int32]string{
+		0: "POSITIONAL",
+		1: "SHORTEST",
+	}
+	NumberFormat_value = map[string]int32{
+		"POSITIONAL": 0,
+		"SHORTEST":   1,
+	}
+)
+
+func (x NumberFormat) Enum() *NumberFormat {
+	p := new(NumberFormat)
+	*p = x
+	return p
+}
+
+func (x NumberFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NumberFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_pkg_suggestionpb_suggestion_proto_enumTypes[0].Descriptor()
+}
+
+func (NumberFormat) Type() protoreflect.EnumType {
+	return &file_pkg_suggestionpb_suggestion_proto_enumTypes[0]
+}
+
+func (x NumberFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NumberFormat.Descriptor instead.
+func (NumberFormat) EnumDescriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{0}
+}
+
 type Distribution int32
 
 const (
@@ -67,11 +121,11 @@ func (x Distribution) String() string {
 }
 
 func (Distribution) Descriptor() protoreflect.EnumDescriptor {
-	return file_pkg_suggestionpb_suggestion_proto_enumTypes[0].Descriptor()
+	return file_pkg_suggestionpb_suggestion_proto_enumTypes[1].Descriptor()
 }
 
 func (Distribution) Type() protoreflect.EnumType {
-	return &file_pkg_suggestionpb_suggestion_proto_enumTypes[0]
+	return &file_pkg_suggestionpb_suggestion_proto_enumTypes[1]
 }
 
 func (x Distribution) Number() protoreflect.EnumNumber {
@@ -80,7 +134,7 @@ func (x Distribution) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Distribution.Descriptor instead.
 func (Distribution) EnumDescriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{0}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{1}
 }
 
 type ParameterType int32
@@ -122,11 +176,11 @@ func (x ParameterType) String() string {
 }
 
 func (ParameterType) Descriptor() protoreflect.EnumDescriptor {
-	return file_pkg_suggestionpb_suggestion_proto_enumTypes[1].Descriptor()
+	return file_pkg_suggestionpb_suggestion_proto_enumTypes[2].Descriptor()
 }
 
 func (ParameterType) Type() protoreflect.EnumType {
-	return &file_pkg_suggestionpb_suggestion_proto_enumTypes[1]
+	return &file_pkg_suggestionpb_suggestion_proto_enumTypes[2]
 }
 
 func (x ParameterType) Number() protoreflect.EnumNumber {
@@ -135,7 +189,7 @@ func (x ParameterType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ParameterType.Descriptor instead.
 func (ParameterType) EnumDescriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{1}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{2}
 }
 
 type ObjectiveType int32
@@ -171,11 +225,11 @@ func (x ObjectiveType) String() string {
 }
 
 func (ObjectiveType) Descriptor() protoreflect.EnumDescriptor {
-	return file_pkg_suggestionpb_suggestion_proto_enumTypes[2].Descriptor()
+	return file_pkg_suggestionpb_suggestion_proto_enumTypes[3].Descriptor()
 }
 
 func (ObjectiveType) Type() protoreflect.EnumType {
-	return &file_pkg_suggestionpb_suggestion_proto_enumTypes[2]
+	return &file_pkg_suggestionpb_suggestion_proto_enumTypes[3]
 }
 
 func (x ObjectiveType) Number() protoreflect.EnumNumber {
@@ -184,7 +238,7 @@ func (x ObjectiveType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ObjectiveType.Descriptor instead.
 func (ObjectiveType) EnumDescriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{2}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{3}
 }
 
 type TrialCondition int32
@@ -232,11 +286,11 @@ func (x TrialCondition) String() string {
 }
 
 func (TrialCondition) Descriptor() protoreflect.EnumDescriptor {
-	return file_pkg_suggestionpb_suggestion_proto_enumTypes[3].Descriptor()
+	return file_pkg_suggestionpb_suggestion_proto_enumTypes[4].Descriptor()
 }
 
 func (TrialCondition) Type() protoreflect.EnumType {
-	return &file_pkg_suggestionpb_suggestion_proto_enumTypes[3]
+	return &file_pkg_suggestionpb_suggestion_proto_enumTypes[4]
 }
 
 func (x TrialCondition) Number() protoreflect.EnumNumber {
@@ -245,7 +299,7 @@ func (x TrialCondition) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TrialCondition.Descriptor instead.
 func (TrialCondition) EnumDescriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{3}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{4}
 }
 
 type GetEarlyStoppingDecisionsRequest struct {
@@ -553,6 +607,10 @@ type GetSuggestionsRequest struct {
 	Trials []*Trial `protobuf:"bytes,2,rep,name=trials,proto3" json:"trials,omitempty"`
 	// The number of suggestions wanted in this call.
 	RequestNumber int32 `protobuf:"varint,3,opt,name=request_number,json=requestNumber,proto3" json:"request_number,omitempty"`
+	// The same history in columns (Knobs' own): a request holds its trials
+	// in trials or in history, never in both. The controller sends history
+	// once the history has 1000 trials or more; a function must read both.
+	History       *TrialColumns `protobuf:"bytes,10,opt,name=history,proto3" json:"history,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -608,6 +666,391 @@ func (x *GetSuggestionsRequest) GetRequestNumber() int32 {
 	return 0
 }
 
+func (x *GetSuggestionsRequest) GetHistory() *TrialColumns {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+// TrialColumns is a history of trials written column by column: the same
+// trials as GetSuggestionsRequest.trials would hold, string for string,
+// in a fraction of the bytes (docs/function-contract.md, "The history in
+// columns").
+//
+// Row i is the i-th trial of the history. The rows listed in plain_rows
+// are given whole in plain; the others are the column rows, in order, and
+// every column below but names holds one entry per column row. Texts
+// index a column's entries by their position in it.
+type TrialColumns struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Trial names: row i is named name_prefix followed by the decimal
+	// name_first + i, unless names lists it.
+	NamePrefix string `protobuf:"bytes,1,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
+	NameFirst  int64  `protobuf:"varint,2,opt,name=name_first,json=nameFirst,proto3" json:"name_first,omitempty"`
+	// Names that do not follow the pattern, by row.
+	Names *Texts `protobuf:"bytes,3,opt,name=names,proto3" json:"names,omitempty"`
+	// The condition of each column row.
+	Conditions []TrialCondition `protobuf:"varint,4,rep,packed,name=conditions,proto3,enum=api.v1.alpha3.TrialCondition" json:"conditions,omitempty"`
+	// One column per parameter of experiment_spec.parameter_specs, in the
+	// same order: every column row assigns every parameter once, in that
+	// order.
+	Parameters []*ParameterColumn `protobuf:"bytes,5,rep,name=parameters,proto3" json:"parameters,omitempty"`
+	// The metrics of the observations: a column row reports the metrics of
+	// the columns it is present in, in the order of the columns. A column
+	// row without any has no observation.
+	Metrics []*MetricColumn `protobuf:"bytes,6,rep,name=metrics,proto3" json:"metrics,omitempty"`
+	// Rows given whole: trials that do not fit the columns (a parameter
+	// missing, unknown, twice or out of order; metrics in another order or
+	// twice; a run_spec).
+	PlainRows     []uint32 `protobuf:"varint,7,rep,packed,name=plain_rows,json=plainRows,proto3" json:"plain_rows,omitempty"`
+	Plain         []*Trial `protobuf:"bytes,8,rep,name=plain,proto3" json:"plain,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrialColumns) Reset() {
+	*x = TrialColumns{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrialColumns) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrialColumns) ProtoMessage() {}
+
+func (x *TrialColumns) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrialColumns.ProtoReflect.Descriptor instead.
+func (*TrialColumns) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *TrialColumns) GetNamePrefix() string {
+	if x != nil {
+		return x.NamePrefix
+	}
+	return ""
+}
+
+func (x *TrialColumns) GetNameFirst() int64 {
+	if x != nil {
+		return x.NameFirst
+	}
+	return 0
+}
+
+func (x *TrialColumns) GetNames() *Texts {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+func (x *TrialColumns) GetConditions() []TrialCondition {
+	if x != nil {
+		return x.Conditions
+	}
+	return nil
+}
+
+func (x *TrialColumns) GetParameters() []*ParameterColumn {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+func (x *TrialColumns) GetMetrics() []*MetricColumn {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+func (x *TrialColumns) GetPlainRows() []uint32 {
+	if x != nil {
+		return x.PlainRows
+	}
+	return nil
+}
+
+func (x *TrialColumns) GetPlain() []*Trial {
+	if x != nil {
+		return x.Plain
+	}
+	return nil
+}
+
+// Texts are values written in full: at[k] is the position (ascending, each
+// once) of the entry whose string is values[k].
+type Texts struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	At            []uint32               `protobuf:"varint,1,rep,packed,name=at,proto3" json:"at,omitempty"`
+	Values        []string               `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Texts) Reset() {
+	*x = Texts{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Texts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Texts) ProtoMessage() {}
+
+func (x *Texts) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Texts.ProtoReflect.Descriptor instead.
+func (*Texts) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Texts) GetAt() []uint32 {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *Texts) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+// ParameterColumn holds one parameter's values, one per column row, in the
+// field of its type.
+type ParameterColumn struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// DOUBLE: the values, written in format.
+	Doubles []float64    `protobuf:"fixed64,1,rep,packed,name=doubles,proto3" json:"doubles,omitempty"`
+	Format  NumberFormat `protobuf:"varint,2,opt,name=format,proto3,enum=api.v1.alpha3.NumberFormat" json:"format,omitempty"`
+	// INT: the values, written as integers ("-3").
+	Ints []int64 `protobuf:"zigzag64,3,rep,packed,name=ints,proto3" json:"ints,omitempty"`
+	// DISCRETE and CATEGORICAL: the value's index in feasible_space.list,
+	// written as listed.
+	Indices []uint32 `protobuf:"varint,4,rep,packed,name=indices,proto3" json:"indices,omitempty"`
+	// Values not written as above (such as "0.10", "4.0"), by position;
+	// the entry at that position is a placeholder (0).
+	Texts         *Texts `protobuf:"bytes,5,opt,name=texts,proto3" json:"texts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParameterColumn) Reset() {
+	*x = ParameterColumn{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParameterColumn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParameterColumn) ProtoMessage() {}
+
+func (x *ParameterColumn) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParameterColumn.ProtoReflect.Descriptor instead.
+func (*ParameterColumn) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ParameterColumn) GetDoubles() []float64 {
+	if x != nil {
+		return x.Doubles
+	}
+	return nil
+}
+
+func (x *ParameterColumn) GetFormat() NumberFormat {
+	if x != nil {
+		return x.Format
+	}
+	return NumberFormat_POSITIONAL
+}
+
+func (x *ParameterColumn) GetInts() []int64 {
+	if x != nil {
+		return x.Ints
+	}
+	return nil
+}
+
+func (x *ParameterColumn) GetIndices() []uint32 {
+	if x != nil {
+		return x.Indices
+	}
+	return nil
+}
+
+func (x *ParameterColumn) GetTexts() *Texts {
+	if x != nil {
+		return x.Texts
+	}
+	return nil
+}
+
+// MetricColumn holds one metric of the observations.
+type MetricColumn struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The column rows that do not report the metric, ascending.
+	Absent []uint32 `protobuf:"varint,2,rep,packed,name=absent,proto3" json:"absent,omitempty"`
+	// The values of the column rows that report it, in order, written in
+	// format; texts gives the others ("NaN" too).
+	Values []float64    `protobuf:"fixed64,3,rep,packed,name=values,proto3" json:"values,omitempty"`
+	Format NumberFormat `protobuf:"varint,4,opt,name=format,proto3,enum=api.v1.alpha3.NumberFormat" json:"format,omitempty"`
+	Texts  *Texts       `protobuf:"bytes,5,opt,name=texts,proto3" json:"texts,omitempty"`
+	// The learning curves, one per value: its number of points (all 0, or
+	// none, when no value has a curve), then the points of every curve in
+	// order: the step, as the difference from the step before in the same
+	// curve (from 0 for a curve's first), and the value, written in format
+	// unless curve_texts says otherwise (by the point's position among all
+	// the points).
+	CurveLengths  []uint32  `protobuf:"varint,6,rep,packed,name=curve_lengths,json=curveLengths,proto3" json:"curve_lengths,omitempty"`
+	CurveSteps    []int64   `protobuf:"zigzag64,7,rep,packed,name=curve_steps,json=curveSteps,proto3" json:"curve_steps,omitempty"`
+	CurveValues   []float64 `protobuf:"fixed64,8,rep,packed,name=curve_values,json=curveValues,proto3" json:"curve_values,omitempty"`
+	CurveTexts    *Texts    `protobuf:"bytes,9,opt,name=curve_texts,json=curveTexts,proto3" json:"curve_texts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetricColumn) Reset() {
+	*x = MetricColumn{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetricColumn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetricColumn) ProtoMessage() {}
+
+func (x *MetricColumn) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetricColumn.ProtoReflect.Descriptor instead.
+func (*MetricColumn) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *MetricColumn) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MetricColumn) GetAbsent() []uint32 {
+	if x != nil {
+		return x.Absent
+	}
+	return nil
+}
+
+func (x *MetricColumn) GetValues() []float64 {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *MetricColumn) GetFormat() NumberFormat {
+	if x != nil {
+		return x.Format
+	}
+	return NumberFormat_POSITIONAL
+}
+
+func (x *MetricColumn) GetTexts() *Texts {
+	if x != nil {
+		return x.Texts
+	}
+	return nil
+}
+
+func (x *MetricColumn) GetCurveLengths() []uint32 {
+	if x != nil {
+		return x.CurveLengths
+	}
+	return nil
+}
+
+func (x *MetricColumn) GetCurveSteps() []int64 {
+	if x != nil {
+		return x.CurveSteps
+	}
+	return nil
+}
+
+func (x *MetricColumn) GetCurveValues() []float64 {
+	if x != nil {
+		return x.CurveValues
+	}
+	return nil
+}
+
+func (x *MetricColumn) GetCurveTexts() *Texts {
+	if x != nil {
+		return x.CurveTexts
+	}
+	return nil
+}
+
 type GetSuggestionsReply struct {
 	state                protoimpl.MessageState                      `protogen:"open.v1"`
 	ParameterAssignments []*GetSuggestionsReply_ParameterAssignments `protobuf:"bytes,1,rep,name=parameter_assignments,json=parameterAssignments,proto3" json:"parameter_assignments,omitempty"`
@@ -624,7 +1067,7 @@ type GetSuggestionsReply struct {
 
 func (x *GetSuggestionsReply) Reset() {
 	*x = GetSuggestionsReply{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[7]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -636,7 +1079,7 @@ func (x *GetSuggestionsReply) String() string {
 func (*GetSuggestionsReply) ProtoMessage() {}
 
 func (x *GetSuggestionsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[7]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -649,7 +1092,7 @@ func (x *GetSuggestionsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSuggestionsReply.ProtoReflect.Descriptor instead.
 func (*GetSuggestionsReply) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{7}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetSuggestionsReply) GetParameterAssignments() []*GetSuggestionsReply_ParameterAssignments {
@@ -682,7 +1125,7 @@ type ValidateAlgorithmSettingsRequest struct {
 
 func (x *ValidateAlgorithmSettingsRequest) Reset() {
 	*x = ValidateAlgorithmSettingsRequest{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[8]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -694,7 +1137,7 @@ func (x *ValidateAlgorithmSettingsRequest) String() string {
 func (*ValidateAlgorithmSettingsRequest) ProtoMessage() {}
 
 func (x *ValidateAlgorithmSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[8]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -707,7 +1150,7 @@ func (x *ValidateAlgorithmSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateAlgorithmSettingsRequest.ProtoReflect.Descriptor instead.
 func (*ValidateAlgorithmSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{8}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ValidateAlgorithmSettingsRequest) GetExperiment() *Experiment {
@@ -725,7 +1168,7 @@ type ValidateAlgorithmSettingsReply struct {
 
 func (x *ValidateAlgorithmSettingsReply) Reset() {
 	*x = ValidateAlgorithmSettingsReply{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[9]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +1180,7 @@ func (x *ValidateAlgorithmSettingsReply) String() string {
 func (*ValidateAlgorithmSettingsReply) ProtoMessage() {}
 
 func (x *ValidateAlgorithmSettingsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[9]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +1193,7 @@ func (x *ValidateAlgorithmSettingsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateAlgorithmSettingsReply.ProtoReflect.Descriptor instead.
 func (*ValidateAlgorithmSettingsReply) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{9}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{13}
 }
 
 type Experiment struct {
@@ -763,7 +1206,7 @@ type Experiment struct {
 
 func (x *Experiment) Reset() {
 	*x = Experiment{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[10]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +1218,7 @@ func (x *Experiment) String() string {
 func (*Experiment) ProtoMessage() {}
 
 func (x *Experiment) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[10]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +1231,7 @@ func (x *Experiment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Experiment.ProtoReflect.Descriptor instead.
 func (*Experiment) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{10}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Experiment) GetName() string {
@@ -816,7 +1259,7 @@ type ExperimentSpec struct {
 
 func (x *ExperimentSpec) Reset() {
 	*x = ExperimentSpec{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[11]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -828,7 +1271,7 @@ func (x *ExperimentSpec) String() string {
 func (*ExperimentSpec) ProtoMessage() {}
 
 func (x *ExperimentSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[11]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -841,7 +1284,7 @@ func (x *ExperimentSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExperimentSpec.ProtoReflect.Descriptor instead.
 func (*ExperimentSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{11}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ExperimentSpec) GetAlgorithm() *AlgorithmSpec {
@@ -874,7 +1317,7 @@ type ParameterSpecs struct {
 
 func (x *ParameterSpecs) Reset() {
 	*x = ParameterSpecs{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[12]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -886,7 +1329,7 @@ func (x *ParameterSpecs) String() string {
 func (*ParameterSpecs) ProtoMessage() {}
 
 func (x *ParameterSpecs) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[12]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -899,7 +1342,7 @@ func (x *ParameterSpecs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParameterSpecs.ProtoReflect.Descriptor instead.
 func (*ParameterSpecs) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{12}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ParameterSpecs) GetParameters() []*ParameterSpec {
@@ -919,7 +1362,7 @@ type AlgorithmSpec struct {
 
 func (x *AlgorithmSpec) Reset() {
 	*x = AlgorithmSpec{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[13]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1374,7 @@ func (x *AlgorithmSpec) String() string {
 func (*AlgorithmSpec) ProtoMessage() {}
 
 func (x *AlgorithmSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[13]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1387,7 @@ func (x *AlgorithmSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlgorithmSpec.ProtoReflect.Descriptor instead.
 func (*AlgorithmSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{13}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AlgorithmSpec) GetAlgorithmName() string {
@@ -971,7 +1414,7 @@ type AlgorithmSetting struct {
 
 func (x *AlgorithmSetting) Reset() {
 	*x = AlgorithmSetting{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[14]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1426,7 @@ func (x *AlgorithmSetting) String() string {
 func (*AlgorithmSetting) ProtoMessage() {}
 
 func (x *AlgorithmSetting) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[14]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1439,7 @@ func (x *AlgorithmSetting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlgorithmSetting.ProtoReflect.Descriptor instead.
 func (*AlgorithmSetting) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{14}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AlgorithmSetting) GetName() string {
@@ -1024,7 +1467,7 @@ type ParameterSpec struct {
 
 func (x *ParameterSpec) Reset() {
 	*x = ParameterSpec{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[15]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1036,7 +1479,7 @@ func (x *ParameterSpec) String() string {
 func (*ParameterSpec) ProtoMessage() {}
 
 func (x *ParameterSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[15]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1049,7 +1492,7 @@ func (x *ParameterSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParameterSpec.ProtoReflect.Descriptor instead.
 func (*ParameterSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{15}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ParameterSpec) GetName() string {
@@ -1086,7 +1529,7 @@ type FeasibleSpace struct {
 
 func (x *FeasibleSpace) Reset() {
 	*x = FeasibleSpace{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[16]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1098,7 +1541,7 @@ func (x *FeasibleSpace) String() string {
 func (*FeasibleSpace) ProtoMessage() {}
 
 func (x *FeasibleSpace) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[16]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1111,7 +1554,7 @@ func (x *FeasibleSpace) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeasibleSpace.ProtoReflect.Descriptor instead.
 func (*FeasibleSpace) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{16}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *FeasibleSpace) GetMax() string {
@@ -1160,7 +1603,7 @@ type ObjectiveSpec struct {
 
 func (x *ObjectiveSpec) Reset() {
 	*x = ObjectiveSpec{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[17]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1615,7 @@ func (x *ObjectiveSpec) String() string {
 func (*ObjectiveSpec) ProtoMessage() {}
 
 func (x *ObjectiveSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[17]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1628,7 @@ func (x *ObjectiveSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectiveSpec.ProtoReflect.Descriptor instead.
 func (*ObjectiveSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{17}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ObjectiveSpec) GetType() ObjectiveType {
@@ -1220,7 +1663,7 @@ type Trial struct {
 
 func (x *Trial) Reset() {
 	*x = Trial{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[18]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1232,7 +1675,7 @@ func (x *Trial) String() string {
 func (*Trial) ProtoMessage() {}
 
 func (x *Trial) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[18]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1245,7 +1688,7 @@ func (x *Trial) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trial.ProtoReflect.Descriptor instead.
 func (*Trial) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{18}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Trial) GetName() string {
@@ -1279,7 +1722,7 @@ type TrialSpec struct {
 
 func (x *TrialSpec) Reset() {
 	*x = TrialSpec{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1291,7 +1734,7 @@ func (x *TrialSpec) String() string {
 func (*TrialSpec) ProtoMessage() {}
 
 func (x *TrialSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[19]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1304,7 +1747,7 @@ func (x *TrialSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialSpec.ProtoReflect.Descriptor instead.
 func (*TrialSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{19}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TrialSpec) GetParameterAssignments() *ParameterAssignments {
@@ -1330,7 +1773,7 @@ type ParameterAssignments struct {
 
 func (x *ParameterAssignments) Reset() {
 	*x = ParameterAssignments{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[20]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1342,7 +1785,7 @@ func (x *ParameterAssignments) String() string {
 func (*ParameterAssignments) ProtoMessage() {}
 
 func (x *ParameterAssignments) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[20]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1355,7 +1798,7 @@ func (x *ParameterAssignments) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParameterAssignments.ProtoReflect.Descriptor instead.
 func (*ParameterAssignments) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{20}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ParameterAssignments) GetAssignments() []*ParameterAssignment {
@@ -1375,7 +1818,7 @@ type ParameterAssignment struct {
 
 func (x *ParameterAssignment) Reset() {
 	*x = ParameterAssignment{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[21]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1387,7 +1830,7 @@ func (x *ParameterAssignment) String() string {
 func (*ParameterAssignment) ProtoMessage() {}
 
 func (x *ParameterAssignment) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[21]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1400,7 +1843,7 @@ func (x *ParameterAssignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParameterAssignment.ProtoReflect.Descriptor instead.
 func (*ParameterAssignment) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{21}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ParameterAssignment) GetName() string {
@@ -1427,7 +1870,7 @@ type TrialStatus struct {
 
 func (x *TrialStatus) Reset() {
 	*x = TrialStatus{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[22]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1882,7 @@ func (x *TrialStatus) String() string {
 func (*TrialStatus) ProtoMessage() {}
 
 func (x *TrialStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[22]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1895,7 @@ func (x *TrialStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialStatus.ProtoReflect.Descriptor instead.
 func (*TrialStatus) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{22}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *TrialStatus) GetObservation() *Observation {
@@ -1478,7 +1921,7 @@ type Observation struct {
 
 func (x *Observation) Reset() {
 	*x = Observation{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[23]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1490,7 +1933,7 @@ func (x *Observation) String() string {
 func (*Observation) ProtoMessage() {}
 
 func (x *Observation) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[23]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1503,7 +1946,7 @@ func (x *Observation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Observation.ProtoReflect.Descriptor instead.
 func (*Observation) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{23}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Observation) GetMetrics() []*Metric {
@@ -1530,7 +1973,7 @@ type Metric struct {
 
 func (x *Metric) Reset() {
 	*x = Metric{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[24]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1542,7 +1985,7 @@ func (x *Metric) String() string {
 func (*Metric) ProtoMessage() {}
 
 func (x *Metric) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[24]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1555,7 +1998,7 @@ func (x *Metric) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metric.ProtoReflect.Descriptor instead.
 func (*Metric) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{24}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Metric) GetName() string {
@@ -1591,7 +2034,7 @@ type MetricPoint struct {
 
 func (x *MetricPoint) Reset() {
 	*x = MetricPoint{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[25]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1603,7 +2046,7 @@ func (x *MetricPoint) String() string {
 func (*MetricPoint) ProtoMessage() {}
 
 func (x *MetricPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[25]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1616,7 +2059,7 @@ func (x *MetricPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetricPoint.ProtoReflect.Descriptor instead.
 func (*MetricPoint) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{25}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *MetricPoint) GetStep() int64 {
@@ -1642,7 +2085,7 @@ type GetSuggestionsReply_ParameterAssignments struct {
 
 func (x *GetSuggestionsReply_ParameterAssignments) Reset() {
 	*x = GetSuggestionsReply_ParameterAssignments{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[26]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1654,7 +2097,7 @@ func (x *GetSuggestionsReply_ParameterAssignments) String() string {
 func (*GetSuggestionsReply_ParameterAssignments) ProtoMessage() {}
 
 func (x *GetSuggestionsReply_ParameterAssignments) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[26]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1667,7 +2110,7 @@ func (x *GetSuggestionsReply_ParameterAssignments) ProtoReflect() protoreflect.M
 
 // Deprecated: Use GetSuggestionsReply_ParameterAssignments.ProtoReflect.Descriptor instead.
 func (*GetSuggestionsReply_ParameterAssignments) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{7, 0}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{11, 0}
 }
 
 func (x *GetSuggestionsReply_ParameterAssignments) GetAssignments() []*ParameterAssignment {
@@ -1699,13 +2142,52 @@ const file_pkg_suggestionpb_suggestion_proto_rawDesc = "" +
 	"\"ValidateEarlyStoppingSettingsReply\"\x8a\x01\n" +
 	"\x11EarlyStoppingSpec\x12%\n" +
 	"\x0ealgorithm_name\x18\x01 \x01(\tR\ralgorithmName\x12N\n" +
-	"\x12algorithm_settings\x18\x02 \x03(\v2\x1f.api.v1.alpha3.AlgorithmSettingR\x11algorithmSettings\"\xa7\x01\n" +
+	"\x12algorithm_settings\x18\x02 \x03(\v2\x1f.api.v1.alpha3.AlgorithmSettingR\x11algorithmSettings\"\xde\x01\n" +
 	"\x15GetSuggestionsRequest\x129\n" +
 	"\n" +
 	"experiment\x18\x01 \x01(\v2\x19.api.v1.alpha3.ExperimentR\n" +
 	"experiment\x12,\n" +
 	"\x06trials\x18\x02 \x03(\v2\x14.api.v1.alpha3.TrialR\x06trials\x12%\n" +
-	"\x0erequest_number\x18\x03 \x01(\x05R\rrequestNumber\"\xd3\x02\n" +
+	"\x0erequest_number\x18\x03 \x01(\x05R\rrequestNumber\x125\n" +
+	"\ahistory\x18\n" +
+	" \x01(\v2\x1b.api.v1.alpha3.TrialColumnsR\ahistory\"\xfb\x02\n" +
+	"\fTrialColumns\x12\x1f\n" +
+	"\vname_prefix\x18\x01 \x01(\tR\n" +
+	"namePrefix\x12\x1d\n" +
+	"\n" +
+	"name_first\x18\x02 \x01(\x03R\tnameFirst\x12*\n" +
+	"\x05names\x18\x03 \x01(\v2\x14.api.v1.alpha3.TextsR\x05names\x12=\n" +
+	"\n" +
+	"conditions\x18\x04 \x03(\x0e2\x1d.api.v1.alpha3.TrialConditionR\n" +
+	"conditions\x12>\n" +
+	"\n" +
+	"parameters\x18\x05 \x03(\v2\x1e.api.v1.alpha3.ParameterColumnR\n" +
+	"parameters\x125\n" +
+	"\ametrics\x18\x06 \x03(\v2\x1b.api.v1.alpha3.MetricColumnR\ametrics\x12\x1d\n" +
+	"\n" +
+	"plain_rows\x18\a \x03(\rR\tplainRows\x12*\n" +
+	"\x05plain\x18\b \x03(\v2\x14.api.v1.alpha3.TrialR\x05plain\"/\n" +
+	"\x05Texts\x12\x0e\n" +
+	"\x02at\x18\x01 \x03(\rR\x02at\x12\x16\n" +
+	"\x06values\x18\x02 \x03(\tR\x06values\"\xba\x01\n" +
+	"\x0fParameterColumn\x12\x18\n" +
+	"\adoubles\x18\x01 \x03(\x01R\adoubles\x123\n" +
+	"\x06format\x18\x02 \x01(\x0e2\x1b.api.v1.alpha3.NumberFormatR\x06format\x12\x12\n" +
+	"\x04ints\x18\x03 \x03(\x12R\x04ints\x12\x18\n" +
+	"\aindices\x18\x04 \x03(\rR\aindices\x12*\n" +
+	"\x05texts\x18\x05 \x01(\v2\x14.api.v1.alpha3.TextsR\x05texts\"\xd3\x02\n" +
+	"\fMetricColumn\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06absent\x18\x02 \x03(\rR\x06absent\x12\x16\n" +
+	"\x06values\x18\x03 \x03(\x01R\x06values\x123\n" +
+	"\x06format\x18\x04 \x01(\x0e2\x1b.api.v1.alpha3.NumberFormatR\x06format\x12*\n" +
+	"\x05texts\x18\x05 \x01(\v2\x14.api.v1.alpha3.TextsR\x05texts\x12#\n" +
+	"\rcurve_lengths\x18\x06 \x03(\rR\fcurveLengths\x12\x1f\n" +
+	"\vcurve_steps\x18\a \x03(\x12R\n" +
+	"curveSteps\x12!\n" +
+	"\fcurve_values\x18\b \x03(\x01R\vcurveValues\x125\n" +
+	"\vcurve_texts\x18\t \x01(\v2\x14.api.v1.alpha3.TextsR\n" +
+	"curveTexts\"\xd3\x02\n" +
 	"\x13GetSuggestionsReply\x12l\n" +
 	"\x15parameter_assignments\x18\x01 \x03(\v27.api.v1.alpha3.GetSuggestionsReply.ParameterAssignmentsR\x14parameterAssignments\x12:\n" +
 	"\talgorithm\x18\x02 \x01(\v2\x1c.api.v1.alpha3.AlgorithmSpecR\talgorithm\x124\n" +
@@ -1774,7 +2256,11 @@ const file_pkg_suggestionpb_suggestion_proto_rawDesc = "" +
 	" \x03(\v2\x1a.api.v1.alpha3.MetricPointR\x05curve\"7\n" +
 	"\vMetricPoint\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\x03R\x04step\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value*f\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value*,\n" +
+	"\fNumberFormat\x12\x0e\n" +
+	"\n" +
+	"POSITIONAL\x10\x00\x12\f\n" +
+	"\bSHORTEST\x10\x01*f\n" +
 	"\fDistribution\x12\x1c\n" +
 	"\x18DISTRIBUTION_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aUNIFORM\x10\x01\x12\x0f\n" +
@@ -1823,85 +2309,101 @@ func file_pkg_suggestionpb_suggestion_proto_rawDescGZIP() []byte {
 	return file_pkg_suggestionpb_suggestion_proto_rawDescData
 }
 
-var file_pkg_suggestionpb_suggestion_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_pkg_suggestionpb_suggestion_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_pkg_suggestionpb_suggestion_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_pkg_suggestionpb_suggestion_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_pkg_suggestionpb_suggestion_proto_goTypes = []any{
-	(Distribution)(0),                                // 0: api.v1.alpha3.Distribution
-	(ParameterType)(0),                               // 1: api.v1.alpha3.ParameterType
-	(ObjectiveType)(0),                               // 2: api.v1.alpha3.ObjectiveType
-	(TrialCondition)(0),                              // 3: api.v1.alpha3.TrialCondition
-	(*GetEarlyStoppingDecisionsRequest)(nil),         // 4: api.v1.alpha3.GetEarlyStoppingDecisionsRequest
-	(*GetEarlyStoppingDecisionsReply)(nil),           // 5: api.v1.alpha3.GetEarlyStoppingDecisionsReply
-	(*EarlyStoppingDecision)(nil),                    // 6: api.v1.alpha3.EarlyStoppingDecision
-	(*ValidateEarlyStoppingSettingsRequest)(nil),     // 7: api.v1.alpha3.ValidateEarlyStoppingSettingsRequest
-	(*ValidateEarlyStoppingSettingsReply)(nil),       // 8: api.v1.alpha3.ValidateEarlyStoppingSettingsReply
-	(*EarlyStoppingSpec)(nil),                        // 9: api.v1.alpha3.EarlyStoppingSpec
-	(*GetSuggestionsRequest)(nil),                    // 10: api.v1.alpha3.GetSuggestionsRequest
-	(*GetSuggestionsReply)(nil),                      // 11: api.v1.alpha3.GetSuggestionsReply
-	(*ValidateAlgorithmSettingsRequest)(nil),         // 12: api.v1.alpha3.ValidateAlgorithmSettingsRequest
-	(*ValidateAlgorithmSettingsReply)(nil),           // 13: api.v1.alpha3.ValidateAlgorithmSettingsReply
-	(*Experiment)(nil),                               // 14: api.v1.alpha3.Experiment
-	(*ExperimentSpec)(nil),                           // 15: api.v1.alpha3.ExperimentSpec
-	(*ParameterSpecs)(nil),                           // 16: api.v1.alpha3.ParameterSpecs
-	(*AlgorithmSpec)(nil),                            // 17: api.v1.alpha3.AlgorithmSpec
-	(*AlgorithmSetting)(nil),                         // 18: api.v1.alpha3.AlgorithmSetting
-	(*ParameterSpec)(nil),                            // 19: api.v1.alpha3.ParameterSpec
-	(*FeasibleSpace)(nil),                            // 20: api.v1.alpha3.FeasibleSpace
-	(*ObjectiveSpec)(nil),                            // 21: api.v1.alpha3.ObjectiveSpec
-	(*Trial)(nil),                                    // 22: api.v1.alpha3.Trial
-	(*TrialSpec)(nil),                                // 23: api.v1.alpha3.TrialSpec
-	(*ParameterAssignments)(nil),                     // 24: api.v1.alpha3.ParameterAssignments
-	(*ParameterAssignment)(nil),                      // 25: api.v1.alpha3.ParameterAssignment
-	(*TrialStatus)(nil),                              // 26: api.v1.alpha3.TrialStatus
-	(*Observation)(nil),                              // 27: api.v1.alpha3.Observation
-	(*Metric)(nil),                                   // 28: api.v1.alpha3.Metric
-	(*MetricPoint)(nil),                              // 29: api.v1.alpha3.MetricPoint
-	(*GetSuggestionsReply_ParameterAssignments)(nil), // 30: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
+	(NumberFormat)(0),                                // 0: api.v1.alpha3.NumberFormat
+	(Distribution)(0),                                // 1: api.v1.alpha3.Distribution
+	(ParameterType)(0),                               // 2: api.v1.alpha3.ParameterType
+	(ObjectiveType)(0),                               // 3: api.v1.alpha3.ObjectiveType
+	(TrialCondition)(0),                              // 4: api.v1.alpha3.TrialCondition
+	(*GetEarlyStoppingDecisionsRequest)(nil),         // 5: api.v1.alpha3.GetEarlyStoppingDecisionsRequest
+	(*GetEarlyStoppingDecisionsReply)(nil),           // 6: api.v1.alpha3.GetEarlyStoppingDecisionsReply
+	(*EarlyStoppingDecision)(nil),                    // 7: api.v1.alpha3.EarlyStoppingDecision
+	(*ValidateEarlyStoppingSettingsRequest)(nil),     // 8: api.v1.alpha3.ValidateEarlyStoppingSettingsRequest
+	(*ValidateEarlyStoppingSettingsReply)(nil),       // 9: api.v1.alpha3.ValidateEarlyStoppingSettingsReply
+	(*EarlyStoppingSpec)(nil),                        // 10: api.v1.alpha3.EarlyStoppingSpec
+	(*GetSuggestionsRequest)(nil),                    // 11: api.v1.alpha3.GetSuggestionsRequest
+	(*TrialColumns)(nil),                             // 12: api.v1.alpha3.TrialColumns
+	(*Texts)(nil),                                    // 13: api.v1.alpha3.Texts
+	(*ParameterColumn)(nil),                          // 14: api.v1.alpha3.ParameterColumn
+	(*MetricColumn)(nil),                             // 15: api.v1.alpha3.MetricColumn
+	(*GetSuggestionsReply)(nil),                      // 16: api.v1.alpha3.GetSuggestionsReply
+	(*ValidateAlgorithmSettingsRequest)(nil),         // 17: api.v1.alpha3.ValidateAlgorithmSettingsRequest
+	(*ValidateAlgorithmSettingsReply)(nil),           // 18: api.v1.alpha3.ValidateAlgorithmSettingsReply
+	(*Experiment)(nil),                               // 19: api.v1.alpha3.Experiment
+	(*ExperimentSpec)(nil),                           // 20: api.v1.alpha3.ExperimentSpec
+	(*ParameterSpecs)(nil),                           // 21: api.v1.alpha3.ParameterSpecs
+	(*AlgorithmSpec)(nil),                            // 22: api.v1.alpha3.AlgorithmSpec
+	(*AlgorithmSetting)(nil),                         // 23: api.v1.alpha3.AlgorithmSetting
+	(*ParameterSpec)(nil),                            // 24: api.v1.alpha3.ParameterSpec
+	(*FeasibleSpace)(nil),                            // 25: api.v1.alpha3.FeasibleSpace
+	(*ObjectiveSpec)(nil),                            // 26: api.v1.alpha3.ObjectiveSpec
+	(*Trial)(nil),                                    // 27: api.v1.alpha3.Trial
+	(*TrialSpec)(nil),                                // 28: api.v1.alpha3.TrialSpec
+	(*ParameterAssignments)(nil),                     // 29: api.v1.alpha3.ParameterAssignments
+	(*ParameterAssignment)(nil),                      // 30: api.v1.alpha3.ParameterAssignment
+	(*TrialStatus)(nil),                              // 31: api.v1.alpha3.TrialStatus
+	(*Observation)(nil),                              // 32: api.v1.alpha3.Observation
+	(*Metric)(nil),                                   // 33: api.v1.alpha3.Metric
+	(*MetricPoint)(nil),                              // 34: api.v1.alpha3.MetricPoint
+	(*GetSuggestionsReply_ParameterAssignments)(nil), // 35: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
 }
 var file_pkg_suggestionpb_suggestion_proto_depIdxs = []int32{
-	14, // 0: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.experiment:type_name -> api.v1.alpha3.Experiment
-	22, // 1: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.trials:type_name -> api.v1.alpha3.Trial
-	9,  // 2: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.early_stopping:type_name -> api.v1.alpha3.EarlyStoppingSpec
-	6,  // 3: api.v1.alpha3.GetEarlyStoppingDecisionsReply.decisions:type_name -> api.v1.alpha3.EarlyStoppingDecision
-	9,  // 4: api.v1.alpha3.ValidateEarlyStoppingSettingsRequest.early_stopping:type_name -> api.v1.alpha3.EarlyStoppingSpec
-	18, // 5: api.v1.alpha3.EarlyStoppingSpec.algorithm_settings:type_name -> api.v1.alpha3.AlgorithmSetting
-	14, // 6: api.v1.alpha3.GetSuggestionsRequest.experiment:type_name -> api.v1.alpha3.Experiment
-	22, // 7: api.v1.alpha3.GetSuggestionsRequest.trials:type_name -> api.v1.alpha3.Trial
-	30, // 8: api.v1.alpha3.GetSuggestionsReply.parameter_assignments:type_name -> api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
-	17, // 9: api.v1.alpha3.GetSuggestionsReply.algorithm:type_name -> api.v1.alpha3.AlgorithmSpec
-	14, // 10: api.v1.alpha3.ValidateAlgorithmSettingsRequest.experiment:type_name -> api.v1.alpha3.Experiment
-	15, // 11: api.v1.alpha3.Experiment.experiment_spec:type_name -> api.v1.alpha3.ExperimentSpec
-	17, // 12: api.v1.alpha3.ExperimentSpec.algorithm:type_name -> api.v1.alpha3.AlgorithmSpec
-	16, // 13: api.v1.alpha3.ExperimentSpec.parameter_specs:type_name -> api.v1.alpha3.ParameterSpecs
-	21, // 14: api.v1.alpha3.ExperimentSpec.objective:type_name -> api.v1.alpha3.ObjectiveSpec
-	19, // 15: api.v1.alpha3.ParameterSpecs.parameters:type_name -> api.v1.alpha3.ParameterSpec
-	18, // 16: api.v1.alpha3.AlgorithmSpec.algorithm_settings:type_name -> api.v1.alpha3.AlgorithmSetting
-	1,  // 17: api.v1.alpha3.ParameterSpec.parameter_type:type_name -> api.v1.alpha3.ParameterType
-	20, // 18: api.v1.alpha3.ParameterSpec.feasible_space:type_name -> api.v1.alpha3.FeasibleSpace
-	0,  // 19: api.v1.alpha3.FeasibleSpace.distribution:type_name -> api.v1.alpha3.Distribution
-	2,  // 20: api.v1.alpha3.ObjectiveSpec.type:type_name -> api.v1.alpha3.ObjectiveType
-	23, // 21: api.v1.alpha3.Trial.spec:type_name -> api.v1.alpha3.TrialSpec
-	26, // 22: api.v1.alpha3.Trial.status:type_name -> api.v1.alpha3.TrialStatus
-	24, // 23: api.v1.alpha3.TrialSpec.parameter_assignments:type_name -> api.v1.alpha3.ParameterAssignments
-	25, // 24: api.v1.alpha3.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
-	27, // 25: api.v1.alpha3.TrialStatus.observation:type_name -> api.v1.alpha3.Observation
-	3,  // 26: api.v1.alpha3.TrialStatus.condition:type_name -> api.v1.alpha3.TrialCondition
-	28, // 27: api.v1.alpha3.Observation.metrics:type_name -> api.v1.alpha3.Metric
-	29, // 28: api.v1.alpha3.Metric.curve:type_name -> api.v1.alpha3.MetricPoint
-	25, // 29: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
-	10, // 30: api.v1.alpha3.Suggestion.GetSuggestions:input_type -> api.v1.alpha3.GetSuggestionsRequest
-	12, // 31: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:input_type -> api.v1.alpha3.ValidateAlgorithmSettingsRequest
-	4,  // 32: api.v1.alpha3.EarlyStopping.GetEarlyStoppingDecisions:input_type -> api.v1.alpha3.GetEarlyStoppingDecisionsRequest
-	7,  // 33: api.v1.alpha3.EarlyStopping.ValidateEarlyStoppingSettings:input_type -> api.v1.alpha3.ValidateEarlyStoppingSettingsRequest
-	11, // 34: api.v1.alpha3.Suggestion.GetSuggestions:output_type -> api.v1.alpha3.GetSuggestionsReply
-	13, // 35: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:output_type -> api.v1.alpha3.ValidateAlgorithmSettingsReply
-	5,  // 36: api.v1.alpha3.EarlyStopping.GetEarlyStoppingDecisions:output_type -> api.v1.alpha3.GetEarlyStoppingDecisionsReply
-	8,  // 37: api.v1.alpha3.EarlyStopping.ValidateEarlyStoppingSettings:output_type -> api.v1.alpha3.ValidateEarlyStoppingSettingsReply
-	34, // [34:38] is the sub-list for method output_type
-	30, // [30:34] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	19, // 0: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.experiment:type_name -> api.v1.alpha3.Experiment
+	27, // 1: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.trials:type_name -> api.v1.alpha3.Trial
+	10, // 2: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.early_stopping:type_name -> api.v1.alpha3.EarlyStoppingSpec
+	7,  // 3: api.v1.alpha3.GetEarlyStoppingDecisionsReply.decisions:type_name -> api.v1.alpha3.EarlyStoppingDecision
+	10, // 4: api.v1.alpha3.ValidateEarlyStoppingSettingsRequest.early_stopping:type_name -> api.v1.alpha3.EarlyStoppingSpec
+	23, // 5: api.v1.alpha3.EarlyStoppingSpec.algorithm_settings:type_name -> api.v1.alpha3.AlgorithmSetting
+	19, // 6: api.v1.alpha3.GetSuggestionsRequest.experiment:type_name -> api.v1.alpha3.Experiment
+	27, // 7: api.v1.alpha3.GetSuggestionsRequest.trials:type_name -> api.v1.alpha3.Trial
+	12, // 8: api.v1.alpha3.GetSuggestionsRequest.history:type_name -> api.v1.alpha3.TrialColumns
+	13, // 9: api.v1.alpha3.TrialColumns.names:type_name -> api.v1.alpha3.Texts
+	4,  // 10: api.v1.alpha3.TrialColumns.conditions:type_name -> api.v1.alpha3.TrialCondition
+	14, // 11: api.v1.alpha3.TrialColumns.parameters:type_name -> api.v1.alpha3.ParameterColumn
+	15, // 12: api.v1.alpha3.TrialColumns.metrics:type_name -> api.v1.alpha3.MetricColumn
+	27, // 13: api.v1.alpha3.TrialColumns.plain:type_name -> api.v1.alpha3.Trial
+	0,  // 14: api.v1.alpha3.ParameterColumn.format:type_name -> api.v1.alpha3.NumberFormat
+	13, // 15: api.v1.alpha3.ParameterColumn.texts:type_name -> api.v1.alpha3.Texts
+	0,  // 16: api.v1.alpha3.MetricColumn.format:type_name -> api.v1.alpha3.NumberFormat
+	13, // 17: api.v1.alpha3.MetricColumn.texts:type_name -> api.v1.alpha3.Texts
+	13, // 18: api.v1.alpha3.MetricColumn.curve_texts:type_name -> api.v1.alpha3.Texts
+	35, // 19: api.v1.alpha3.GetSuggestionsReply.parameter_assignments:type_name -> api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
+	22, // 20: api.v1.alpha3.GetSuggestionsReply.algorithm:type_name -> api.v1.alpha3.AlgorithmSpec
+	19, // 21: api.v1.alpha3.ValidateAlgorithmSettingsRequest.experiment:type_name -> api.v1.alpha3.Experiment
+	20, // 22: api.v1.alpha3.Experiment.experiment_spec:type_name -> api.v1.alpha3.ExperimentSpec
+	22, // 23: api.v1.alpha3.ExperimentSpec.algorithm:type_name -> api.v1.alpha3.AlgorithmSpec
+	21, // 24: api.v1.alpha3.ExperimentSpec.parameter_specs:type_name -> api.v1.alpha3.ParameterSpecs
+	26, // 25: api.v1.alpha3.ExperimentSpec.objective:type_name -> api.v1.alpha3.ObjectiveSpec
+	24, // 26: api.v1.alpha3.ParameterSpecs.parameters:type_name -> api.v1.alpha3.ParameterSpec
+	23, // 27: api.v1.alpha3.AlgorithmSpec.algorithm_settings:type_name -> api.v1.alpha3.AlgorithmSetting
+	2,  // 28: api.v1.alpha3.ParameterSpec.parameter_type:type_name -> api.v1.alpha3.ParameterType
+	25, // 29: api.v1.alpha3.ParameterSpec.feasible_space:type_name -> api.v1.alpha3.FeasibleSpace
+	1,  // 30: api.v1.alpha3.FeasibleSpace.distribution:type_name -> api.v1.alpha3.Distribution
+	3,  // 31: api.v1.alpha3.ObjectiveSpec.type:type_name -> api.v1.alpha3.ObjectiveType
+	28, // 32: api.v1.alpha3.Trial.spec:type_name -> api.v1.alpha3.TrialSpec
+	31, // 33: api.v1.alpha3.Trial.status:type_name -> api.v1.alpha3.TrialStatus
+	29, // 34: api.v1.alpha3.TrialSpec.parameter_assignments:type_name -> api.v1.alpha3.ParameterAssignments
+	30, // 35: api.v1.alpha3.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
+	32, // 36: api.v1.alpha3.TrialStatus.observation:type_name -> api.v1.alpha3.Observation
+	4,  // 37: api.v1.alpha3.TrialStatus.condition:type_name -> api.v1.alpha3.TrialCondition
+	33, // 38: api.v1.alpha3.Observation.metrics:type_name -> api.v1.alpha3.Metric
+	34, // 39: api.v1.alpha3.Metric.curve:type_name -> api.v1.alpha3.MetricPoint
+	30, // 40: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
+	11, // 41: api.v1.alpha3.Suggestion.GetSuggestions:input_type -> api.v1.alpha3.GetSuggestionsRequest
+	17, // 42: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:input_type -> api.v1.alpha3.ValidateAlgorithmSettingsRequest
+	5,  // 43: api.v1.alpha3.EarlyStopping.GetEarlyStoppingDecisions:input_type -> api.v1.alpha3.GetEarlyStoppingDecisionsRequest
+	8,  // 44: api.v1.alpha3.EarlyStopping.ValidateEarlyStoppingSettings:input_type -> api.v1.alpha3.ValidateEarlyStoppingSettingsRequest
+	16, // 45: api.v1.alpha3.Suggestion.GetSuggestions:output_type -> api.v1.alpha3.GetSuggestionsReply
+	18, // 46: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:output_type -> api.v1.alpha3.ValidateAlgorithmSettingsReply
+	6,  // 47: api.v1.alpha3.EarlyStopping.GetEarlyStoppingDecisions:output_type -> api.v1.alpha3.GetEarlyStoppingDecisionsReply
+	9,  // 48: api.v1.alpha3.EarlyStopping.ValidateEarlyStoppingSettings:output_type -> api.v1.alpha3.ValidateEarlyStoppingSettingsReply
+	45, // [45:49] is the sub-list for method output_type
+	41, // [41:45] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_pkg_suggestionpb_suggestion_proto_init() }
@@ -1914,8 +2416,8 @@ func file_pkg_suggestionpb_suggestion_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pkg_suggestionpb_suggestion_proto_rawDesc), len(file_pkg_suggestionpb_suggestion_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   27,
+			NumEnums:      5,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
@@ -226,4 +227,85 @@ func TestClientDisconnect(t *testing.T) {
 	}
 	p.Alive(t)
 	t.Logf("a request of %d bytes: %s of processor time after the caller hung up", len(data), after-before)
+}
+
+// A history of 100,000 trials of 20 doubles: in trials it is over a
+// function's limit and refused; in columns, as the controller sends it, it
+// is half the limit, and the function answers it with its peak resident
+// memory under the container's limit.
+func TestHundredThousandTrialsInColumns(t *testing.T) {
+	const trials, dims = 100000, 20
+	exp := experiment()
+	var specs []*pb.ParameterSpec
+	for j := range dims {
+		specs = append(specs, &pb.ParameterSpec{Name: fmt.Sprintf("x%d", j+1), ParameterType: pb.ParameterType_DOUBLE, FeasibleSpace: &pb.FeasibleSpace{Min: "-5", Max: "10"}})
+	}
+	exp.ExperimentSpec.ParameterSpecs.Parameters = specs
+	rng := rand.New(rand.NewPCG(1, 2))
+	h := &pb.TrialColumns{NamePrefix: "big-", NameFirst: 1}
+	for range dims {
+		col := &pb.ParameterColumn{Format: pb.NumberFormat_SHORTEST, Doubles: make([]float64, trials)}
+		for k := range col.Doubles {
+			col.Doubles[k] = -5 + 15*rng.Float64()
+		}
+		h.Parameters = append(h.Parameters, col)
+	}
+	acc := &pb.MetricColumn{Name: "accuracy", Format: pb.NumberFormat_SHORTEST, Values: make([]float64, trials)}
+	for k := range acc.Values {
+		acc.Values[k] = rng.Float64()
+	}
+	h.Metrics = []*pb.MetricColumn{acc}
+	h.Conditions = make([]pb.TrialCondition, trials)
+	for k := range h.Conditions {
+		h.Conditions[k] = pb.TrialCondition_SUCCEEDED
+	}
+	columns := &pb.GetSuggestionsRequest{Experiment: exp, History: h, RequestNumber: 3}
+	plain, err := function.ExpandHistory(specs, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p := startRandom(t)
+	post := func(req *pb.GetSuggestionsRequest) (int, []byte, int) {
+		data, err := proto.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hreq, err := http.NewRequest(http.MethodPost, p.URL, bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hreq.Header = http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"big"}, "Ce-Source": {"hostile"},
+			"Ce-Type": {function.TypeSuggestionRequest}, "Content-Type": {function.ContentTypeProtobuf}}
+		resp, err := http.DefaultClient.Do(hreq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, body, len(data)
+	}
+	code, body, n := post(columns)
+	reply := &pb.GetSuggestionsReply{}
+	if code != http.StatusOK || proto.Unmarshal(body, reply) != nil || len(reply.GetParameterAssignments()) != 3 {
+		t.Fatalf("%d bytes in columns: status %d: %s", n, code, body)
+	}
+	if 2*n > function.DefaultMaxRequestBytes+function.DefaultMaxRequestBytes/50 {
+		t.Errorf("%d bytes in columns; want about half the limit of %d at most", n, function.DefaultMaxRequestBytes)
+	}
+	p.Alive(t)
+	peak, err := fnproc.PeakRSS(p.Cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d trials of %d doubles: %d bytes in columns; peak RSS %d MiB", trials, dims, n, peak>>20)
+	if peak > containerLimit {
+		t.Errorf("peak RSS %d MiB, over the container's limit of %d MiB", peak>>20, containerLimit>>20)
+	}
+	if code, body, n := post(&pb.GetSuggestionsRequest{Experiment: exp, Trials: plain, RequestNumber: 3}); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("%d bytes in trials: status %d, want 413: %s", n, code, body)
+	}
 }

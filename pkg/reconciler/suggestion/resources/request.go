@@ -22,8 +22,9 @@ import (
 // algorithm returned last; every trial handed out so far (from the Trials
 // when they exist, as pending when not); and the number still wanted, at
 // most what a function takes in one request (the rest comes next time).
+// From function.ColumnsFrom trials on, the history travels in columns.
 func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1alpha1.Trial) *pb.GetSuggestionsRequest {
-	return &pb.GetSuggestionsRequest{
+	req := &pb.GetSuggestionsRequest{
 		Experiment: &pb.Experiment{
 			Name: exp.Name,
 			ExperimentSpec: &pb.ExperimentSpec{
@@ -38,6 +39,13 @@ func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1a
 		Trials:        history(s, trials),
 		RequestNumber: min(s.Spec.Requests-s.Status.SuggestionCount, function.DefaultMaxRequestNumber),
 	}
+	if len(req.Trials) >= function.ColumnsFrom {
+		specs := req.Experiment.ExperimentSpec.ParameterSpecs.Parameters
+		if h := function.CompactHistory(specs, req.Trials); h != nil {
+			req.History, req.Trials = h, nil
+		}
+	}
+	return req
 }
 
 // history lists the suggestions handed out, in order, then any other trial of

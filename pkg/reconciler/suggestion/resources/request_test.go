@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	corev1 "k8s.io/api/core/v1"
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
 	. "knobs.dev/knobs/pkg/reconciler/testing"
 	"knobs.dev/knobs/pkg/searchspace"
@@ -615,5 +617,48 @@ func TestFromProtoSettings(t *testing.T) {
 	want := []v1alpha1.AlgorithmSetting{{Name: "random_state", Value: "42"}, {Name: "history", Value: ""}, {}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("FromProtoSettings (-want, +got):\n%s", diff)
+	}
+}
+
+// TestMakeRequestHistoryInColumns checks that from function.ColumnsFrom
+// trials on the history travels in columns, and that the columns hold the
+// trials the plain form would, string for string.
+func TestMakeRequestHistoryInColumns(t *testing.T) {
+	request := func(n int) *pb.GetSuggestionsRequest {
+		var as [][]string
+		var trials []*v1alpha1.Trial
+		for i := range n {
+			a := [][]string{a1, a2, a3, a4}[i%4]
+			as = append(as, a)
+			name := "mnist-" + strconv.Itoa(i+1)
+			switch i % 3 {
+			case 0:
+				trials = append(trials, NewTrial(name, ns, "mnist", a, WithTrialSucceeded("Validation-accuracy", "0.9"+strconv.Itoa(i)), WithTrialCurve("loss", "0.5", "0.25", strconv.Itoa(i))))
+			case 1:
+				trials = append(trials, NewTrial(name, ns, "mnist", a, WithTrialRunning))
+			}
+		}
+		s := NewSuggestion("mnist", ns, WithRequests(int32(n+2)), WithAssignments(as...))
+		return resources.MakeRequest(s, NewExperiment("mnist", ns), trials)
+	}
+	below, at := request(function.ColumnsFrom-1), request(function.ColumnsFrom)
+	if below.GetHistory() != nil || len(below.GetTrials()) != function.ColumnsFrom-1 {
+		t.Fatalf("below %d trials: history %v, %d trials; want them in plain", function.ColumnsFrom, below.GetHistory() != nil, len(below.GetTrials()))
+	}
+	if at.GetHistory() == nil || len(at.GetTrials()) != 0 {
+		t.Fatalf("at %d trials: history %v, %d trials; want them in columns", function.ColumnsFrom, at.GetHistory() != nil, len(at.GetTrials()))
+	}
+	got, err := function.ExpandHistory(at.GetExperiment().GetExperimentSpec().GetParameterSpecs().GetParameters(), at.GetHistory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(below.GetTrials(), got[:len(got)-1], protocmp.Transform()); diff != "" {
+		t.Errorf("trials in columns (-plain, +columns):\n%s", diff)
+	}
+	if len(at.GetHistory().GetPlain()) != 0 || len(at.GetHistory().GetNames().GetAt()) != 0 {
+		t.Errorf("%d plain trials and %d names written out; want none", len(at.GetHistory().GetPlain()), len(at.GetHistory().GetNames().GetAt()))
+	}
+	if p, c := proto.Size(below), proto.Size(at); c*2 > p {
+		t.Errorf("%d bytes in columns against %d in plain; want half at most", c, p)
 	}
 }
