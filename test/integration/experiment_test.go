@@ -162,7 +162,7 @@ func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 		t.Errorf("%d suggestions, %d trials counted, %d trials exist (%s)", s.Status.SuggestionCount, e.Status.Trials, len(trials), succeeded(e))
 	}
 	handed := map[string]bool{}
-	for _, a := range s.Status.Suggestions {
+	for _, a := range handedOut(t, s) {
 		handed[a.Name] = true
 	}
 	for _, tr := range trials {

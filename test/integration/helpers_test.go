@@ -275,22 +275,55 @@ func waitSuggestions(t *testing.T, ns, name string, n int32, timeout time.Durati
 	return s
 }
 
-// checkSuggestions checks stable names (<name>-1, -2, ...), no assignment
-// twice and a count that matches.
+// checkSuggestions checks what a Suggestion has handed out (handedOut).
 func checkSuggestions(t *testing.T, s *v1alpha1.Suggestion) {
 	t.Helper()
-	if int(s.Status.SuggestionCount) != len(s.Status.Suggestions) {
-		t.Errorf("suggestionCount %d but %d suggestions", s.Status.SuggestionCount, len(s.Status.Suggestions))
+	handedOut(t, s)
+}
+
+// handedOut returns every assignment a Suggestion has handed out, in order:
+// from its Trial where the Experiment has created one, else from the
+// Suggestion's status, which keeps only the assignments still waiting for
+// their Trials. It checks stable names (<name>-1 to <name>-N, N being
+// suggestionCount, each once: as a Trial or as an assignment waiting for
+// one) and no assignment twice.
+func handedOut(t *testing.T, s *v1alpha1.Suggestion) []v1alpha1.TrialAssignment {
+	t.Helper()
+	trials, err := env.knobs.TuningV1alpha1().Trials(s.Namespace).List(context.Background(), metav1.ListOptions{
+		LabelSelector: tuning.ExperimentLabelKey + "=" + s.Name})
+	if err != nil {
+		t.Fatal(err)
 	}
+	byName := map[string]v1alpha1.TrialAssignment{}
+	for _, tr := range trials.Items {
+		if c := metav1.GetControllerOf(&tr); c != nil && c.Kind == "Experiment" && c.Name == s.Name {
+			byName[tr.Name] = v1alpha1.TrialAssignment{Name: tr.Name, ParameterAssignments: tr.Spec.ParameterAssignments}
+		}
+	}
+	for _, a := range s.Status.Suggestions {
+		if _, ok := byName[a.Name]; ok {
+			t.Errorf("%s is both a Trial and an assignment waiting for one", a.Name)
+		}
+		byName[a.Name] = a
+	}
+	if len(byName) != int(s.Status.SuggestionCount) {
+		t.Errorf("suggestionCount %d but %d assignments handed out (Trials and waiting)", s.Status.SuggestionCount, len(byName))
+	}
+	out := make([]v1alpha1.TrialAssignment, 0, len(byName))
 	seen := map[string]string{}
-	for i, a := range s.Status.Suggestions {
-		if want := fmt.Sprintf("%s-%d", s.Name, i+1); a.Name != want {
-			t.Errorf("suggestion %d is named %q, want %q", i, a.Name, want)
+	for i := 1; i <= int(s.Status.SuggestionCount); i++ {
+		name := fmt.Sprintf("%s-%d", s.Name, i)
+		a, ok := byName[name]
+		if !ok {
+			t.Errorf("no Trial and no assignment waiting named %s", name)
+			continue
 		}
 		k := fmt.Sprint(a.ParameterAssignments)
 		if prev, dup := seen[k]; dup {
 			t.Errorf("%s and %s have the same assignment %s", prev, a.Name, k)
 		}
 		seen[k] = a.Name
+		out = append(out, a)
 	}
+	return out
 }

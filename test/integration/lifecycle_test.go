@@ -106,7 +106,7 @@ func TestExtendingAnExperiment(t *testing.T) {
 		if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); c.Reason != v1alpha1.ExperimentReasonMaxTrialsReached || e.Status.TrialsSucceeded != 2 {
 			t.Fatalf("%s with %d succeeded; want MaxTrialsReached with 2", succeeded(e), e.Status.TrialsSucceeded)
 		}
-		first := getSuggestion(t, ns, "more").Status.Suggestions
+		first := handedOut(t, getSuggestion(t, ns, "more"))
 		raise(t, ns, "more", 5)
 		waitFor(t, 2*time.Minute, func() (bool, string) {
 			e = getExperiment(t, ns, "more")
@@ -115,10 +115,10 @@ func TestExtendingAnExperiment(t *testing.T) {
 				fmt.Sprintf("%s, %d succeeded", succeeded(e), e.Status.TrialsSucceeded)
 		})
 		trials := checkExperiment(t, e)
-		s := getSuggestion(t, ns, "more")
-		if len(trials) != 5 || n.Started() != 5 || len(s.Status.Suggestions) != 5 ||
-			fmt.Sprint(s.Status.Suggestions[:2]) != fmt.Sprint(first) {
-			t.Errorf("%d trials, %d jobs, suggestions %v; want 5 of each, the first two %v unchanged", len(trials), n.Started(), s.Status.Suggestions, first)
+		handed := handedOut(t, getSuggestion(t, ns, "more"))
+		if len(trials) != 5 || n.Started() != 5 || len(handed) != 5 ||
+			fmt.Sprint(handed[:2]) != fmt.Sprint(first) {
+			t.Errorf("%d trials, %d jobs, suggestions %v; want 5 of each, the first two %v unchanged", len(trials), n.Started(), handed, first)
 		}
 	})
 
@@ -179,10 +179,8 @@ func TestWarmStartFromTrialsByHand(t *testing.T) {
 	}
 	create(t, e)
 	e = waitEnded(t, ns, "warm", 2*time.Minute)
-	s := getSuggestion(t, ns, "warm")
-	checkSuggestions(t, s)
 	var handed []string
-	for _, a := range s.Status.Suggestions {
+	for _, a := range handedOut(t, getSuggestion(t, ns, "warm")) {
 		handed = append(handed, fmt.Sprint(a.ParameterAssignments))
 	}
 	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() || c.Reason != v1alpha1.ExperimentReasonSearchSpaceExhausted ||

@@ -68,15 +68,16 @@ func TestSuggestionsThroughKnativeService(t *testing.T) {
 	if got := condition(s, "FunctionReady"); !strings.Contains(got, "KnativeService") || !strings.Contains(got, "knobs-system/random") {
 		t.Errorf("FunctionReady = %s, want the Knative Service knobs-system/random", got)
 	}
-	first := s.Status.Suggestions
+	first := handedOut(t, s)
 
 	setRequests(t, ns, "mnist", 6)
 	waitSuggestions(t, ns, "mnist", 6, settle)
 	setRequests(t, ns, "mnist", 12)
 	s = waitSuggestions(t, ns, "mnist", 12, settle)
+	now := handedOut(t, s)
 	for i, a := range first {
-		if fmt.Sprint(s.Status.Suggestions[i]) != fmt.Sprint(a) {
-			t.Errorf("suggestion %d changed from %v to %v", i, a, s.Status.Suggestions[i])
+		if fmt.Sprint(now[i]) != fmt.Sprint(a) {
+			t.Errorf("suggestion %d changed from %v to %v", i, a, now[i])
 		}
 	}
 }
@@ -97,7 +98,7 @@ func TestSuggestionsThroughConfigMapURL(t *testing.T) {
 	}
 	// Grid's first points, in its order.
 	want := []string{"0.01 2 sgd", "0.01 2 adam", "0.01 2 ftrl", "0.01 3 sgd"}
-	for i, a := range s.Status.Suggestions {
+	for i, a := range handedOut(t, s) {
 		var v []string
 		for _, pa := range a.ParameterAssignments {
 			v = append(v, pa.Value)

@@ -7,7 +7,6 @@ package experiment
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +51,36 @@ type Reconciler struct {
 	// template was last checked and what the check found: a template is
 	// rendered once per change of the spec, not on every reconcile.
 	checked checks
+	// gone remembers, per Experiment, how many trials of handed-out
+	// assignments the API server was found not to have: deleted by hand.
+	gone goneCounts
+}
+
+// goneCounts maps an Experiment's key to a number.
+type goneCounts struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]int32
+}
+
+func (c *goneCounts) get(key types.NamespacedName) int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *goneCounts) set(key types.NamespacedName, n int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[types.NamespacedName]int32{}
+	}
+	c.m[key] = n
+}
+
+func (c *goneCounts) forget(key types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
 }
 
 // checks maps an Experiment's key to its last template check.
@@ -95,6 +124,7 @@ var (
 // ObserveDeletion forgets a deleted Experiment's template check.
 func (r *Reconciler) ObserveDeletion(_ context.Context, key types.NamespacedName) error {
 	r.checked.forget(key)
+	r.gone.forget(key)
 	return nil
 }
 
@@ -118,6 +148,11 @@ type pass struct {
 	// trials are the Trials labelled with the Experiment; owned, those it
 	// controls.
 	trials, owned []*v1alpha1.Trial
+	// found and foundErr are what the lister gave for the Experiment's
+	// Suggestion, read before its Trials: an assignment the Suggestion no
+	// longer lists then has its Trial among those listed.
+	found    *v1alpha1.Suggestion
+	foundErr error
 	// s is the Experiment's own Suggestion; nil when there is none.
 	s *v1alpha1.Suggestion
 	// tally is what the counts say besides the status.
@@ -136,8 +171,7 @@ type pass struct {
 	ended bool
 }
 
-// end ends the reconcile with event, after counting the trials in the order
-// of s's assignments (nil: by name).
+// end ends the reconcile with event, after counting the trials.
 func (p *pass) end(s *v1alpha1.Suggestion, event pkgreconciler.Event) {
 	tallyTrials(p.e, s, p.owned)
 	p.event, p.ended = event, true
@@ -150,6 +184,7 @@ func (r *Reconciler) reconcile(ctx context.Context, e *v1alpha1.Experiment) pkgr
 	p := &pass{e: e, spec: e.Spec.DeepCopy(), done: e.Status.IsDone()}
 	p.spec.SetDefaults(ctx)
 	for _, step := range []func(context.Context, *pass) error{
+		r.findSuggestion,
 		r.listTrials,
 		r.reconcileSuggestion,
 		r.stopIfDone,
@@ -174,6 +209,15 @@ func (r *Reconciler) reconcile(ctx context.Context, e *v1alpha1.Experiment) pkgr
 	return p.event
 }
 
+// findSuggestion reads the Experiment's Suggestion from the lister, before
+// the Trials are listed: the Suggestion drops an assignment once its Trial
+// is in the same cache, so the Trials listed after hold every assignment the
+// Suggestion read no longer lists.
+func (r *Reconciler) findSuggestion(_ context.Context, p *pass) error {
+	p.found, p.foundErr = r.suggestionLister.Suggestions(p.e.Namespace).Get(p.e.Name)
+	return nil
+}
+
 // listTrials finds the Trials labelled with the Experiment, and those of
 // them it controls.
 func (r *Reconciler) listTrials(_ context.Context, p *pass) error {
@@ -181,13 +225,17 @@ func (r *Reconciler) listTrials(_ context.Context, p *pass) error {
 	if err != nil {
 		return err
 	}
+	p.setTrials(trials)
+	return nil
+}
+
+func (p *pass) setTrials(trials []*v1alpha1.Trial) {
 	p.trials, p.owned = trials, trials[:0:0]
 	for _, t := range trials {
 		if metav1.IsControlledBy(t, p.e) {
 			p.owned = append(p.owned, t)
 		}
 	}
-	return nil
 }
 
 // reconcileSuggestion finds the Experiment's Suggestion, or creates it
@@ -196,7 +244,7 @@ func (r *Reconciler) listTrials(_ context.Context, p *pass) error {
 // saying so.
 func (r *Reconciler) reconcileSuggestion(ctx context.Context, p *pass) error {
 	e := p.e
-	s, err := r.suggestionLister.Suggestions(e.Namespace).Get(e.Name)
+	s, err := p.found, p.foundErr
 	switch {
 	case apierrs.IsNotFound(err) && p.done:
 		return nil // an Experiment that has ended creates nothing
@@ -268,11 +316,45 @@ func (r *Reconciler) checkTemplate(ctx context.Context, p *pass) error {
 // decide counts the trials as they are and sets the Succeeded condition
 // before any trial is created: an Experiment that ends now creates nothing
 // more.
-func (r *Reconciler) decide(_ context.Context, p *pass) error {
+func (r *Reconciler) decide(ctx context.Context, p *pass) error {
 	p.tally = tallyTrials(p.e, p.s, p.owned)
+	if err := r.confirmMissing(ctx, p); err != nil {
+		return err
+	}
 	var hold bool
 	p.event, hold = verdict(p.e, p.spec, p.s, p.tally)
 	p.raise = !hold && !p.e.Status.IsDone() && !isStuck(p.e)
+	return nil
+}
+
+// confirmMissing accounts for the trials of handed-out assignments that are
+// neither listed in the Suggestion nor among the Trials listed. The
+// Suggestion's reconciler drops an assignment only once its Trial exists,
+// so such a trial was deleted by hand, or is not yet in this cache (the
+// Suggestion's reconciler leading in another replica). Until the API
+// server says which, the trial is counted as under way, so that nothing
+// ends early and no more trials run at once than allowed. The API server's
+// list settles it; the count of trials found deleted is remembered, and a
+// deleted trial counts as ended.
+func (r *Reconciler) confirmMissing(ctx context.Context, p *pass) error {
+	key := types.NamespacedName{Namespace: p.e.Namespace, Name: p.e.Name}
+	if p.tally.missing <= r.gone.get(key) {
+		p.tally.open -= p.tally.missing
+		return nil
+	}
+	list, err := r.client.TuningV1alpha1().Trials(p.e.Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: p.e.Name}).String()})
+	if err != nil {
+		return fmt.Errorf("listing the Trials of Experiment %q: %w", p.e.Name, err)
+	}
+	trials := make([]*v1alpha1.Trial, len(list.Items))
+	for i := range list.Items {
+		trials[i] = &list.Items[i]
+	}
+	p.setTrials(trials)
+	p.tally = tallyTrials(p.e, p.s, p.owned)
+	r.gone.set(key, p.tally.missing)
+	p.tally.open -= p.tally.missing
 	return nil
 }
 
@@ -380,30 +462,24 @@ func (r *Reconciler) reconcileRequests(ctx context.Context, p *pass) error {
 type tally struct {
 	// finished counts the trials of handed-out assignments that have ended.
 	finished int32
+	// open counts the handed-out assignments not yet ended: waiting for
+	// their Trial, or their Trial under way, or missing (below).
+	open int32
+	// missing counts the handed-out assignments that neither the
+	// Suggestion lists nor any Trial listed holds: deleted by hand, or
+	// not yet in the cache. They are among the open ones.
+	missing int32
 	// lastFailure is the message of the latest failed trial.
 	lastFailure string
 }
 
 // tallyTrials writes the counts and the best trial into the status and
 // returns what deciding needs besides.
+//
+// The trials are those the Experiment controls, each of a handed-out
+// assignment, counted in the order they came to be.
 func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) tally {
-	order := map[string]int{}
-	if s != nil {
-		for i, a := range s.Status.Suggestions {
-			order[a.Name] = i
-		}
-	}
-	sort.SliceStable(trials, func(i, j int) bool {
-		oi, iok := order[trials[i].Name]
-		oj, jok := order[trials[j].Name]
-		switch {
-		case iok && jok:
-			return oi < oj
-		case iok != jok:
-			return iok
-		}
-		return trials[i].Name < trials[j].Name
-	})
+	reconciler.SortTrials(trials)
 
 	st := &e.Status
 	st.Trials, st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded = int32(len(trials)), 0, 0, 0
@@ -429,8 +505,10 @@ func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alp
 		case v1alpha1.TrialReasonKilled:
 			st.TrialsKilled++
 		}
-		if _, handed := order[t.Name]; handed && t.Status.IsDone() {
+		if t.Status.IsDone() {
 			tl.finished++
+		} else {
+			tl.open++
 		}
 		if phase == v1alpha1.TrialReasonFailed || phase == v1alpha1.TrialReasonMetricsUnavailable {
 			if c := t.Status.GetCondition(v1alpha1.TrialConditionSucceeded); c != nil {
@@ -451,6 +529,23 @@ func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alp
 		if best == nil || e.Spec.Objective.Better(v, bestValue) {
 			best, bestValue = t, v
 		}
+	}
+	if s != nil {
+		have := make(map[string]bool, len(trials))
+		for _, t := range trials {
+			have[t.Name] = true
+		}
+		waiting := int32(0)
+		for _, a := range s.Status.Suggestions {
+			if !have[a.Name] {
+				waiting++
+			}
+		}
+		tl.open += waiting
+		// Trials of an earlier Suggestion of the same name can make
+		// more trials than assignments: none is missing then.
+		tl.missing = max(0, s.Status.SuggestionCount-int32(len(trials))-waiting)
+		tl.open += tl.missing
 	}
 	st.CurrentOptimalTrial = nil
 	if best != nil {
@@ -504,18 +599,18 @@ func verdict(e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpec, s *v1alpha1.
 
 	handed := s.Status.SuggestionCount
 	active := st.TrialsPending + st.TrialsRunning
-	allRun := tl.finished == handed && int32(len(s.Status.Suggestions)) == handed
+	allRun := tl.open == 0
 	switch {
 	case s.Status.SearchSpaceExhausted && allRun:
 		st.MarkSucceeded(v1alpha1.ExperimentReasonSearchSpaceExhausted, "the search space has no unseen point left; %d trials ran", handed)
 		return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonSucceeded, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message), false
 	case s.Status.SearchSpaceExhausted:
-		st.MarkRunning(v1alpha1.ExperimentReasonFinishing, "the search space has no unseen point left; waiting for %d trials to finish", handed-tl.finished)
+		st.MarkRunning(v1alpha1.ExperimentReasonFinishing, "the search space has no unseen point left; waiting for %d trials to finish", tl.open)
 	case handed >= *spec.MaxTrialCount && allRun:
 		st.MarkSucceeded(v1alpha1.ExperimentReasonMaxTrialsReached, "%d trials ran, maxTrialCount being %d", handed, *spec.MaxTrialCount)
 		return pkgreconciler.NewEvent(corev1.EventTypeNormal, reasonSucceeded, "%s", st.GetCondition(v1alpha1.ExperimentConditionSucceeded).Message), false
 	case handed >= *spec.MaxTrialCount:
-		st.MarkRunning(v1alpha1.ExperimentReasonFinishing, "all %d trials created; waiting for %d to finish", handed, handed-tl.finished)
+		st.MarkRunning(v1alpha1.ExperimentReasonFinishing, "all %d trials created; waiting for %d to finish", handed, tl.open)
 	default:
 		if c := s.Status.GetCondition(v1alpha1.SuggestionConditionFunctionReady); c != nil && c.IsFalse() {
 			st.MarkRunning(v1alpha1.ExperimentReasonWaitingForFunction, "%s", c.Message)
@@ -550,8 +645,10 @@ func goalWord(t v1alpha1.ObjectiveType) string {
 func (r *Reconciler) request(ctx context.Context, e *v1alpha1.Experiment, spec *v1alpha1.ExperimentSpec, s *v1alpha1.Suggestion, tl tally, raise bool) error {
 	want := s.Spec.Requests
 	if raise && !s.Status.SearchSpaceExhausted {
+		// In flight: asked for and not yet handed out, or handed out
+		// and not yet ended.
 		outstanding := max(s.Spec.Requests, s.Status.SuggestionCount)
-		open := *spec.ParallelTrialCount - (outstanding - tl.finished)
+		open := *spec.ParallelTrialCount - (outstanding - s.Status.SuggestionCount + tl.open)
 		if add := min(open, *spec.MaxTrialCount-outstanding); add > 0 {
 			want = outstanding + add
 		}

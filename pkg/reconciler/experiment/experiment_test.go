@@ -410,6 +410,52 @@ spec:
 			})))}},
 		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "ExperimentSucceeded", "3 trials ran, maxTrialCount being 3")},
 	}, {
+		Name: "maxTrialCount run, the Suggestion listing none of the assignments its Trials hold: succeeded",
+		Key:  key,
+		Objects: []runtime.Object{experiment(WithCounts(3, 3, 1)), suggestion(WithRequests(3), WithAssignments(a1, a2, a3), WithTrialsCreated(3)),
+			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.5")),
+			trial("2", a2, WithTrialFailed),
+			trial("3", a3, WithTrialSucceeded("Validation-accuracy", "0.7"))},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(WithCounts(3, 3, 1), status(all(
+			counts(3, 0, 0, 2, 1, 0), best("3", a3, "Validation-accuracy", "0.7"),
+			func(st *v1alpha1.ExperimentStatus) {
+				st.MarkSucceeded(v1alpha1.ExperimentReasonMaxTrialsReached, "3 trials ran, maxTrialCount being 3")
+			})))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "ExperimentSucceeded", "3 trials ran, maxTrialCount being 3")},
+	}, {
+		Name: "a Trial deleted by hand, which the API server confirms, counts as ended",
+		Key:  key,
+		Objects: []runtime.Object{experiment(WithCounts(3, 3, 1)), suggestion(WithRequests(3), WithAssignments(a1, a2, a3), WithTrialsCreated(3)),
+			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.5")),
+			trial("3", a3, WithTrialSucceeded("Validation-accuracy", "0.7"))},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(WithCounts(3, 3, 1), status(all(
+			counts(2, 0, 0, 2, 0, 0), best("3", a3, "Validation-accuracy", "0.7"),
+			func(st *v1alpha1.ExperimentStatus) {
+				st.MarkSucceeded(v1alpha1.ExperimentReasonMaxTrialsReached, "3 trials ran, maxTrialCount being 3")
+			})))}},
+		WantEvents: []string{rtesting.Eventf(corev1.EventTypeNormal, "ExperimentSucceeded", "3 trials ran, maxTrialCount being 3")},
+	}, {
+		Name: "a Trial not yet in the cache, which the API server has, is waited for",
+		Key:  key,
+		Objects: []runtime.Object{experiment(WithCounts(3, 3, 1)), suggestion(WithRequests(3), WithAssignments(a1, a2, a3), WithTrialsCreated(3)),
+			trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.5")),
+			trial("3", a3, WithTrialSucceeded("Validation-accuracy", "0.7"))},
+		WithReactors: []clientgotesting.ReactionFunc{func(action clientgotesting.Action) (bool, runtime.Object, error) {
+			if action.GetVerb() != "list" || action.GetResource().Resource != "trials" {
+				return false, nil, nil
+			}
+			return true, &v1alpha1.TrialList{Items: []v1alpha1.Trial{
+				*trial("1", a1, WithTrialSucceeded("Validation-accuracy", "0.5")),
+				*trial("2", a2, WithTrialRunning),
+				*trial("3", a3, WithTrialSucceeded("Validation-accuracy", "0.7")),
+			}}, nil
+		}},
+		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(WithCounts(3, 3, 1), status(all(
+			counts(3, 0, 1, 2, 0, 0), best("3", a3, "Validation-accuracy", "0.7"),
+			func(st *v1alpha1.ExperimentStatus) {
+				st.MarkRunning(v1alpha1.ExperimentReasonFinishing, "all 3 trials created; waiting for 1 to finish")
+			})))}},
+	}, {
 		Name: "failures up to maxFailedTrialCount: the experiment goes on",
 		Key:  key,
 		Objects: []runtime.Object{experiment(), suggestion(WithRequests(3), WithAssignments(a1, a2, a3)),

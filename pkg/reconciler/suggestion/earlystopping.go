@@ -8,12 +8,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"knative.dev/pkg/controller"
 	"knative.dev/pkg/logging"
 	pkgreconciler "knative.dev/pkg/reconciler"
 
-	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/function"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
@@ -49,10 +47,7 @@ func (r *Reconciler) earlyStop(ctx context.Context, p *pass) error {
 	if c := exp.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); c != nil && !c.IsUnknown() {
 		return nil // ended: its running trials are stopped, or let finish, as trialsOnEnd says
 	}
-	all, err := r.trialLister.Trials(s.Namespace).List(labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: exp.Name}))
-	if err != nil {
-		return err
-	}
+	all := p.trials // listed by prune
 	// Only trials that have reported the objective metric tell anything,
 	// and only running ones not yet stopped can be stopped.
 	metric := exp.Spec.Objective.ObjectiveMetricName

@@ -134,7 +134,10 @@ type pass struct {
 	url, revision string
 	exp           *v1alpha1.Experiment
 	space         *searchspace.Space
-	req           *pb.GetSuggestionsRequest
+	// trials are the Trials labelled with the Experiment, listed once a
+	// pass; nil when the Experiment is not found.
+	trials []*v1alpha1.Trial
+	req    *pb.GetSuggestionsRequest
 	// key and digest identify the request among those refused.
 	key    types.NamespacedName
 	digest [sha256.Size]byte
@@ -152,6 +155,7 @@ func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgr
 	p := &pass{s: s, cfg: config.FromContext(ctx), key: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}}
 	var err error
 	for _, step := range []func(context.Context, *pass) error{
+		r.prune,
 		r.resolveFunction,
 		r.findExperiment,
 		r.stopIfFulfilled,
@@ -172,6 +176,49 @@ func (r *Reconciler) reconcile(ctx context.Context, s *v1alpha1.Suggestion) pkgr
 		return errors.Join(err, esErr)
 	}
 	return err
+}
+
+// prune lists the Experiment's Trials and drops from status.suggestions the
+// assignments whose Trials the Experiment has created. A Trial is the
+// durable record of its assignment (its name, its values, its outcome), so
+// the Suggestion keeps only the assignments still waiting for one: its size
+// is bounded by the trials in flight, not by the trials run. Names stay
+// stable, the next assignment's number being suggestionCount + 1, and the
+// history sent to the function is the Trials and the assignments kept.
+//
+// Only a Trial the Experiment controls counts: the assignment of a name
+// taken by a foreign Trial is kept, and the Experiment reports the clash.
+func (r *Reconciler) prune(_ context.Context, p *pass) error {
+	s := p.s
+	exp, err := r.experimentLister.Experiments(s.Namespace).Get(s.Name)
+	if apierrs.IsNotFound(err) {
+		return nil // findExperiment says so
+	}
+	if err != nil {
+		return err
+	}
+	if p.trials, err = r.trialLister.Trials(s.Namespace).List(labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: exp.Name})); err != nil {
+		return err
+	}
+	if len(s.Status.Suggestions) == 0 {
+		return nil
+	}
+	created := make(map[string]bool, len(s.Status.Suggestions))
+	for _, t := range p.trials {
+		if c := metav1.GetControllerOf(t); c != nil && c.UID == exp.UID {
+			created[t.Name] = true
+		}
+	}
+	var kept []v1alpha1.TrialAssignment
+	for _, a := range s.Status.Suggestions {
+		if !created[a.Name] {
+			kept = append(kept, a)
+		}
+	}
+	if len(kept) < len(s.Status.Suggestions) {
+		s.Status.Suggestions = kept
+	}
+	return nil
 }
 
 // findExperiment finds the Experiment of the Suggestion's name.
@@ -212,10 +259,6 @@ func (r *Reconciler) makeRequest(ctx context.Context, p *pass) error {
 		s.Status.MarkRequestFailed(v1alpha1.ReasonInvalidExperiment, "Experiment %q: %v", exp.Name, err)
 		return pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonInvalidExperiment, "Experiment %q: %v", exp.Name, err)
 	}
-	trials, err := r.trialLister.Trials(s.Namespace).List(labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: exp.Name}))
-	if err != nil {
-		return err
-	}
 	// The informer's copy may lag behind this controller's own last status
 	// update (a reconcile queued again at once by a spec change): asking
 	// from it would hand out again, under the same names, what is already
@@ -228,7 +271,7 @@ func (r *Reconciler) makeRequest(ctx context.Context, p *pass) error {
 		return controller.NewRequeueImmediately()
 	}
 
-	p.space, p.req = space, resources.MakeRequest(s, exp, trials)
+	p.space, p.req = space, resources.MakeRequest(s, exp, p.trials)
 	p.digest = digest(p.req, p.url, p.revision)
 	// Refused before, and nothing has changed; the condition says why.
 	p.ended = r.rejected.has(p.key, p.digest)
@@ -264,18 +307,18 @@ func (r *Reconciler) call(ctx context.Context, p *pass) error {
 // assignments; everything lands in one status update (ReconcileKind).
 func (r *Reconciler) record(ctx context.Context, p *pass) error {
 	s, url, reply := p.s, p.url, p.reply
-	assignments, err := resources.CheckReply(p.space, s, reply, p.req.GetRequestNumber())
+	assignments, err := resources.CheckReply(p.space, s, p.trials, reply, p.req.GetRequestNumber())
 	if err != nil {
 		s.Status.MarkRequestRetrying(v1alpha1.ReasonInvalidReply, "%s: %v", url, err)
 		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonInvalidReply, "%s: %v", url, err))
 	}
 	for _, a := range assignments {
+		s.Status.SuggestionCount++
 		s.Status.Suggestions = append(s.Status.Suggestions, v1alpha1.TrialAssignment{
-			Name:                 resources.TrialName(s, len(s.Status.Suggestions)+1),
+			Name:                 resources.TrialName(s, int(s.Status.SuggestionCount)),
 			ParameterAssignments: a,
 		})
 	}
-	s.Status.SuggestionCount = int32(len(s.Status.Suggestions))
 	s.Status.AlgorithmSettings = resources.FromProtoSettings(reply.GetAlgorithm().GetAlgorithmSettings())
 	logging.FromContext(ctx).Infow("suggestions handed out", "new", len(assignments), "total", s.Status.SuggestionCount, "function", url)
 	if reply.GetSearchSpaceExhausted() {

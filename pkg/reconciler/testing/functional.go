@@ -47,12 +47,23 @@ func WithInitConditions(s *v1alpha1.Suggestion) { s.Status.InitializeConditions(
 func WithAssignments(assignments ...[]string) SuggestionOption {
 	return func(s *v1alpha1.Suggestion) {
 		for _, a := range assignments {
+			s.Status.SuggestionCount++
 			s.Status.Suggestions = append(s.Status.Suggestions, v1alpha1.TrialAssignment{
-				Name:                 s.Name + "-" + strconv.Itoa(len(s.Status.Suggestions)+1),
+				Name:                 s.Name + "-" + strconv.Itoa(int(s.Status.SuggestionCount)),
 				ParameterAssignments: Assignments(a...),
 			})
 		}
-		s.Status.SuggestionCount = int32(len(s.Status.Suggestions))
+	}
+}
+
+// WithTrialsCreated drops the first n assignments listed, as the
+// Suggestion's reconciler does once their Trials exist; they stay counted.
+func WithTrialsCreated(n int) SuggestionOption {
+	return func(s *v1alpha1.Suggestion) {
+		s.Status.Suggestions = s.Status.Suggestions[n:]
+		if len(s.Status.Suggestions) == 0 {
+			s.Status.Suggestions = nil
+		}
 	}
 }
 

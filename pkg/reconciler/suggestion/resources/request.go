@@ -4,7 +4,6 @@
 package resources
 
 import (
-	"sort"
 	"strconv"
 
 	"knative.dev/pkg/kmeta"
@@ -13,6 +12,7 @@ import (
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/contract"
 	"knobs.dev/knobs/pkg/function"
+	"knobs.dev/knobs/pkg/reconciler"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
@@ -48,32 +48,37 @@ func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1a
 	return req
 }
 
-// history lists the suggestions handed out, in order, then any other trial of
-// the experiment (by name), each with what its Trial says.
+// history lists the experiment's trials in the order they came to be
+// (reconciler.SortTrials), each with what its Trial says, then the
+// assignments handed out that have no Trial yet, as pending.
 func history(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []*pb.Trial {
-	byName := make(map[string]*v1alpha1.Trial, len(trials))
-	for _, t := range trials {
-		byName[t.Name] = t
+	sorted := append([]*v1alpha1.Trial(nil), trials...)
+	reconciler.SortTrials(sorted)
+	out := make([]*pb.Trial, 0, len(sorted)+len(s.Status.Suggestions))
+	for _, t := range sorted {
+		out = append(out, protoTrial(t))
 	}
-	out := make([]*pb.Trial, 0, len(s.Status.Suggestions)+len(trials))
-	listed := make(map[string]bool, len(s.Status.Suggestions))
-	for _, a := range s.Status.Suggestions {
-		listed[a.Name] = true
-		if t, ok := byName[a.Name]; ok {
-			out = append(out, protoTrial(t))
-			continue
-		}
+	for _, a := range waiting(s, trials) {
 		out = append(out, pendingTrial(a.Name, a.ParameterAssignments))
 	}
-	var others []*v1alpha1.Trial
-	for _, t := range trials {
-		if !listed[t.Name] {
-			others = append(others, t)
-		}
+	return out
+}
+
+// waiting returns the assignments handed out that have no Trial of their
+// name yet.
+func waiting(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []v1alpha1.TrialAssignment {
+	if len(s.Status.Suggestions) == 0 {
+		return nil
 	}
-	sort.Slice(others, func(i, j int) bool { return others[i].Name < others[j].Name })
-	for _, t := range others {
-		out = append(out, protoTrial(t))
+	have := make(map[string]bool, len(trials))
+	for _, t := range trials {
+		have[t.Name] = true
+	}
+	var out []v1alpha1.TrialAssignment
+	for _, a := range s.Status.Suggestions {
+		if !have[a.Name] {
+			out = append(out, a)
+		}
 	}
 	return out
 }
@@ -86,13 +91,17 @@ func TrialName(s *v1alpha1.Suggestion, n int) string {
 }
 
 // CheckReply holds a function's reply to the reply contract before it is
-// trusted, with the assignments handed out so far as the history. It
-// returns the new assignments, each with the parameters in the Experiment's
-// order and the function's own strings: what the user will see.
-func CheckReply(space *searchspace.Space, s *v1alpha1.Suggestion, reply *pb.GetSuggestionsReply, want int32) ([][]v1alpha1.ParameterAssignment, error) {
-	handed := make([][]*pb.ParameterAssignment, len(s.Status.Suggestions))
-	for i, a := range s.Status.Suggestions {
-		handed[i] = ProtoAssignments(a.ParameterAssignments)
+// trusted, with the history the function was sent: the experiment's trials
+// and the assignments handed out that have no Trial yet. It returns the new
+// assignments, each with the parameters in the Experiment's order and the
+// function's own strings: what the user will see.
+func CheckReply(space *searchspace.Space, s *v1alpha1.Suggestion, trials []*v1alpha1.Trial, reply *pb.GetSuggestionsReply, want int32) ([][]v1alpha1.ParameterAssignment, error) {
+	handed := make([][]*pb.ParameterAssignment, 0, len(trials)+len(s.Status.Suggestions))
+	for _, t := range trials {
+		handed = append(handed, ProtoAssignments(t.Spec.ParameterAssignments))
+	}
+	for _, a := range waiting(s, trials) {
+		handed = append(handed, ProtoAssignments(a.ParameterAssignments))
 	}
 	if _, err := contract.CheckReply(space, contract.HistoryOf(space, handed), reply, int(want)); err != nil {
 		return nil, err

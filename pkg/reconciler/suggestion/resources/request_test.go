@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 
@@ -94,7 +95,8 @@ func TestMakeRequest(t *testing.T) {
 	s := NewSuggestion("mnist", ns, WithRequests(6), WithAssignments(a1, a2, a3),
 		WithAlgorithmSettings("random_state", "7", "history", "abc"))
 	trials := []*v1alpha1.Trial{
-		// In no particular order, as a lister returns them.
+		// In no particular order, as a lister returns them; created in
+		// the same second, they are sent by name.
 		NewTrial("zeta", ns, "mnist", a4, WithTrialFailed),
 		NewTrial("mnist-3", ns, "mnist", a3, WithTrialRunning),
 		NewTrial("alpha", ns, "mnist", []string{"--lr", "0.03", "--num-layers", "5", "--optimizer", "ftrl"}),
@@ -106,13 +108,14 @@ func TestMakeRequest(t *testing.T) {
 	want := &pb.GetSuggestionsRequest{
 		Experiment: wantExperiment("random_state", "7", "max_tries", "10", "history", "abc"),
 		Trials: []*pb.Trial{
+			protoTrial("alpha", pb.TrialCondition_PENDING, nil, "--lr", "0.03", "--num-layers", "5", "--optimizer", "ftrl"),
 			protoTrial("mnist-1", pb.TrialCondition_SUCCEEDED, &pb.Observation{Metrics: []*pb.Metric{
 				{Name: "Validation-accuracy", Value: "0.91"}, {Name: "loss", Value: "0.3"},
 			}}, "--lr", "0.010", "--num-layers", "2", "--optimizer", "sgd"),
-			protoTrial("mnist-2", pb.TrialCondition_PENDING, nil, a2...),
 			protoTrial("mnist-3", pb.TrialCondition_RUNNING, nil, a3...),
-			protoTrial("alpha", pb.TrialCondition_PENDING, nil, "--lr", "0.03", "--num-layers", "5", "--optimizer", "ftrl"),
 			protoTrial("zeta", pb.TrialCondition_FAILED, nil, a4...),
+			// Waiting for its Trial.
+			protoTrial("mnist-2", pb.TrialCondition_PENDING, nil, a2...),
 		},
 		RequestNumber: 3,
 	}
@@ -263,6 +266,27 @@ func TestMakeRequestTrialConditions(t *testing.T) {
 	}
 }
 
+func TestMakeRequestHistoryOrderByCreation(t *testing.T) {
+	s := NewSuggestion("mnist", ns, WithRequests(4), WithAssignments(a1, a2, a3, a4), WithTrialsCreated(3))
+	at := func(sec int64) TrialOption {
+		return func(t *v1alpha1.Trial) { t.CreationTimestamp = metav1.Unix(sec, 0) }
+	}
+	trials := []*v1alpha1.Trial{
+		NewTrial("mnist-3", ns, "mnist", a3, at(20)),
+		NewTrial("mnist-10", ns, "mnist", a4, at(5)),
+		NewTrial("mnist-1", ns, "mnist", a1, at(10)),
+		NewTrial("mnist-2", ns, "mnist", a2, at(10)),
+	}
+	var got []string
+	for _, tr := range resources.MakeRequest(s, NewExperiment("mnist", ns), trials).GetTrials() {
+		got = append(got, tr.GetName())
+	}
+	want := []string{"mnist-10", "mnist-1", "mnist-2", "mnist-3", "mnist-4"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("history (-want, +got):\n%s", diff)
+	}
+}
+
 func TestMakeRequestHistoryOrder(t *testing.T) {
 	s := NewSuggestion("mnist", ns, WithRequests(4), WithAssignments(a1, a2, a3))
 	trials := []*v1alpha1.Trial{
@@ -275,7 +299,10 @@ func TestMakeRequestHistoryOrder(t *testing.T) {
 	for _, tr := range resources.MakeRequest(s, NewExperiment("mnist", ns), trials).GetTrials() {
 		got = append(got, tr.GetName()+"="+tr.GetStatus().GetCondition().String())
 	}
-	want := []string{"mnist-1=PENDING", "mnist-2=RUNNING", "mnist-3=PENDING", "mnist-10=PENDING", "mnist-a=PENDING", "mnist-b=PENDING"}
+	// The Trials in the order they came to be, created in the same second
+	// here (the number at a name's end read as a number), then the
+	// assignments still waiting for their Trials.
+	want := []string{"mnist-2=RUNNING", "mnist-10=PENDING", "mnist-a=PENDING", "mnist-b=PENDING", "mnist-1=PENDING", "mnist-3=PENDING"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("history (-want, +got):\n%s", diff)
 	}
@@ -471,7 +498,7 @@ func TestCheckReplyAccepts(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := NewSuggestion("mnist", ns, WithRequests(int32(len(tc.handed))+tc.wantNum), WithAssignments(tc.handed...))
-			got, err := resources.CheckReply(space(t), s, tc.reply, tc.wantNum)
+			got, err := resources.CheckReply(space(t), s, nil, tc.reply, tc.wantNum)
 			if err != nil {
 				t.Fatalf("CheckReply() = %v", err)
 			}
@@ -580,7 +607,7 @@ func TestCheckReplyRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := NewSuggestion("mnist", ns, WithRequests(int32(len(tc.handed))+tc.wantNum), WithAssignments(tc.handed...))
-			got, err := resources.CheckReply(space(t), s, tc.reply, tc.wantNum)
+			got, err := resources.CheckReply(space(t), s, nil, tc.reply, tc.wantNum)
 			if err == nil {
 				t.Fatalf("CheckReply() = %v, want error %q", got, tc.want)
 			}
@@ -595,7 +622,7 @@ func TestCheckReplyRejects(t *testing.T) {
 }
 
 func TestCheckReplyWrapsSearchSpaceErrors(t *testing.T) {
-	_, err := resources.CheckReply(space(t), NewSuggestion("mnist", ns, WithRequests(1)),
+	_, err := resources.CheckReply(space(t), NewSuggestion("mnist", ns, WithRequests(1)), nil,
 		reply(false, []string{"--lr", "0.02", "--num-layers", "2", "--optimizer", "rmsprop"}), 1)
 	var se *searchspace.Error
 	if !errors.As(err, &se) {
