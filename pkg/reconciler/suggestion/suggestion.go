@@ -272,6 +272,14 @@ func (r *Reconciler) makeRequest(ctx context.Context, p *pass) error {
 	}
 
 	p.space, p.req = space, resources.MakeRequest(s, exp, p.trials)
+	if p.req.GetRequestNumber() == 0 {
+		// status.suggestions is full of assignments waiting for their
+		// Trials: each Trial created frees room, and requeues.
+		s.Status.MarkRequestRetrying(v1alpha1.ReasonSuggestionsHandedOut, "%d of %d assignments handed out; %d wait for their Trials before more are asked for",
+			s.Status.SuggestionCount, s.Spec.Requests, len(s.Status.Suggestions))
+		p.ended = true
+		return nil
+	}
 	p.digest = digest(p.req, p.url, p.revision)
 	// Refused before, and nothing has changed; the condition says why.
 	p.ended = r.rejected.has(p.key, p.digest)
@@ -312,13 +320,26 @@ func (r *Reconciler) record(ctx context.Context, p *pass) error {
 		s.Status.MarkRequestRetrying(v1alpha1.ReasonInvalidReply, "%s: %v", url, err)
 		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonInvalidReply, "%s: %v", url, err))
 	}
-	for _, a := range assignments {
-		s.Status.SuggestionCount++
-		s.Status.Suggestions = append(s.Status.Suggestions, v1alpha1.TrialAssignment{
-			Name:                 resources.TrialName(s, int(s.Status.SuggestionCount)),
+	if n := resources.StateSize(resources.FromProtoSettings(reply.GetAlgorithm().GetAlgorithmSettings())); n > resources.StateBudget {
+		err := fmt.Errorf("the algorithm's state (algorithm settings) takes %d bytes, more than the %d a Suggestion keeps", n, resources.StateBudget)
+		s.Status.MarkRequestRetrying(v1alpha1.ReasonInvalidReply, "%s: %v", url, err)
+		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonInvalidReply, "%s: %v", url, err))
+	}
+	waiting := append([]v1alpha1.TrialAssignment(nil), s.Status.Suggestions...)
+	for i, a := range assignments {
+		waiting = append(waiting, v1alpha1.TrialAssignment{
+			Name:                 resources.TrialName(s, int(s.Status.SuggestionCount)+i+1),
 			ParameterAssignments: a,
 		})
 	}
+	if n := resources.WaitingSize(waiting); n > resources.WaitingBudget {
+		// Room leaves space for numbers of 32 characters: these are longer.
+		err := fmt.Errorf("the assignments waiting for their Trials would take %d bytes, more than the %d a Suggestion keeps: values written with fewer digits fit", n, resources.WaitingBudget)
+		s.Status.MarkRequestRetrying(v1alpha1.ReasonInvalidReply, "%s: %v", url, err)
+		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonInvalidReply, "%s: %v", url, err))
+	}
+	s.Status.Suggestions = waiting
+	s.Status.SuggestionCount += int32(len(assignments))
 	s.Status.AlgorithmSettings = resources.FromProtoSettings(reply.GetAlgorithm().GetAlgorithmSettings())
 	logging.FromContext(ctx).Infow("suggestions handed out", "new", len(assignments), "total", s.Status.SuggestionCount, "function", url)
 	if reply.GetSearchSpaceExhausted() {

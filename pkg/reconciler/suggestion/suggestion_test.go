@@ -180,7 +180,30 @@ func TestReconcile(t *testing.T) {
 		return r
 	}
 
+	// full has as many assignments waiting for their Trials as its status
+	// has room for.
+	full := func(opts ...SuggestionOption) *v1alpha1.Suggestion {
+		s := gridSuggestion(WithRequests(1 << 20))
+		for resources.Room(s, gridExperiment.Spec.Parameters) > 0 {
+			WithAssignments(grid1)(s)
+		}
+		for _, o := range opts {
+			o(s)
+		}
+		return s
+	}
+	waitingFor := func(s *v1alpha1.Suggestion) {
+		s.Status.MarkRequestRetrying(v1alpha1.ReasonSuggestionsHandedOut, "%d of %d assignments handed out; %d wait for their Trials before more are asked for",
+			s.Status.SuggestionCount, s.Spec.Requests, len(s.Status.Suggestions))
+	}
+
 	table := rtesting.TableTest{
+		row(rtesting.TableRow{
+			Name:              "status.suggestions full of assignments waiting for their Trials: nothing more is asked",
+			Key:               key,
+			Objects:           []runtime.Object{full(), gridExperiment},
+			WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: full(WithInitConditions, cmReady("/grid"), waitingFor)}},
+		}, map[string]string{"grid": "/grid"}),
 		{
 			Name: "bad workqueue key",
 			Key:  "too/many/parts",

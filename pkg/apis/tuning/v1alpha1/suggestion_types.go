@@ -55,12 +55,15 @@ type SuggestionSpec struct {
 type SuggestionStatus struct {
 	duckv1.Status `json:",inline"`
 
-	// SuggestionCount is the number of assignments handed out.
+	// SuggestionCount is the number of assignments handed out, those
+	// whose Trials exist included: the next is named <name>-(count+1).
 	// +optional
 	SuggestionCount int32 `json:"suggestionCount,omitempty"`
 
-	// Suggestions are the assignments handed out, oldest first, each under
-	// the name of the trial that is to run it.
+	// Suggestions are the assignments handed out whose Trials the
+	// Experiment has not created yet, oldest first, each under the name of
+	// the trial that is to run it. Once a Trial exists it is the record of
+	// its assignment, and the assignment is dropped from here.
 	// +optional
 	Suggestions []TrialAssignment `json:"suggestions,omitempty"`
 

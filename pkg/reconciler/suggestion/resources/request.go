@@ -21,8 +21,9 @@ import (
 // Experiment's spec, with its algorithm settings overlaid by the state the
 // algorithm returned last; every trial handed out so far (from the Trials
 // when they exist, as pending when not); and the number still wanted, at
-// most what a function takes in one request (the rest comes next time).
-// From function.ColumnsFrom trials on, the history travels in columns.
+// most what a function takes in one request and what status.suggestions
+// has room for (Room; the rest comes next time). From function.ColumnsFrom
+// trials on, the history travels in columns.
 func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1alpha1.Trial) *pb.GetSuggestionsRequest {
 	req := &pb.GetSuggestionsRequest{
 		Experiment: &pb.Experiment{
@@ -37,7 +38,7 @@ func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1a
 			},
 		},
 		Trials:        history(s, trials),
-		RequestNumber: min(s.Spec.Requests-s.Status.SuggestionCount, function.DefaultMaxRequestNumber),
+		RequestNumber: max(0, min(s.Spec.Requests-s.Status.SuggestionCount, function.DefaultMaxRequestNumber, Room(s, exp.Spec.Parameters))),
 	}
 	if len(req.Trials) >= function.ColumnsFrom {
 		specs := req.Experiment.ExperimentSpec.ParameterSpecs.Parameters
