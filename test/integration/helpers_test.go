@@ -95,10 +95,10 @@ func startController(t testing.TB, name string) *controllerProc {
 
 // startControllerAt runs the controller with its observation receiver on
 // port, so that one started again receives at the same URL.
-func startControllerAt(t testing.TB, name, port string) *controllerProc {
+func startControllerAt(t testing.TB, name, port string, extraEnv ...string) *controllerProc {
 	t.Helper()
 	sink := "http://127.0.0.1:" + port
-	p := startProc(t, name, []string{
+	p := startProc(t, name, append([]string{
 		"KUBECONFIG=" + env.controller,
 		"SYSTEM_NAMESPACE=" + tuning.SystemNamespace,
 		"POD_NAME=" + name,
@@ -109,7 +109,7 @@ func startControllerAt(t testing.TB, name, port string) *controllerProc {
 		"OBSERVATION_PORT=" + port,
 		"OBSERVATION_SINK_URL=" + sink,
 		"KNOBS_COLLECTOR_IMAGE=" + node.DefaultCollectorImage,
-	}, filepath.Join(env.bin, "controller"))
+	}, extraEnv...), filepath.Join(env.bin, "controller"))
 	return &controllerProc{proc: p, port: port, sink: sink}
 }
 
