@@ -8,8 +8,10 @@ package main
 import (
 	"cmp"
 	"context"
+	"log"
 	"net"
 	"os"
+	"strconv"
 
 	"k8s.io/client-go/tools/cache"
 	kubeclient "knative.dev/pkg/client/injection/kube/client"
@@ -28,7 +30,18 @@ import (
 	"knobs.dev/knobs/pkg/reconciler/trial"
 )
 
+// envThreads names the number of workers each reconciler runs at once
+// (knative.dev/pkg's DefaultThreadsPerController, 2 unless set).
+const envThreads = "KNOBS_THREADS_PER_CONTROLLER"
+
 func main() {
+	if v := os.Getenv(envThreads); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			log.Fatalf("%s=%q: want a number of workers from 1 to 256", envThreads, v)
+		}
+		controller.DefaultThreadsPerController = n
+	}
 	sharedmain.Main("knobs-controller",
 		experiment.NewController,
 		suggestion.NewController,

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strconv"
@@ -52,8 +54,16 @@ func TestScale(t *testing.T) {
 	parallel := scaleInt(t, "SCALE_PARALLEL", 100)
 	const small = 20
 
-	qps, burst := scaleInt(t, "SCALE_QPS", 50), scaleInt(t, "SCALE_BURST", 100)
-	ctrl := startControllerAt(t, "controller-scale", freePort(t), fmt.Sprintf("KUBE_API_QPS=%d", qps), fmt.Sprintf("KUBE_API_BURST=%d", burst))
+	qps, burst, threads := scaleInt(t, "SCALE_QPS", 50), scaleInt(t, "SCALE_BURST", 100), scaleInt(t, "SCALE_THREADS", 4)
+	profilePort := freePort(t)
+	if os.Getenv("SCALE_PROFILE") != "" {
+		if _, err := env.cp.Kubectl(context.Background(), nil, "patch", "configmap", "config-observability", "-n", tuning.SystemNamespace,
+			"--type=merge", "-p", `{"data":{"runtime-profiling":"enabled"}}`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctrl := startControllerAt(t, "controller-scale", freePort(t), fmt.Sprintf("KUBE_API_QPS=%d", qps), fmt.Sprintf("KUBE_API_BURST=%d", burst),
+		fmt.Sprintf("KNOBS_THREADS_PER_CONTROLLER=%d", threads), "PROFILING_PORT="+profilePort)
 	fn := startFunction(t, "random")
 	ns := namespace(t)
 	createService(t, ns, "random", "random", fn.url)
@@ -77,6 +87,10 @@ func TestScale(t *testing.T) {
 	sent := obs.writes.Load()
 	start := time.Now()
 	create(t, cheapExperiment("big", ns, int32(parallel), int32(trials)))
+	if path := os.Getenv("SCALE_PROFILE"); path != "" {
+		// A CPU profile of the controller while the large Experiment runs.
+		go profile(t, "http://127.0.0.1:"+profilePort+"/debug/pprof/profile?seconds=30", path)
+	}
 	e := waitScaled(t, ns, []string{"big"}, time.Duration(trials)*50*time.Millisecond+5*time.Minute)[0]
 	elapsed := time.Since(start)
 	stopWatch()
@@ -466,4 +480,22 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 		return 0
 	}
 	return ds[int(q*float64(len(ds)-1))]
+}
+
+// profile saves the profile at url into path, after letting the run settle.
+func profile(t *testing.T, url, path string) {
+	time.Sleep(20 * time.Second)
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Logf("profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		t.Logf("profile: %v", err)
+	}
 }

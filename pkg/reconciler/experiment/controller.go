@@ -32,6 +32,7 @@ func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 		client:           knobsclient.Get(ctx),
 		suggestionLister: suggestionInformer.Lister(),
 		trialLister:      trialInformer.Lister(),
+		createsAtOnce:    defaultCreatesAtOnce,
 	}
 	impl := experimentreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options { return options })
 

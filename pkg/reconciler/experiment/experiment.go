@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
@@ -30,6 +31,9 @@ import (
 	"knobs.dev/knobs/pkg/reconciler/experiment/resources"
 	"knobs.dev/knobs/pkg/trialtemplate"
 )
+
+// defaultCreatesAtOnce is how many Trials a reconcile creates at once.
+const defaultCreatesAtOnce = 8
 
 // Event reasons.
 const (
@@ -51,6 +55,9 @@ type Reconciler struct {
 	// template was last checked and what the check found: a template is
 	// rendered once per change of the spec, not on every reconcile.
 	checked checks
+	// createsAtOnce is how many Trials a reconcile creates at once; 0 or
+	// 1, one after another.
+	createsAtOnce int
 	// gone remembers, per Experiment, how many trials of handed-out
 	// assignments the API server was found not to have: deleted by hand.
 	gone goneCounts
@@ -379,7 +386,7 @@ func (r *Reconciler) reconcileTrials(ctx context.Context, p *pass) error {
 		}
 	}
 	var clashes []string
-	created := 0
+	var todo []*v1alpha1.Trial
 	for _, a := range p.s.Status.Suggestions {
 		if have[a.Name] {
 			continue
@@ -394,15 +401,36 @@ func (r *Reconciler) reconcileTrials(ctx context.Context, p *pass) error {
 			p.event, p.ended = pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ExperimentReasonInvalidTrialTemplate, "trial %s: %v", a.Name, err), true
 			return nil
 		}
-		t, err = r.client.TuningV1alpha1().Trials(e.Namespace).Create(ctx, t, metav1.CreateOptions{})
-		switch {
-		case apierrs.IsAlreadyExists(err):
-			continue
-		case err != nil:
-			return fmt.Errorf("creating Trial %q: %w", a.Name, err)
+		todo = append(todo, t)
+	}
+	// Created a few at once: each is a round trip to the API server, and
+	// a large parallelTrialCount hands out many assignments at a time.
+	made := make([]*v1alpha1.Trial, len(todo))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, r.createsAtOnce))
+	for i, t := range todo {
+		g.Go(func() error {
+			got, err := r.client.TuningV1alpha1().Trials(e.Namespace).Create(gctx, t, metav1.CreateOptions{})
+			switch {
+			case apierrs.IsAlreadyExists(err):
+				return nil
+			case err != nil:
+				return fmt.Errorf("creating Trial %q: %w", t.Name, err)
+			}
+			made[i] = got
+			return nil
+		})
+	}
+	err := g.Wait()
+	created := 0
+	for _, t := range made {
+		if t != nil {
+			p.owned = append(p.owned, t)
+			created++
 		}
-		p.owned = append(p.owned, t)
-		created++
+	}
+	if err != nil {
+		return err
 	}
 	if created > 0 {
 		// The new trials are pending: the counts change, the verdict not.

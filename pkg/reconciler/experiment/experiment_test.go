@@ -2,19 +2,24 @@ package experiment
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgotesting "k8s.io/client-go/testing"
 	"knative.dev/pkg/configmap"
 	"knative.dev/pkg/controller"
 	"knative.dev/pkg/logging"
+	logtesting "knative.dev/pkg/logging/testing"
 	rtesting "knative.dev/pkg/reconciler/testing"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	fakeknobs "knobs.dev/knobs/pkg/client/clientset/versioned/fake"
 	fakeknobsclient "knobs.dev/knobs/pkg/client/injection/client/fake"
 	experimentreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/experiment"
 	"knobs.dev/knobs/pkg/reconciler/experiment/resources"
@@ -626,4 +631,42 @@ spec:
 
 func checkError(tt *v1alpha1.TrialTemplate) error {
 	return trialtemplate.Check(tt, experiment().Spec.Parameters)
+}
+
+// TestTrialsCreatedAtOnce checks that a reconcile creating the Trials of
+// many assignments a few at once (the fake client runs them one after
+// another; the race detector watches the goroutines) creates each once and
+// counts them all.
+func TestTrialsCreatedAtOnce(t *testing.T) {
+	var as [][]string
+	for i := range 40 {
+		as = append(as, []string{"--lr", "0.01", "--num-layers", strconv.Itoa(2 + i%4), "--optimizer", []string{"sgd", "adam", "ftrl"}[i%3], "--i", strconv.Itoa(i)})
+	}
+	e := experiment(WithCounts(40, 40, 1))
+	objs := []runtime.Object{e, suggestion(WithRequests(40), WithAssignments(as...), WithFulfilled)}
+	client := fakeknobs.NewSimpleClientset(objs...)
+	client.PrependReactor("create", "trials", func(action clientgotesting.Action) (bool, runtime.Object, error) {
+		if action.(clientgotesting.CreateAction).GetObject().(*v1alpha1.Trial).Name == name+"-7" {
+			return true, nil, apierrs.NewAlreadyExists(v1alpha1.Resource("trials"), name+"-7")
+		}
+		return false, nil, nil
+	})
+	listers := NewListers(objs)
+	r := &Reconciler{client: client, suggestionLister: listers.GetSuggestionLister(), trialLister: listers.GetTrialLister(), createsAtOnce: 8}
+	ctx := logging.WithLogger(context.Background(), logtesting.TestLogger(t))
+	event := r.ReconcileKind(ctx, e.DeepCopy())
+	trials, err := client.TuningV1alpha1().Trials(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, tr := range trials.Items {
+		names[tr.Name] = true
+	}
+	if len(trials.Items) != 39 || len(names) != 39 || names[name+"-7"] {
+		t.Errorf("%d Trials created (%d names), want the 39 that did not exist", len(trials.Items), len(names))
+	}
+	if want := "created 39 trials; 39 in all"; event == nil || !strings.Contains(event.Error(), want) {
+		t.Errorf("event %v, want %q", event, want)
+	}
 }
