@@ -663,9 +663,11 @@ func TestMakeRequestHistoryInColumns(t *testing.T) {
 				trials = append(trials, NewTrial(name, ns, "mnist", a, WithTrialSucceeded("Validation-accuracy", "0.9"+strconv.Itoa(i)), WithTrialCurve("loss", "0.5", "0.25", strconv.Itoa(i))))
 			case 1:
 				trials = append(trials, NewTrial(name, ns, "mnist", a, WithTrialRunning))
+			default:
+				trials = append(trials, NewTrial(name, ns, "mnist", a))
 			}
 		}
-		s := NewSuggestion("mnist", ns, WithRequests(int32(n+2)), WithAssignments(as...))
+		s := NewSuggestion("mnist", ns, WithRequests(int32(n+2)), WithAssignments(as...), WithTrialsCreated(n))
 		return resources.MakeRequest(s, NewExperiment("mnist", ns), trials)
 	}
 	below, at := request(function.ColumnsFrom-1), request(function.ColumnsFrom)
