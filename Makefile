@@ -13,6 +13,7 @@
 #   make bench-receiver  observation reports per second through the controller's receiver (real API server)
 #   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
 #   make bench-cost      the size and reading of a request, and the cost of a call of every algorithm, as history and dimensions grow
+#   make bench-scale     one Experiment of SCALE_TRIALS cheap trials and SCALE_EXPERIMENTS at once, through the real API server
 #   make bench-earlystopping  steps saved and best found with and without early stopping, table and SVG plots
 #   make bench-collector  the metrics collector's binary size, CPU and memory around a trial, reports a second
 #   make conformance     check a running function (URL=...) against the function contract
@@ -21,7 +22,7 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: conformance screenshots all bench bench-collector bench-cost bench-earlystopping bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
+.PHONY: bench-scale conformance screenshots all bench bench-collector bench-cost bench-earlystopping bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
 
 all: build test
 
@@ -84,6 +85,17 @@ fuzz:
 
 bench:
 	$(GO) test ./pkg/... -run '^$$' -bench . -benchmem
+
+# One Experiment of SCALE_TRIALS trials (SCALE_PARALLEL at once), then
+# SCALE_EXPERIMENTS Experiments of 20 trials at once; the controller's
+# limits as config/500-controller.yaml sets them (SCALE_QPS, SCALE_BURST,
+# SCALE_THREADS to change them). Prints a table and a last line "scale: ...".
+SCALE_TRIALS      ?= 100000
+SCALE_EXPERIMENTS ?= 1000
+SCALE_PARALLEL    ?= 500
+bench-scale: tools
+	SCALE_TRIALS=$(SCALE_TRIALS) SCALE_EXPERIMENTS=$(SCALE_EXPERIMENTS) SCALE_PARALLEL=$(SCALE_PARALLEL) \
+		$(GO) test -tags integration -count=1 -v -run '^TestScale$$' -timeout 300m ./test/integration/
 
 bench-receiver:
 	$(GO) test -tags integration -count=1 -run '^$$' -bench '^BenchmarkReceiverThroughput$$' -benchtime 500x -timeout 30m ./test/integration/

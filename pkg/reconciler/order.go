@@ -1,7 +1,8 @@
 package reconciler
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,24 +14,31 @@ import (
 // at its end read as a number (exp-9 before exp-10), so that the trials of
 // handed-out assignments keep the order of the assignments.
 func SortTrials(trials []*v1alpha1.Trial) {
-	sort.SliceStable(trials, func(i, j int) bool {
-		ti, tj := trials[i].CreationTimestamp, trials[j].CreationTimestamp
-		if !ti.Equal(&tj) {
-			return ti.Before(&tj)
-		}
-		return nameLess(trials[i].Name, trials[j].Name)
-	})
-}
-
-// nameLess orders names as text, except that names that differ only in the
-// number after their last dash are ordered by that number.
-func nameLess(a, b string) bool {
-	pa, na, oka := numbered(a)
-	pb, nb, okb := numbered(b)
-	if oka && okb && pa == pb && na != nb {
-		return na < nb
+	type key struct {
+		t      *v1alpha1.Trial
+		unix   int64
+		prefix string
+		n      uint64
+		ok     bool
 	}
-	return a < b
+	keys := make([]key, len(trials))
+	for i, t := range trials {
+		k := key{t: t, unix: t.CreationTimestamp.Unix()}
+		k.prefix, k.n, k.ok = numbered(t.Name)
+		keys[i] = k
+	}
+	slices.SortStableFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(a.unix, b.unix); c != 0 {
+			return c
+		}
+		if a.ok && b.ok && a.prefix == b.prefix && a.n != b.n {
+			return cmp.Compare(a.n, b.n)
+		}
+		return strings.Compare(a.t.Name, b.t.Name)
+	})
+	for i := range keys {
+		trials[i] = keys[i].t
+	}
 }
 
 // numbered splits a name such as exp-12 into exp and 12.
