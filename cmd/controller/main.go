@@ -23,8 +23,11 @@ import (
 	"knative.dev/pkg/system"
 
 	knobsclient "knobs.dev/knobs/pkg/client/injection/client"
+	experimentinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/experiment"
+	suggestioninformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/suggestion"
 	trialinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/trial"
 	"knobs.dev/knobs/pkg/observation"
+	"knobs.dev/knobs/pkg/reconciler"
 	"knobs.dev/knobs/pkg/reconciler/experiment"
 	"knobs.dev/knobs/pkg/reconciler/suggestion"
 	"knobs.dev/knobs/pkg/reconciler/trial"
@@ -43,10 +46,22 @@ func main() {
 		controller.DefaultThreadsPerController = n
 	}
 	sharedmain.Main("knobs-controller",
-		experiment.NewController,
+		withTrimmedCaches(experiment.NewController),
 		suggestion.NewController,
 		withReceiver(trial.NewController),
 	)
+}
+
+// withTrimmedCaches drops managedFields from the Experiments, Suggestions
+// and Trials the informers cache, before sharedmain starts them: the cache
+// of many Trials is most of the controller's memory.
+func withTrimmedCaches(ctor injection.ControllerConstructor) injection.ControllerConstructor {
+	return func(ctx context.Context, cmw configmap.Watcher) *controller.Impl {
+		if err := reconciler.TrimCaches(experimentinformer.Get(ctx).Informer(), suggestioninformer.Get(ctx).Informer(), trialinformer.Get(ctx).Informer()); err != nil {
+			logging.FromContext(ctx).Fatalw("cannot trim the informers' caches", "error", err)
+		}
+		return ctor(ctx, cmw)
+	}
 }
 
 // withReceiver starts the receiver of the trials' observations
