@@ -223,3 +223,18 @@ func wrapPath(prefix string, err error) error {
 	}
 	return err
 }
+
+// RefuseConditional fails when the search space has a conditional
+// parameter, naming the first one and the algorithm that refuses it, with
+// why (and what to use instead) in because. Algorithms that do not honour
+// conditional parameters call it from Validate.
+func RefuseConditional(p *Problem, name, because string) error {
+	c, ok := p.Space.Conditioned()
+	if !ok {
+		return nil
+	}
+	j, _ := p.Space.Lookup(c.Name)
+	return Invalidf(fmt.Sprintf("experiment.experimentSpec.parameterSpecs.parameters[%d] (%q).parentName", j, c.Name),
+		"%s does not take conditional parameters, and %q is active only under some values of %q: %s; random, grid, sobol, tpe and hyperband take them",
+		name, c.Name, p.Space.Params[c.Parent].Name, because)
+}

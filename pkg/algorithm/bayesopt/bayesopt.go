@@ -203,6 +203,9 @@ func readConfig(p *algorithm.Problem, dim int) (config, error) {
 
 // Validate implements algorithm.Algorithm.
 func (BayesOpt) Validate(p *algorithm.Problem) error {
+	if err := algorithm.RefuseConditional(p, "bayesopt", "its Gaussian process models every parameter of a point; use tpe"); err != nil {
+		return err
+	}
 	if err := p.RequireObjective(); err != nil {
 		return err
 	}

@@ -92,7 +92,12 @@ func (BOHB) Settings() []algorithm.Setting {
 }
 
 // Validate implements algorithm.Algorithm.
-func (BOHB) Validate(p *algorithm.Problem) error { return hyperband.Validate(p) }
+func (BOHB) Validate(p *algorithm.Problem) error {
+	if err := algorithm.RefuseConditional(p, "bohb", "its Parzen estimators model the parameters of a configuration together; use hyperband"); err != nil {
+		return err
+	}
+	return hyperband.Validate(p)
+}
 
 // Suggest implements algorithm.Algorithm.
 func (BOHB) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial, count int) (*algorithm.Suggestions, error) {

@@ -317,6 +317,9 @@ func cmpFloat(a, b float64) int {
 
 // Validate implements algorithm.Algorithm.
 func (CMAES) Validate(p *algorithm.Problem) error {
+	if err := algorithm.RefuseConditional(p, "cmaes", "its distribution covers every numeric parameter of a point; use tpe"); err != nil {
+		return err
+	}
 	if err := p.RequireObjective(); err != nil {
 		return err
 	}

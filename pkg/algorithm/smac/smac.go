@@ -127,6 +127,9 @@ func (SMAC) Settings() []algorithm.Setting {
 
 // Validate implements algorithm.Algorithm.
 func (SMAC) Validate(p *algorithm.Problem) error {
+	if err := algorithm.RefuseConditional(p, "smac", "its forest and local search move every parameter of a point; use tpe"); err != nil {
+		return err
+	}
 	return p.RequireObjective()
 }
 
