@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
@@ -94,9 +96,9 @@ func TestConditionalGrid(t *testing.T) {
 			// deactivated: the distinct results are the valid points.
 			plain := make([]*pb.ParameterSpec, len(tc.specs))
 			for i, sp := range tc.specs {
-				c := *sp
+				c := proto.Clone(sp).(*pb.ParameterSpec)
 				c.ParentName, c.ParentValues = "", nil
-				plain[i] = &c
+				plain[i] = c
 			}
 			all := mustParse(t, plain...)
 			n, _ := all.Size()
