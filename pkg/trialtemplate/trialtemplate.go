@@ -189,6 +189,23 @@ func Check(tt *v1alpha1.TrialTemplate, params []v1alpha1.ParameterSpec) error {
 	return err
 }
 
+// Inactive names the conditional parameters of params that assignments
+// leave out, their parents' values not activating them: what Render takes
+// as inactive.
+func Inactive(params []v1alpha1.ParameterSpec, assignments []v1alpha1.ParameterAssignment) []string {
+	given := make(map[string]bool, len(assignments))
+	for _, a := range assignments {
+		given[a.Name] = true
+	}
+	var out []string
+	for _, p := range params {
+		if p.ParentName != "" && !given[p.Name] {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
 // The trial Check renders.
 const (
 	sampleTrialName = "sample-trial"

@@ -55,7 +55,7 @@ func MakeTrial(e *v1alpha1.Experiment, a v1alpha1.TrialAssignment) (*v1alpha1.Tr
 	if tt == nil {
 		return t, nil // the observation is written by hand
 	}
-	w, err := trialtemplate.Render(tt, a.Name, e.Namespace, a.ParameterAssignments, inactive(e.Spec.Parameters, a.ParameterAssignments)...)
+	w, err := trialtemplate.Render(tt, a.Name, e.Namespace, a.ParameterAssignments, trialtemplate.Inactive(e.Spec.Parameters, a.ParameterAssignments)...)
 	if err != nil {
 		return nil, err
 	}
@@ -79,20 +79,4 @@ func MakeTrial(e *v1alpha1.Experiment, a v1alpha1.TrialAssignment) (*v1alpha1.Tr
 		t.Spec.FailureCondition = failure
 	}
 	return t, nil
-}
-
-// inactive names the conditional parameters an assignment leaves out: the
-// ones its parents' values do not activate.
-func inactive(params []v1alpha1.ParameterSpec, as []v1alpha1.ParameterAssignment) []string {
-	given := make(map[string]bool, len(as))
-	for _, a := range as {
-		given[a.Name] = true
-	}
-	var out []string
-	for _, p := range params {
-		if p.ParentName != "" && !given[p.Name] {
-			out = append(out, p.Name)
-		}
-	}
-	return out
 }
