@@ -299,15 +299,9 @@ func (s *Space) indexOf(list []int, pt Point) (uint64, bool) {
 		if !ok {
 			return 0, false
 		}
-		hi, lo := bits.Mul64(i, s.tree.sub[j])
-		if hi != 0 {
+		if i, ok = mulAdd(i, s.tree.sub[j], x); !ok {
 			return 0, false
 		}
-		sum, carry := bits.Add64(lo, x, 0)
-		if carry != 0 {
-			return 0, false
-		}
-		i = sum
 	}
 	return i, true
 }

@@ -132,13 +132,7 @@ func TestConditionalGrid(t *testing.T) {
 
 func TestConditionalAssignments(t *testing.T) {
 	s := mustParse(t, nested()...)
-	as := func(kv ...string) []*pb.ParameterAssignment {
-		var out []*pb.ParameterAssignment
-		for i := 0; i < len(kv); i += 2 {
-			out = append(out, &pb.ParameterAssignment{Name: kv[i], Value: kv[i+1]})
-		}
-		return out
-	}
+	as := assign
 	for _, tc := range []struct {
 		name string
 		in   []*pb.ParameterAssignment

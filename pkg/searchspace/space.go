@@ -321,17 +321,22 @@ func (s *Space) IndexOf(pt Point) (uint64, bool) {
 		if !ok {
 			return 0, false
 		}
-		hi, lo := bits.Mul64(i, s.Params[j].Len())
-		if hi != 0 {
+		if i, ok = mulAdd(i, s.Params[j].Len(), k); !ok {
 			return 0, false
 		}
-		sum, carry := bits.Add64(lo, k, 0)
-		if carry != 0 {
-			return 0, false
-		}
-		i = sum
 	}
 	return i, true
+}
+
+// mulAdd returns i·radix + digit, one step of a mixed-radix number, and
+// false when it does not fit in 64 bits.
+func mulAdd(i, radix, digit uint64) (uint64, bool) {
+	hi, lo := bits.Mul64(i, radix)
+	if hi != 0 {
+		return 0, false
+	}
+	sum, carry := bits.Add64(lo, digit, 0)
+	return sum, carry == 0
 }
 
 // Free lists, in order, the indices below size (a finite space's Size) that
