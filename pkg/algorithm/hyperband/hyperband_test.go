@@ -470,6 +470,29 @@ func TestFiniteSpace(t *testing.T) {
 	})
 }
 
+// TestFiniteConditionalSpace asks for every configuration of a space of
+// three valid ones (n 1 alone, n 2 with opt sgd or adam, where the
+// conditions off would make four) at each of the budgets 1, 3 and 9.
+func TestFiniteConditionalSpace(t *testing.T) {
+	exp := hbtest.Experiment{
+		Name: "finite-conditional",
+		Specs: []*pb.ParameterSpec{
+			hbtest.Int("n", "1", "2"), hbtest.Int("epochs", "1", "9"), under(hbtest.Categorical("opt", "sgd", "adam"), "n", "2"),
+		},
+		Settings: hbtest.Settings(r9()...),
+	}
+	c := newController(t, exp, func(a map[string]string) (float64, bool) { return hbtest.Number(a, "n"), true })
+	got := c.Ask(50)
+	if len(got) != 9 || !c.Exhausted {
+		t.Errorf("%d points, exhausted %v; want all 9, true", len(got), c.Exhausted)
+	}
+	for _, a := range got {
+		if _, has := a["opt"]; has != (a["n"] == "2") {
+			t.Errorf("assignment %v: opt present %v with n %s", a, has, a["n"])
+		}
+	}
+}
+
 // TestDeterminism sends the same request twice, at the start and mid-run,
 // and the same request with another seed.
 func TestDeterminism(t *testing.T) {
