@@ -2,6 +2,7 @@ package searchspace_test
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -221,5 +222,83 @@ func TestWithout(t *testing.T) {
 	}
 	if p := &sub.Params[2]; !p.HasParent || sub.Params[p.Parent].Name != "momentum" {
 		t.Errorf("nesterov's parent in the smaller space: %+v", p)
+	}
+}
+
+// TestRandomConditionalSpaces checks the enumeration of many random
+// conditional spaces (up to six finite parameters, each with a random
+// earlier parent and random activating values, or none) against the brute
+// force over every combination with the inactive parameters dropped.
+func TestRandomConditionalSpaces(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for round := range 300 {
+		n := 1 + rng.IntN(6)
+		specs := make([]*pb.ParameterSpec, n)
+		plain := make([]*pb.ParameterSpec, n)
+		for i := range specs {
+			name := string(rune('a' + i))
+			k := 1 + rng.IntN(3)
+			switch rng.IntN(3) {
+			case 0:
+				specs[i] = integer(name, "1", strconv.Itoa(k))
+			case 1:
+				list := make([]string, k)
+				for v := range list {
+					list[v] = strconv.Itoa(10 * (k - v)) // descending, so list order differs from rank order
+				}
+				specs[i] = discrete(name, list...)
+			default:
+				list := make([]string, k)
+				for v := range list {
+					list[v] = "c" + strconv.Itoa(v)
+				}
+				specs[i] = categorical(name, list...)
+			}
+			plain[i] = proto.Clone(specs[i]).(*pb.ParameterSpec)
+			if i > 0 && rng.IntN(3) > 0 {
+				parent := specs[rng.IntN(i)]
+				values := parent.GetFeasibleSpace().GetList()
+				if parent.GetParameterType() == pb.ParameterType_INT {
+					hi, _ := strconv.Atoi(parent.GetFeasibleSpace().GetMax())
+					values = nil
+					for v := 1; v <= hi; v++ {
+						values = append(values, strconv.Itoa(v))
+					}
+				}
+				var chosen []string
+				for _, v := range values {
+					if rng.IntN(2) == 0 {
+						chosen = append(chosen, v)
+					}
+				}
+				if len(chosen) == 0 {
+					chosen = values[:1]
+				}
+				specs[i].ParentName, specs[i].ParentValues = parent.GetName(), chosen
+			}
+		}
+		s := mustParse(t, specs...)
+		all := mustParse(t, plain...)
+		total, _ := all.Size()
+		want := map[string]bool{}
+		for i := range total {
+			want[s.Key(s.Deactivate(all.PointAt(i)))] = true
+		}
+		size, exact := s.Size()
+		if !exact || size != uint64(len(want)) {
+			t.Fatalf("round %d: Size = %d, %v; brute force %d", round, size, exact, len(want))
+		}
+		seen := map[string]bool{}
+		for i := range size {
+			pt := s.PointAt(i)
+			k := s.Key(pt)
+			if !want[k] || seen[k] || !s.Contains(pt) {
+				t.Fatalf("round %d: PointAt(%d) = %v: valid %v, repeated %v, Contains %v", round, i, pt, want[k], seen[k], s.Contains(pt))
+			}
+			seen[k] = true
+			if j, ok := s.IndexOf(pt); !ok || j != i {
+				t.Fatalf("round %d: IndexOf(PointAt(%d)) = %d, %v", round, i, j, ok)
+			}
+		}
 	}
 }
