@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"math/rand/v2"
 	"slices"
 
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -135,6 +136,25 @@ func (s *Space) Deactivate(pt Point) Point {
 	for j := range s.Params {
 		if p := &s.Params[j]; p.HasParent && !p.ActiveUnder(pt[p.Parent]) {
 			pt[j] = Inactive
+		}
+	}
+	return pt
+}
+
+// Activate gives every parameter of pt that its parents make active but
+// that holds no value a draw from its prior, sets those they leave inactive
+// to Inactive, and returns pt: for a search that changes a parent's value.
+func (s *Space) Activate(pt Point, rng *rand.Rand) Point {
+	if s.tree == nil {
+		return pt
+	}
+	for j := range s.Params {
+		p := &s.Params[j]
+		switch {
+		case p.HasParent && !p.ActiveUnder(pt[p.Parent]):
+			pt[j] = Inactive
+		case IsInactive(pt[j]):
+			pt[j] = p.FromUnit(rng.Float64())
 		}
 	}
 	return pt

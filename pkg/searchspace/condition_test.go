@@ -302,3 +302,28 @@ func TestRandomConditionalSpaces(t *testing.T) {
 		}
 	}
 }
+
+// TestActivate changes a parent's value in a point, as a local search
+// does: the children it activates get values, those it deactivates lose
+// theirs, and the point is in the space again.
+func TestActivate(t *testing.T) {
+	s := mustParse(t, nested()...)
+	rng := rand.New(rand.NewPCG(3, 4))
+	pt, err := s.ParseAssignments(assign("optimizer", "adam", "beta", "0.9", "batch", "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt[0] = 0 // sgd
+	if s.Contains(pt) {
+		t.Fatalf("%v with sgd and beta set is in the space", pt)
+	}
+	s.Activate(pt, rng)
+	if !s.Contains(pt) || searchspace.IsInactive(pt[1]) || !searchspace.IsInactive(pt[3]) {
+		t.Fatalf("Activate after switching to sgd: %v (%v); want momentum set, beta dropped", pt, s.Format(pt))
+	}
+	pt[0] = 1 // adam again
+	s.Activate(pt, rng)
+	if !s.Contains(pt) || !searchspace.IsInactive(pt[1]) || !searchspace.IsInactive(pt[2]) || searchspace.IsInactive(pt[3]) {
+		t.Fatalf("Activate after switching back to adam: %v (%v); want momentum and nesterov dropped, beta set", pt, s.Format(pt))
+	}
+}
