@@ -93,42 +93,53 @@ func TestConditionalGrid(t *testing.T) {
 			if !s.Conditional() || !s.Finite() {
 				t.Fatalf("Conditional %v, Finite %v: want both", s.Conditional(), s.Finite())
 			}
-			// Every combination of the space without conditions,
-			// deactivated: the distinct results are the valid points.
-			plain := make([]*pb.ParameterSpec, len(tc.specs))
-			for i, sp := range tc.specs {
-				c := proto.Clone(sp).(*pb.ParameterSpec)
-				c.ParentName, c.ParentValues = "", nil
-				plain[i] = c
-			}
-			all := mustParse(t, plain...)
-			n, _ := all.Size()
-			want := map[string]bool{}
-			for i := range n {
-				want[s.Key(s.Deactivate(all.PointAt(i)))] = true
-			}
-			size, exact := s.Size()
-			if !exact || size != uint64(len(want)) || size != tc.size {
-				t.Fatalf("Size = %d, %v; brute force %d, want %d", size, exact, len(want), tc.size)
-			}
-			seen := map[string]bool{}
-			for i := range size {
-				pt := s.PointAt(i)
-				k := s.Key(pt)
-				if !want[k] || seen[k] || !s.Contains(pt) {
-					t.Fatalf("PointAt(%d) = %v: valid %v, repeated %v, Contains %v", i, pt, want[k], seen[k], s.Contains(pt))
-				}
-				seen[k] = true
-				if j, ok := s.IndexOf(pt); !ok || j != i {
-					t.Fatalf("IndexOf(PointAt(%d)) = %d, %v", i, j, ok)
-				}
-				back, err := s.ParseAssignments(s.Format(pt))
-				if err != nil || s.Key(back) != k {
-					t.Fatalf("ParseAssignments(Format(PointAt(%d))) = %v, %v", i, back, err)
-				}
+			if size := checkEnumeration(t, s, tc.specs); size != tc.size {
+				t.Fatalf("Size = %d, want %d", size, tc.size)
 			}
 		})
 	}
+}
+
+// checkEnumeration checks the points of a finite conditional space against
+// a brute force: every combination of the space without its conditions,
+// deactivated, gives the valid points. PointAt must list each once, IndexOf
+// invert it, and each must read back from its assignments. It returns the
+// size.
+func checkEnumeration(t *testing.T, s *searchspace.Space, specs []*pb.ParameterSpec) uint64 {
+	t.Helper()
+	plain := make([]*pb.ParameterSpec, len(specs))
+	for i, sp := range specs {
+		c := proto.Clone(sp).(*pb.ParameterSpec)
+		c.ParentName, c.ParentValues = "", nil
+		plain[i] = c
+	}
+	all := mustParse(t, plain...)
+	n, _ := all.Size()
+	want := map[string]bool{}
+	for i := range n {
+		want[s.Key(s.Deactivate(all.PointAt(i)))] = true
+	}
+	size, exact := s.Size()
+	if !exact || size != uint64(len(want)) {
+		t.Fatalf("Size = %d, %v; brute force %d", size, exact, len(want))
+	}
+	seen := map[string]bool{}
+	for i := range size {
+		pt := s.PointAt(i)
+		k := s.Key(pt)
+		if !want[k] || seen[k] || !s.Contains(pt) {
+			t.Fatalf("PointAt(%d) = %v: valid %v, repeated %v, Contains %v", i, pt, want[k], seen[k], s.Contains(pt))
+		}
+		seen[k] = true
+		if j, ok := s.IndexOf(pt); !ok || j != i {
+			t.Fatalf("IndexOf(PointAt(%d)) = %d, %v", i, j, ok)
+		}
+		back, err := s.ParseAssignments(s.Format(pt))
+		if err != nil || s.Key(back) != k {
+			t.Fatalf("ParseAssignments(Format(PointAt(%d))) = %v, %v", i, back, err)
+		}
+	}
+	return size
 }
 
 func TestConditionalAssignments(t *testing.T) {
@@ -234,7 +245,6 @@ func TestRandomConditionalSpaces(t *testing.T) {
 	for round := range 300 {
 		n := 1 + rng.IntN(6)
 		specs := make([]*pb.ParameterSpec, n)
-		plain := make([]*pb.ParameterSpec, n)
 		for i := range specs {
 			name := string(rune('a' + i))
 			k := 1 + rng.IntN(3)
@@ -254,7 +264,6 @@ func TestRandomConditionalSpaces(t *testing.T) {
 				}
 				specs[i] = categorical(name, list...)
 			}
-			plain[i] = proto.Clone(specs[i]).(*pb.ParameterSpec)
 			if i > 0 && rng.IntN(3) > 0 {
 				parent := specs[rng.IntN(i)]
 				values := parent.GetFeasibleSpace().GetList()
@@ -277,29 +286,9 @@ func TestRandomConditionalSpaces(t *testing.T) {
 				specs[i].ParentName, specs[i].ParentValues = parent.GetName(), chosen
 			}
 		}
-		s := mustParse(t, specs...)
-		all := mustParse(t, plain...)
-		total, _ := all.Size()
-		want := map[string]bool{}
-		for i := range total {
-			want[s.Key(s.Deactivate(all.PointAt(i)))] = true
-		}
-		size, exact := s.Size()
-		if !exact || size != uint64(len(want)) {
-			t.Fatalf("round %d: Size = %d, %v; brute force %d", round, size, exact, len(want))
-		}
-		seen := map[string]bool{}
-		for i := range size {
-			pt := s.PointAt(i)
-			k := s.Key(pt)
-			if !want[k] || seen[k] || !s.Contains(pt) {
-				t.Fatalf("round %d: PointAt(%d) = %v: valid %v, repeated %v, Contains %v", round, i, pt, want[k], seen[k], s.Contains(pt))
-			}
-			seen[k] = true
-			if j, ok := s.IndexOf(pt); !ok || j != i {
-				t.Fatalf("round %d: IndexOf(PointAt(%d)) = %d, %v", round, i, j, ok)
-			}
-		}
+		t.Run(strconv.Itoa(round), func(t *testing.T) {
+			checkEnumeration(t, mustParse(t, specs...), specs)
+		})
 	}
 }
 
