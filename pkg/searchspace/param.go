@@ -2,8 +2,9 @@
 // encodes parameter values for the search algorithms.
 //
 // A point holds one float64 per parameter: the number itself for double and
-// int parameters, and the index into the user's list for discrete and
-// categorical ones. Every parameter maps to and from the unit interval
+// int parameters, the index into the user's list for discrete and
+// categorical ones, and NaN (Inactive) for a conditional parameter its
+// parent leaves inactive (condition.go). Every parameter maps to and from the unit interval
 // through the quantile function of its prior (see docs/search-space.md), so a
 // uniform draw from the unit cube is a draw from the prior.
 package searchspace
