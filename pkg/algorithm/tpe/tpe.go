@@ -44,8 +44,11 @@
 // parameter. Every trial of an experiment has every parameter, so Optuna's
 // grouped variant, which splits a conditional space into the groups of
 // parameters that appear together, would be the same here when no
-// parameter is conditional; with conditional parameters multivariate TPE is
-// refused, naming one, and univariate TPE is the one to use.
+// parameter is conditional. With conditional parameters the joint density
+// covers the parameters without a parent, which every trial has, and each
+// conditional parameter is chosen on its own as below: what Optuna's
+// multivariate TPE does with the parameters outside the search space all
+// trials share.
 //
 // # Conditional parameters
 //
@@ -164,11 +167,6 @@ func (t TPE) Settings() []algorithm.Setting {
 // Validate implements algorithm.Algorithm: TPE learns from the objective, so
 // it needs the objective metric's name.
 func (TPE) Validate(p *algorithm.Problem) error {
-	if v, _ := p.Settings.Lookup(Multivariate); v == "true" {
-		if err := algorithm.RefuseConditional(p, "multivariate TPE", "it models the parameters of a point together; use tpe with multivariate false"); err != nil {
-			return err
-		}
-	}
 	return p.RequireObjective()
 }
 

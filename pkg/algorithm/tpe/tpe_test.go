@@ -643,6 +643,7 @@ func TestQuality(t *testing.T) {
 		{"mixed space, maximising", mixedSpace(), pb.ObjectiveType_MAXIMIZE, mixedLoss, 100, 3, nil},
 		{"mixed space, multivariate, three in parallel", mixedSpace(), pb.ObjectiveType_MAXIMIZE, mixedLoss, 100, 3, []string{tpe.Multivariate, "true"}},
 		{"conditional space, three in parallel", conditionalSpace(), pb.ObjectiveType_MINIMIZE, conditionalLoss, 100, 3, nil},
+		{"conditional space, multivariate, three in parallel", conditionalSpace(), pb.ObjectiveType_MINIMIZE, conditionalLoss, 100, 3, []string{tpe.Multivariate, "true"}},
 	}
 	const seeds = 10
 	for _, tt := range tests {
