@@ -235,6 +235,6 @@ func RefuseConditional(p *Problem, name, because string) error {
 	}
 	j, _ := p.Space.Lookup(c.Name)
 	return Invalidf(fmt.Sprintf("experiment.experimentSpec.parameterSpecs.parameters[%d] (%q).parentName", j, c.Name),
-		"%s does not take conditional parameters, and %q is active only under some values of %q: %s; random, grid, sobol, tpe, multivariate-tpe, smac, hyperband and bohb take them",
+		"%s does not take conditional parameters, and %q is active only under some values of %q: %s; every other algorithm takes them",
 		name, c.Name, p.Space.Params[c.Parent].Name, because)
 }
