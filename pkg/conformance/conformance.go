@@ -527,7 +527,7 @@ func (t *target) exhaust(ctx context.Context, space []*pb.ParameterSpec, size, n
 // to validate and when asked for suggestions; or it must honour them: over
 // rounds whose points join the history, every reply assigns exactly the
 // active parameters (contract.CheckReply), and, unless it is budgeted, it
-// walks a finite conditional space of four valid combinations (of twelve
+// walks a finite conditional space of eight valid combinations (of sixteen
 // without the conditions) to its exhaustion.
 func (t *target) checkConditional(ctx context.Context) (string, error) {
 	p := t.profile()
@@ -579,12 +579,14 @@ func (t *target) checkConditional(ctx context.Context) (string, error) {
 	if p.Budget {
 		return note, nil
 	}
+	// Under each d: a 1 alone, a 2 with b x, a 2 with b y and c 1 or 2.
 	finite := []*pb.ParameterSpec{
 		{Name: "a", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "2"}},
 		{Name: "b", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{List: []string{"x", "y"}}, ParentName: "a", ParentValues: []string{"2"}},
 		{Name: "c", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "2"}, ParentName: "b", ParentValues: []string{"y"}},
+		{Name: "d", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "2"}},
 	}
-	ex, err := t.exhaust(ctx, finite, 4, 3)
+	ex, err := t.exhaust(ctx, finite, 8, 3)
 	if err != nil {
 		return "", fmt.Errorf("a finite conditional space: %w", err)
 	}
