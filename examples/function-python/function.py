@@ -186,6 +186,8 @@ MESSAGES = {
         _field(1, "name", "string"),
         _field(2, "parameter_type", "enum", "ParameterType"),
         _field(3, "feasible_space", "message", "FeasibleSpace"),
+        _field(10, "parent_name", "string"),
+        _field(11, "parent_values", "string", repeated=True),
     ],
     "FeasibleSpace": [
         _field(1, "max", "string"),
@@ -966,6 +968,13 @@ class Space:
             path = f"{path} ({go_quote(name)})"
             if name in self.index:
                 raise invalid(path + ".name", f"duplicate name: parameters[{self.index[name]}] has the same name")
+            if get(spec, "parentName", "") or get(spec, "parentValues", []):
+                # Conditional parameters are refused, by name, rather than
+                # assigned when they are inactive.
+                raise invalid(path + ".parentName",
+                              f"this function (random search in Python) does not take conditional parameters, "
+                              f"and {go_quote(name)} depends on {go_quote(get(spec, 'parentName', ''))}: "
+                              f"remove the condition, or use a Knobs function that takes them, such as random or tpe")
             self.params.append(Param(spec, path))
             self.index[name] = i
 

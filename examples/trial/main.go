@@ -8,7 +8,9 @@
 //	ridge      (the default) ridge regression on random Fourier features of
 //	           Friedman's first regression problem, trained by mini-batch
 //	           gradient descent with --lr, --l2, --batch-size, --optimizer
-//	           (sgd, momentum or adam), --epochs, --features and --seed (and
+//	           (sgd, momentum or adam), --momentum (the momentum optimizer's
+//	           coefficient, 0.9 unless told; refused with another optimizer),
+//	           --epochs, --features and --seed (and
 //	           --epoch-delay, a pause after each epoch); after
 //	           every epoch the validation loss (mean squared error, in units
 //	           of the targets' variance) as loss and R² as r2, with the epoch as
@@ -69,7 +71,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 var taskFlags = map[string][]string{
 	"branin":    {"x1", "x2"},
 	"hartmann6": {"x1", "x2", "x3", "x4", "x5", "x6"},
-	"ridge":     {"lr", "l2", "batch-size", "optimizer", "epochs", "features", "seed", "epoch-delay"},
+	"ridge":     {"lr", "l2", "batch-size", "optimizer", "momentum", "epochs", "features", "seed", "epoch-delay"},
 }
 
 // run parses args, does the task, and prints (and reports, with a reporter
@@ -87,6 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, newReport
 	fs.Float64Var(&rc.L2, "l2", 1e-4, "ridge: weight decay (the ridge penalty)")
 	fs.IntVar(&rc.BatchSize, "batch-size", 32, "ridge: mini-batch size")
 	fs.StringVar(&rc.Optimizer, "optimizer", Adam, "ridge: sgd, momentum or adam")
+	fs.Float64Var(&rc.Momentum, "momentum", defaultMomentum, "ridge: the momentum optimizer's coefficient, in [0, 1); only --optimizer=momentum takes it")
 	fs.IntVar(&rc.Epochs, "epochs", 10, "ridge: passes over the training data")
 	fs.IntVar(&rc.Features, "features", 256, "ridge: number of random Fourier features")
 	fs.Uint64Var(&rc.Seed, "seed", 1, "ridge: seed of the features and the mini-batch order")
@@ -172,6 +175,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, newReport
 		}
 		return emit(nil, []string{"loss"}, loss)
 	default:
+		rc.MomentumSet = set["momentum"]
 		if err := rc.Check(); err != nil {
 			return usageError{err}
 		}

@@ -62,7 +62,7 @@ func TestHartmann6Minimum(t *testing.T) {
 }
 
 func defaults() RidgeConfig {
-	return RidgeConfig{LR: 0.01, L2: 1e-4, BatchSize: 32, Optimizer: Adam, Epochs: 10, Features: 256, Seed: 1}
+	return RidgeConfig{LR: 0.01, L2: 1e-4, BatchSize: 32, Optimizer: Adam, Momentum: defaultMomentum, Epochs: 10, Features: 256, Seed: 1}
 }
 
 func train(t *testing.T, c RidgeConfig) []EpochResult {
@@ -243,6 +243,8 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{[]string{"--batch-size=0"}, "--batch-size=0: must be at least 1"},
 		{[]string{"--epochs=0"}, "--epochs=0: must be at least 1"},
 		{[]string{"--optimizer=ftrl"}, `--optimizer="ftrl": use sgd, momentum or adam`},
+		{[]string{"--optimizer=adam", "--momentum=0.5"}, "--momentum=0.5: only --optimizer=momentum takes it, not --optimizer=adam"},
+		{[]string{"--optimizer=momentum", "--momentum=1"}, "--momentum=1: must be at least 0 and below 1"},
 		{[]string{"--lr", "0.1", "extra"}, `unexpected argument "extra"`},
 		{[]string{"--task=branin", "--x1=1"}, "--task=branin needs --x2"},
 		{[]string{"--task=branin", "--x1=1", "--x2=2", "--lr=0.1"}, "--lr: not a flag of --task=branin, which takes --x1, --x2"},

@@ -33,12 +33,13 @@ const (
 	Adam     = "adam"
 )
 
-// Training hyperparameters of the momentum and Adam optimizers.
+// Training hyperparameters of the momentum and Adam optimizers; the
+// momentum optimizer's coefficient is --momentum, 0.9 unless told.
 const (
-	momentum  = 0.9
-	adamBeta1 = 0.9
-	adamBeta2 = 0.999
-	adamEps   = 1e-8
+	defaultMomentum = 0.9
+	adamBeta1       = 0.9
+	adamBeta2       = 0.999
+	adamEps         = 1e-8
 )
 
 // RidgeConfig holds the hyperparameters of the ridge task.
@@ -47,9 +48,13 @@ type RidgeConfig struct {
 	L2        float64 // weight decay: the ridge penalty l2/2 ‖w‖²
 	BatchSize int
 	Optimizer string // sgd, momentum or adam
-	Epochs    int
-	Features  int // random Fourier features
-	Seed      uint64
+	// Momentum is the momentum optimizer's coefficient; MomentumSet says
+	// that --momentum was given, which only that optimizer takes.
+	Momentum    float64
+	MomentumSet bool
+	Epochs      int
+	Features    int // random Fourier features
+	Seed        uint64
 }
 
 // Check says what is wrong with a configuration, naming the flag.
@@ -68,9 +73,16 @@ func (c *RidgeConfig) Check() error {
 	}
 	switch c.Optimizer {
 	case SGD, Momentum, Adam:
-		return nil
+	default:
+		return fmt.Errorf("--optimizer=%q: use sgd, momentum or adam", c.Optimizer)
 	}
-	return fmt.Errorf("--optimizer=%q: use sgd, momentum or adam", c.Optimizer)
+	switch {
+	case c.MomentumSet && c.Optimizer != Momentum:
+		return fmt.Errorf("--momentum=%g: only --optimizer=momentum takes it, not --optimizer=%s", c.Momentum, c.Optimizer)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return fmt.Errorf("--momentum=%g: must be at least 0 and below 1", c.Momentum)
+	}
+	return nil
 }
 
 // EpochResult is what one epoch of training measured on the validation set.
@@ -210,7 +222,7 @@ func (m *model) step(p *problem, batch []int) {
 		case SGD:
 			*p -= lr * g
 		case Momentum:
-			m.m[k] = momentum*m.m[k] + g
+			m.m[k] = m.config.Momentum*m.m[k] + g
 			*p -= lr * m.m[k]
 		case Adam:
 			m.m[k] = adamBeta1*m.m[k] + (1-adamBeta1)*g

@@ -234,3 +234,19 @@ func wrapPath(prefix string, err error) error {
 	}
 	return err
 }
+
+// RefuseConditional fails when the search space has a conditional
+// parameter, naming the first one and the algorithm that refuses it, with
+// why (and what to use instead) in because: for an algorithm that does not
+// honour conditional parameters, from its Validate. Every algorithm Knobs
+// registers honours them.
+func RefuseConditional(p *Problem, name, because string) error {
+	c, ok := p.Space.Conditioned()
+	if !ok {
+		return nil
+	}
+	j, _ := p.Space.Lookup(c.Name)
+	return Invalidf(fmt.Sprintf("experiment.experimentSpec.parameterSpecs.parameters[%d] (%q).parentName", j, c.Name),
+		"%s does not take conditional parameters, and %q is active only under some values of %q: %s; Knobs' own algorithms take them",
+		name, c.Name, p.Space.Params[c.Parent].Name, because)
+}

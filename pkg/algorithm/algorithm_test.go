@@ -497,3 +497,25 @@ func TestParseTrialsStopsWhenTheCallerHasGone(t *testing.T) {
 		t.Errorf("ParseTrials = %d trials, %v; want %d", len(got), err, len(raw))
 	}
 }
+
+// TestRefuseConditional: an algorithm that refuses conditional parameters
+// takes a space without them, and refuses one with them as the caller's
+// mistake, naming the first conditional parameter, its parent and the
+// algorithm, at the parameter's parentName.
+func TestRefuseConditional(t *testing.T) {
+	alg := fake{validate: func(p *algorithm.Problem) error {
+		return algorithm.RefuseConditional(p, "fake", "it models whole points")
+	}}
+	if _, err := algorithm.NewProblem(alg, experiment()); err != nil {
+		t.Fatalf("NewProblem without conditions: %v", err)
+	}
+	exp := experiment()
+	exp.ExperimentSpec.ParameterSpecs.Parameters = append(exp.ExperimentSpec.ParameterSpecs.Parameters,
+		&pb.ParameterSpec{Name: "--momentum", ParameterType: pb.ParameterType_DOUBLE, FeasibleSpace: &pb.FeasibleSpace{Min: "0.5", Max: "0.99"},
+			ParentName: "--optimizer", ParentValues: []string{"sgd"}})
+	_, err := algorithm.NewProblem(alg, exp)
+	want := `experiment.experimentSpec.parameterSpecs.parameters[3] ("--momentum").parentName: fake does not take conditional parameters, and "--momentum" is active only under some values of "--optimizer": it models whole points`
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !algorithm.IsInvalidArgument(err) {
+		t.Errorf("NewProblem with a conditional parameter: %v\nwant an invalid argument starting %q", err, want)
+	}
+}

@@ -175,6 +175,7 @@ func (t *target) behaviourChecks() []check {
 		{"state", t.checkState},
 		{"tampered-state", t.checkTamperedState},
 		{"exhaustion", t.checkExhaustion},
+		{"conditional", t.checkConditional},
 		{"bad-search-space", t.checkBadSpace},
 		{"bad-request-number", t.checkBadRequestNumber},
 		{"bad-setting-value", t.checkBadSettingValue},
@@ -578,11 +579,17 @@ func (t *target) checkExhaustion(ctx context.Context) (string, error) {
 		{Name: "a", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "3"}},
 		{Name: "b", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "2"}},
 	}
-	const size = 6
+	return t.exhaust(ctx, space, 6, 4)
+}
+
+// exhaust asks a finite space of the given size for n points at a time
+// until the function says it is used up: every point must come once, the
+// reply that runs out must say so, and so must the one after it.
+func (t *target) exhaust(ctx context.Context, space []*pb.ParameterSpec, size, n int) (string, error) {
 	exp := t.experiment(space, nil)
 	var history []*pb.Trial
 	for round := 1; round <= 2*size; round++ {
-		reply, _, err := t.ask(ctx, exp, history, 4)
+		reply, _, err := t.ask(ctx, exp, history, n)
 		if err != nil {
 			return "", fmt.Errorf("round %d: %w", round, err)
 		}
@@ -598,7 +605,7 @@ func (t *target) checkExhaustion(ctx context.Context) (string, error) {
 		if len(history) != size {
 			return "", fmt.Errorf("round %d: the reply says the space is exhausted after %d of its %d points", round, len(history), size)
 		}
-		again, _, err := t.ask(ctx, exp, history, 4)
+		again, _, err := t.ask(ctx, exp, history, n)
 		if err != nil {
 			return "", fmt.Errorf("once exhausted: %w", err)
 		}
@@ -608,6 +615,78 @@ func (t *target) checkExhaustion(ctx context.Context) (string, error) {
 		return fmt.Sprintf("%d points in %d rounds", size, round), nil
 	}
 	return "", fmt.Errorf("never said the space of %d points is exhausted", size)
+}
+
+// checkConditional gives the function parameters that are active only
+// under some values of a parent, nested two deep. It may refuse them, as
+// the caller's mistake naming the first conditional parameter, when asked
+// to validate and when asked for suggestions; or it must honour them: over
+// rounds whose points join the history, every reply assigns exactly the
+// active parameters (contract.CheckReply), and, unless it is budgeted, it
+// walks a finite conditional space of eight valid combinations (of sixteen
+// without the conditions) to its exhaustion.
+func (t *target) checkConditional(ctx context.Context) (string, error) {
+	p := t.profile()
+	space := append(basicSpace(p),
+		&pb.ParameterSpec{Name: "optimizer", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{List: []string{"sgd", "adam"}}},
+		&pb.ParameterSpec{Name: "momentum", ParameterType: pb.ParameterType_DOUBLE, FeasibleSpace: &pb.FeasibleSpace{Min: "0.5", Max: "0.99", Step: stepIf(p.FiniteOnly, "0.01")},
+			ParentName: "optimizer", ParentValues: []string{"sgd"}},
+		&pb.ParameterSpec{Name: "beta", ParameterType: pb.ParameterType_DISCRETE, FeasibleSpace: &pb.FeasibleSpace{List: []string{"0.9", "0.99", "0.999"}},
+			ParentName: "optimizer", ParentValues: []string{"adam"}},
+		&pb.ParameterSpec{Name: "warmup", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "5"},
+			ParentName: "beta", ParentValues: []string{"0.99", "0.999"}},
+	)
+	exp := t.experiment(space, nil)
+	verr := t.caller.ValidateAlgorithmSettings(ctx, &pb.ValidateAlgorithmSettingsRequest{Experiment: exp})
+	reply, err := t.caller.GetSuggestions(ctx, &pb.GetSuggestionsRequest{Experiment: exp, RequestNumber: 4})
+	if verr != nil || err != nil {
+		if verr == nil {
+			return "", fmt.Errorf("validate accepted the conditional parameters, then suggest refused them: %w", err)
+		}
+		msg, rerr := checkRefusal(verr, "momentum")
+		if rerr != nil {
+			return "", fmt.Errorf("validate: %w", rerr)
+		}
+		if err == nil {
+			return "", fmt.Errorf("validate refused the conditional parameters, then suggest answered %d assignments", len(reply.GetParameterAssignments()))
+		}
+		if _, rerr := checkRefusal(err, "momentum"); rerr != nil {
+			return "", fmt.Errorf("suggest: %w", rerr)
+		}
+		return "refuses conditional parameters: " + msg, nil
+	}
+	var history []*pb.Trial
+	active := map[string]int{}
+	for round := range 4 {
+		_, pts, err := t.ask(ctx, exp, history, 4)
+		if err != nil {
+			return "", fmt.Errorf("round %d: %w", round+1, err)
+		}
+		sp, _ := searchspace.Parse(space)
+		for _, pt := range pts {
+			as := sp.Format(pt)
+			for _, a := range as {
+				active[a.GetName()]++
+			}
+			history = append(history, trial(exp, len(history), as, pb.TrialCondition_SUCCEEDED, true))
+		}
+	}
+	note := fmt.Sprintf("honours them: %d points, momentum active in %d, beta in %d, warmup in %d", len(history), active["momentum"], active["beta"], active["warmup"])
+	if p.Budget {
+		return note, nil
+	}
+	// Under each d: a 1 alone, a 2 with b x, a 2 with b y and c 1 or 2.
+	finite := []*pb.ParameterSpec{
+		{Name: "a", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "2"}},
+		{Name: "b", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{List: []string{"x", "y"}}, ParentName: "a", ParentValues: []string{"2"}},
+		{Name: "c", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "2"}, ParentName: "b", ParentValues: []string{"y"}},
+		{Name: "d", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "1", Max: "2"}},
+	}
+	ex, err := t.exhaust(ctx, finite, 8, 3)
+	if err != nil {
+		return "", fmt.Errorf("a finite conditional space: %w", err)
+	}
+	return note + "; a finite conditional space: " + ex, nil
 }
 
 func (t *target) checkBadSpace(ctx context.Context) (string, error) {

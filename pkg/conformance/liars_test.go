@@ -144,6 +144,54 @@ var lies = []struct {
 		return svc.GetSuggestions(context.Background(), &pb.GetSuggestionsRequest{Experiment: req.GetExperiment(), RequestNumber: req.GetRequestNumber()})
 	},
 	fails: "structured-protobuf/history-columns",
+}, {
+	name: "assigns inactive parameters",
+	lie: func(req *pb.GetSuggestionsRequest, r *pb.GetSuggestionsReply, err error) (*pb.GetSuggestionsReply, error) {
+		if err != nil {
+			return r, err
+		}
+		// Every parameter gets a value, as if conditions did not exist.
+		for _, as := range r.ParameterAssignments {
+			have := map[string]bool{}
+			for _, a := range as.Assignments {
+				have[a.Name] = true
+			}
+			for _, spec := range req.GetExperiment().GetExperimentSpec().GetParameterSpecs().GetParameters() {
+				if have[spec.GetName()] {
+					continue
+				}
+				v := spec.GetFeasibleSpace().GetMin()
+				if l := spec.GetFeasibleSpace().GetList(); len(l) > 0 {
+					v = l[0]
+				}
+				as.Assignments = append(as.Assignments, &pb.ParameterAssignment{Name: spec.GetName(), Value: v})
+			}
+		}
+		return r, err
+	},
+	fails: "conditional",
+}, {
+	name: "leaves out active conditional parameters",
+	lie: func(req *pb.GetSuggestionsRequest, r *pb.GetSuggestionsReply, err error) (*pb.GetSuggestionsReply, error) {
+		if err != nil {
+			return r, err
+		}
+		conditional := map[string]bool{}
+		for _, spec := range req.GetExperiment().GetExperimentSpec().GetParameterSpecs().GetParameters() {
+			conditional[spec.GetName()] = spec.GetParentName() != ""
+		}
+		for _, as := range r.ParameterAssignments {
+			kept := as.Assignments[:0]
+			for _, a := range as.Assignments {
+				if !conditional[a.Name] {
+					kept = append(kept, a)
+				}
+			}
+			as.Assignments = kept
+		}
+		return r, err
+	},
+	fails: "conditional",
 }}
 
 // TestLiarsFail serves each lie over a real socket, as a function would, and

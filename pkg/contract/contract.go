@@ -7,8 +7,9 @@
 // A reply to a request for n suggestions, given the trials handed out so far:
 //   - has at most n assignments, and exactly n unless it says the search
 //     space is exhausted;
-//   - assigns every parameter once, and nothing else, with a value of the
-//     parameter's type inside its feasible space;
+//   - assigns every active parameter once, and nothing else, with a value
+//     of the parameter's type inside its feasible space: a conditional
+//     parameter whose parent does not activate it is absent;
 //   - repeats nothing, within the reply or with a trial of the history.
 package contract
 
@@ -144,9 +145,15 @@ func checkPoint(space *searchspace.Space, pt searchspace.Point) error {
 	if len(pt) != len(space.Params) {
 		return fmt.Errorf("%d values for %d parameters", len(pt), len(space.Params))
 	}
-	for j := range space.Params {
-		if !space.Params[j].Contains(pt[j]) {
-			return fmt.Errorf("parameter %q: %s is outside its feasible space", space.Params[j].Name, space.Params[j].Format(pt[j]))
+	for j, on := range space.Active(pt) {
+		p := &space.Params[j]
+		switch {
+		case on && searchspace.IsInactive(pt[j]):
+			return fmt.Errorf("parameter %q is active and has no value", p.Name)
+		case !on && !searchspace.IsInactive(pt[j]):
+			return fmt.Errorf("parameter %q is inactive (its parent %q does not activate it) and has a value, %s", p.Name, space.Params[p.Parent].Name, p.Format(pt[j]))
+		case on && !p.Contains(pt[j]):
+			return fmt.Errorf("parameter %q: %s is outside its feasible space", p.Name, p.Format(pt[j]))
 		}
 	}
 	return nil

@@ -49,7 +49,24 @@ func fuzzSeeds() []*pb.GetSuggestionsRequest {
 	long := historyRequest(40)
 	long.History = CompactHistory(long.Experiment.ExperimentSpec.ParameterSpecs.Parameters, long.Trials)
 	long.Trials = nil
-	return []*pb.GetSuggestionsRequest{seedRequest(3), withTrials, stepped, discrete, columns, long}
+	// Conditions two deep: momentum under sgd, a finite momentum so that
+	// grid takes it, and width under some numbers of layers.
+	conditional := seedRequest(4)
+	conditional.Experiment.ExperimentSpec.ParameterSpecs.Parameters[0].FeasibleSpace.Step = "0.005"
+	conditional.Experiment.ExperimentSpec.ParameterSpecs.Parameters = append(conditional.Experiment.ExperimentSpec.ParameterSpecs.Parameters,
+		&pb.ParameterSpec{Name: "momentum", ParameterType: pb.ParameterType_DISCRETE, FeasibleSpace: &pb.FeasibleSpace{List: []string{"0.5", "0.9"}},
+			ParentName: "--optimizer", ParentValues: []string{"sgd"}},
+		&pb.ParameterSpec{Name: "nesterov", ParameterType: pb.ParameterType_CATEGORICAL, FeasibleSpace: &pb.FeasibleSpace{List: []string{"on", "off"}},
+			ParentName: "momentum", ParentValues: []string{"0.9"}},
+		&pb.ParameterSpec{Name: "width", ParameterType: pb.ParameterType_INT, FeasibleSpace: &pb.FeasibleSpace{Min: "8", Max: "64", Step: "8"},
+			ParentName: "--num-layers", ParentValues: []string{"2", "4"}})
+	conditional.Trials = []*pb.Trial{{
+		Name: "t1",
+		Spec: &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: []*pb.ParameterAssignment{
+			{Name: "--lr", Value: "0.02"}, {Name: "--num-layers", Value: "3"}, {Name: "--optimizer", Value: "sgd"}, {Name: "momentum", Value: "0.5"}}}},
+		Status: &pb.TrialStatus{Condition: pb.TrialCondition_SUCCEEDED, Observation: &pb.Observation{Metrics: []*pb.Metric{{Name: "Validation-accuracy", Value: "0.9"}}}},
+	}}
+	return []*pb.GetSuggestionsRequest{seedRequest(3), withTrials, stepped, discrete, columns, long, conditional}
 }
 
 // fuzzEvent sends data as a binary-mode CloudEvent to every handler and fails

@@ -2,8 +2,9 @@
 // encodes parameter values for the search algorithms.
 //
 // A point holds one float64 per parameter: the number itself for double and
-// int parameters, and the index into the user's list for discrete and
-// categorical ones. Every parameter maps to and from the unit interval
+// int parameters, the index into the user's list for discrete and
+// categorical ones, and NaN (Inactive) for a conditional parameter its
+// parent leaves inactive (condition.go). Every parameter maps to and from the unit interval
 // through the quantile function of its prior (see docs/search-space.md), so a
 // uniform draw from the unit cube is a draw from the prior.
 package searchspace
@@ -85,6 +86,14 @@ type Param struct {
 	List []string
 	// Values holds a discrete parameter's values as numbers, in List order.
 	Values []float64
+
+	// HasParent says that the parameter is conditional: active only when
+	// the parameter at position Parent (listed before it) is active and
+	// takes one of ParentValues (values as a Point holds them).
+	HasParent    bool
+	Parent       int
+	ParentValues []float64
+	activeOn     map[float64]int // ParentValues, each to its position
 
 	n        uint64         // number of values of a finite parameter, 0 when continuous
 	rank     []int          // discrete: List index of each value in ascending order
@@ -169,6 +178,9 @@ func (p *Param) Contains(v float64) bool {
 
 // Format writes a value the way the user wrote the parameter's bounds or list.
 func (p *Param) Format(v float64) string {
+	if IsInactive(v) {
+		return ""
+	}
 	switch p.Type {
 	case Discrete, Categorical:
 		i := int(v)
@@ -263,6 +275,11 @@ func (p *Param) FromUnit(u float64) float64 {
 // ToUnit maps a value to [0, 1] through the prior's distribution function;
 // FromUnit(ToUnit(v)) == v for every value of the parameter.
 func (p *Param) ToUnit(v float64) float64 {
+	if IsInactive(v) {
+		// An inactive parameter sits at the middle of the prior: an
+		// imputation for the algorithms that model every dimension.
+		return 0.5
+	}
 	switch p.Type {
 	case Discrete:
 		return (float64(p.rankOf[int(v)]) + 0.5) / float64(len(p.List))

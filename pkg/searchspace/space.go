@@ -47,6 +47,7 @@ type Point []float64
 type Space struct {
 	Params []Param
 	index  map[string]int
+	tree   *tree // nil unless some parameter is conditional
 }
 
 // Parse checks the parameter specs of an experiment and returns the space
@@ -71,8 +72,12 @@ func Parse(specs []*pb.ParameterSpec) (*Space, error) {
 		if err := parseParam(&s.Params[i], spec, path); err != nil {
 			return nil, err
 		}
+		if err := parseCondition(s, i, spec, specs, path); err != nil {
+			return nil, err
+		}
 		s.index[spec.GetName()] = i
 	}
+	s.buildTree()
 	return s, nil
 }
 
@@ -254,8 +259,15 @@ func (s *Space) Finite() bool {
 
 // Size returns the number of points of a finite space. It saturates at
 // math.MaxUint64 and then reports exact false; a space with a continuous
-// parameter has size 0.
+// parameter has size 0. In a conditional space, the points are the valid
+// combinations: an inactive parameter adds no choice.
 func (s *Space) Size() (n uint64, exact bool) {
+	if s.tree != nil {
+		if !s.Finite() {
+			return 0, true
+		}
+		return s.tree.size, s.tree.sizeExact
+	}
 	n = 1
 	for i := range s.Params {
 		hi, lo := bits.Mul64(n, s.Params[i].Len())
@@ -269,9 +281,19 @@ func (s *Space) Size() (n uint64, exact bool) {
 
 // PointAt returns the i-th point of a finite space in mixed-radix order: the
 // last parameter changes fastest, as in nested loops over the parameters in
-// the order they are listed. The point depends on i alone.
+// the order they are listed. The point depends on i alone. In a conditional
+// space the loop over a parent's values runs, for each value, over the
+// combinations of the children it activates; the other children are
+// inactive.
 func (s *Space) PointAt(i uint64) Point {
 	pt := make(Point, len(s.Params))
+	if s.tree != nil {
+		for j := range pt {
+			pt[j] = Inactive
+		}
+		s.pointAt(s.tree.roots, i, pt)
+		return pt
+	}
 	for j := len(s.Params) - 1; j >= 0; j-- {
 		n := s.Params[j].Len()
 		pt[j] = s.Params[j].At(i % n)
@@ -287,23 +309,34 @@ func (s *Space) IndexOf(pt Point) (uint64, bool) {
 	if len(pt) != len(s.Params) {
 		return 0, false
 	}
+	if s.tree != nil {
+		if !s.Contains(pt) {
+			return 0, false
+		}
+		return s.indexOf(s.tree.roots, pt)
+	}
 	var i uint64
 	for j := range s.Params {
 		k, ok := s.Params[j].IndexOf(pt[j])
 		if !ok {
 			return 0, false
 		}
-		hi, lo := bits.Mul64(i, s.Params[j].Len())
-		if hi != 0 {
+		if i, ok = mulAdd(i, s.Params[j].Len(), k); !ok {
 			return 0, false
 		}
-		sum, carry := bits.Add64(lo, k, 0)
-		if carry != 0 {
-			return 0, false
-		}
-		i = sum
 	}
 	return i, true
+}
+
+// mulAdd returns i·radix + digit, one step of a mixed-radix number, and
+// false when it does not fit in 64 bits.
+func mulAdd(i, radix, digit uint64) (uint64, bool) {
+	hi, lo := bits.Mul64(i, radix)
+	if hi != 0 {
+		return 0, false
+	}
+	sum, carry := bits.Add64(lo, digit, 0)
+	return sum, carry == 0
 }
 
 // Free lists, in order, the indices below size (a finite space's Size) that
@@ -324,19 +357,21 @@ func (s *Space) Sample(rng *rand.Rand) Point {
 	for j := range s.Params {
 		pt[j] = s.Params[j].FromUnit(rng.Float64())
 	}
-	return pt
+	return s.Deactivate(pt)
 }
 
-// FromUnit maps a point of the unit cube to the space.
+// FromUnit maps a point of the unit cube to the space, every coordinate
+// mapped and then the parameters its parents leave inactive dropped.
 func (s *Space) FromUnit(u []float64) Point {
 	pt := make(Point, len(s.Params))
 	for j := range s.Params {
 		pt[j] = s.Params[j].FromUnit(u[j])
 	}
-	return pt
+	return s.Deactivate(pt)
 }
 
-// ToUnit maps a point of the space to the unit cube.
+// ToUnit maps a point of the space to the unit cube; an inactive parameter
+// maps to 0.5.
 func (s *Space) ToUnit(pt Point) []float64 {
 	u := make([]float64, len(s.Params))
 	for j := range s.Params {
@@ -345,10 +380,19 @@ func (s *Space) ToUnit(pt Point) []float64 {
 	return u
 }
 
-// Contains reports whether every value of the point belongs to its parameter.
+// Contains reports whether every value of the point belongs to its
+// parameter, and whether exactly the active parameters have values.
 func (s *Space) Contains(pt Point) bool {
 	if len(pt) != len(s.Params) {
 		return false
+	}
+	if s.tree != nil {
+		for j, on := range s.Active(pt) {
+			if on != !IsInactive(pt[j]) || (on && !s.Params[j].Contains(pt[j])) {
+				return false
+			}
+		}
+		return true
 	}
 	for j := range s.Params {
 		if !s.Params[j].Contains(pt[j]) {
@@ -371,21 +415,28 @@ func (s *Space) Key(pt Point) string {
 	return b.String()
 }
 
-// Format writes a point as parameter assignments, in the space's order.
+// Format writes a point as parameter assignments, in the space's order;
+// inactive parameters are left out.
 func (s *Space) Format(pt Point) []*pb.ParameterAssignment {
-	out := make([]*pb.ParameterAssignment, len(s.Params))
+	out := make([]*pb.ParameterAssignment, 0, len(s.Params))
 	for j := range s.Params {
-		out[j] = &pb.ParameterAssignment{Name: s.Params[j].Name, Value: s.Params[j].Format(pt[j])}
+		if IsInactive(pt[j]) {
+			continue
+		}
+		out = append(out, &pb.ParameterAssignment{Name: s.Params[j].Name, Value: s.Params[j].Format(pt[j])})
 	}
 	return out
 }
 
-// ParseAssignments reads a trial's assignments into a point. Every parameter
-// must be assigned once, and nothing else; values outside a parameter's range
-// parse (see Contains), values of the wrong type do not.
+// ParseAssignments reads a trial's assignments into a point. Every active
+// parameter must be assigned once, and nothing else: an inactive parameter
+// (its parent inactive or at a value that does not activate it) must be
+// absent. Values outside a parameter's range parse (see Contains), values of
+// the wrong type do not.
 func (s *Space) ParseAssignments(as []*pb.ParameterAssignment) (Point, error) {
 	pt := make(Point, len(s.Params))
 	set := make([]bool, len(s.Params))
+	at := make([]int, len(s.Params))
 	for i, a := range as {
 		path := fmt.Sprintf("assignments[%d]", i)
 		j, ok := s.index[a.GetName()]
@@ -400,10 +451,22 @@ func (s *Space) ParseAssignments(as []*pb.ParameterAssignment) (Point, error) {
 			return nil, errorf(path, "parameter %q: %s", a.GetName(), err)
 		}
 		pt[j], set[j] = v, true
+		at[j] = i
 	}
 	for j := range s.Params {
+		p := &s.Params[j]
+		if p.HasParent && !p.ActiveUnder(pt[p.Parent]) {
+			if set[j] {
+				return nil, errorf(fmt.Sprintf("assignments[%d]", at[j]), "parameter %q is inactive and must not be assigned: %s", p.Name, s.why(pt, j))
+			}
+			pt[j] = Inactive
+			continue
+		}
 		if !set[j] {
-			return nil, errorf("assignments", "parameter %q is not assigned", s.Params[j].Name)
+			if p.HasParent {
+				return nil, errorf("assignments", "parameter %q is not assigned, and it is active: %s", p.Name, s.why(pt, j))
+			}
+			return nil, errorf("assignments", "parameter %q is not assigned", p.Name)
 		}
 	}
 	return pt, nil

@@ -954,15 +954,18 @@ func TestFormatSpaceAndKey(t *testing.T) {
 	}
 }
 
+// assign returns assignments from name, value pairs.
+func assign(kv ...string) []*pb.ParameterAssignment {
+	var out []*pb.ParameterAssignment
+	for i := 0; i < len(kv); i += 2 {
+		out = append(out, &pb.ParameterAssignment{Name: kv[i], Value: kv[i+1]})
+	}
+	return out
+}
+
 func TestParseAssignments(t *testing.T) {
 	s := mustParse(t, katib()...)
-	as := func(kv ...string) []*pb.ParameterAssignment {
-		var out []*pb.ParameterAssignment
-		for i := 0; i < len(kv); i += 2 {
-			out = append(out, &pb.ParameterAssignment{Name: kv[i], Value: kv[i+1]})
-		}
-		return out
-	}
+	as := assign
 	tests := []struct {
 		name    string
 		in      []*pb.ParameterAssignment

@@ -1461,6 +1461,13 @@ type ParameterSpec struct {
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`                                                                          // Name of the parameter.
 	ParameterType ParameterType          `protobuf:"varint,2,opt,name=parameter_type,json=parameterType,proto3,enum=api.v1.alpha3.ParameterType" json:"parameter_type,omitempty"` // Type of the parameter.
 	FeasibleSpace *FeasibleSpace         `protobuf:"bytes,3,opt,name=feasible_space,json=feasibleSpace,proto3" json:"feasible_space,omitempty"`                                   // FeasibleSpace for the parameter.
+	// A conditional parameter is active only when the parameter named
+	// parent_name (an int, discrete or categorical parameter listed before
+	// it) takes one of parent_values, written as its values are; an
+	// inactive parameter is absent from a trial's assignments. A parameter
+	// whose parent is inactive is inactive too. Empty: always active.
+	ParentName    string   `protobuf:"bytes,10,opt,name=parent_name,json=parentName,proto3" json:"parent_name,omitempty"`
+	ParentValues  []string `protobuf:"bytes,11,rep,name=parent_values,json=parentValues,proto3" json:"parent_values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1512,6 +1519,20 @@ func (x *ParameterSpec) GetParameterType() ParameterType {
 func (x *ParameterSpec) GetFeasibleSpace() *FeasibleSpace {
 	if x != nil {
 		return x.FeasibleSpace
+	}
+	return nil
+}
+
+func (x *ParameterSpec) GetParentName() string {
+	if x != nil {
+		return x.ParentName
+	}
+	return ""
+}
+
+func (x *ParameterSpec) GetParentValues() []string {
+	if x != nil {
+		return x.ParentValues
 	}
 	return nil
 }
@@ -2217,11 +2238,15 @@ const file_pkg_suggestionpb_suggestion_proto_rawDesc = "" +
 	"\x12algorithm_settings\x18\x02 \x03(\v2\x1f.api.v1.alpha3.AlgorithmSettingR\x11algorithmSettings\"<\n" +
 	"\x10AlgorithmSetting\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xad\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xf3\x01\n" +
 	"\rParameterSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12C\n" +
 	"\x0eparameter_type\x18\x02 \x01(\x0e2\x1c.api.v1.alpha3.ParameterTypeR\rparameterType\x12C\n" +
-	"\x0efeasible_space\x18\x03 \x01(\v2\x1c.api.v1.alpha3.FeasibleSpaceR\rfeasibleSpace\"\x9c\x01\n" +
+	"\x0efeasible_space\x18\x03 \x01(\v2\x1c.api.v1.alpha3.FeasibleSpaceR\rfeasibleSpace\x12\x1f\n" +
+	"\vparent_name\x18\n" +
+	" \x01(\tR\n" +
+	"parentName\x12#\n" +
+	"\rparent_values\x18\v \x03(\tR\fparentValues\"\x9c\x01\n" +
 	"\rFeasibleSpace\x12\x10\n" +
 	"\x03max\x18\x01 \x01(\tR\x03max\x12\x10\n" +
 	"\x03min\x18\x02 \x01(\tR\x03min\x12\x12\n" +

@@ -29,8 +29,12 @@ const (
 // decoded object, never in its JSON text, so that a value is always a
 // string and can never add to the object's structure. Keys are left as they
 // are.
-func renderTrialSpec(tt *v1alpha1.TrialTemplate, trialName, namespace string, assignments []v1alpha1.ParameterAssignment) (map[string]any, *Error) {
-	s := &substitution{trialName: trialName, namespace: namespace, values: map[string]string{}}
+func renderTrialSpec(tt *v1alpha1.TrialTemplate, trialName, namespace string, assignments []v1alpha1.ParameterAssignment, inactive []string) (map[string]any, *Error) {
+	s := &substitution{trialName: trialName, namespace: namespace, values: map[string]string{}, absent: map[string]bool{}}
+	off := make(map[string]bool, len(inactive))
+	for _, name := range inactive {
+		off[name] = true
+	}
 	given := make(map[string]string, len(assignments))
 	givenNames := make([]string, 0, len(assignments))
 	for _, a := range assignments {
@@ -42,10 +46,15 @@ func renderTrialSpec(tt *v1alpha1.TrialTemplate, trialName, namespace string, as
 		if tp.Name == "" {
 			return nil, errorf(field+".name", 0, "missing: name the trial parameter, to use it in trialSpec as ${trialParameters.<name>}")
 		}
-		if _, ok := s.values[tp.Name]; ok {
+		if _, ok := s.values[tp.Name]; ok || s.absent[tp.Name] {
 			return nil, errorf(field+".name", 0, "%q is defined twice: give each trial parameter its own name", tp.Name)
 		}
 		v, ok := given[tp.Reference]
+		if !ok && off[tp.Reference] {
+			s.absent[tp.Name] = true
+			s.names = append(s.names, tp.Name)
+			continue
+		}
 		if !ok {
 			return nil, errorf(field+".reference", 0, "the trial has no value for parameter %q (%s): reference one of the experiment's parameters",
 				tp.Reference, listNames("it has values for", "it has no values", givenNames))
@@ -72,7 +81,7 @@ func renderTrialSpec(tt *v1alpha1.TrialTemplate, trialName, namespace string, as
 	if !ok {
 		return nil, errorf(fieldTrialSpec, 0, "is %s, not an object: give one Kubernetes object, such as a batch/v1 Job", JSONType(spec))
 	}
-	if err := s.walk(obj, fieldTrialSpec); err != nil {
+	if _, err := s.walk(obj, fieldTrialSpec); err != nil {
 		return nil, err
 	}
 	return obj, nil
@@ -83,14 +92,19 @@ type substitution struct {
 	trialName, namespace string
 	// values are the trial parameters' values, by name.
 	values map[string]string
+	// absent are the trial parameters of parameters the trial does not
+	// have (inactive conditional ones); used marks a string that used one.
+	absent map[string]bool
+	used   bool
 	// names are the trial parameters' names, in order, for messages.
 	names []string
 }
 
-// walk substitutes the placeholders in every string of v, in place. path is
-// v's field, to say where an error is. Keys are visited in order, so that
-// of several errors the same is reported each time.
-func (s *substitution) walk(v any, path string) *Error {
+// walk substitutes the placeholders in every string of v, in place, and
+// returns v: a list loses the strings that use an absent trial parameter.
+// path is v's field, to say where an error is. Keys are visited in order,
+// so that of several errors the same is reported each time.
+func (s *substitution) walk(v any, path string) (any, *Error) {
 	switch v := v.(type) {
 	case map[string]any:
 		for _, k := range slices.Sorted(maps.Keys(v)) {
@@ -98,32 +112,41 @@ func (s *substitution) walk(v any, path string) *Error {
 			if str, ok := v[k].(string); ok {
 				out, err := s.replace(str, p)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				v[k] = out
 				continue
 			}
-			if err := s.walk(v[k], p); err != nil {
-				return err
+			w, err := s.walk(v[k], p)
+			if err != nil {
+				return nil, err
 			}
+			v[k] = w
 		}
 	case []any:
+		kept := v[:0]
 		for i := range v {
 			p := fmt.Sprintf("%s[%d]", path, i)
 			if str, ok := v[i].(string); ok {
+				s.used = false
 				out, err := s.replace(str, p)
 				if err != nil {
-					return err
+					return nil, err
 				}
-				v[i] = out
+				if !s.used {
+					kept = append(kept, out)
+				}
 				continue
 			}
-			if err := s.walk(v[i], p); err != nil {
-				return err
+			w, err := s.walk(v[i], p)
+			if err != nil {
+				return nil, err
 			}
+			kept = append(kept, w)
 		}
+		return kept, nil
 	}
-	return nil
+	return v, nil
 }
 
 // replace substitutes the placeholders of one string. Any other ${...},
@@ -166,6 +189,10 @@ func (s *substitution) value(name, path string) (string, *Error) {
 	if p, ok := strings.CutPrefix(name, prefixParameter); ok {
 		if v, ok := s.values[p]; ok {
 			return v, nil
+		}
+		if s.absent[p] {
+			s.used = true
+			return "", nil
 		}
 		return "", errorf(path, 0, "unknown trial parameter %q: %s", p,
 			listNames("trialParameters define", "trialParameters define none", s.names))

@@ -1,6 +1,7 @@
 package trialtemplate_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -298,5 +299,68 @@ func TestRenderLeavesTemplate(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, tt); diff != "" {
 		t.Errorf("Render() changed the template (-before, +after):\n%s", diff)
+	}
+}
+
+// TestRenderInactiveParameters renders a trial whose conditional parameter
+// momentum is inactive: the argument that uses it is left out, an
+// environment variable's value is empty, and a trial that has it gets it
+// everywhere.
+func TestRenderInactiveParameters(t *testing.T) {
+	tt := trialSpec(`{"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {"containers": [{
+	  "name": "train",
+	  "args": ["--optimizer=${trialParameters.optimizer}", "--momentum=${trialParameters.momentum}", "--out=${trialSpec.Name}"],
+	  "env": [{"name": "MOMENTUM", "value": "${trialParameters.momentum}"}]}]}}}}`,
+		v1alpha1.TrialParameterSpec{Name: "optimizer", Reference: "optimizer"},
+		v1alpha1.TrialParameterSpec{Name: "momentum", Reference: "momentum"})
+	container := func(t *testing.T, as []v1alpha1.ParameterAssignment, inactive ...string) map[string]any {
+		t.Helper()
+		w, err := trialtemplate.Render(tt, trialName, ns, as, inactive...)
+		if err != nil {
+			t.Fatalf("Render: %v", err)
+		}
+		cs, _, _ := unstructured.NestedSlice(w.Object, "spec", "template", "spec", "containers")
+		return cs[0].(map[string]any)
+	}
+	adam := container(t, []v1alpha1.ParameterAssignment{{Name: "optimizer", Value: "adam"}}, "momentum")
+	if diff := cmp.Diff([]any{"--optimizer=adam", "--out=" + trialName}, adam["args"]); diff != "" {
+		t.Errorf("args without momentum (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]any{map[string]any{"name": "MOMENTUM", "value": ""}}, adam["env"]); diff != "" {
+		t.Errorf("env without momentum (-want +got):\n%s", diff)
+	}
+	sgd := container(t, []v1alpha1.ParameterAssignment{{Name: "optimizer", Value: "sgd"}, {Name: "momentum", Value: "0.9"}})
+	if diff := cmp.Diff([]any{"--optimizer=sgd", "--momentum=0.9", "--out=" + trialName}, sgd["args"]); diff != "" {
+		t.Errorf("args with momentum (-want +got):\n%s", diff)
+	}
+	// A parameter that is not conditional, or not named inactive, must
+	// still have a value.
+	if _, err := trialtemplate.Render(tt, trialName, ns, []v1alpha1.ParameterAssignment{{Name: "optimizer", Value: "adam"}}); err == nil {
+		t.Errorf("Render without momentum, not named inactive: no error")
+	}
+}
+
+// TestCheckConditional checks a template with every conditional parameter
+// inactive too: one that uses an inactive value where it cannot be left
+// out (the workload's kind) is refused.
+func TestCheckConditional(t *testing.T) {
+	params := []v1alpha1.ParameterSpec{
+		{Name: "optimizer", ParameterType: v1alpha1.ParameterTypeCategorical, FeasibleSpace: v1alpha1.FeasibleSpace{List: []string{"sgd", "adam"}}},
+		{Name: "momentum", ParameterType: v1alpha1.ParameterTypeDouble, FeasibleSpace: v1alpha1.FeasibleSpace{Min: "0.5", Max: "0.99"},
+			ParentName: "optimizer", ParentValues: []string{"sgd"}},
+	}
+	tps := []v1alpha1.TrialParameterSpec{{Name: "m", Reference: "momentum"}}
+	good := trialSpec(`{"apiVersion": "batch/v1", "kind": "Job", "spec": {"args": ["--momentum=${trialParameters.m}"]}}`, tps...)
+	if err := trialtemplate.Check(good, params); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	// The kind is empty when momentum is inactive.
+	bad := trialSpec(`{"apiVersion": "batch/v1", "kind": "${trialParameters.m}"}`, tps...)
+	if _, err := trialtemplate.Render(bad, trialName, ns, []v1alpha1.ParameterAssignment{{Name: "optimizer", Value: "sgd"}, {Name: "momentum", Value: "0.9"}}); err != nil {
+		t.Fatalf("Render with momentum active: %v", err)
+	}
+	err := trialtemplate.Check(bad, params)
+	if err == nil || !strings.Contains(err.Error(), "kind") {
+		t.Errorf("Check of a kind that is empty without momentum: %v, want an error naming the kind", err)
 	}
 }

@@ -58,14 +58,22 @@ const (
 // trialSpec is an object in whose strings ${trialParameters.<name>},
 // ${trialSpec.Name} and ${trialSpec.Namespace} are replaced; every
 // trialParameter must reference a parameter the assignments give a value
-// (trialParameters are read only with a trialSpec).
+// (trialParameters are read only with a trialSpec), or one of inactive.
+//
+// inactive names the conditional parameters the trial does not have, its
+// parents leaving them inactive. .HyperParameters lists only the trial's
+// values. In a trialSpec, a string in a list (such as an argument
+// "--momentum=${trialParameters.momentum}") that uses a trial parameter of
+// an inactive parameter is left out of the list, so that a flag reaches only
+// the trials that have its value; anywhere else (an environment variable's
+// value, say) the placeholder renders as the empty string.
 //
 // The workload must have an apiVersion and a kind. It is named after the
 // trial and put in its namespace whatever the template says: a name or
 // namespace in the template is overridden silently, since a trial owns
 // exactly one workload, by name, and an owner can only own objects of its
 // own namespace. Errors are *Error.
-func Render(tt *v1alpha1.TrialTemplate, trialName, namespace string, assignments []v1alpha1.ParameterAssignment) (*unstructured.Unstructured, error) {
+func Render(tt *v1alpha1.TrialTemplate, trialName, namespace string, assignments []v1alpha1.ParameterAssignment, inactive ...string) (*unstructured.Unstructured, error) {
 	var (
 		obj   map[string]any
 		field string
@@ -81,7 +89,7 @@ func Render(tt *v1alpha1.TrialTemplate, trialName, namespace string, assignments
 		obj, err = renderGoTemplate(tt.GoTemplate.RawTemplate, trialName, namespace, assignments)
 	case tt.TrialSpec != nil:
 		field = fieldTrialSpec
-		obj, err = renderTrialSpec(tt, trialName, namespace, assignments)
+		obj, err = renderTrialSpec(tt, trialName, namespace, assignments, inactive)
 	default:
 		return nil, errorf(fieldTemplate, 0, "give goTemplate or trialSpec: the workload each trial runs")
 	}
@@ -138,9 +146,10 @@ func finish(obj map[string]any, field, trialName, namespace string) *Error {
 
 // Check renders the template with a sample assignment (the first value of
 // each parameter's feasible space: min, or list[0]) so that a broken
-// template is found before any trial runs. It also checks that every
-// trialParameter references one of params. An experiment without a template
-// has nothing to check. Errors are *Error.
+// template is found before any trial runs, and, when some parameters are
+// conditional, once more with every conditional parameter inactive. It also
+// checks that every trialParameter references one of params. An experiment
+// without a template has nothing to check. Errors are *Error.
 func Check(tt *v1alpha1.TrialTemplate, params []v1alpha1.ParameterSpec) error {
 	if tt == nil {
 		return nil
@@ -161,8 +170,40 @@ func Check(tt *v1alpha1.TrialTemplate, params []v1alpha1.ParameterSpec) error {
 	for _, p := range params {
 		sample = append(sample, v1alpha1.ParameterAssignment{Name: p.Name, Value: sampleValue(p.FeasibleSpace)})
 	}
-	_, err := Render(tt, sampleTrialName, sampleNamespace, sample)
+	if _, err := Render(tt, sampleTrialName, sampleNamespace, sample); err != nil {
+		return err
+	}
+	var free []v1alpha1.ParameterAssignment
+	var inactive []string
+	for i, p := range params {
+		if p.ParentName != "" {
+			inactive = append(inactive, p.Name)
+		} else {
+			free = append(free, sample[i])
+		}
+	}
+	if len(inactive) == 0 {
+		return nil
+	}
+	_, err := Render(tt, sampleTrialName, sampleNamespace, free, inactive...)
 	return err
+}
+
+// Inactive names the conditional parameters of params that assignments
+// leave out, their parents' values not activating them: what Render takes
+// as inactive.
+func Inactive(params []v1alpha1.ParameterSpec, assignments []v1alpha1.ParameterAssignment) []string {
+	given := make(map[string]bool, len(assignments))
+	for _, a := range assignments {
+		given[a.Name] = true
+	}
+	var out []string
+	for _, p := range params {
+		if p.ParentName != "" && !given[p.Name] {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }
 
 // The trial Check renders.

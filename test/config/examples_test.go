@@ -339,7 +339,7 @@ type programRun struct {
 // returns a nil container after reporting an error.
 func trialJob(t *testing.T, e *v1alpha1.Experiment, trial string, as []v1alpha1.ParameterAssignment, design bool) (*batchv1.Job, *corev1.Container) {
 	t.Helper()
-	u, err := trialtemplate.Render(e.Spec.TrialTemplate, trial, e.Namespace, as)
+	u, err := trialtemplate.Render(e.Spec.TrialTemplate, trial, e.Namespace, as, trialtemplate.Inactive(e.Spec.Parameters, as)...)
 	if err != nil {
 		t.Errorf("rendering %s: %v", trial, err)
 		return nil, nil

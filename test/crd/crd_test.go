@@ -740,6 +740,55 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 		detail:   `Duplicate value: "sgd"`,
 		goAgrees: true,
 	}, {
+		name: "a parent that is not a parameter",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m(param(1)...)["parentName"] = "--optimiser"
+			o.m(param(1)...)["parentValues"] = []any{"sgd"}
+		},
+		path:     "spec.parameters",
+		detail:   "a parentName must name another parameter of the Experiment",
+		goAgrees: true,
+	}, {
+		name: "a double parent",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m(param(1)...)["parentName"] = "--lr"
+			o.m(param(1)...)["parentValues"] = []any{"0.01"}
+		},
+		path:     "spec.parameters",
+		detail:   "an int, discrete or categorical one",
+		goAgrees: true,
+	}, {
+		name:     "a parent without values",
+		kind:     "Experiment",
+		file:     "examples/experiment-random.yaml",
+		change:   func(o object) { o.m(param(1)...)["parentName"] = "--optimizer" },
+		path:     "spec.parameters[1].parentValues",
+		detail:   "list the values of --optimizer under which this parameter is active",
+		goAgrees: true,
+	}, {
+		name:     "parent values without a parent",
+		kind:     "Experiment",
+		file:     "examples/experiment-random.yaml",
+		change:   func(o object) { o.m(param(1)...)["parentValues"] = []any{"sgd"} },
+		path:     "spec.parameters[1].parentName",
+		detail:   "parentValues needs parentName",
+		goAgrees: true,
+	}, {
+		name: "a parameter its own parent",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m(param(2)...)["parentName"] = "--optimizer"
+			o.m(param(2)...)["parentValues"] = []any{"sgd"}
+		},
+		path:     "spec.parameters[2].parentName",
+		detail:   "a parameter cannot depend on itself",
+		goAgrees: true,
+	}, {
 		name:     "duplicate parameter names",
 		kind:     "Experiment",
 		file:     "examples/experiment-random.yaml",

@@ -217,6 +217,9 @@ func (s *search) newPool(n int, incumbents []searchspace.Point) *pool {
 					pt[j] = p.FromUnit(math.Min(math.Max(u[j], 0), 1))
 				}
 			}
+			// A parent that moved activates children, drawn from their
+			// priors, and deactivates others.
+			s.space.Activate(pt, s.rng)
 		} else {
 			pt = s.space.Sample(s.rng)
 		}
@@ -311,6 +314,9 @@ func (s *search) neighbours(pt searchspace.Point, step float64, moves []searchsp
 	add := func(j int, v float64) {
 		mv := append(searchspace.Point(nil), pt...)
 		mv[j] = v
+		if s.space.IsParent(j) {
+			s.space.Activate(mv, s.rng)
+		}
 		if _, taken := s.seen[s.space.Key(mv)]; !taken {
 			moves = append(moves, mv)
 		}
@@ -318,7 +324,7 @@ func (s *search) neighbours(pt searchspace.Point, step float64, moves []searchsp
 	for j := range s.space.Params {
 		p := &s.space.Params[j]
 		switch {
-		case s.enc.width[j] == 0:
+		case s.enc.width[j] == 0, searchspace.IsInactive(pt[j]):
 		case p.Type == searchspace.Categorical:
 			k := len(p.List)
 			if k-1 <= maxCatMoves {

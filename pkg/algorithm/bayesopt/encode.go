@@ -45,6 +45,13 @@ func (e *encoder) encode(pt searchspace.Point, dst []float64) {
 		w, o := e.width[j], e.offset[j]
 		switch {
 		case w == 0:
+		case searchspace.IsInactive(pt[j]) && e.space.Params[j].Type == searchspace.Categorical:
+			// An inactive category is none of them.
+			clear(dst[o : o+w])
+		case searchspace.IsInactive(pt[j]):
+			// An inactive number sits at the middle of the cube, the
+			// prior's median (searchspace.Param.ToUnit).
+			dst[o] = 0.5
 		case e.space.Params[j].Type == searchspace.Categorical:
 			clear(dst[o : o+w])
 			dst[o+int(pt[j])] = 1

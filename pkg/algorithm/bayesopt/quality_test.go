@@ -64,6 +64,28 @@ func bowlSpace() []*pb.ParameterSpec {
 	return []*pb.ParameterSpec{double("a", "0", "1"), double("b", "0", "1"), double("c", "0", "1"), double("d", "0", "1")}
 }
 
+// conditionalBowlSpace is the 4-D bowl with an optimizer: b only for sgd,
+// c and d only for adam.
+func conditionalBowlSpace() []*pb.ParameterSpec {
+	under := func(s *pb.ParameterSpec, value string) *pb.ParameterSpec {
+		s.ParentName, s.ParentValues = "opt", []string{value}
+		return s
+	}
+	return []*pb.ParameterSpec{categorical("opt", "sgd", "adam"), double("a", "0", "1"),
+		under(double("b", "0", "1"), "sgd"), under(double("c", "0", "1"), "adam"), under(double("d", "0", "1"), "adam")}
+}
+
+// conditionalBowl is a bowl over the active parameters of each branch,
+// with its minimum, 0, in both: sgd with a 0.3 and b 0.4, and adam with a
+// 0.3, c 0.5 and d 0.6.
+func conditionalBowl(_ *searchspace.Space, pt searchspace.Point) float64 {
+	sq := func(x, c float64) float64 { return (x - c) * (x - c) }
+	if pt[0] == 0 {
+		return sq(pt[1], 0.3) + sq(pt[2], 0.4)
+	}
+	return sq(pt[1], 0.3) + sq(pt[3], 0.5) + sq(pt[4], 0.6)
+}
+
 // regrets runs bayesopt and random search for evals evaluations of f on each
 // seed and returns their regrets: the best value found less the minimum.
 func regrets(t *testing.T, specs []*pb.ParameterSpec, f func(*searchspace.Space, searchspace.Point) float64,
@@ -102,6 +124,7 @@ func TestQuality(t *testing.T) {
 		{"4-D bowl gp_hedge", bowlSpace(), quadratic, 0, 30, nil, 0.1},
 		{"4-D bowl ucb", bowlSpace(), quadratic, 0, 30, []string{"acq_func", "ucb"}, 0.1},
 		{"4-D bowl pi", bowlSpace(), quadratic, 0, 30, []string{"acq_func", "pi"}, 0.1},
+		{"conditional bowl gp_hedge", conditionalBowlSpace(), conditionalBowl, 0, 30, nil, 0.25},
 	}
 	seeds := []int{1, 2, 3, 4, 5}
 	for _, tt := range tests {

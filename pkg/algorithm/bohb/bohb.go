@@ -47,6 +47,17 @@
 // Until some budget has enough observations every configuration is drawn
 // from the prior, as in Hyperband; when every candidate has been run
 // already, so is the configuration.
+//
+// # Conditional parameters
+//
+// As the paper's implementation (hpbandster) does, the model imputes the
+// coordinates of parameters an observation did not have: each takes the
+// value of the same parameter in another observation of that budget that
+// had it, drawn at random, or a draw from the prior when none had it. The
+// densities then cover every parameter, a candidate is drawn whole, and the
+// parameters its parents' values leave inactive are dropped from the
+// configuration (its coordinates still score it). The budget parameter must
+// be always active and no parameter's parent, as for Hyperband.
 package bohb
 
 import (
@@ -190,6 +201,7 @@ func fit(p *algorithm.Problem, sc *hyperband.Schedule, trials []algorithm.Trial)
 		return nil
 	}
 	obs := byLevel[level]
+	m.impute(obs, p.Rand(len(trials)))
 	sort.SliceStable(obs, func(a, b int) bool { return obs[a].loss < obs[b].loss })
 	n := len(obs)
 	q := float64(p.Settings.Int(TopNPercent)) / 100
@@ -200,10 +212,15 @@ func fit(p *algorithm.Problem, sc *hyperband.Schedule, trials []algorithm.Trial)
 	return m
 }
 
-// encode maps a point to the model's coordinates.
+// encode maps a point to the model's coordinates; an inactive parameter's
+// is searchspace.Inactive until impute fills it.
 func (m *model) encode(pt searchspace.Point) []float64 {
 	u := make([]float64, len(m.dims))
 	for i, d := range m.dims {
+		if searchspace.IsInactive(pt[d.param]) {
+			u[i] = searchspace.Inactive
+			continue
+		}
 		if d.cats > 0 {
 			u[i] = pt[d.param]
 		} else {
@@ -211,6 +228,36 @@ func (m *model) encode(pt searchspace.Point) []float64 {
 		}
 	}
 	return u
+}
+
+// impute gives each coordinate of an inactive parameter the value of the
+// same parameter in another of the observations, drawn among those that
+// had it, or a draw from the prior when none had it.
+func (m *model) impute(obs []observation, rng *rand.Rand) {
+	if !m.space.Conditional() {
+		return
+	}
+	var had []int
+	for i, d := range m.dims {
+		had = had[:0]
+		for k := range obs {
+			if !searchspace.IsInactive(obs[k].unit[i]) {
+				had = append(had, k)
+			}
+		}
+		for k := range obs {
+			u := obs[k].unit
+			switch {
+			case !searchspace.IsInactive(u[i]):
+			case len(had) > 0:
+				u[i] = obs[had[rng.IntN(len(had))]].unit[i]
+			case d.cats > 0:
+				u[i] = float64(rng.IntN(d.cats))
+			default:
+				u[i] = rng.Float64()
+			}
+		}
+	}
 }
 
 // kde fits a Parzen estimator to observations.
@@ -346,5 +393,5 @@ func (m *model) candidate(rng *rand.Rand, u []float64) searchspace.Point {
 		pt[d.param] = param.FromUnit(min(max(x, 0), 1))
 		u[i] = param.ToUnit(pt[d.param]) // where a stepped value lands
 	}
-	return pt
+	return m.space.Deactivate(pt)
 }

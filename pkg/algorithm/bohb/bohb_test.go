@@ -301,6 +301,7 @@ func TestSpaces(t *testing.T) {
 		{"mixed", []*pb.ParameterSpec{stepped, hbtest.Int("epochs", "1", "27"), discrete, hbtest.Categorical("opt", "sgd", "adam"), hbtest.Double("x", "-1", "1")}, false},
 		{"small finite", []*pb.ParameterSpec{discrete, hbtest.Int("epochs", "1", "27"), hbtest.Categorical("opt", "sgd", "adam")}, true},
 		{"one category", []*pb.ParameterSpec{hbtest.Categorical("opt", "adam"), hbtest.Int("epochs", "1", "27"), hbtest.Int("n", "1", "40")}, true},
+		{"conditional", conditionalSpace(), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -324,6 +325,53 @@ func TestSpaces(t *testing.T) {
 				t.Errorf("%d trials, want 300", len(c.Trials))
 			}
 		})
+	}
+}
+
+// conditionalSpace has momentum only for sgd, and under it nesterov only
+// for a momentum of 0.9.
+func conditionalSpace() []*pb.ParameterSpec {
+	momentum := &pb.ParameterSpec{Name: "momentum", ParameterType: pb.ParameterType_DISCRETE, FeasibleSpace: &pb.FeasibleSpace{List: []string{"0.5", "0.9"}},
+		ParentName: "opt", ParentValues: []string{"sgd"}}
+	nesterov := hbtest.Categorical("nesterov", "on", "off")
+	nesterov.ParentName, nesterov.ParentValues = "momentum", []string{"0.9"}
+	return []*pb.ParameterSpec{hbtest.Categorical("opt", "sgd", "adam"), hbtest.Int("epochs", "1", "27"), momentum, nesterov, hbtest.Double("x", "0", "1")}
+}
+
+// TestModelWithConditionalParameters runs BOHB and Hyperband on a
+// conditional space where sgd with momentum 0.9 and nesterov on, near x =
+// 0.8, is best: once BOHB's model has data, its new configurations take
+// that branch far more often than Hyperband's, which the prior puts there
+// one time in eight.
+func TestModelWithConditionalParameters(t *testing.T) {
+	obj := func(a map[string]string) (float64, bool) {
+		v := math.Abs(hbtest.Number(a, "x") - 0.8)
+		if a["opt"] != "sgd" || a["momentum"] != "0.9" || a["nesterov"] != "on" {
+			v += 1
+		}
+		return v, true
+	}
+	share := func(alg algorithm.Algorithm, name string, settings ...string) float64 {
+		exp := hbtest.Experiment{Name: "conditional", Specs: conditionalSpace(),
+			Settings: hbtest.Settings(append([]string{"r_l", "27", "resource_name", "epochs", "random_state", "2"}, settings...)...)}
+		c := hbtest.NewController(t, alg, name, exp, obj)
+		c.Run(1, 1000, 0)
+		late := firstRungConfigs(c, 15)
+		branch := 0
+		for _, a := range late {
+			if a["opt"] == "sgd" && a["momentum"] == "0.9" && a["nesterov"] == "on" {
+				branch++
+			}
+		}
+		if len(late) == 0 {
+			t.Fatalf("%s: no new configurations after the first 15 trials", name)
+		}
+		return float64(branch) / float64(len(late))
+	}
+	hb, b := share(hyperband.Hyperband{}, "hyperband"), share(bohb.BOHB{}, "bohb", "random_fraction", "0")
+	t.Logf("new configurations taking the best branch: hyperband %.2f, bohb %.2f", hb, b)
+	if b < 0.4 || b < 2*hb {
+		t.Errorf("%.2f of BOHB's new configurations take the best branch (Hyperband %.2f); want at least 0.4 and twice Hyperband's", b, hb)
 	}
 }
 

@@ -98,6 +98,15 @@
 //
 // No point is handed out twice: a sample that rounds to a point already
 // taken is drawn again. A finite space says when it is used up.
+//
+// # Conditional parameters
+//
+// A conditional parameter stays out of the search, as Optuna's
+// CmaEsSampler leaves out the parameters outside the search space every
+// trial shares: it is drawn from its prior beside each member, and dropped
+// where its parents leave it inactive. The search covers the numeric
+// parameters without a parent (at least two), and a member is known again
+// by them alone, whatever was drawn beside it.
 package cmaes
 
 import (
@@ -169,11 +178,16 @@ func (CMAES) Settings() []algorithm.Setting {
 }
 
 // view maps the unit cube of the numeric parameters that vary to the
-// space, and draws the categorical parameters beside it.
+// space, and draws the categorical parameters beside it. Conditional
+// parameters stay out of both: as Optuna's CmaEsSampler does with the
+// parameters outside the search space every trial shares, they are drawn
+// from their priors beside the search, and dropped where their parents
+// leave them inactive.
 type view struct {
 	space *searchspace.Space
 	dims  []int // indices of the numeric parameters that vary
 	cats  []int // indices of the categorical parameters that vary
+	free  []int // indices of the conditional parameters
 	// weights holds, for each of cats, the weight of each category in the
 	// draw (nil: uniform).
 	weights [][]float64
@@ -191,6 +205,8 @@ func newView(space *searchspace.Space) view {
 	v := view{space: space}
 	for i := range space.Params {
 		switch p := &space.Params[i]; {
+		case p.HasParent:
+			v.free = append(v.free, i)
 		case !varies(p):
 		case p.Type == searchspace.Categorical:
 			v.cats = append(v.cats, i)
@@ -202,8 +218,9 @@ func newView(space *searchspace.Space) view {
 }
 
 // point maps x in the cube to the space, with each categorical parameter
-// drawn from its weights (or, with rng nil, at its first category: for
-// numericKey); parameters with one value take it.
+// drawn from its weights and each conditional one from its prior (or, with
+// rng nil, at its first category and its prior's median: for numericKey);
+// parameters with one value take it.
 func (v view) point(x []float64, rng *rand.Rand) searchspace.Point {
 	u := make([]float64, v.space.Len())
 	for i := range u {
@@ -224,18 +241,27 @@ func (v view) point(x []float64, rng *rand.Rand) searchspace.Point {
 		}
 		u[i] = (float64(c) + 0.5) / float64(k)
 	}
+	for _, i := range v.free {
+		if rng != nil {
+			u[i] = rng.Float64()
+		}
+	}
 	return v.space.FromUnit(u)
 }
 
 // numericKey is the key of a point's numeric part: a member of the
-// generation is known by it, whatever categories were drawn beside it.
+// generation is known by it, whatever categories and conditional
+// parameters were drawn beside it.
 func (v view) numericKey(pt searchspace.Point) string {
-	if len(v.cats) == 0 {
+	if len(v.cats) == 0 && len(v.free) == 0 {
 		return v.space.Key(pt)
 	}
 	q := slices.Clone(pt)
 	for _, i := range v.cats {
 		q[i] = 0
+	}
+	for _, i := range v.free {
+		q[i] = searchspace.Inactive
 	}
 	return v.space.Key(q)
 }
@@ -313,8 +339,12 @@ func (CMAES) Validate(p *algorithm.Problem) error {
 	}
 	n := len(newView(p.Space).dims)
 	if n < 2 {
+		withoutParent := ""
+		if p.Space.Conditional() {
+			withoutParent = " without a parent (conditional parameters are drawn beside the search)"
+		}
 		return algorithm.Invalidf(parametersPath,
-			"%d numeric parameters vary: CMA-ES needs at least 2 double, int or discrete parameters with more than one value; use random, grid, sobol or tpe search for fewer", n)
+			"%d numeric parameters%s vary: CMA-ES needs at least 2 double, int or discrete parameters with more than one value; use random, grid, sobol or tpe search for fewer", n, withoutParent)
 	}
 	if n > MaxDimensions {
 		return algorithm.Invalidf(parametersPath,

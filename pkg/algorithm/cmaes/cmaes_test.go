@@ -558,6 +558,43 @@ func TestCategorical(t *testing.T) {
 	}
 }
 
+// TestConditional runs CMA-ES with a conditional parameter beside its two
+// numbers: momentum, only for sgd, drawn from its prior. The numeric search
+// goes on through the generations (its members found again by their
+// numbers, whatever was drawn beside them), every reply keeps the contract
+// (drive checks), and the search finds the bowl's floor.
+func TestConditional(t *testing.T) {
+	momentum := double("momentum", "0", "1")
+	momentum.ParentName, momentum.ParentValues = "opt", []string{"sgd"}
+	specs := []*pb.ParameterSpec{double("x", "-5", "5"), double("y", "-5", "5"), categorical("opt", "sgd", "adam"), momentum}
+	in := instance{name: "conditional", specs: specs, f: func(x searchspace.Point) float64 {
+		f := (x[0]-1)*(x[0]-1) + (x[1]+2)*(x[1]+2)
+		if x[2] == 0 {
+			f += math.Abs(x[3] - 0.9)
+		}
+		return f
+	}}
+	r := drive(t, cmaes.CMAES{}, []*pb.AlgorithmSetting{seed(4)}, in, 80, 2, nil)
+	with := 0
+	for _, tr := range r.trials {
+		for _, a := range tr.GetSpec().GetParameterAssignments().GetAssignments() {
+			if a.GetName() == "momentum" {
+				with++
+			}
+		}
+	}
+	if with == 0 || with == len(r.trials) {
+		t.Errorf("momentum in %d of %d trials; want it in the sgd trials only", with, len(r.trials))
+	}
+	ins, err := cmaes.Inspect(r.states[len(r.states)-1], 2)
+	if err != nil || ins.Gen < 5 {
+		t.Errorf("state: generation %d, %v; want the numeric search to have moved on", ins.Gen, err)
+	}
+	if r.best > 0.5 {
+		t.Errorf("best %g after 80 trials, want below 0.5", r.best)
+	}
+}
+
 // TestWarmStart: a search without state over a history of completed
 // trials starts its mean at the best of them, and draws around it; with
 // only pending trials it starts at the centre.

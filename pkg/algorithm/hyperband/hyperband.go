@@ -218,13 +218,7 @@ func newRun(ctx context.Context, p *algorithm.Problem, sc *Schedule, trials []al
 		reserved: make(map[slot]struct{}),
 		out:      make([]searchspace.Point, 0, count),
 	}
-	params := make([]searchspace.Param, 0, len(p.Space.Params)-1)
-	for j := range p.Space.Params {
-		if j != sc.Resource {
-			params = append(params, p.Space.Params[j])
-		}
-	}
-	r.sub = &searchspace.Space{Params: params}
+	r.sub = p.Space.Without(sc.Resource)
 	for i := range trials {
 		t := &trials[i]
 		if len(t.Point) != p.Space.Len() {
@@ -257,10 +251,14 @@ func rank(t *algorithm.Trial) int {
 	return 0
 }
 
-// usable reports whether a trial's configuration lies in the space.
+// usable reports whether a trial's configuration lies in the space: its
+// active parameters inside their feasible spaces, its inactive ones unset.
 func (r *run) usable(pt searchspace.Point) bool {
-	for j := range r.p.Space.Params {
-		if j != r.sc.Resource && !r.p.Space.Params[j].Contains(pt[j]) {
+	for j, on := range r.p.Space.Active(pt) {
+		if j == r.sc.Resource {
+			continue
+		}
+		if on == searchspace.IsInactive(pt[j]) || (on && !r.p.Space.Params[j].Contains(pt[j])) {
 			return false
 		}
 	}

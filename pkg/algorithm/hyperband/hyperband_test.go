@@ -152,6 +152,12 @@ func TestSettingsAndValidation(t *testing.T) {
 			"at least one parameter to tune besides the budget"},
 		{"bracket too large", with(hbtest.Double("x", "0", "1"), hbtest.Int("epochs", "1", "100000")),
 			[]string{"r_l", "65536", "eta", "2", "resource_name", "epochs"}, hbtest.Metric, "first bracket of 65536 configurations"},
+		{"conditional resource", with(hbtest.Categorical("opt", "sgd", "adam"), under(hbtest.Int("epochs", "1", "100"), "opt", "sgd")),
+			[]string{"r_l", "9", "resource_name", "epochs"}, hbtest.Metric, `parameters[1] ("epochs").parentName: resource_name "epochs" is a conditional parameter`},
+		{"resource as a parent", with(hbtest.Int("epochs", "1", "100"), under(hbtest.Double("x", "0", "1"), "epochs", "9")),
+			[]string{"r_l", "9", "resource_name", "epochs"}, hbtest.Metric, `resource_name "epochs" is the parent of a conditional parameter`},
+		{"conditional parameters besides the resource", with(hbtest.Categorical("opt", "sgd", "adam"), under(hbtest.Double("x", "0", "1"), "opt", "sgd"), hbtest.Int("epochs", "1", "100")),
+			[]string{"r_l", "9", "resource_name", "epochs"}, hbtest.Metric, ""},
 		{"eta out of range", base, []string{"r_l", "9", "eta", "1", "resource_name", "epochs"}, hbtest.Metric, `eta: "1" is not an integer from 2 to 100`},
 		{"r_l not a number", base, []string{"r_l", "nine", "resource_name", "epochs"}, hbtest.Metric, `r_l: "nine" is not a number above 0`},
 		{"unknown setting", base, []string{"r_l", "9", "resource_name", "epochs", "s_max", "2"}, hbtest.Metric,
@@ -190,6 +196,11 @@ func TestSettingsAndValidation(t *testing.T) {
 			}
 		})
 	}
+}
+
+func under(s *pb.ParameterSpec, parent string, values ...string) *pb.ParameterSpec {
+	s.ParentName, s.ParentValues = parent, values
+	return s
 }
 
 // budgetsOf lists the epochs of the trials from position from on.
@@ -457,6 +468,29 @@ func TestFiniteSpace(t *testing.T) {
 			t.Errorf("%d trials, exhausted %v; want at most 12, true", len(c.Trials), c.Exhausted)
 		}
 	})
+}
+
+// TestFiniteConditionalSpace asks for every configuration of a space of
+// three valid ones (n 1 alone, n 2 with opt sgd or adam, where the
+// conditions off would make four) at each of the budgets 1, 3 and 9.
+func TestFiniteConditionalSpace(t *testing.T) {
+	exp := hbtest.Experiment{
+		Name: "finite-conditional",
+		Specs: []*pb.ParameterSpec{
+			hbtest.Int("n", "1", "2"), hbtest.Int("epochs", "1", "9"), under(hbtest.Categorical("opt", "sgd", "adam"), "n", "2"),
+		},
+		Settings: hbtest.Settings(r9()...),
+	}
+	c := newController(t, exp, func(a map[string]string) (float64, bool) { return hbtest.Number(a, "n"), true })
+	got := c.Ask(50)
+	if len(got) != 9 || !c.Exhausted {
+		t.Errorf("%d points, exhausted %v; want all 9, true", len(got), c.Exhausted)
+	}
+	for _, a := range got {
+		if _, has := a["opt"]; has != (a["n"] == "2") {
+			t.Errorf("assignment %v: opt present %v with n %s", a, has, a["n"])
+		}
+	}
 }
 
 // TestDeterminism sends the same request twice, at the start and mid-run,

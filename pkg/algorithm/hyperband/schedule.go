@@ -90,6 +90,14 @@ func NewSchedule(p *algorithm.Problem) (*Schedule, error) {
 		return nil, algorithm.Invalidf(path+".parameterType",
 			"%s %q is a %s parameter: the budget must be an int or double parameter", ResourceName, name, param.Type)
 	}
+	if param.HasParent {
+		return nil, algorithm.Invalidf(path+".parentName",
+			"%s %q is a conditional parameter: every trial needs a budget, so the resource parameter must always be active", ResourceName, name)
+	}
+	if p.Space.IsParent(res) {
+		return nil, algorithm.Invalidf(path,
+			"%s %q is the parent of a conditional parameter: a budget changes within a bracket, so no parameter may depend on it", ResourceName, name)
+	}
 	if p.Space.Len() < 2 {
 		return nil, algorithm.Invalidf("experiment.experimentSpec.parameterSpecs.parameters",
 			"only the resource parameter %q: Hyperband needs at least one parameter to tune besides the budget", name)

@@ -44,6 +44,11 @@ func Importance(space *searchspace.Space, points []searchspace.Point, losses []f
 		if math.IsNaN(losses[i]) {
 			return nil, errors.New("a loss is NaN: leave out the trials without a value")
 		}
+		if slices.ContainsFunc(pt, searchspace.IsInactive) {
+			// The variance is taken over the unit cube, where an inactive
+			// parameter has no place.
+			return nil, fmt.Errorf("point %d has an inactive parameter: give points with every parameter active", i)
+		}
 	}
 	if len(points) < minObservations || d == 0 {
 		return shares, nil

@@ -103,6 +103,10 @@ func TestImportanceRefusesBadInput(t *testing.T) {
 			_, err := Importance(s, []searchspace.Point{{0, 0}, {1, 1}}, []float64{1, math.NaN()})
 			return err
 		},
+		"inactive parameter": func() error {
+			_, err := Importance(s, []searchspace.Point{{0, 0}, {1, searchspace.Inactive}}, []float64{1, 2})
+			return err
+		},
 	} {
 		if err := call(); err == nil {
 			t.Errorf("%s: no error", name)

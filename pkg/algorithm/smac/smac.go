@@ -60,6 +60,15 @@
 //     32 model points in one reply the rest are random draws, to bound the
 //     cost of huge batches.
 //
+// Conditional parameters are honoured as SMAC3 honours them: an inactive
+// numeric parameter's feature is -1, outside the unit cube, and an inactive
+// category is a category of its own, so that one split sets apart the
+// trials without the parameter; random points and the initial design drop
+// the parameters their parents leave inactive; a local search step never
+// moves an inactive parameter, and a step that changes a parent draws the
+// children it activates from their priors and drops those it deactivates
+// (searchspace.Space.Activate).
+//
 // SMAC's intensification, which re-runs configurations on more instances or
 // seeds, is left out: a trial here is one evaluation, and Knobs never repeats
 // a point.
@@ -306,22 +315,37 @@ func (r *run) encode(pt searchspace.Point) []float64 { return encode(r.space, r.
 func encode(space *searchspace.Space, cats []int, pt searchspace.Point) []float64 {
 	x := make([]float64, len(pt))
 	for j := range space.Params {
-		if cats[j] > 0 {
+		switch {
+		case searchspace.IsInactive(pt[j]) && cats[j] > 0:
+			x[j] = float64(cats[j] - 1) // the category of its own
+		case searchspace.IsInactive(pt[j]):
+			x[j] = inactiveFeature
+		case cats[j] > 0:
 			x[j] = pt[j]
-		} else {
+		default:
 			x[j] = space.Params[j].ToUnit(pt[j])
 		}
 	}
 	return x
 }
 
+// inactiveFeature is the feature of an inactive numeric parameter: outside
+// the unit cube, so that one split sets the trials without it apart (SMAC3
+// imputes inactive values the same way).
+const inactiveFeature = -1
+
 // categorySets returns, for each parameter, its number of categories when the
 // forest splits it as a set of categories, else 0.
 func categorySets(space *searchspace.Space) []int {
 	cats := make([]int, space.Len())
 	for j := range space.Params {
-		if par := &space.Params[j]; par.Type == searchspace.Categorical && len(par.List) <= maxCategories {
-			cats[j] = len(par.List)
+		par := &space.Params[j]
+		k := len(par.List)
+		if par.HasParent {
+			k++ // a category of its own for "inactive"
+		}
+		if par.Type == searchspace.Categorical && k <= maxCategories {
+			cats[j] = k
 		}
 	}
 	return cats
@@ -588,6 +612,9 @@ func (r *run) localSearch(m *model, start candidate, cands []candidate) []candid
 // in the unit cube to another value.
 func (r *run) neighbour(pt searchspace.Point, j int) (searchspace.Point, bool) {
 	par := &r.space.Params[j]
+	if searchspace.IsInactive(pt[j]) {
+		return nil, false
+	}
 	var v float64
 	if par.Type == searchspace.Categorical {
 		c := r.rng.IntN(len(par.List) - 1)
@@ -614,5 +641,10 @@ func (r *run) neighbour(pt searchspace.Point, j int) (searchspace.Point, bool) {
 	}
 	q := slices.Clone(pt)
 	q[j] = v
+	if r.space.IsParent(j) {
+		// The children the new value activates get values from their
+		// priors; those it deactivates lose theirs.
+		r.space.Activate(q, r.rng)
+	}
 	return q, true
 }

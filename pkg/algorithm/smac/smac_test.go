@@ -393,6 +393,7 @@ func TestMixedSpacesStayInRange(t *testing.T) {
 			categorical("a", "sgd", "adam", "ftrl", "rmsprop", "adagrad", "nadam", "lamb"),
 			categorical("b", "relu", "tanh", "gelu", "elu", "selu", "silu", "mish")}},
 		{"many categories", []*pb.ParameterSpec{categorical("c", manyCategories(200)...), double("x", "0", "1")}},
+		{"conditional", conditionalSpace()},
 		{"discrete and a single value", []*pb.ParameterSpec{
 			discrete("d", "0.5", "-1", "10", "3", "1e-3"), integer("one", "4", "4"), double("x", "0", "1")}},
 	}
@@ -488,6 +489,33 @@ func TestMaximize(t *testing.T) {
 // TestQuality compares SMAC with random search over the same seeds, 40
 // sequential evaluations each: SMAC's median best must beat random search's,
 // and SMAC must beat random search's median on most seeds.
+// conditionalSpace is the mixed space with two conditional parameters:
+// momentum only for sgd, and beta, a category, only for adam and rmsprop.
+func conditionalSpace() []*pb.ParameterSpec {
+	momentum := double("momentum", "0", "1")
+	momentum.ParentName, momentum.ParentValues = "optimizer", []string{"sgd"}
+	beta := categorical("beta", "0.9", "0.99", "0.999")
+	beta.ParentName, beta.ParentValues = "optimizer", []string{"adam", "rmsprop"}
+	return append(mixedSpace(), momentum, beta)
+}
+
+// conditional is mixed, with sgd, its worst optimizer, made as good as
+// rmsprop by a momentum of 0.9, and adam and rmsprop costing more with a
+// larger beta; it reads momentum and beta only where they are active.
+func conditional(p *algorithm.Problem) func(searchspace.Point) float64 {
+	base := mixed(p)
+	return func(pt searchspace.Point) float64 {
+		f := base(pt)
+		switch int(pt[3]) {
+		case 0:
+			f += -3 + 8*math.Abs(pt[4]-0.9)
+		case 1, 2:
+			f += 0.5 * pt[5]
+		}
+		return f
+	}
+}
+
 func TestQuality(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 40 evaluations on 10 seeds")
@@ -499,6 +527,7 @@ func TestQuality(t *testing.T) {
 	}{
 		{"branin", braninSpace(), func(*algorithm.Problem) func(searchspace.Point) float64 { return branin }},
 		{"mixed", mixedSpace(), mixed},
+		{"conditional", conditionalSpace(), conditional},
 	}
 	const seeds, evals = 10, 40
 	for _, tt := range tests {

@@ -15,15 +15,26 @@ import (
 // one kernel per parameter, and so is the prior; candidates are drawn from
 // the good group's density as whole points and the one with the largest
 // l(x)/g(x) is suggested.
+//
+// With conditional parameters the joint density covers the parameters
+// every trial has, those without a parent, and each conditional parameter
+// is chosen on its own as univariate TPE chooses it, from the trials in
+// which it was active: Optuna's multivariate TPE does the same, modelling
+// jointly the search space all trials share and sampling the rest
+// independently.
 
 // sigma0Magnitude scales the multivariate bandwidth: Scott's rule,
 // 0.2 n^(-1/(d+4)) of each parameter's range, as BOHB and Optuna use.
 const sigma0Magnitude = 0.2
 
-// joint is a product-kernel density over the model's space (the unit
-// interval for numeric parameters, the index for categorical ones).
+// joint is a product-kernel density over some parameters of the model's
+// space (the unit interval for numeric parameters, the index for
+// categorical ones).
 type joint struct {
 	params []searchspace.Param
+	// cols are the positions of the parameters the density covers; the
+	// arrays below are indexed by the position in cols.
+	cols []int
 	// cum holds the kernels' cumulative weights, for drawing one; logW
 	// their log weights.
 	cum, logW []float64
@@ -43,9 +54,18 @@ type joint struct {
 // priorWeight: centred in the middle of every range with bandwidth 1 and
 // uniform over categories.
 func newJoint(space *searchspace.Space, obs []observation, idx []int, priorWeight float64) *joint {
-	n, d := len(idx), space.Len()
+	cols := make([]int, space.Len())
+	for j := range cols {
+		cols[j] = j
+	}
+	return newJointOver(space, cols, obs, idx, priorWeight)
+}
+
+// newJointOver is newJoint over the parameters at the positions cols.
+func newJointOver(space *searchspace.Space, cols []int, obs []observation, idx []int, priorWeight float64) *joint {
+	n, d := len(idx), len(cols)
 	k := n + 1
-	m := &joint{params: space.Params, cum: make([]float64, k), logW: make([]float64, k), mu: make([][]float64, k),
+	m := &joint{params: space.Params, cols: cols, cum: make([]float64, k), logW: make([]float64, k), mu: make([][]float64, k),
 		sigma: make([]float64, k), lo: make([][]float64, k), hi: make([][]float64, k), catRow: make([][][]float64, k)}
 
 	sigma0 := sigma0Magnitude * math.Pow(float64(max(n, 1)), -1/float64(d+4))
@@ -65,19 +85,19 @@ func newJoint(space *searchspace.Space, obs []observation, idx []int, priorWeigh
 		if i == n {
 			m.sigma[i] = 1
 		}
-		for j := range space.Params {
+		for c, j := range cols {
 			p := &space.Params[j]
 			if p.Type == searchspace.Categorical {
-				m.catRow[i][j] = categoryRow(p, obs, idx, i, j, priorWeight)
+				m.catRow[i][c] = categoryRow(p, obs, idx, i, j, priorWeight)
 				continue
 			}
 			mu := 0.5
 			if i < n {
 				mu = obs[idx[i]].x[j]
 			}
-			m.mu[i][j] = mu
-			m.lo[i][j] = phi(-mu / m.sigma[i])
-			m.hi[i][j] = phi((1 - mu) / m.sigma[i])
+			m.mu[i][c] = mu
+			m.lo[i][c] = phi(-mu / m.sigma[i])
+			m.hi[i][c] = phi((1 - mu) / m.sigma[i])
 		}
 	}
 	return m
@@ -103,11 +123,12 @@ func categoryRow(p *searchspace.Param, obs []observation, idx []int, i, j int, p
 	return row
 }
 
-// sample draws a point of the model's space into x.
+// sample draws the density's parameters of a point of the model's space
+// into x.
 func (m *joint) sample(rng *rand.Rand, x []float64) {
 	k := pick(m.cum, rng.Float64())
-	for j := range m.params {
-		if row := m.catRow[k][j]; row != nil {
+	for c, j := range m.cols {
+		if row := m.catRow[k][c]; row != nil {
 			u, acc := rng.Float64(), 0.0
 			x[j] = float64(len(row) - 1)
 			for v, lp := range row {
@@ -119,8 +140,8 @@ func (m *joint) sample(rng *rand.Rand, x []float64) {
 			}
 			continue
 		}
-		q := m.lo[k][j] + rng.Float64()*(m.hi[k][j]-m.lo[k][j])
-		x[j] = min(max(m.mu[k][j]+m.sigma[k]*phiInv(q), 0), 1)
+		q := m.lo[k][c] + rng.Float64()*(m.hi[k][c]-m.lo[k][c])
+		x[j] = min(max(m.mu[k][c]+m.sigma[k]*phiInv(q), 0), 1)
 	}
 }
 
@@ -131,13 +152,13 @@ func (m *joint) logScore(x []float64) float64 {
 	terms := make([]float64, len(m.logW))
 	for k := range terms {
 		t := m.logW[k]
-		for j := range m.params {
-			if row := m.catRow[k][j]; row != nil {
+		for c, j := range m.cols {
+			if row := m.catRow[k][c]; row != nil {
 				t += row[int(x[j])]
 				continue
 			}
-			z := (x[j] - m.mu[k][j]) / m.sigma[k]
-			t += -0.5*z*z - logSqrt2Pi - math.Log(m.hi[k][j]-m.lo[k][j])
+			z := (x[j] - m.mu[k][c]) / m.sigma[k]
+			t += -0.5*z*z - logSqrt2Pi - math.Log(m.hi[k][c]-m.lo[k][c])
 			if m.params[j].Finite() {
 				t -= math.Log(m.sigma[k])
 			}
@@ -156,9 +177,24 @@ func (m *joint) logScore(x []float64) float64 {
 // when every candidate of several rounds is taken.
 func fromJoint(space *searchspace.Space, cfg config, obs []observation, nBelow int, seen map[string]struct{}, rng *rand.Rand) searchspace.Point {
 	below, above := split(obs, nBelow)
-	l := newJoint(space, obs, below, cfg.priorWeight)
-	g := newJoint(space, obs, above, cfg.priorWeight)
+	// The joint density covers the parameters every point has; each
+	// conditional one has its own pair of densities.
+	var cols, alone []int
+	for j := range space.Params {
+		if space.Params[j].HasParent {
+			alone = append(alone, j)
+		} else {
+			cols = append(cols, j)
+		}
+	}
+	l := newJointOver(space, cols, obs, below, cfg.priorWeight)
+	g := newJointOver(space, cols, obs, above, cfg.priorWeight)
+	models := make([]dimension, len(alone))
+	for a, j := range alone {
+		models[a] = newDimension(&space.Params[j], j, obs, below, above, cfg.priorWeight)
+	}
 	n, d := cfg.candidates, space.Len()
+	aloneCand, aloneScore := make([]float64, n), make([]float64, n)
 	cand := make([][]float64, n)
 	score := make([]float64, n)
 	rows := make([]int, n)
@@ -172,13 +208,20 @@ func fromJoint(space *searchspace.Space, cfg config, obs []observation, nBelow i
 			score[i] = l.logScore(cand[i]) - g.logScore(cand[i])
 			rows[i] = i
 		}
+		for a, j := range alone {
+			models[a].candidates(rng, aloneCand, aloneScore)
+			pt[j] = models[a].point(models[a].best(aloneCand, aloneScore))
+		}
 		slices.SortStableFunc(rows, func(a, b int) int { return -cmpFloat(score[a], score[b]) })
 		for _, i := range rows {
-			for j := range space.Params {
+			for _, j := range cols {
 				pt[j] = fromModelValue(&space.Params[j], cand[i][j])
 			}
-			if _, ok := seen[space.Key(pt)]; !ok {
-				return slices.Clone(pt)
+			// Deactivate on a copy: the conditional parameters' choices
+			// stand for every row of this round.
+			q := space.Deactivate(slices.Clone(pt))
+			if _, ok := seen[space.Key(q)]; !ok {
+				return q
 			}
 		}
 	}

@@ -43,7 +43,21 @@
 // 0.35 against 0.49 univariate) at the cost of coarser densities per
 // parameter. Every trial of an experiment has every parameter, so Optuna's
 // grouped variant, which splits a conditional space into the groups of
-// parameters that appear together, would be the same here.
+// parameters that appear together, would be the same here when no
+// parameter is conditional. With conditional parameters the joint density
+// covers the parameters without a parent, which every trial has, and each
+// conditional parameter is chosen on its own as below: what Optuna's
+// multivariate TPE does with the parameters outside the search space all
+// trials share.
+//
+// # Conditional parameters
+//
+// As in Optuna's univariate sampler, each parameter's densities are fitted
+// to the trials in which it was active: the good and bad groups are split
+// over every trial by loss, then each parameter keeps the members of each
+// group that assigned it (a group with none of them is the prior alone).
+// A point's parameters are chosen each on its own as above, and the ones
+// its parents' choices leave inactive are dropped.
 //
 // # Batches and pending trials
 //
@@ -261,11 +275,12 @@ func (TPE) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm
 }
 
 // toModel returns a point as the model sees it: a categorical parameter's
-// index, every other parameter's place in the unit cube.
+// index, every other parameter's place in the unit cube, and an inactive
+// parameter's searchspace.Inactive.
 func toModel(space *searchspace.Space, pt searchspace.Point) []float64 {
 	x := make([]float64, len(pt))
 	for j := range space.Params {
-		if space.Params[j].Type == searchspace.Categorical {
+		if space.Params[j].Type == searchspace.Categorical || searchspace.IsInactive(pt[j]) {
 			x[j] = pt[j]
 		} else {
 			x[j] = space.Params[j].ToUnit(pt[j])
@@ -317,6 +332,7 @@ func fromModel(space *searchspace.Space, cfg config, obs []observation, nBelow i
 		for j := range models {
 			pt[j] = models[j].point(models[j].best(cand[j], score[j]))
 		}
+		space.Deactivate(pt)
 		if got := try(); got != nil {
 			return got
 		}
@@ -341,6 +357,7 @@ func fromModel(space *searchspace.Space, cfg config, obs []observation, nBelow i
 			for j := range models {
 				pt[j] = models[j].point(cand[j][i])
 			}
+			space.Deactivate(pt)
 			if got := try(); got != nil {
 				return got
 			}
@@ -391,27 +408,36 @@ type dimension struct {
 
 func newDimension(param *searchspace.Param, j int, obs []observation, below, above []int, priorWeight float64) dimension {
 	d := dimension{param: param}
-	if param.Type == searchspace.Categorical {
-		values := func(idx []int) []int {
-			v := make([]int, len(idx))
-			for i, k := range idx {
-				v[i] = int(obs[k].x[j])
+	// The observations of a group in which the parameter was active; a
+	// group with none is the prior alone, of weight 1 at least.
+	values := func(idx []int) ([]float64, float64) {
+		v := make([]float64, 0, len(idx))
+		for _, k := range idx {
+			if x := obs[k].x[j]; !searchspace.IsInactive(x) {
+				v = append(v, x)
 			}
-			return v
 		}
-		d.catL = newCategories(values(below), len(param.List), priorWeight)
-		d.catG = newCategories(values(above), len(param.List), priorWeight)
+		if len(v) == 0 {
+			return v, max(priorWeight, 1)
+		}
+		return v, priorWeight
+	}
+	belowX, belowW := values(below)
+	aboveX, aboveW := values(above)
+	if param.Type == searchspace.Categorical {
+		ints := func(v []float64) []int {
+			out := make([]int, len(v))
+			for i, x := range v {
+				out[i] = int(x)
+			}
+			return out
+		}
+		d.catL = newCategories(ints(belowX), len(param.List), belowW)
+		d.catG = newCategories(ints(aboveX), len(param.List), aboveW)
 		return d
 	}
-	values := func(idx []int) []float64 {
-		v := make([]float64, len(idx))
-		for i, k := range idx {
-			v[i] = obs[k].x[j]
-		}
-		return v
-	}
-	d.l = newMixture(values(below), priorWeight)
-	d.g = newMixture(values(above), priorWeight)
+	d.l = newMixture(belowX, belowW)
+	d.g = newMixture(aboveX, aboveW)
 	return d
 }
 

@@ -596,6 +596,29 @@ func mixedLoss(pt searchspace.Point) float64 {
 	return branin(pt[0], pt[1]) + math.Pow(math.Log10(pt[2])+2, 2) + offset
 }
 
+// conditionalSpace is the mixed space with conditions: lr only for sgd and
+// rmsprop, momentum only for sgd.
+func conditionalSpace() []*pb.ParameterSpec {
+	lr := param("lr", pb.ParameterType_DOUBLE, "1e-5", "1", "", pb.Distribution_LOG_UNIFORM)
+	lr.ParentName, lr.ParentValues = "opt", []string{"sgd", "rmsprop"}
+	momentum := double("momentum", "0", "1")
+	momentum.ParentName, momentum.ParentValues = "opt", []string{"sgd"}
+	return []*pb.ParameterSpec{double("x1", "-5", "10"), integer("x2", "0", "15"), categorical("opt", "sgd", "adam", "ftrl", "rmsprop"), lr, momentum}
+}
+
+// conditionalLoss is least for sgd with lr near 0.01 and momentum near 0.9;
+// it reads lr and momentum only where they are active.
+func conditionalLoss(pt searchspace.Point) float64 {
+	f := branin(pt[0], pt[1])
+	switch int(pt[2]) {
+	case 0:
+		return f + math.Pow(math.Log10(pt[3])+2, 2) + 4*math.Pow(pt[4]-0.9, 2)
+	case 3:
+		return f + 2 + math.Pow(math.Log10(pt[3])+3, 2)
+	}
+	return f + 3*pt[2]
+}
+
 // TestQuality compares TPE with random search on the same seeds and budget:
 // TPE's median best must beat random search's, and on most seeds TPE's best
 // must beat random search's median best. Everything is seeded, so the
@@ -619,6 +642,8 @@ func TestQuality(t *testing.T) {
 			func(pt searchspace.Point) float64 { return branin(pt[0], pt[1]) }, 100, 3, nil},
 		{"mixed space, maximising", mixedSpace(), pb.ObjectiveType_MAXIMIZE, mixedLoss, 100, 3, nil},
 		{"mixed space, multivariate, three in parallel", mixedSpace(), pb.ObjectiveType_MAXIMIZE, mixedLoss, 100, 3, []string{tpe.Multivariate, "true"}},
+		{"conditional space, three in parallel", conditionalSpace(), pb.ObjectiveType_MINIMIZE, conditionalLoss, 100, 3, nil},
+		{"conditional space, multivariate, three in parallel", conditionalSpace(), pb.ObjectiveType_MINIMIZE, conditionalLoss, 100, 3, []string{tpe.Multivariate, "true"}},
 	}
 	const seeds = 10
 	for _, tt := range tests {

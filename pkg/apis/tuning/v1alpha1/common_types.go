@@ -52,6 +52,16 @@ type ParameterSpec struct {
 	ParameterType ParameterType `json:"parameterType"`
 	// FeasibleSpace is the set of values the parameter may take.
 	FeasibleSpace FeasibleSpace `json:"feasibleSpace"`
+	// ParentName makes the parameter conditional: it is active only when
+	// the parameter of this name, an int, discrete or categorical one
+	// listed before it, is active and takes one of ParentValues. An
+	// inactive parameter is absent from a trial's assignments.
+	// +optional
+	ParentName string `json:"parentName,omitempty"`
+	// ParentValues are the parent's values, written as in its feasible
+	// space, under which the parameter is active.
+	// +optional
+	ParentValues []string `json:"parentValues,omitempty"`
 }
 
 // FeasibleSpace is the set of values a parameter may take: [min, max] for

@@ -196,7 +196,34 @@ func ValidateParameters(params []ParameterSpec) *apis.FieldError {
 		}
 		errs = errs.Also(p.Validate().ViaFieldIndex("parameters", i))
 	}
-	return errs
+	if errs != nil {
+		return errs
+	}
+	// The parameters one by one are sound: check their conditions, which
+	// relate them.
+	specs := make([]searchspace.ParamSpec, len(params))
+	for i := range params {
+		specs[i] = params[i].paramSpec()
+	}
+	var se *searchspace.Error
+	if err := searchspace.CheckSpace(specs); errors.As(err, &se) {
+		return &apis.FieldError{Message: se.Message, Paths: []string{se.Path}}
+	}
+	return nil
+}
+
+func (p *ParameterSpec) paramSpec() searchspace.ParamSpec {
+	return searchspace.ParamSpec{
+		Name:         p.Name,
+		Type:         parameterTypes[p.ParameterType],
+		Distribution: distributions[p.FeasibleSpace.Distribution],
+		Min:          p.FeasibleSpace.Min,
+		Max:          p.FeasibleSpace.Max,
+		Step:         p.FeasibleSpace.Step,
+		List:         p.FeasibleSpace.List,
+		ParentName:   p.ParentName,
+		ParentValues: p.ParentValues,
+	}
 }
 
 // Validate checks one parameter.
@@ -210,15 +237,7 @@ func (p *ParameterSpec) Validate() *apis.FieldError {
 	if _, ok := distributions[p.FeasibleSpace.Distribution]; !ok {
 		return apis.ErrInvalidValue(p.FeasibleSpace.Distribution, "feasibleSpace.distribution", "use uniform, logUniform, normal or logNormal")
 	}
-	err := searchspace.CheckParam(searchspace.ParamSpec{
-		Name:         p.Name,
-		Type:         parameterTypes[p.ParameterType],
-		Distribution: distributions[p.FeasibleSpace.Distribution],
-		Min:          p.FeasibleSpace.Min,
-		Max:          p.FeasibleSpace.Max,
-		Step:         p.FeasibleSpace.Step,
-		List:         p.FeasibleSpace.List,
-	})
+	err := searchspace.CheckParam(p.paramSpec())
 	var se *searchspace.Error
 	if !errors.As(err, &se) {
 		return nil

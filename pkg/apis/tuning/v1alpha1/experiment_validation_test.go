@@ -184,6 +184,42 @@ func TestExperimentValidation(t *testing.T) {
 		want: &apis.FieldError{Message: "a categorical parameter takes no distribution: its values are equally likely",
 			Paths: []string{"spec.parameters[2].feasibleSpace.distribution"}},
 	}, {
+		name: "a conditional parameter",
+		change: func(e *Experiment) {
+			e.Spec.Parameters = append(e.Spec.Parameters, ParameterSpec{Name: "--momentum", ParameterType: ParameterTypeDouble,
+				FeasibleSpace: FeasibleSpace{Min: "0.5", Max: "0.99"}, ParentName: "--optimizer", ParentValues: []string{"sgd"}})
+		},
+		want: nil,
+	}, {
+		name: "a parent listed after its child",
+		change: func(e *Experiment) {
+			e.Spec.Parameters[1].ParentName, e.Spec.Parameters[1].ParentValues = "--optimizer", []string{"sgd"}
+		},
+		want: &apis.FieldError{Message: `"--optimizer" is listed after this parameter, as parameters[2]: list a parent before the parameters that depend on it (this also rules out cycles)`,
+			Paths: []string{"spec.parameters[1].parentName"}},
+	}, {
+		name: "a parent value outside its feasible space",
+		change: func(e *Experiment) {
+			e.Spec.Parameters = append(e.Spec.Parameters, ParameterSpec{Name: "--momentum", ParameterType: ParameterTypeDouble,
+				FeasibleSpace: FeasibleSpace{Min: "0.5", Max: "0.99"}, ParentName: "--optimizer", ParentValues: []string{"sgd", "lbfgs"}})
+		},
+		want: &apis.FieldError{Message: `not a value of "--optimizer": "lbfgs" is not one of ["sgd", "adam", "ftrl"]`,
+			Paths: []string{"spec.parameters[3].parentValues[1]"}},
+	}, {
+		name: "a double parent",
+		change: func(e *Experiment) {
+			e.Spec.Parameters[1].ParentName, e.Spec.Parameters[1].ParentValues = "--lr", []string{"0.01"}
+		},
+		want: &apis.FieldError{Message: `"--lr" is a double parameter: a parent must be an int, discrete or categorical parameter`,
+			Paths: []string{"spec.parameters[1].parentName"}},
+	}, {
+		name: "parent values without a parent",
+		change: func(e *Experiment) {
+			e.Spec.Parameters[1].ParentValues = []string{"sgd"}
+		},
+		want: &apis.FieldError{Message: "missing: parentValues needs the name of the parameter they are values of",
+			Paths: []string{"spec.parameters[1].parentName"}},
+	}, {
 		name:   "min greater than max",
 		change: func(e *Experiment) { e.Spec.Parameters[0].FeasibleSpace.Min = "0.05" },
 		want:   &apis.FieldError{Message: "min 0.05 is greater than max 0.03", Paths: []string{"spec.parameters[0].feasibleSpace"}},

@@ -495,6 +495,11 @@ func (in *ParameterAssignment) DeepCopy() *ParameterAssignment {
 func (in *ParameterSpec) DeepCopyInto(out *ParameterSpec) {
 	*out = *in
 	in.FeasibleSpace.DeepCopyInto(&out.FeasibleSpace)
+	if in.ParentValues != nil {
+		in, out := &in.ParentValues, &out.ParentValues
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	return
 }
 

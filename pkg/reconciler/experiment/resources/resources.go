@@ -55,7 +55,7 @@ func MakeTrial(e *v1alpha1.Experiment, a v1alpha1.TrialAssignment) (*v1alpha1.Tr
 	if tt == nil {
 		return t, nil // the observation is written by hand
 	}
-	w, err := trialtemplate.Render(tt, a.Name, e.Namespace, a.ParameterAssignments)
+	w, err := trialtemplate.Render(tt, a.Name, e.Namespace, a.ParameterAssignments, trialtemplate.Inactive(e.Spec.Parameters, a.ParameterAssignments)...)
 	if err != nil {
 		return nil, err
 	}

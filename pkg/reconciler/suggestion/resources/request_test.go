@@ -691,3 +691,29 @@ func TestMakeRequestHistoryInColumns(t *testing.T) {
 		t.Errorf("%d bytes in columns against %d in plain; want half at most", c, p)
 	}
 }
+
+// TestConditionalParameterOnTheWire carries a parameter's condition to the
+// wire, and the space the controller checks replies against holds a reply
+// to it: an inactive parameter assigned is a violation.
+func TestConditionalParameterOnTheWire(t *testing.T) {
+	exp := &v1alpha1.Experiment{Spec: v1alpha1.ExperimentSpec{Parameters: []v1alpha1.ParameterSpec{
+		{Name: "optimizer", ParameterType: v1alpha1.ParameterTypeCategorical, FeasibleSpace: v1alpha1.FeasibleSpace{List: []string{"sgd", "adam"}}},
+		{Name: "momentum", ParameterType: v1alpha1.ParameterTypeDouble, FeasibleSpace: v1alpha1.FeasibleSpace{Min: "0.5", Max: "0.99"},
+			ParentName: "optimizer", ParentValues: []string{"sgd"}},
+	}}}
+	got := resources.ProtoParameter(&exp.Spec.Parameters[1])
+	if got.GetParentName() != "optimizer" || !cmp.Equal(got.GetParentValues(), []string{"sgd"}) {
+		t.Errorf("ProtoParameter: parentName %q, parentValues %v; want optimizer, [sgd]", got.GetParentName(), got.GetParentValues())
+	}
+	space, err := resources.ParseSpace(exp)
+	if err != nil {
+		t.Fatalf("ParseSpace: %v", err)
+	}
+	if !space.Conditional() {
+		t.Fatal("ParseSpace: the space has no conditional parameter")
+	}
+	as := []*pb.ParameterAssignment{{Name: "optimizer", Value: "adam"}, {Name: "momentum", Value: "0.9"}}
+	if _, err := space.ParseAssignments(as); err == nil || !strings.Contains(err.Error(), `"momentum" is inactive`) {
+		t.Errorf("ParseAssignments(%v) = %v; want momentum refused as inactive", as, err)
+	}
+}

@@ -39,6 +39,8 @@ func ProtoParameter(p *v1alpha1.ParameterSpec) *pb.ParameterSpec {
 			Step:         p.FeasibleSpace.Step,
 			Distribution: distributions[p.FeasibleSpace.Distribution],
 		},
+		ParentName:   p.ParentName,
+		ParentValues: p.ParentValues,
 	}
 }
 
