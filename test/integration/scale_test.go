@@ -40,21 +40,22 @@ import (
 // it measured: trials per second, API requests per trial, the controller's
 // CPU time and memory, and the largest object.
 //
-// Sized by SCALE_TRIALS (one Experiment of that many trials, default 2000),
-// SCALE_EXPERIMENTS (that many Experiments of 20 trials at once, default
-// 50) and SCALE_PARALLEL (the large Experiment's parallelTrialCount,
-// default 100); SCALE_QPS and SCALE_BURST set the controller's client
-// limits (default 50 and 100, as config/500-controller.yaml does). make
-// bench-scale runs it at 100,000 trials and 1,000 Experiments. Its last line reads
+// Sized by SCALE_TRIALS (one Experiment of that many trials, default
+// 10,000), SCALE_EXPERIMENTS (that many Experiments of 20 trials at once,
+// default 200) and SCALE_PARALLEL (the large Experiment's parallelTrialCount,
+// default 100); SCALE_QPS, SCALE_BURST and SCALE_THREADS set the
+// controller's client limits and workers per reconciler (default 200, 400
+// and 4, as config/500-controller.yaml does). make bench-scale runs it at
+// 100,000 trials and 1,000 Experiments. Its last line reads
 //
 //	scale: <trials> trials, <experiments> experiments, <t> trials/s, largest object <bytes> bytes, controller RSS <MiB> MiB
 func TestScale(t *testing.T) {
-	trials := scaleInt(t, "SCALE_TRIALS", 2000)
-	experiments := scaleInt(t, "SCALE_EXPERIMENTS", 50)
+	trials := scaleInt(t, "SCALE_TRIALS", 10000)
+	experiments := scaleInt(t, "SCALE_EXPERIMENTS", 200)
 	parallel := scaleInt(t, "SCALE_PARALLEL", 100)
 	const small = 20
 
-	qps, burst, threads := scaleInt(t, "SCALE_QPS", 50), scaleInt(t, "SCALE_BURST", 100), scaleInt(t, "SCALE_THREADS", 4)
+	qps, burst, threads := scaleInt(t, "SCALE_QPS", 200), scaleInt(t, "SCALE_BURST", 400), scaleInt(t, "SCALE_THREADS", 4)
 	profilePort := freePort(t)
 	if os.Getenv("SCALE_PROFILE") != "" {
 		if _, err := env.cp.Kubectl(context.Background(), nil, "patch", "configmap", "config-observability", "-n", tuning.SystemNamespace,
