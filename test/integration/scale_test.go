@@ -45,8 +45,9 @@ import (
 // default 200) and SCALE_PARALLEL (the large Experiment's parallelTrialCount,
 // default 100); SCALE_QPS, SCALE_BURST and SCALE_THREADS set the
 // controller's client limits and workers per reconciler (default 200, 400
-// and 4, as config/500-controller.yaml does). make bench-scale runs it at
-// 100,000 trials and 1,000 Experiments. Its last line reads
+// and 4, as config/500-controller.yaml does, with its GOMEMLIMIT). make
+// bench-scale runs it at 100,000 trials and 1,000 Experiments, 500 trials
+// at once. Its last line reads
 //
 //	scale: <trials> trials, <experiments> experiments, <t> trials/s, largest object <bytes> bytes, controller RSS <MiB> MiB
 func TestScale(t *testing.T) {
@@ -64,7 +65,7 @@ func TestScale(t *testing.T) {
 		}
 	}
 	ctrl := startControllerAt(t, "controller-scale", freePort(t), fmt.Sprintf("KUBE_API_QPS=%d", qps), fmt.Sprintf("KUBE_API_BURST=%d", burst),
-		fmt.Sprintf("KNOBS_THREADS_PER_CONTROLLER=%d", threads), "PROFILING_PORT="+profilePort)
+		fmt.Sprintf("KNOBS_THREADS_PER_CONTROLLER=%d", threads), "GOMEMLIMIT=400MiB", "PROFILING_PORT="+profilePort)
 	fn := startFunction(t, "random")
 	ns := namespace(t)
 	createService(t, ns, "random", "random", fn.url)
