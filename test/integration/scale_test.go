@@ -106,7 +106,13 @@ func TestScale(t *testing.T) {
 	})
 	perTenThousand := float64(after.rss-idle.rss) / (float64(trials) / 10000)
 
-	// (b) Many Experiments of a few trials at once.
+	// (b) Many Experiments of a few trials at once, in a namespace of
+	// their own: the listers find an Experiment's Trials by scanning its
+	// namespace, so beside the large Experiment's each reconcile would
+	// scan them all.
+	ns = namespace(t)
+	createService(t, ns, "random", "random", fn.url)
+	obs = startObserver(t, client, ns)
 	names := make([]string, experiments)
 	created := make([]time.Time, experiments)
 	before, reqs, sent = procSample(t, pid), apiRequests(t, kube), obs.writes.Load()
