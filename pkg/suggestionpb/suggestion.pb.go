@@ -1618,8 +1618,17 @@ type ObjectiveSpec struct {
 	Type                ObjectiveType          `protobuf:"varint,1,opt,name=type,proto3,enum=api.v1.alpha3.ObjectiveType" json:"type,omitempty"`
 	Goal                float64                `protobuf:"fixed64,2,opt,name=goal,proto3" json:"goal,omitempty"`
 	ObjectiveMetricName string                 `protobuf:"bytes,3,opt,name=objective_metric_name,json=objectiveMetricName,proto3" json:"objective_metric_name,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Knobs' own: further metrics optimised together with the objective
+	// metric, each in its own direction (multi-objective search: the goal
+	// is the Pareto front). An algorithm that optimises one metric only
+	// refuses a request with any.
+	AdditionalObjectives []*AdditionalObjective `protobuf:"bytes,10,rep,name=additional_objectives,json=additionalObjectives,proto3" json:"additional_objectives,omitempty"`
+	// Knobs' own: metrics a trial must keep within bounds to be feasible.
+	// A completed trial that reports a constraint metric outside its
+	// bounds, or does not report it, is infeasible.
+	Constraints   []*MetricConstraint `protobuf:"bytes,11,rep,name=constraints,proto3" json:"constraints,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ObjectiveSpec) Reset() {
@@ -1673,6 +1682,134 @@ func (x *ObjectiveSpec) GetObjectiveMetricName() string {
 	return ""
 }
 
+func (x *ObjectiveSpec) GetAdditionalObjectives() []*AdditionalObjective {
+	if x != nil {
+		return x.AdditionalObjectives
+	}
+	return nil
+}
+
+func (x *ObjectiveSpec) GetConstraints() []*MetricConstraint {
+	if x != nil {
+		return x.Constraints
+	}
+	return nil
+}
+
+type AdditionalObjective struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MetricName    string                 `protobuf:"bytes,1,opt,name=metric_name,json=metricName,proto3" json:"metric_name,omitempty"`
+	Type          ObjectiveType          `protobuf:"varint,2,opt,name=type,proto3,enum=api.v1.alpha3.ObjectiveType" json:"type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdditionalObjective) Reset() {
+	*x = AdditionalObjective{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdditionalObjective) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdditionalObjective) ProtoMessage() {}
+
+func (x *AdditionalObjective) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdditionalObjective.ProtoReflect.Descriptor instead.
+func (*AdditionalObjective) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *AdditionalObjective) GetMetricName() string {
+	if x != nil {
+		return x.MetricName
+	}
+	return ""
+}
+
+func (x *AdditionalObjective) GetType() ObjectiveType {
+	if x != nil {
+		return x.Type
+	}
+	return ObjectiveType_UNKNOWN
+}
+
+// MetricConstraint: feasible when min <= value <= max (a bound not set is
+// no bound).
+type MetricConstraint struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MetricName    string                 `protobuf:"bytes,1,opt,name=metric_name,json=metricName,proto3" json:"metric_name,omitempty"`
+	Min           *float64               `protobuf:"fixed64,2,opt,name=min,proto3,oneof" json:"min,omitempty"`
+	Max           *float64               `protobuf:"fixed64,3,opt,name=max,proto3,oneof" json:"max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetricConstraint) Reset() {
+	*x = MetricConstraint{}
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetricConstraint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetricConstraint) ProtoMessage() {}
+
+func (x *MetricConstraint) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetricConstraint.ProtoReflect.Descriptor instead.
+func (*MetricConstraint) Descriptor() ([]byte, []int) {
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *MetricConstraint) GetMetricName() string {
+	if x != nil {
+		return x.MetricName
+	}
+	return ""
+}
+
+func (x *MetricConstraint) GetMin() float64 {
+	if x != nil && x.Min != nil {
+		return *x.Min
+	}
+	return 0
+}
+
+func (x *MetricConstraint) GetMax() float64 {
+	if x != nil && x.Max != nil {
+		return *x.Max
+	}
+	return 0
+}
+
 type Trial struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -1684,7 +1821,7 @@ type Trial struct {
 
 func (x *Trial) Reset() {
 	*x = Trial{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[22]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1696,7 +1833,7 @@ func (x *Trial) String() string {
 func (*Trial) ProtoMessage() {}
 
 func (x *Trial) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[22]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1709,7 +1846,7 @@ func (x *Trial) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trial.ProtoReflect.Descriptor instead.
 func (*Trial) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{22}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Trial) GetName() string {
@@ -1743,7 +1880,7 @@ type TrialSpec struct {
 
 func (x *TrialSpec) Reset() {
 	*x = TrialSpec{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[23]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1755,7 +1892,7 @@ func (x *TrialSpec) String() string {
 func (*TrialSpec) ProtoMessage() {}
 
 func (x *TrialSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[23]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1768,7 +1905,7 @@ func (x *TrialSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialSpec.ProtoReflect.Descriptor instead.
 func (*TrialSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{23}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *TrialSpec) GetParameterAssignments() *ParameterAssignments {
@@ -1794,7 +1931,7 @@ type ParameterAssignments struct {
 
 func (x *ParameterAssignments) Reset() {
 	*x = ParameterAssignments{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[24]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1806,7 +1943,7 @@ func (x *ParameterAssignments) String() string {
 func (*ParameterAssignments) ProtoMessage() {}
 
 func (x *ParameterAssignments) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[24]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1819,7 +1956,7 @@ func (x *ParameterAssignments) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParameterAssignments.ProtoReflect.Descriptor instead.
 func (*ParameterAssignments) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{24}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ParameterAssignments) GetAssignments() []*ParameterAssignment {
@@ -1839,7 +1976,7 @@ type ParameterAssignment struct {
 
 func (x *ParameterAssignment) Reset() {
 	*x = ParameterAssignment{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[25]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1851,7 +1988,7 @@ func (x *ParameterAssignment) String() string {
 func (*ParameterAssignment) ProtoMessage() {}
 
 func (x *ParameterAssignment) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[25]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1864,7 +2001,7 @@ func (x *ParameterAssignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParameterAssignment.ProtoReflect.Descriptor instead.
 func (*ParameterAssignment) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{25}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ParameterAssignment) GetName() string {
@@ -1891,7 +2028,7 @@ type TrialStatus struct {
 
 func (x *TrialStatus) Reset() {
 	*x = TrialStatus{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[26]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1903,7 +2040,7 @@ func (x *TrialStatus) String() string {
 func (*TrialStatus) ProtoMessage() {}
 
 func (x *TrialStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[26]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1916,7 +2053,7 @@ func (x *TrialStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialStatus.ProtoReflect.Descriptor instead.
 func (*TrialStatus) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{26}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *TrialStatus) GetObservation() *Observation {
@@ -1942,7 +2079,7 @@ type Observation struct {
 
 func (x *Observation) Reset() {
 	*x = Observation{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[27]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1954,7 +2091,7 @@ func (x *Observation) String() string {
 func (*Observation) ProtoMessage() {}
 
 func (x *Observation) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[27]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1967,7 +2104,7 @@ func (x *Observation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Observation.ProtoReflect.Descriptor instead.
 func (*Observation) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{27}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Observation) GetMetrics() []*Metric {
@@ -1994,7 +2131,7 @@ type Metric struct {
 
 func (x *Metric) Reset() {
 	*x = Metric{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[28]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2006,7 +2143,7 @@ func (x *Metric) String() string {
 func (*Metric) ProtoMessage() {}
 
 func (x *Metric) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[28]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2019,7 +2156,7 @@ func (x *Metric) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metric.ProtoReflect.Descriptor instead.
 func (*Metric) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{28}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Metric) GetName() string {
@@ -2055,7 +2192,7 @@ type MetricPoint struct {
 
 func (x *MetricPoint) Reset() {
 	*x = MetricPoint{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[29]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2204,7 @@ func (x *MetricPoint) String() string {
 func (*MetricPoint) ProtoMessage() {}
 
 func (x *MetricPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[29]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2217,7 @@ func (x *MetricPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetricPoint.ProtoReflect.Descriptor instead.
 func (*MetricPoint) Descriptor() ([]byte, []int) {
-	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{29}
+	return file_pkg_suggestionpb_suggestion_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *MetricPoint) GetStep() int64 {
@@ -2106,7 +2243,7 @@ type GetSuggestionsReply_ParameterAssignments struct {
 
 func (x *GetSuggestionsReply_ParameterAssignments) Reset() {
 	*x = GetSuggestionsReply_ParameterAssignments{}
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[30]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2118,7 +2255,7 @@ func (x *GetSuggestionsReply_ParameterAssignments) String() string {
 func (*GetSuggestionsReply_ParameterAssignments) ProtoMessage() {}
 
 func (x *GetSuggestionsReply_ParameterAssignments) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[30]
+	mi := &file_pkg_suggestionpb_suggestion_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2252,11 +2389,25 @@ const file_pkg_suggestionpb_suggestion_proto_rawDesc = "" +
 	"\x03min\x18\x02 \x01(\tR\x03min\x12\x12\n" +
 	"\x04list\x18\x03 \x03(\tR\x04list\x12\x12\n" +
 	"\x04step\x18\x04 \x01(\tR\x04step\x12?\n" +
-	"\fdistribution\x18\x05 \x01(\x0e2\x1b.api.v1.alpha3.DistributionR\fdistribution\"\x89\x01\n" +
+	"\fdistribution\x18\x05 \x01(\x0e2\x1b.api.v1.alpha3.DistributionR\fdistribution\"\xa5\x02\n" +
 	"\rObjectiveSpec\x120\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1c.api.v1.alpha3.ObjectiveTypeR\x04type\x12\x12\n" +
 	"\x04goal\x18\x02 \x01(\x01R\x04goal\x122\n" +
-	"\x15objective_metric_name\x18\x03 \x01(\tR\x13objectiveMetricName\"}\n" +
+	"\x15objective_metric_name\x18\x03 \x01(\tR\x13objectiveMetricName\x12W\n" +
+	"\x15additional_objectives\x18\n" +
+	" \x03(\v2\".api.v1.alpha3.AdditionalObjectiveR\x14additionalObjectives\x12A\n" +
+	"\vconstraints\x18\v \x03(\v2\x1f.api.v1.alpha3.MetricConstraintR\vconstraints\"h\n" +
+	"\x13AdditionalObjective\x12\x1f\n" +
+	"\vmetric_name\x18\x01 \x01(\tR\n" +
+	"metricName\x120\n" +
+	"\x04type\x18\x02 \x01(\x0e2\x1c.api.v1.alpha3.ObjectiveTypeR\x04type\"q\n" +
+	"\x10MetricConstraint\x12\x1f\n" +
+	"\vmetric_name\x18\x01 \x01(\tR\n" +
+	"metricName\x12\x15\n" +
+	"\x03min\x18\x02 \x01(\x01H\x00R\x03min\x88\x01\x01\x12\x15\n" +
+	"\x03max\x18\x03 \x01(\x01H\x01R\x03max\x88\x01\x01B\x06\n" +
+	"\x04_minB\x06\n" +
+	"\x04_max\"}\n" +
 	"\x05Trial\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x04spec\x18\x02 \x01(\v2\x18.api.v1.alpha3.TrialSpecR\x04spec\x122\n" +
@@ -2335,7 +2486,7 @@ func file_pkg_suggestionpb_suggestion_proto_rawDescGZIP() []byte {
 }
 
 var file_pkg_suggestionpb_suggestion_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_pkg_suggestionpb_suggestion_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_pkg_suggestionpb_suggestion_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_pkg_suggestionpb_suggestion_proto_goTypes = []any{
 	(NumberFormat)(0),                                // 0: api.v1.alpha3.NumberFormat
 	(Distribution)(0),                                // 1: api.v1.alpha3.Distribution
@@ -2364,37 +2515,39 @@ var file_pkg_suggestionpb_suggestion_proto_goTypes = []any{
 	(*ParameterSpec)(nil),                            // 24: api.v1.alpha3.ParameterSpec
 	(*FeasibleSpace)(nil),                            // 25: api.v1.alpha3.FeasibleSpace
 	(*ObjectiveSpec)(nil),                            // 26: api.v1.alpha3.ObjectiveSpec
-	(*Trial)(nil),                                    // 27: api.v1.alpha3.Trial
-	(*TrialSpec)(nil),                                // 28: api.v1.alpha3.TrialSpec
-	(*ParameterAssignments)(nil),                     // 29: api.v1.alpha3.ParameterAssignments
-	(*ParameterAssignment)(nil),                      // 30: api.v1.alpha3.ParameterAssignment
-	(*TrialStatus)(nil),                              // 31: api.v1.alpha3.TrialStatus
-	(*Observation)(nil),                              // 32: api.v1.alpha3.Observation
-	(*Metric)(nil),                                   // 33: api.v1.alpha3.Metric
-	(*MetricPoint)(nil),                              // 34: api.v1.alpha3.MetricPoint
-	(*GetSuggestionsReply_ParameterAssignments)(nil), // 35: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
+	(*AdditionalObjective)(nil),                      // 27: api.v1.alpha3.AdditionalObjective
+	(*MetricConstraint)(nil),                         // 28: api.v1.alpha3.MetricConstraint
+	(*Trial)(nil),                                    // 29: api.v1.alpha3.Trial
+	(*TrialSpec)(nil),                                // 30: api.v1.alpha3.TrialSpec
+	(*ParameterAssignments)(nil),                     // 31: api.v1.alpha3.ParameterAssignments
+	(*ParameterAssignment)(nil),                      // 32: api.v1.alpha3.ParameterAssignment
+	(*TrialStatus)(nil),                              // 33: api.v1.alpha3.TrialStatus
+	(*Observation)(nil),                              // 34: api.v1.alpha3.Observation
+	(*Metric)(nil),                                   // 35: api.v1.alpha3.Metric
+	(*MetricPoint)(nil),                              // 36: api.v1.alpha3.MetricPoint
+	(*GetSuggestionsReply_ParameterAssignments)(nil), // 37: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
 }
 var file_pkg_suggestionpb_suggestion_proto_depIdxs = []int32{
 	19, // 0: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.experiment:type_name -> api.v1.alpha3.Experiment
-	27, // 1: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.trials:type_name -> api.v1.alpha3.Trial
+	29, // 1: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.trials:type_name -> api.v1.alpha3.Trial
 	10, // 2: api.v1.alpha3.GetEarlyStoppingDecisionsRequest.early_stopping:type_name -> api.v1.alpha3.EarlyStoppingSpec
 	7,  // 3: api.v1.alpha3.GetEarlyStoppingDecisionsReply.decisions:type_name -> api.v1.alpha3.EarlyStoppingDecision
 	10, // 4: api.v1.alpha3.ValidateEarlyStoppingSettingsRequest.early_stopping:type_name -> api.v1.alpha3.EarlyStoppingSpec
 	23, // 5: api.v1.alpha3.EarlyStoppingSpec.algorithm_settings:type_name -> api.v1.alpha3.AlgorithmSetting
 	19, // 6: api.v1.alpha3.GetSuggestionsRequest.experiment:type_name -> api.v1.alpha3.Experiment
-	27, // 7: api.v1.alpha3.GetSuggestionsRequest.trials:type_name -> api.v1.alpha3.Trial
+	29, // 7: api.v1.alpha3.GetSuggestionsRequest.trials:type_name -> api.v1.alpha3.Trial
 	12, // 8: api.v1.alpha3.GetSuggestionsRequest.history:type_name -> api.v1.alpha3.TrialColumns
 	13, // 9: api.v1.alpha3.TrialColumns.names:type_name -> api.v1.alpha3.Texts
 	4,  // 10: api.v1.alpha3.TrialColumns.conditions:type_name -> api.v1.alpha3.TrialCondition
 	14, // 11: api.v1.alpha3.TrialColumns.parameters:type_name -> api.v1.alpha3.ParameterColumn
 	15, // 12: api.v1.alpha3.TrialColumns.metrics:type_name -> api.v1.alpha3.MetricColumn
-	27, // 13: api.v1.alpha3.TrialColumns.plain:type_name -> api.v1.alpha3.Trial
+	29, // 13: api.v1.alpha3.TrialColumns.plain:type_name -> api.v1.alpha3.Trial
 	0,  // 14: api.v1.alpha3.ParameterColumn.format:type_name -> api.v1.alpha3.NumberFormat
 	13, // 15: api.v1.alpha3.ParameterColumn.texts:type_name -> api.v1.alpha3.Texts
 	0,  // 16: api.v1.alpha3.MetricColumn.format:type_name -> api.v1.alpha3.NumberFormat
 	13, // 17: api.v1.alpha3.MetricColumn.texts:type_name -> api.v1.alpha3.Texts
 	13, // 18: api.v1.alpha3.MetricColumn.curve_texts:type_name -> api.v1.alpha3.Texts
-	35, // 19: api.v1.alpha3.GetSuggestionsReply.parameter_assignments:type_name -> api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
+	37, // 19: api.v1.alpha3.GetSuggestionsReply.parameter_assignments:type_name -> api.v1.alpha3.GetSuggestionsReply.ParameterAssignments
 	22, // 20: api.v1.alpha3.GetSuggestionsReply.algorithm:type_name -> api.v1.alpha3.AlgorithmSpec
 	19, // 21: api.v1.alpha3.ValidateAlgorithmSettingsRequest.experiment:type_name -> api.v1.alpha3.Experiment
 	20, // 22: api.v1.alpha3.Experiment.experiment_spec:type_name -> api.v1.alpha3.ExperimentSpec
@@ -2407,28 +2560,31 @@ var file_pkg_suggestionpb_suggestion_proto_depIdxs = []int32{
 	25, // 29: api.v1.alpha3.ParameterSpec.feasible_space:type_name -> api.v1.alpha3.FeasibleSpace
 	1,  // 30: api.v1.alpha3.FeasibleSpace.distribution:type_name -> api.v1.alpha3.Distribution
 	3,  // 31: api.v1.alpha3.ObjectiveSpec.type:type_name -> api.v1.alpha3.ObjectiveType
-	28, // 32: api.v1.alpha3.Trial.spec:type_name -> api.v1.alpha3.TrialSpec
-	31, // 33: api.v1.alpha3.Trial.status:type_name -> api.v1.alpha3.TrialStatus
-	29, // 34: api.v1.alpha3.TrialSpec.parameter_assignments:type_name -> api.v1.alpha3.ParameterAssignments
-	30, // 35: api.v1.alpha3.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
-	32, // 36: api.v1.alpha3.TrialStatus.observation:type_name -> api.v1.alpha3.Observation
-	4,  // 37: api.v1.alpha3.TrialStatus.condition:type_name -> api.v1.alpha3.TrialCondition
-	33, // 38: api.v1.alpha3.Observation.metrics:type_name -> api.v1.alpha3.Metric
-	34, // 39: api.v1.alpha3.Metric.curve:type_name -> api.v1.alpha3.MetricPoint
-	30, // 40: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
-	11, // 41: api.v1.alpha3.Suggestion.GetSuggestions:input_type -> api.v1.alpha3.GetSuggestionsRequest
-	17, // 42: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:input_type -> api.v1.alpha3.ValidateAlgorithmSettingsRequest
-	5,  // 43: api.v1.alpha3.EarlyStopping.GetEarlyStoppingDecisions:input_type -> api.v1.alpha3.GetEarlyStoppingDecisionsRequest
-	8,  // 44: api.v1.alpha3.EarlyStopping.ValidateEarlyStoppingSettings:input_type -> api.v1.alpha3.ValidateEarlyStoppingSettingsRequest
-	16, // 45: api.v1.alpha3.Suggestion.GetSuggestions:output_type -> api.v1.alpha3.GetSuggestionsReply
-	18, // 46: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:output_type -> api.v1.alpha3.ValidateAlgorithmSettingsReply
-	6,  // 47: api.v1.alpha3.EarlyStopping.GetEarlyStoppingDecisions:output_type -> api.v1.alpha3.GetEarlyStoppingDecisionsReply
-	9,  // 48: api.v1.alpha3.EarlyStopping.ValidateEarlyStoppingSettings:output_type -> api.v1.alpha3.ValidateEarlyStoppingSettingsReply
-	45, // [45:49] is the sub-list for method output_type
-	41, // [41:45] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	27, // 32: api.v1.alpha3.ObjectiveSpec.additional_objectives:type_name -> api.v1.alpha3.AdditionalObjective
+	28, // 33: api.v1.alpha3.ObjectiveSpec.constraints:type_name -> api.v1.alpha3.MetricConstraint
+	3,  // 34: api.v1.alpha3.AdditionalObjective.type:type_name -> api.v1.alpha3.ObjectiveType
+	30, // 35: api.v1.alpha3.Trial.spec:type_name -> api.v1.alpha3.TrialSpec
+	33, // 36: api.v1.alpha3.Trial.status:type_name -> api.v1.alpha3.TrialStatus
+	31, // 37: api.v1.alpha3.TrialSpec.parameter_assignments:type_name -> api.v1.alpha3.ParameterAssignments
+	32, // 38: api.v1.alpha3.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
+	34, // 39: api.v1.alpha3.TrialStatus.observation:type_name -> api.v1.alpha3.Observation
+	4,  // 40: api.v1.alpha3.TrialStatus.condition:type_name -> api.v1.alpha3.TrialCondition
+	35, // 41: api.v1.alpha3.Observation.metrics:type_name -> api.v1.alpha3.Metric
+	36, // 42: api.v1.alpha3.Metric.curve:type_name -> api.v1.alpha3.MetricPoint
+	32, // 43: api.v1.alpha3.GetSuggestionsReply.ParameterAssignments.assignments:type_name -> api.v1.alpha3.ParameterAssignment
+	11, // 44: api.v1.alpha3.Suggestion.GetSuggestions:input_type -> api.v1.alpha3.GetSuggestionsRequest
+	17, // 45: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:input_type -> api.v1.alpha3.ValidateAlgorithmSettingsRequest
+	5,  // 46: api.v1.alpha3.EarlyStopping.GetEarlyStoppingDecisions:input_type -> api.v1.alpha3.GetEarlyStoppingDecisionsRequest
+	8,  // 47: api.v1.alpha3.EarlyStopping.ValidateEarlyStoppingSettings:input_type -> api.v1.alpha3.ValidateEarlyStoppingSettingsRequest
+	16, // 48: api.v1.alpha3.Suggestion.GetSuggestions:output_type -> api.v1.alpha3.GetSuggestionsReply
+	18, // 49: api.v1.alpha3.Suggestion.ValidateAlgorithmSettings:output_type -> api.v1.alpha3.ValidateAlgorithmSettingsReply
+	6,  // 50: api.v1.alpha3.EarlyStopping.GetEarlyStoppingDecisions:output_type -> api.v1.alpha3.GetEarlyStoppingDecisionsReply
+	9,  // 51: api.v1.alpha3.EarlyStopping.ValidateEarlyStoppingSettings:output_type -> api.v1.alpha3.ValidateEarlyStoppingSettingsReply
+	48, // [48:52] is the sub-list for method output_type
+	44, // [44:48] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_pkg_suggestionpb_suggestion_proto_init() }
@@ -2436,13 +2592,14 @@ func file_pkg_suggestionpb_suggestion_proto_init() {
 	if File_pkg_suggestionpb_suggestion_proto != nil {
 		return
 	}
+	file_pkg_suggestionpb_suggestion_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pkg_suggestionpb_suggestion_proto_rawDesc), len(file_pkg_suggestionpb_suggestion_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   31,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

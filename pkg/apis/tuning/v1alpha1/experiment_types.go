@@ -144,6 +144,46 @@ type ObjectiveSpec struct {
 	// said otherwise here.
 	// +optional
 	MetricStrategies []MetricStrategy `json:"metricStrategies,omitempty"`
+
+	// AdditionalObjectives are further metrics to optimise together with
+	// the objective metric, each in its own direction: with any, the
+	// search looks for the Pareto front, the trials that no other beats in
+	// every objective at once. The goal, if any, is the objective metric's.
+	// +optional
+	AdditionalObjectives []AdditionalObjective `json:"additionalObjectives,omitempty"`
+
+	// Constraints are metrics a trial must keep within bounds to count as
+	// feasible. Only feasible trials can be the best trial, be on the
+	// Pareto front or reach the goal; algorithms steer away from the
+	// infeasible ones.
+	// +optional
+	Constraints []MetricConstraint `json:"constraints,omitempty"`
+}
+
+// AdditionalObjective is one more metric to optimise.
+type AdditionalObjective struct {
+	// Name is the metric's name, as the trials report it.
+	Name string `json:"name"`
+	// Type is minimize or maximize.
+	Type ObjectiveType `json:"type"`
+}
+
+// MetricConstraint bounds a metric: a trial is feasible when the metric's
+// value lies within [min, max] (either bound may be left out).
+type MetricConstraint struct {
+	// Name is the metric's name, as the trials report it.
+	Name string `json:"name"`
+	// Min is the smallest feasible value.
+	// +optional
+	Min *float64 `json:"min,omitempty"`
+	// Max is the largest feasible value.
+	// +optional
+	Max *float64 `json:"max,omitempty"`
+}
+
+// MultiObjective reports whether the objective has more than one metric.
+func (o *ObjectiveSpec) MultiObjective() bool {
+	return len(o.AdditionalObjectives) > 0
 }
 
 // MetricNames returns the objective metric's name, then the additional
@@ -276,9 +316,27 @@ type ExperimentStatus struct {
 	// +optional
 	TrialsKilled int32 `json:"trialsKilled"`
 
-	// CurrentOptimalTrial is the best trial so far.
+	// CurrentOptimalTrial is the best trial so far: of the feasible trials,
+	// the one with the best value of the objective metric.
 	// +optional
 	CurrentOptimalTrial *OptimalTrial `json:"currentOptimalTrial,omitempty"`
+
+	// ParetoOptimalTrials are, with additionalObjectives, the feasible
+	// trials that no other feasible trial beats in every objective: at
+	// most 100, spread along the front when it holds more (ordered by the
+	// objective metric, best first).
+	// +optional
+	ParetoOptimalTrials []OptimalTrial `json:"paretoOptimalTrials,omitempty"`
+
+	// ParetoOptimalTrialCount is how many trials are on the Pareto front,
+	// listed in paretoOptimalTrials or not.
+	// +optional
+	ParetoOptimalTrialCount int32 `json:"paretoOptimalTrialCount,omitempty"`
+
+	// TrialsInfeasible is the number of completed trials that broke a
+	// constraint.
+	// +optional
+	TrialsInfeasible int32 `json:"trialsInfeasible,omitempty"`
 }
 
 // OptimalTrial is the best trial of an Experiment so far.

@@ -1,0 +1,255 @@
+// Package pareto holds the rules of multi-objective search shared by the
+// controller, the algorithms and the benchmark: which trial beats which when
+// there are several objectives and constraints, the Pareto front, the
+// crowding of a front and the hypervolume it covers.
+//
+// Every objective is to be minimised: a caller turns a maximised one round
+// (negates it) first.
+package pareto
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// Point is one trial's objectives, each to minimise, and how far it breaks
+// its constraints: Violation 0 is feasible, more is worse (+Inf for a
+// constraint metric that was not reported).
+type Point struct {
+	Values    []float64
+	Violation float64
+}
+
+// Feasible reports whether the point keeps every constraint.
+func (p Point) Feasible() bool { return p.Violation == 0 }
+
+// Dominates reports whether a beats b under constrained domination (Deb et
+// al., NSGA-II, 2002): a feasible point beats an infeasible one, of two
+// infeasible points the one that breaks its constraints less wins, and of
+// two feasible points a wins when it is no worse in any objective and
+// better in one.
+func Dominates(a, b Point) bool {
+	switch af, bf := a.Feasible(), b.Feasible(); {
+	case af && !bf:
+		return true
+	case !af && !bf:
+		return a.Violation < b.Violation
+	case !af:
+		return false
+	}
+	better := false
+	for i, v := range a.Values {
+		switch {
+		case v > b.Values[i]:
+			return false
+		case v < b.Values[i]:
+			better = true
+		}
+	}
+	return better
+}
+
+// Front returns the indices of the points of pts no other point dominates,
+// in ascending order. With at least one feasible point, these are feasible
+// points only; with none, the points that break their constraints least.
+// It costs O(n log n) for two objectives and O(n·front) beyond.
+func Front(pts []Point) []int {
+	idx := make([]int, 0, len(pts))
+	for i := range pts {
+		idx = append(idx, i)
+	}
+	return frontOf(pts, idx)
+}
+
+// frontOf returns the members of idx that no member of idx dominates,
+// ascending.
+func frontOf(pts []Point, idx []int) []int {
+	if len(idx) == 0 {
+		return nil
+	}
+	// Only the least violation can be undominated: every feasible point
+	// beats every infeasible one, and a smaller violation a larger one.
+	least := math.Inf(1)
+	for _, i := range idx {
+		least = min(least, pts[i].Violation)
+	}
+	var cand []int
+	for _, i := range idx {
+		if pts[i].Violation == least {
+			cand = append(cand, i)
+		}
+	}
+	if least != 0 {
+		// Infeasible points of equal violation do not dominate each other.
+		return cand
+	}
+	// By the objectives in order, lexicographically: a point can be
+	// dominated only by one before it.
+	slices.SortFunc(cand, func(a, b int) int {
+		if c := slices.Compare(pts[a].Values, pts[b].Values); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	var front []int
+	if len(cand) > 0 && len(pts[cand[0]].Values) == 2 {
+		// Two objectives: a point is on the front when its second value is
+		// below every second value before it (the first values rise).
+		best := math.Inf(1)
+		for k, i := range cand {
+			v := pts[i].Values
+			if v[1] < best || (k > 0 && slices.Equal(v, pts[cand[k-1]].Values) && len(front) > 0 && front[len(front)-1] == cand[k-1]) {
+				front = append(front, i)
+				best = min(best, v[1])
+			}
+		}
+	} else {
+		for _, i := range cand {
+			dominated := false
+			for _, j := range front {
+				if Dominates(pts[j], pts[i]) {
+					dominated = true
+					break
+				}
+			}
+			if !dominated {
+				front = append(front, i)
+			}
+		}
+	}
+	slices.Sort(front)
+	return front
+}
+
+// Sort ranks the points into fronts: the first is Front(pts), the second
+// the front of what is left, and so on; every index appears once.
+func Sort(pts []Point) [][]int {
+	left := make([]int, 0, len(pts))
+	for i := range pts {
+		left = append(left, i)
+	}
+	var fronts [][]int
+	for len(left) > 0 {
+		f := frontOf(pts, left)
+		fronts = append(fronts, f)
+		rest := left[:0:0]
+		k := 0
+		for _, i := range left {
+			if k < len(f) && f[k] == i {
+				k++
+				continue
+			}
+			rest = append(rest, i)
+		}
+		left = rest
+	}
+	return fronts
+}
+
+// Crowding returns the crowding distance of each member of front (NSGA-II):
+// for each objective, the gap between a point's two neighbours along it,
+// divided by the front's range in that objective, summed. The points at
+// either end of an objective get +Inf, so that they are kept first.
+func Crowding(pts []Point, front []int) []float64 {
+	d := make([]float64, len(front))
+	if len(front) == 0 {
+		return d
+	}
+	order := make([]int, len(front))
+	for m := range pts[front[0]].Values {
+		for k := range order {
+			order[k] = k
+		}
+		slices.SortStableFunc(order, func(a, b int) int {
+			return cmp.Compare(pts[front[a]].Values[m], pts[front[b]].Values[m])
+		})
+		lo, hi := pts[front[order[0]]].Values[m], pts[front[order[len(order)-1]]].Values[m]
+		d[order[0]], d[order[len(order)-1]] = math.Inf(1), math.Inf(1)
+		if hi == lo {
+			continue
+		}
+		for k := 1; k < len(order)-1; k++ {
+			d[order[k]] += (pts[front[order[k+1]]].Values[m] - pts[front[order[k-1]]].Values[m]) / (hi - lo)
+		}
+	}
+	return d
+}
+
+// Hypervolume is the volume of the region, bounded by ref, that the points
+// dominate (every objective minimised); points not below ref in every
+// objective add nothing. Exact: a sweep in two dimensions, slicing by the
+// last objective beyond (fine for the fronts of a benchmark, of some
+// hundreds of points in a few dimensions).
+func Hypervolume(points [][]float64, ref []float64) float64 {
+	var in [][]float64
+	for _, p := range points {
+		ok := len(p) == len(ref)
+		for i := range p {
+			if !ok || !(p[i] < ref[i]) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			in = append(in, p)
+		}
+	}
+	return volume(in, ref)
+}
+
+func volume(pts [][]float64, ref []float64) float64 {
+	if len(pts) == 0 {
+		return 0
+	}
+	d := len(ref)
+	switch d {
+	case 1:
+		best := ref[0]
+		for _, p := range pts {
+			best = min(best, p[0])
+		}
+		return ref[0] - best
+	case 2:
+		s := slices.Clone(pts)
+		slices.SortFunc(s, func(a, b []float64) int { return cmp.Compare(a[0], b[0]) })
+		v, y := 0.0, ref[1]
+		for _, p := range s {
+			if p[1] < y {
+				v += (ref[0] - p[0]) * (y - p[1])
+				y = p[1]
+			}
+		}
+		return v
+	}
+	// Slice along the last objective: between two consecutive values of
+	// it, the points at or below the lower one dominate the same region
+	// of the other objectives.
+	s := slices.Clone(pts)
+	slices.SortFunc(s, func(a, b []float64) int { return cmp.Compare(a[d-1], b[d-1]) })
+	v := 0.0
+	sub := make([][]float64, 0, len(s))
+	for k, p := range s {
+		sub = append(sub, p[:d-1])
+		next := ref[d-1]
+		if k+1 < len(s) {
+			next = s[k+1][d-1]
+		}
+		if next > p[d-1] {
+			v += volume(sub, ref[:d-1]) * (next - p[d-1])
+		}
+	}
+	return v
+}
+
+// Violation is how far value lies outside [lo, hi] (nil: no bound): 0
+// inside, the distance to the nearer bound outside.
+func Violation(value float64, lo, hi *float64) float64 {
+	switch {
+	case lo != nil && value < *lo:
+		return *lo - value
+	case hi != nil && value > *hi:
+		return value - *hi
+	}
+	return 0
+}
