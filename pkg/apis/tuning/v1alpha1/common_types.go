@@ -1,5 +1,10 @@
 package v1alpha1
 
+import (
+	"math"
+	"strconv"
+)
+
 // AlgorithmSpec names a search algorithm and its settings.
 type AlgorithmSpec struct {
 	// AlgorithmName is the algorithm to use, such as random, grid, bayesopt,
@@ -178,6 +183,20 @@ func (o *Observation) Metric(name string) *Metric {
 		}
 	}
 	return nil
+}
+
+// Value returns the named metric's value, and whether the observation
+// reports it as a finite number.
+func (o *Observation) Value(name string) (float64, bool) {
+	m := o.Metric(name)
+	if m == nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(m.Value, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
 }
 
 // MetricStrategyType says which of a metric's reported values counts.

@@ -1,12 +1,16 @@
 package v1alpha1
 
 import (
+	"math"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 	"knative.dev/pkg/kmeta"
+
+	"knobs.dev/knobs/pkg/pareto"
 )
 
 // Experiment is a hyperparameter search: a search space, an objective, an
@@ -184,6 +188,49 @@ type MetricConstraint struct {
 // MultiObjective reports whether the objective has more than one metric.
 func (o *ObjectiveSpec) MultiObjective() bool {
 	return len(o.AdditionalObjectives) > 0
+}
+
+// Losses returns an observation's objectives, the objective metric first
+// and then the additional objectives in order, each turned to be
+// minimised (a maximised one negated), and whether it reports every one
+// of them as a finite number.
+func (o *ObjectiveSpec) Losses(obs *Observation) ([]float64, bool) {
+	out := make([]float64, 0, 1+len(o.AdditionalObjectives))
+	add := func(name string, t ObjectiveType) bool {
+		v, ok := obs.Value(name)
+		if !ok {
+			return false
+		}
+		if t == ObjectiveTypeMaximize {
+			v = -v
+		}
+		out = append(out, v)
+		return true
+	}
+	if !add(o.ObjectiveMetricName, o.Type) {
+		return nil, false
+	}
+	for _, a := range o.AdditionalObjectives {
+		if !add(a.Name, a.Type) {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// Violation is how far an observation breaks the constraints: 0 when it
+// keeps them all, else the sum of the distances from each broken bound,
+// +Inf when it does not report a constraint metric as a finite number.
+func (o *ObjectiveSpec) Violation(obs *Observation) float64 {
+	sum := 0.0
+	for _, c := range o.Constraints {
+		v, ok := obs.Value(c.Name)
+		if !ok {
+			return math.Inf(1)
+		}
+		sum += pareto.Violation(v, c.Min, c.Max)
+	}
+	return sum
 }
 
 // MetricNames returns the objective metric's name, then the additional
