@@ -237,9 +237,10 @@ func TestCurveCapacity(t *testing.T) {
 }
 
 // largestObservationBytes is the most bytes of JSON an observation the
-// receiver writes can take, docs/tuning-loop.md says: 65 metrics, names
-// of 253 characters, every value of the longest form, steps of 19 digits.
-const largestObservationBytes = 57 << 10
+// receiver writes can take, docs/tuning-loop.md says: up to
+// v1alpha1.MaxObservationMetrics metrics, names of 253 characters, every
+// value of the longest form, steps of 19 digits.
+const largestObservationBytes = 65 << 10
 
 func TestLargestObservation(t *testing.T) {
 	// A sign, 17 digits, a point and a three-digit exponent: the longest a
@@ -249,7 +250,7 @@ func TestLargestObservation(t *testing.T) {
 		t.Fatalf("%s is not the longest value", s)
 	}
 	largest, at := 0, 0
-	for n := 1; n <= 65; n++ {
+	for n := 1; n <= v1alpha1.MaxObservationMetrics; n++ {
 		obs := &v1alpha1.Observation{Step: new(int64), Reports: math.MaxInt32}
 		*obs.Step = math.MaxInt64
 		v := formatValue(longest)

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -394,6 +395,36 @@ func experimentWithStrategies(t *testing.T) object {
 	return o
 }
 
+// multiObjectiveExperiment is the random experiment with a second
+// objective, constraints (one of them on the objective metric), a strategy
+// for a constraint's metric and the status it reaches.
+func multiObjectiveExperiment(t *testing.T) object {
+	t.Helper()
+	o := object(readYAML(t, "examples/experiment-random.yaml"))
+	obj := o.m("spec", "objective")
+	obj["additionalObjectives"] = []any{map[string]any{"name": "latency", "type": "minimize"}}
+	obj["constraints"] = []any{
+		map[string]any{"name": "Validation-accuracy", "min": 0.5},
+		map[string]any{"name": "cost", "min": 0, "max": 2.5},
+	}
+	obj["metricStrategies"] = []any{map[string]any{"name": "cost", "value": "max"}}
+	o["status"] = fromYAML(t, experimentStatus+`
+trialsInfeasible: 1
+paretoOptimalTrialCount: 2
+paretoOptimalTrials:
+  - bestTrialName: random-experiment-fsa2f
+    parameterAssignments:
+      - {name: --lr, value: "0.02"}
+    observation:
+      metrics:
+        - {name: Validation-accuracy, value: "0.9731"}
+        - {name: latency, value: "3"}
+        - {name: cost, value: "1"}
+  - bestTrialName: random-experiment-hoj53
+`)
+	return o
+}
+
 // suggestionStatus is the status the Suggestion of the random experiment
 // reaches after its first request, as in the design's walk-through.
 const suggestionStatus = `
@@ -475,6 +506,7 @@ func TestExamplesAreAccepted(t *testing.T) {
 		{"examples/suggestion-random.yaml", "Suggestion", readYAML(t, "examples/suggestion-random.yaml"), &v1alpha1.Suggestion{}},
 		{"suggestion with status", "Suggestion", suggestionWithStatus, &v1alpha1.Suggestion{}},
 		{"experiment with metric strategies and status", "Experiment", experimentWithStrategies(t), &v1alpha1.Experiment{}},
+		{"experiment with several objectives, constraints and the Pareto front", "Experiment", multiObjectiveExperiment(t), &v1alpha1.Experiment{}},
 		{"trial with status", "Trial", fromYAML(t, trial), &v1alpha1.Trial{}},
 		{"trial written by hand", "Trial", fromYAML(t, handWrittenTrial), &v1alpha1.Trial{}},
 		{"experiment with the StdOut collector", "Experiment", withCollector(t, "examples/experiment-random.yaml", stdOutCollector), &v1alpha1.Experiment{}},
@@ -898,7 +930,7 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 		file:     "examples/experiment-random.yaml",
 		change:   func(o object) { setStrategies(o, "accuracy", "max", "loss", "min") },
 		path:     "spec.objective.metricStrategies",
-		detail:   "every metric strategy must name objectiveMetricName or one of additionalMetricNames",
+		detail:   "every metric strategy must name objectiveMetricName, one of additionalMetricNames",
 		goAgrees: true,
 	}, {
 		name: "metric strategy for an unknown metric, without additional metrics",
@@ -909,7 +941,7 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 			setStrategies(o, "accuracy", "max")
 		},
 		path:     "spec.objective.metricStrategies",
-		detail:   "every metric strategy must name objectiveMetricName or one of additionalMetricNames",
+		detail:   "every metric strategy must name objectiveMetricName, one of additionalMetricNames",
 		goAgrees: true,
 	}, {
 		name: "two strategies for a metric",
@@ -921,6 +953,149 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 		path:     "spec.objective.metricStrategies",
 		detail:   "each metric may have one strategy",
 		goAgrees: true,
+	}, {
+		name: "additional objective repeating the objective metric",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m("spec", "objective")["additionalObjectives"] = []any{map[string]any{"name": "Validation-accuracy", "type": "minimize"}}
+		},
+		path:     "spec.objective.additionalObjectives",
+		detail:   "an additional objective must not name objectiveMetricName",
+		goAgrees: true,
+	}, {
+		name: "two additional objectives of one metric",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m("spec", "objective")["additionalObjectives"] = []any{
+				map[string]any{"name": "latency", "type": "minimize"},
+				map[string]any{"name": "latency", "type": "maximize"},
+			}
+		},
+		path:     "spec.objective.additionalObjectives",
+		detail:   "two additionalObjectives have the same name",
+		goAgrees: true,
+	}, {
+		name: "additional objective without a type",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m("spec", "objective")["additionalObjectives"] = []any{map[string]any{"name": "latency"}}
+		},
+		path:     "spec.objective.additionalObjectives[0].type",
+		detail:   "Required value",
+		goAgrees: true,
+	}, {
+		name: "additional objective of an unknown type",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m("spec", "objective")["additionalObjectives"] = []any{map[string]any{"name": "latency", "type": "least"}}
+		},
+		path:     "spec.objective.additionalObjectives[0].type",
+		detail:   `Unsupported value: "least"`,
+		goAgrees: true,
+	}, {
+		name: "nine additional objectives",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			var as []any
+			for i := range 9 {
+				as = append(as, map[string]any{"name": fmt.Sprint("m", i), "type": "minimize"})
+			}
+			o.m("spec", "objective")["additionalObjectives"] = as
+		},
+		path:     "spec.objective.additionalObjectives",
+		detail:   "Too many",
+		goAgrees: true,
+	}, {
+		name: "constraint without bounds",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m("spec", "objective")["constraints"] = []any{map[string]any{"name": "cost"}}
+		},
+		path:     "spec.objective.constraints[0]",
+		detail:   "a constraint needs min, max or both",
+		goAgrees: true,
+	}, {
+		name: "constraint with min above max",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m("spec", "objective")["constraints"] = []any{map[string]any{"name": "cost", "min": 2, "max": 1.5}}
+		},
+		path:     "spec.objective.constraints[0].min",
+		detail:   "min is greater than max",
+		goAgrees: true,
+	}, {
+		name: "two constraints of one metric",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m("spec", "objective")["constraints"] = []any{
+				map[string]any{"name": "cost", "min": 0},
+				map[string]any{"name": "cost", "max": 1},
+			}
+		},
+		path:     "spec.objective.constraints",
+		detail:   "two constraints have the same name",
+		goAgrees: true,
+	}, {
+		name: "eleven constraints",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			var cs []any
+			for i := range 11 {
+				cs = append(cs, map[string]any{"name": fmt.Sprint("m", i), "max": 1})
+			}
+			o.m("spec", "objective")["constraints"] = cs
+		},
+		path:     "spec.objective.constraints",
+		detail:   "Too many",
+		goAgrees: true,
+	}, {
+		name: "metric strategy for a metric of no objective or constraint",
+		kind: "Experiment",
+		file: "examples/experiment-random.yaml",
+		change: func(o object) {
+			o.m("spec", "objective")["additionalObjectives"] = []any{map[string]any{"name": "latency", "type": "minimize"}}
+			o.m("spec", "objective")["constraints"] = []any{map[string]any{"name": "cost", "max": 1}}
+			setStrategies(o, "latency", "latest", "cost", "max", "memory", "max")
+		},
+		path:     "spec.objective.metricStrategies",
+		detail:   "every metric strategy must name objectiveMetricName",
+		goAgrees: true,
+	}, {
+		name:   "trial with a constraint without bounds",
+		kind:   "Trial",
+		yaml:   trial,
+		change: func(o object) { o.m("spec", "objective")["constraints"] = []any{map[string]any{"name": "cost"}} },
+		path:   "spec.objective.constraints[0]",
+		detail: "a constraint needs min, max or both",
+	}, {
+		name: "negative trialsInfeasible",
+		kind: "Experiment",
+		change: func(o object) {
+			o.m("status")["trialsInfeasible"] = -1
+		},
+		path:   "status.trialsInfeasible",
+		detail: "should be greater than or equal to 0",
+	}, {
+		name: "over 100 Pareto-optimal trials listed",
+		kind: "Experiment",
+		change: func(o object) {
+			var ts []any
+			for i := range 101 {
+				ts = append(ts, map[string]any{"bestTrialName": fmt.Sprint("t", i)})
+			}
+			o.m("status")["paretoOptimalTrials"] = ts
+		},
+		path:   "status.paretoOptimalTrials",
+		detail: "Too many",
 	}, {
 		name:   "negative trialsEarlyStopped",
 		kind:   "Experiment",
@@ -1057,7 +1232,7 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 		yaml:   trial,
 		change: func(o object) { setStrategies(o, "loss", "min") },
 		path:   "spec.objective.metricStrategies",
-		detail: "every metric strategy must name objectiveMetricName or one of additionalMetricNames",
+		detail: "every metric strategy must name objectiveMetricName, one of additionalMetricNames",
 	}, {
 		name:   "trial with two strategies for a metric",
 		kind:   "Trial",

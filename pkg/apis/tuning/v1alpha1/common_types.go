@@ -146,10 +146,15 @@ const (
 	MaxObservationCurvePoints = 500
 )
 
+// MaxObservationMetrics is the most metrics an observation holds: the
+// objective metric, 64 additional metrics, MaxAdditionalObjectives
+// additional objectives and MaxConstraints constraints' metrics.
+const MaxObservationMetrics = 1 + 64 + MaxAdditionalObjectives + MaxConstraints
+
 // CurvePointsPerMetric is the most points each curve of an observation of
 // n metrics holds: MaxCurvePoints, or less so that the n curves together
-// hold at most MaxObservationCurvePoints (for n up to 83; a Trial holds at
-// most 65 metrics), and never less than 6.
+// hold at most MaxObservationCurvePoints (for n up to 83, which is
+// MaxObservationMetrics), and never less than 6.
 func CurvePointsPerMetric(n int) int {
 	const least = 6
 	if n < 1 {

@@ -17,9 +17,13 @@ func TestCurvePointsPerMetric(t *testing.T) {
 			t.Errorf("CurvePointsPerMetric(%d) = %d, want %d", tc.metrics, got, tc.want)
 		}
 	}
-	// Up to 83 metrics, and so for every Trial the API server admits (65
-	// at most), the curves together keep to the bound of an observation.
-	for n := 1; n <= 83; n++ {
+	// Up to 83 metrics, and so for every Trial the API server admits
+	// (MaxObservationMetrics at most), the curves together keep to the
+	// bound of an observation.
+	if MaxObservationMetrics > 83 {
+		t.Errorf("MaxObservationMetrics is %d: curves of 6 points would hold more than %d in all", MaxObservationMetrics, MaxObservationCurvePoints)
+	}
+	for n := 1; n <= MaxObservationMetrics; n++ {
 		if total := n * CurvePointsPerMetric(n); total > MaxObservationCurvePoints {
 			t.Errorf("%d metrics may hold %d points, more than %d", n, total, MaxObservationCurvePoints)
 		}

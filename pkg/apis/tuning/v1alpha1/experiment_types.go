@@ -143,9 +143,9 @@ type ObjectiveSpec struct {
 	AdditionalMetricNames []string `json:"additionalMetricNames,omitempty"`
 
 	// MetricStrategies say which reported value of a metric counts: min,
-	// max or latest. The objective metric keeps its best (min when
-	// minimizing, max when maximizing) and the others their latest, unless
-	// said otherwise here.
+	// max or latest. The objective metric and the additional objectives
+	// keep their best (min when minimizing, max when maximizing) and the
+	// others their latest, unless said otherwise here.
 	// +optional
 	MetricStrategies []MetricStrategy `json:"metricStrategies,omitempty"`
 
@@ -233,13 +233,35 @@ func (o *ObjectiveSpec) Violation(obs *Observation) float64 {
 	return sum
 }
 
-// MetricNames returns the objective metric's name, then the additional
-// metrics' names.
+// MetricNames returns the names of the metrics a trial records, each once:
+// the objective metric's, then the additional metrics', the additional
+// objectives' and the constraints' in order.
 func (o *ObjectiveSpec) MetricNames() []string {
-	return append([]string{o.ObjectiveMetricName}, o.AdditionalMetricNames...)
+	out := make([]string, 0, 1+len(o.AdditionalMetricNames)+len(o.AdditionalObjectives)+len(o.Constraints))
+	seen := make(map[string]bool, cap(out))
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	add(o.ObjectiveMetricName)
+	for _, n := range o.AdditionalMetricNames {
+		add(n)
+	}
+	for _, a := range o.AdditionalObjectives {
+		add(a.Name)
+	}
+	for _, c := range o.Constraints {
+		add(c.Name)
+	}
+	return out
 }
 
-// StrategyFor returns the strategy of the named metric.
+// StrategyFor returns the strategy of the named metric: the one
+// metricStrategies give it, else the best value for the objective metric
+// and the additional objectives (min when minimised, max when maximised),
+// else the latest.
 func (o *ObjectiveSpec) StrategyFor(name string) MetricStrategyType {
 	for _, s := range o.MetricStrategies {
 		if s.Name == name {
@@ -247,12 +269,22 @@ func (o *ObjectiveSpec) StrategyFor(name string) MetricStrategyType {
 		}
 	}
 	if name == o.ObjectiveMetricName {
-		if o.Type == ObjectiveTypeMaximize {
-			return MetricStrategyMax
+		return bestOf(o.Type)
+	}
+	for _, a := range o.AdditionalObjectives {
+		if a.Name == name {
+			return bestOf(a.Type)
 		}
-		return MetricStrategyMin
 	}
 	return MetricStrategyLatest
+}
+
+// bestOf returns the strategy that keeps an objective's best value.
+func bestOf(t ObjectiveType) MetricStrategyType {
+	if t == ObjectiveTypeMaximize {
+		return MetricStrategyMax
+	}
+	return MetricStrategyMin
 }
 
 // Better reports whether objective value a is better than b.

@@ -108,6 +108,8 @@ func (o *ObjectiveSpec) Validate() *apis.FieldError {
 	if o.ObjectiveMetricName == "" {
 		errs = errs.Also(apis.ErrMissingField("objectiveMetricName"))
 	}
+	errs = errs.Also(o.validateAdditionalObjectives())
+	errs = errs.Also(o.validateConstraints())
 	names := map[string]bool{}
 	for _, n := range o.MetricNames() {
 		names[n] = true
@@ -116,7 +118,7 @@ func (o *ObjectiveSpec) Validate() *apis.FieldError {
 	for i, ms := range o.MetricStrategies {
 		switch {
 		case !names[ms.Name]:
-			errs = errs.Also(apis.ErrInvalidValue(ms.Name, "name", "name the objective metric or one of additionalMetricNames").ViaFieldIndex("metricStrategies", i))
+			errs = errs.Also(apis.ErrInvalidValue(ms.Name, "name", "name the objective metric, one of additionalMetricNames, or an additional objective's or a constraint's metric").ViaFieldIndex("metricStrategies", i))
 		case seen[ms.Name] > 0:
 			errs = errs.Also(apis.ErrInvalidValue(ms.Name, "name", fmt.Sprintf("metricStrategies[%d] has the same name", seen[ms.Name]-1)).ViaFieldIndex("metricStrategies", i))
 		}
@@ -125,6 +127,74 @@ func (o *ObjectiveSpec) Validate() *apis.FieldError {
 		case MetricStrategyMin, MetricStrategyMax, MetricStrategyLatest:
 		default:
 			errs = errs.Also(apis.ErrInvalidValue(ms.Value, "value", "use min, max or latest").ViaFieldIndex("metricStrategies", i))
+		}
+	}
+	return errs
+}
+
+// The most additional objectives and constraints an objective may have:
+// with the objective metric and at most 64 additional metrics, a trial
+// records at most MaxObservationMetrics metrics.
+const (
+	MaxAdditionalObjectives = 8
+	MaxConstraints          = 10
+)
+
+// validateAdditionalObjectives checks the additional objectives: each
+// names a metric of its own, other than the objective metric, and a
+// direction.
+func (o *ObjectiveSpec) validateAdditionalObjectives() *apis.FieldError {
+	var errs *apis.FieldError
+	if n := len(o.AdditionalObjectives); n > MaxAdditionalObjectives {
+		errs = errs.Also(&apis.FieldError{Message: fmt.Sprintf("%d additional objectives: give at most %d", n, MaxAdditionalObjectives), Paths: []string{"additionalObjectives"}})
+	}
+	seen := map[string]int{}
+	for i, a := range o.AdditionalObjectives {
+		switch j, dup := seen[a.Name]; {
+		case a.Name == "":
+			errs = errs.Also(apis.ErrMissingField("name").ViaFieldIndex("additionalObjectives", i))
+		case a.Name == o.ObjectiveMetricName:
+			errs = errs.Also(apis.ErrInvalidValue(a.Name, "name", "it is objectiveMetricName, an objective already: name another metric").ViaFieldIndex("additionalObjectives", i))
+		case dup:
+			errs = errs.Also(apis.ErrInvalidValue(a.Name, "name", fmt.Sprintf("additionalObjectives[%d] has the same name", j)).ViaFieldIndex("additionalObjectives", i))
+		default:
+			seen[a.Name] = i
+		}
+		switch a.Type {
+		case ObjectiveTypeMinimize, ObjectiveTypeMaximize:
+		case "":
+			errs = errs.Also(apis.ErrMissingField("type").ViaFieldIndex("additionalObjectives", i).Also(
+				(&apis.FieldError{Message: "use minimize or maximize", Paths: []string{"type"}}).ViaFieldIndex("additionalObjectives", i)))
+		default:
+			errs = errs.Also(apis.ErrInvalidValue(a.Type, "type", "use minimize or maximize").ViaFieldIndex("additionalObjectives", i))
+		}
+	}
+	return errs
+}
+
+// validateConstraints checks the constraints: each names a metric of its
+// own (the objective metric, an additional one or any other) and bounds
+// it from below, above or both.
+func (o *ObjectiveSpec) validateConstraints() *apis.FieldError {
+	var errs *apis.FieldError
+	if n := len(o.Constraints); n > MaxConstraints {
+		errs = errs.Also(&apis.FieldError{Message: fmt.Sprintf("%d constraints: give at most %d", n, MaxConstraints), Paths: []string{"constraints"}})
+	}
+	seen := map[string]int{}
+	for i, c := range o.Constraints {
+		switch j, dup := seen[c.Name]; {
+		case c.Name == "":
+			errs = errs.Also(apis.ErrMissingField("name").ViaFieldIndex("constraints", i))
+		case dup:
+			errs = errs.Also(apis.ErrInvalidValue(c.Name, "name", fmt.Sprintf("constraints[%d] has the same name: give one constraint both bounds", j)).ViaFieldIndex("constraints", i))
+		default:
+			seen[c.Name] = i
+		}
+		switch {
+		case c.Min == nil && c.Max == nil:
+			errs = errs.Also((&apis.FieldError{Message: "a constraint needs min, max or both", Paths: []string{apis.CurrentField}}).ViaFieldIndex("constraints", i))
+		case c.Min != nil && c.Max != nil && *c.Min > *c.Max:
+			errs = errs.Also((&apis.FieldError{Message: fmt.Sprintf("min %v is greater than max %v: no value is feasible", *c.Min, *c.Max), Paths: []string{"min"}}).ViaFieldIndex("constraints", i))
 		}
 	}
 	return errs

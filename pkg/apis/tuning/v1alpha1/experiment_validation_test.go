@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
@@ -317,6 +318,73 @@ func TestExperimentValidation(t *testing.T) {
 		},
 		want: apis.ErrMissingField("spec.trialTemplate.trialParameters[0].name"),
 	}, {
+		name: "two objectives and constraints",
+		change: func(e *Experiment) {
+			e.Spec.Objective.AdditionalObjectives = []AdditionalObjective{{Name: "latency", Type: ObjectiveTypeMinimize}}
+			e.Spec.Objective.Constraints = []MetricConstraint{
+				{Name: "Validation-accuracy", Min: ptr.To(0.5)}, // the objective metric
+				{Name: "latency", Max: ptr.To(2.0)},             // an additional objective
+				{Name: "memory", Min: ptr.To(1.0), Max: ptr.To(1.0)},
+			}
+			e.Spec.Objective.MetricStrategies = []MetricStrategy{{Name: "latency", Value: MetricStrategyLatest}, {Name: "memory", Value: MetricStrategyMax}}
+		},
+	}, {
+		name: "additional objective without name or type",
+		change: func(e *Experiment) {
+			e.Spec.Objective.AdditionalObjectives = []AdditionalObjective{{}}
+		},
+		want: apis.ErrMissingField("spec.objective.additionalObjectives[0].name", "spec.objective.additionalObjectives[0].type").
+			Also(&apis.FieldError{Message: "use minimize or maximize", Paths: []string{"spec.objective.additionalObjectives[0].type"}}),
+	}, {
+		name: "additional objective repeating a metric",
+		change: func(e *Experiment) {
+			e.Spec.Objective.AdditionalObjectives = []AdditionalObjective{
+				{Name: "Validation-accuracy", Type: ObjectiveTypeMaximize},
+				{Name: "latency", Type: ObjectiveTypeMinimize},
+				{Name: "latency", Type: "least"},
+			}
+		},
+		want: apis.ErrInvalidValue("Validation-accuracy", "spec.objective.additionalObjectives[0].name", "it is objectiveMetricName, an objective already: name another metric").
+			Also(apis.ErrInvalidValue("latency", "spec.objective.additionalObjectives[2].name", "additionalObjectives[1] has the same name")).
+			Also(apis.ErrInvalidValue("least", "spec.objective.additionalObjectives[2].type", "use minimize or maximize")),
+	}, {
+		name: "too many additional objectives",
+		change: func(e *Experiment) {
+			for i := range MaxAdditionalObjectives + 1 {
+				e.Spec.Objective.AdditionalObjectives = append(e.Spec.Objective.AdditionalObjectives, AdditionalObjective{Name: fmt.Sprint("m", i), Type: ObjectiveTypeMinimize})
+			}
+		},
+		want: &apis.FieldError{Message: "9 additional objectives: give at most 8", Paths: []string{"spec.objective.additionalObjectives"}},
+	}, {
+		name: "constraints without a bound, twice, or empty",
+		change: func(e *Experiment) {
+			e.Spec.Objective.Constraints = []MetricConstraint{
+				{Name: "cost"},
+				{Name: "cost", Max: ptr.To(1.0)},
+				{Name: "size", Min: ptr.To(3.0), Max: ptr.To(2.0)},
+				{Max: ptr.To(1.0)},
+			}
+		},
+		want: (&apis.FieldError{Message: "a constraint needs min, max or both", Paths: []string{"spec.objective.constraints[0]"}}).
+			Also(apis.ErrInvalidValue("cost", "spec.objective.constraints[1].name", "constraints[0] has the same name: give one constraint both bounds")).
+			Also(&apis.FieldError{Message: "min 3 is greater than max 2: no value is feasible", Paths: []string{"spec.objective.constraints[2].min"}}).
+			Also(apis.ErrMissingField("spec.objective.constraints[3].name")),
+	}, {
+		name: "too many constraints",
+		change: func(e *Experiment) {
+			for i := range MaxConstraints + 1 {
+				e.Spec.Objective.Constraints = append(e.Spec.Objective.Constraints, MetricConstraint{Name: fmt.Sprint("m", i), Max: ptr.To(1.0)})
+			}
+		},
+		want: &apis.FieldError{Message: "11 constraints: give at most 10", Paths: []string{"spec.objective.constraints"}},
+	}, {
+		name: "metric strategy for a metric of no objective or constraint",
+		change: func(e *Experiment) {
+			e.Spec.Objective.Constraints = []MetricConstraint{{Name: "cost", Max: ptr.To(1.0)}}
+			e.Spec.Objective.MetricStrategies = []MetricStrategy{{Name: "latency", Value: MetricStrategyMin}}
+		},
+		want: apis.ErrInvalidValue("latency", "spec.objective.metricStrategies[0].name", "name the objective metric, one of additionalMetricNames, or an additional objective's or a constraint's metric"),
+	}, {
 		name: "several mistakes at once",
 		change: func(e *Experiment) {
 			e.Spec.Algorithm.AlgorithmName = ""
@@ -492,5 +560,30 @@ func TestExperimentImmutabilityIgnoresOtherBaselines(t *testing.T) {
 	ctx := apis.WithinUpdate(context.Background(), &Suggestion{})
 	if err := e.Validate(ctx); err != nil {
 		t.Errorf("Validate() = %q, want nil", err.Error())
+	}
+}
+
+func TestObjectiveMetricNamesAndStrategies(t *testing.T) {
+	o := &ObjectiveSpec{
+		Type:                  ObjectiveTypeMaximize,
+		ObjectiveMetricName:   "accuracy",
+		AdditionalMetricNames: []string{"loss", "latency"},
+		AdditionalObjectives:  []AdditionalObjective{{Name: "latency", Type: ObjectiveTypeMinimize}, {Name: "recall", Type: ObjectiveTypeMaximize}},
+		Constraints:           []MetricConstraint{{Name: "accuracy", Min: ptr.To(0.5)}, {Name: "cost", Max: ptr.To(1.0)}, {Name: "recall", Min: ptr.To(0.1)}},
+		MetricStrategies:      []MetricStrategy{{Name: "recall", Value: MetricStrategyLatest}},
+	}
+	if diff := cmp.Diff([]string{"accuracy", "loss", "latency", "recall", "cost"}, o.MetricNames()); diff != "" {
+		t.Errorf("MetricNames() (-want, +got):\n%s", diff)
+	}
+	for name, want := range map[string]MetricStrategyType{
+		"accuracy": MetricStrategyMax,    // the objective metric, maximised
+		"loss":     MetricStrategyLatest, // recorded only
+		"latency":  MetricStrategyMin,    // an additional objective, minimised
+		"recall":   MetricStrategyLatest, // as metricStrategies say
+		"cost":     MetricStrategyLatest, // a constraint's metric
+	} {
+		if got := o.StrategyFor(name); got != want {
+			t.Errorf("StrategyFor(%q) = %s, want %s", name, got, want)
+		}
 	}
 }
