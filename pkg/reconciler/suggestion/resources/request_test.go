@@ -11,11 +11,13 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/function"
+	"knobs.dev/knobs/pkg/observation"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
 	. "knobs.dev/knobs/pkg/reconciler/testing"
 	"knobs.dev/knobs/pkg/searchspace"
@@ -716,4 +718,72 @@ func TestConditionalParameterOnTheWire(t *testing.T) {
 	if _, err := space.ParseAssignments(as); err == nil || !strings.Contains(err.Error(), `"momentum" is inactive`) {
 		t.Errorf("ParseAssignments(%v) = %v; want momentum refused as inactive", as, err)
 	}
+}
+
+// TestMakeRequestCarriesObjectivesAndConstraints checks that a request with
+// additional objectives and constraints names them, and that the trials'
+// observations, recorded as the Trial reconciler records them, carry their
+// metrics to the function both in plain and in columns.
+func TestMakeRequestCarriesObjectivesAndConstraints(t *testing.T) {
+	exp := NewExperiment("mnist", ns)
+	exp.Spec.Objective.AdditionalObjectives = []v1alpha1.AdditionalObjective{{Name: "latency", Type: v1alpha1.ObjectiveTypeMinimize}}
+	exp.Spec.Objective.Constraints = []v1alpha1.MetricConstraint{{Name: "cost", Max: ptr.To(1.0)}}
+	request := func(n int) *pb.GetSuggestionsRequest {
+		var as [][]string
+		var trials []*v1alpha1.Trial
+		for i := range n {
+			a := [][]string{a1, a2, a3, a4}[i%4]
+			as = append(as, a)
+			obs, _, err := observation.Apply(nil, &exp.Spec.Objective, map[string]float64{
+				"Validation-accuracy": 0.5, "latency": float64(i), "cost": float64(i % 3), "ignored": 1,
+			}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			trials = append(trials, NewTrial("mnist-"+strconv.Itoa(i+1), ns, "mnist", a, WithTrialSucceeded(), WithTrialStatus(func(s *v1alpha1.TrialStatus) {
+				s.Observation = obs
+			})))
+		}
+		s := NewSuggestion("mnist", ns, WithRequests(int32(n+1)), WithAssignments(as...), WithTrialsCreated(n))
+		return resources.MakeRequest(s, exp, trials)
+	}
+	wantObjective := &pb.ObjectiveSpec{
+		Type: pb.ObjectiveType_MAXIMIZE, Goal: 0.99, ObjectiveMetricName: "Validation-accuracy",
+		AdditionalObjectives: []*pb.AdditionalObjective{{MetricName: "latency", Type: pb.ObjectiveType_MINIMIZE}},
+		Constraints:          []*pb.MetricConstraint{{MetricName: "cost", Max: proto.Float64(1)}},
+	}
+	check := func(form string, req *pb.GetSuggestionsRequest, trials []*pb.Trial) {
+		t.Helper()
+		if diff := cmp.Diff(wantObjective, req.GetExperiment().GetExperimentSpec().GetObjective(), protocmp.Transform()); diff != "" {
+			t.Errorf("%s: objective (-want, +got):\n%s", form, diff)
+		}
+		for i, tr := range trials {
+			var names []string
+			values := map[string]string{}
+			for _, m := range tr.GetStatus().GetObservation().GetMetrics() {
+				names = append(names, m.GetName())
+				values[m.GetName()] = m.GetValue()
+			}
+			if diff := cmp.Diff([]string{"Validation-accuracy", "latency", "cost"}, names); diff != "" {
+				t.Fatalf("%s: trial %d's metrics (-want, +got):\n%s", form, i, diff)
+			}
+			if want := strconv.Itoa(i); values["latency"] != want {
+				t.Errorf("%s: trial %d's latency %s, want %s", form, i, values["latency"], want)
+			}
+			if want := strconv.Itoa(i % 3); values["cost"] != want {
+				t.Errorf("%s: trial %d's cost %s, want %s", form, i, values["cost"], want)
+			}
+		}
+	}
+	plain := request(3)
+	check("plain", plain, plain.GetTrials())
+	columns := request(function.ColumnsFrom)
+	if columns.GetHistory() == nil {
+		t.Fatalf("%d trials sent in plain; want them in columns", function.ColumnsFrom)
+	}
+	got, err := function.ExpandHistory(columns.GetExperiment().GetExperimentSpec().GetParameterSpecs().GetParameters(), columns.GetHistory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("columns", columns, got)
 }

@@ -1,6 +1,8 @@
 package resources
 
 import (
+	"google.golang.org/protobuf/proto"
+
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -59,17 +61,31 @@ func ParseSpace(exp *v1alpha1.Experiment) (*searchspace.Space, error) {
 	return searchspace.Parse(ProtoParameters(exp.Spec.Parameters))
 }
 
-// ProtoObjective returns the objective as the wire's message.
+// objectiveTypes maps the API's objective types to the wire's.
+var objectiveTypes = map[v1alpha1.ObjectiveType]pb.ObjectiveType{
+	v1alpha1.ObjectiveTypeMaximize: pb.ObjectiveType_MAXIMIZE,
+	v1alpha1.ObjectiveTypeMinimize: pb.ObjectiveType_MINIMIZE,
+}
+
+// ProtoObjective returns the objective as the wire's message, with its
+// additional objectives and constraints.
 func ProtoObjective(o *v1alpha1.ObjectiveSpec) *pb.ObjectiveSpec {
-	out := &pb.ObjectiveSpec{ObjectiveMetricName: o.ObjectiveMetricName}
-	switch o.Type {
-	case v1alpha1.ObjectiveTypeMaximize:
-		out.Type = pb.ObjectiveType_MAXIMIZE
-	case v1alpha1.ObjectiveTypeMinimize:
-		out.Type = pb.ObjectiveType_MINIMIZE
-	}
+	out := &pb.ObjectiveSpec{ObjectiveMetricName: o.ObjectiveMetricName, Type: objectiveTypes[o.Type]}
 	if o.Goal != nil {
 		out.Goal = *o.Goal
+	}
+	for _, a := range o.AdditionalObjectives {
+		out.AdditionalObjectives = append(out.AdditionalObjectives, &pb.AdditionalObjective{MetricName: a.Name, Type: objectiveTypes[a.Type]})
+	}
+	for _, c := range o.Constraints {
+		pc := &pb.MetricConstraint{MetricName: c.Name}
+		if c.Min != nil {
+			pc.Min = proto.Float64(*c.Min)
+		}
+		if c.Max != nil {
+			pc.Max = proto.Float64(*c.Max)
+		}
+		out.Constraints = append(out.Constraints, pc)
 	}
 	return out
 }

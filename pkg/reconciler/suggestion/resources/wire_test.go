@@ -98,6 +98,26 @@ func TestProtoObjective(t *testing.T) {
 		in:   v1alpha1.ObjectiveSpec{Type: v1alpha1.ObjectiveTypeMinimize, ObjectiveMetricName: "loss"},
 		want: &pb.ObjectiveSpec{Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
 	}, {
+		name: "additional objectives and constraints",
+		in: v1alpha1.ObjectiveSpec{
+			Type: v1alpha1.ObjectiveTypeMinimize, ObjectiveMetricName: "loss",
+			AdditionalObjectives: []v1alpha1.AdditionalObjective{{Name: "latency", Type: v1alpha1.ObjectiveTypeMinimize}, {Name: "recall", Type: v1alpha1.ObjectiveTypeMaximize}},
+			Constraints: []v1alpha1.MetricConstraint{
+				{Name: "cost", Max: ptr.To(2.5)},
+				{Name: "loss", Min: ptr.To(0.0)},
+				{Name: "memory", Min: ptr.To(-1.0), Max: ptr.To(1.0)},
+			},
+		},
+		want: &pb.ObjectiveSpec{
+			Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss",
+			AdditionalObjectives: []*pb.AdditionalObjective{{MetricName: "latency", Type: pb.ObjectiveType_MINIMIZE}, {MetricName: "recall", Type: pb.ObjectiveType_MAXIMIZE}},
+			Constraints: []*pb.MetricConstraint{
+				{MetricName: "cost", Max: proto.Float64(2.5)},
+				{MetricName: "loss", Min: proto.Float64(0)},
+				{MetricName: "memory", Min: proto.Float64(-1), Max: proto.Float64(1)},
+			},
+		},
+	}, {
 		name: "unknown type",
 		in:   v1alpha1.ObjectiveSpec{Type: "best", ObjectiveMetricName: "loss"},
 		want: &pb.ObjectiveSpec{Type: pb.ObjectiveType_UNKNOWN, ObjectiveMetricName: "loss"},
