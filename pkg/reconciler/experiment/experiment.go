@@ -501,20 +501,25 @@ type tally struct {
 	lastFailure string
 }
 
-// tallyTrials writes the counts and the best trial into the status and
-// returns what deciding needs besides.
+// tallyTrials writes the counts, the best trial and, with additional
+// objectives, the Pareto front into the status, and returns what deciding
+// needs besides. Only a feasible trial (one that keeps the constraints) can
+// be the best or on the front.
 //
 // The trials are those the Experiment controls, each of a handed-out
 // assignment, counted in the order they came to be.
 func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) tally {
 	reconciler.SortTrials(trials)
 
+	obj := &e.Spec.Objective
 	st := &e.Status
 	st.Trials, st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded = int32(len(trials)), 0, 0, 0
 	st.TrialsFailed, st.TrialsMetricsUnavailable, st.TrialsEarlyStopped, st.TrialsKilled = 0, 0, 0, 0
+	st.TrialsInfeasible = 0
 	var tl tally
 	var best *v1alpha1.Trial
 	var bestValue float64
+	var front paretoCandidates
 	for _, t := range trials {
 		phase := t.Status.Phase()
 		switch phase {
@@ -546,18 +551,23 @@ func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alp
 		if phase != v1alpha1.TrialReasonSucceeded && phase != v1alpha1.TrialReasonEarlyStopped {
 			continue
 		}
-		m := t.Status.Observation.Metric(e.Spec.Objective.ObjectiveMetricName)
-		if m == nil {
+		obs := t.Status.Observation
+		if len(obj.Constraints) > 0 && obj.Violation(obs) > 0 {
+			st.TrialsInfeasible++
 			continue
 		}
-		v, err := strconv.ParseFloat(m.Value, 64)
-		if err != nil {
+		v, ok := obs.Value(obj.ObjectiveMetricName)
+		if !ok {
 			continue
 		}
-		if best == nil || e.Spec.Objective.Better(v, bestValue) {
+		if best == nil || obj.Better(v, bestValue) {
 			best, bestValue = t, v
 		}
+		if obj.MultiObjective() {
+			front.add(obj, t)
+		}
 	}
+	st.ParetoOptimalTrials, st.ParetoOptimalTrialCount = front.list(obj)
 	if s != nil {
 		have := make(map[string]bool, len(trials))
 		for _, t := range trials {

@@ -618,7 +618,12 @@ spec:
 		WantStatusUpdates: []clientgotesting.UpdateActionImpl{{Object: experiment(status(all(
 			running("0 of at most 6 trials done, 0 active"))))}},
 	}}
-	table.Test(t, MakeFactory(func(ctx context.Context, listers *Listers, _ configmap.Watcher) controller.Reconciler {
+	table.Test(t, factory())
+}
+
+// factory builds the Reconciler under test on the table's fakes.
+func factory() rtesting.Factory {
+	return MakeFactory(func(ctx context.Context, listers *Listers, _ configmap.Watcher) controller.Reconciler {
 		r := &Reconciler{
 			client:           fakeknobsclient.Get(ctx),
 			suggestionLister: listers.GetSuggestionLister(),
@@ -626,7 +631,7 @@ spec:
 		}
 		return experimentreconciler.NewReconciler(ctx, logging.FromContext(ctx), fakeknobsclient.Get(ctx),
 			listers.GetExperimentLister(), controller.GetEventRecorder(ctx), r, options)
-	}))
+	})
 }
 
 func checkError(tt *v1alpha1.TrialTemplate) error {
