@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 )
 
 // BraninMin is the smallest value of the Branin function, reached at
@@ -69,4 +71,53 @@ func inRange(name string, v, lo, hi float64) error {
 		return fmt.Errorf("--%s=%g is outside the function's domain [%g, %g]", name, v, lo, hi)
 	}
 	return nil
+}
+
+// Currin is Currin's exponential function, on [0, 1]^2.
+func Currin(x1, x2 float64) float64 {
+	p := ((2300*x1+1900)*x1+2092)*x1 + 60
+	q := ((100*x1+500)*x1+4)*x1 + 20
+	return (1 - math.Exp(-1/(2*x2))) * p / q
+}
+
+// BraninDisc is the constraint of the constrained Branin problem: feasible
+// where it is 0 or less, in the disc of radius √50 about (2.5, 7.5).
+func BraninDisc(x1, x2 float64) float64 {
+	return (x1-2.5)*(x1-2.5) + (x2-7.5)*(x2-7.5) - 50
+}
+
+// braninMetrics returns the metrics of the point (x1, x2) of Branin's
+// domain the flags --objectives and --constraint ask for: the objectives
+// in the order given, then the constraint's metric. Without objectives,
+// Branin is reported as loss.
+func braninMetrics(x1, x2 float64, objectives, constraint string) ([]string, []float64, error) {
+	var names []string
+	var values []float64
+	if objectives == "" {
+		names, values = []string{"loss"}, []float64{Branin(x1, x2)}
+	} else {
+		for _, o := range strings.Split(objectives, ",") {
+			if slices.Contains(names, o) {
+				return nil, nil, fmt.Errorf("--objectives=%s: %s is named twice", objectives, o)
+			}
+			switch o {
+			case "branin":
+				values = append(values, Branin(x1, x2))
+			case "currin":
+				// Currin's domain is [0, 1]^2: the point scaled from Branin's.
+				values = append(values, Currin((x1-braninDomain[0][0])/15, (x2-braninDomain[1][0])/15))
+			default:
+				return nil, nil, fmt.Errorf("--objectives=%s: %q is not an objective; use branin, currin or both", objectives, o)
+			}
+			names = append(names, o)
+		}
+	}
+	switch constraint {
+	case "":
+	case "disc":
+		names, values = append(names, "disc"), append(values, BraninDisc(x1, x2))
+	default:
+		return nil, nil, fmt.Errorf("--constraint=%s: use disc", constraint)
+	}
+	return names, values, nil
 }

@@ -3,7 +3,14 @@
 //
 // --task chooses the work:
 //
-//	branin     the Branin function at --x1 --x2; metric loss (minimum 0.397887)
+//	branin     the Branin function at --x1 --x2; metric loss (minimum 0.397887).
+//	           --objectives=branin,currin reports the Branin–Currin problem
+//	           of two objectives instead, each as a metric of its name
+//	           (Currin's exponential function at the point scaled to
+//	           [0, 1]^2, as in BoTorch's BraninCurrin), both to minimise;
+//	           --constraint=disc reports too the metric disc,
+//	           (x1-2.5)^2 + (x2-7.5)^2 - 50, feasible at 0 or less (the
+//	           constrained Branin of Gelbart, Snoek and Adams, 2014)
 //	hartmann6  the Hartmann-6 function at --x1 .. --x6 in [0, 1]; metric loss (minimum -3.32237)
 //	ridge      (the default) ridge regression on random Fourier features of
 //	           Friedman's first regression problem, trained by mini-batch
@@ -69,7 +76,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 
 // The tasks and the flags each takes besides --task.
 var taskFlags = map[string][]string{
-	"branin":    {"x1", "x2"},
+	"branin":    {"x1", "x2", "objectives", "constraint"},
 	"hartmann6": {"x1", "x2", "x3", "x4", "x5", "x6"},
 	"ridge":     {"lr", "l2", "batch-size", "optimizer", "momentum", "epochs", "features", "seed", "epoch-delay"},
 }
@@ -94,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, newReport
 	fs.IntVar(&rc.Features, "features", 256, "ridge: number of random Fourier features")
 	fs.Uint64Var(&rc.Seed, "seed", 1, "ridge: seed of the features and the mini-batch order")
 	epochDelay := fs.Duration("epoch-delay", 0, "ridge: wait this long after each epoch, standing in for a slower model (such as 2s)")
+	objectives := fs.String("objectives", "", "branin: the objectives to report, each as a metric of its name: branin, currin or both (branin,currin); without it, branin as loss")
+	constraint := fs.String("constraint", "", "branin: a constraint metric to report too: disc")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -150,7 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, newReport
 	case "branin", "hartmann6":
 		var missing []string
 		for _, f := range allowed {
-			if !set[f] {
+			if strings.HasPrefix(f, "x") && !set[f] {
 				missing = append(missing, "--"+f)
 			}
 		}
@@ -163,6 +172,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, newReport
 				if err := inRange(allowed[i], x[i], braninDomain[i][0], braninDomain[i][1]); err != nil {
 					return usageError{err}
 				}
+			}
+			if set["objectives"] || set["constraint"] {
+				names, values, err := braninMetrics(x[0], x[1], *objectives, *constraint)
+				if err != nil {
+					return usageError{err}
+				}
+				return emit(nil, names, values...)
 			}
 			loss = Branin(x[0], x[1])
 		} else {

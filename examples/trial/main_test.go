@@ -44,6 +44,24 @@ func TestBraninMinima(t *testing.T) {
 	}
 }
 
+func TestCurrinAndDisc(t *testing.T) {
+	for _, tc := range []struct{ x1, x2, want float64 }{
+		{0, 0, 3},            // 60/20, the exponential's factor 1
+		{1, 0, 6352.0 / 624}, // (2300+1900+2092+60)/(100+500+4+20)
+		{0.5, 0.5, (1 - math.Exp(-1)) * 1868.5 / 159.5},
+	} {
+		if got := Currin(tc.x1, tc.x2); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("Currin(%v, %v) = %v, want %v", tc.x1, tc.x2, got, tc.want)
+		}
+	}
+	if got := BraninDisc(2.5, 7.5); got != -50 {
+		t.Errorf("BraninDisc at the centre = %v, want -50", got)
+	}
+	if got := BraninDisc(2.5+5, 7.5+5); got != 0 {
+		t.Errorf("BraninDisc on the edge = %v, want 0", got)
+	}
+}
+
 func TestHartmann6Minimum(t *testing.T) {
 	best := [6]float64{0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573}
 	if got := Hartmann6(best); math.Abs(got-Hartmann6Min) > 1e-4 {
@@ -213,6 +231,30 @@ func TestRunPrintsAndReports(t *testing.T) {
 		t.Errorf("branin printed %q, reported %v at %v", out, rec.metrics, rec.steps)
 	}
 
+	rec = &recorder{}
+	out, err = runWith(t, rec, "--task=branin", "--x1=3.141592653589793", "--x2=2.275", "--objectives=branin,currin", "--constraint=disc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b, c, d float64
+	if _, err := fmt.Sscanf(out, "branin=%g currin=%g disc=%g", &b, &c, &d); err != nil || len(rec.metrics) != 1 {
+		t.Fatalf("branin-currin printed %q (%v), reported %v", out, err, rec.metrics)
+	}
+	if m := rec.metrics[0]; len(m) != 3 || m["branin"] != b || m["currin"] != c || m["disc"] != d {
+		t.Errorf("branin-currin reported %v, printed %q", m, out)
+	}
+	if math.Abs(b-BraninMin) > 1e-5 || d > 0 {
+		t.Errorf("branin-currin at Branin's minimum (π, 2.275): branin %v, disc %v; want %v and feasible", b, d, BraninMin)
+	}
+	// Branin's corner (-5, 15) is Currin's (0, 1): 60/20 (1 - e^-1/2).
+	rec = &recorder{}
+	if _, err := runWith(t, rec, "--task=branin", "--x1=-5", "--x2=15", "--objectives=currin"); err != nil || len(rec.metrics) != 1 {
+		t.Fatalf("currin: %v, reported %v", err, rec.metrics)
+	}
+	if got, want := rec.metrics[0]["currin"], 3*(1-math.Exp(-0.5)); len(rec.metrics[0]) != 1 || math.Abs(got-want) > 1e-12 {
+		t.Errorf("currin at (0, 1) reported %v, want currin=%v alone", rec.metrics[0], want)
+	}
+
 	out, err = runWith(t, nil, "--task=hartmann6", "--x1=0.20169", "--x2=0.150011", "--x3=0.476874", "--x4=0.275332", "--x5=0.311652", "--x6=0.6573")
 	if err != nil || !strings.HasPrefix(out, "loss=-3.3223") {
 		t.Errorf("hartmann6 printed %q, %v", out, err)
@@ -249,6 +291,10 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{[]string{"--task=branin", "--x1=1"}, "--task=branin needs --x2"},
 		{[]string{"--task=branin", "--x1=1", "--x2=2", "--lr=0.1"}, "--lr: not a flag of --task=branin, which takes --x1, --x2"},
 		{[]string{"--task=branin", "--x1=11", "--x2=2"}, "--x1=11 is outside the function's domain [-5, 10]"},
+		{[]string{"--task=branin", "--x1=1", "--x2=2", "--objectives=branin,hartmann6"}, `"hartmann6" is not an objective; use branin, currin or both`},
+		{[]string{"--task=branin", "--x1=1", "--x2=2", "--objectives=currin,currin"}, "currin is named twice"},
+		{[]string{"--task=branin", "--x1=1", "--x2=2", "--constraint=cost"}, "--constraint=cost: use disc"},
+		{[]string{"--task=hartmann6", "--x1=0", "--x2=0", "--x3=0", "--x4=0", "--x5=0", "--x6=0", "--objectives=branin"}, "--objectives: not a flag of --task=hartmann6"},
 		{[]string{"--task=hartmann6", "--x1=0", "--x2=0", "--x3=0", "--x4=0", "--x5=0", "--x6=1.5"}, "--x6=1.5 is outside the function's domain [0, 1]"},
 		{[]string{"--x1=0.5"}, "--x1: not a flag of --task=ridge"},
 	} {
