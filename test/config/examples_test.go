@@ -77,6 +77,34 @@ var taskMetrics = map[string][]string{
 	"ridge":     {"loss", "r2"},
 }
 
+// reportedMetrics returns the metrics the trial program reports when run
+// with args, and whether its --task is one of the program's: --task=branin
+// reports the objectives --objectives names in place of loss, and the
+// constraint metric --constraint names.
+func reportedMetrics(args []string) (string, []string, bool) {
+	task := "ridge" // the trial program's default
+	var objectives, constraint string
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--task="); ok {
+			task = v
+		}
+		if v, ok := strings.CutPrefix(a, "--objectives="); ok {
+			objectives = v
+		}
+		if v, ok := strings.CutPrefix(a, "--constraint="); ok {
+			constraint = v
+		}
+	}
+	reported, ok := taskMetrics[task]
+	if task == "branin" && objectives != "" {
+		reported = strings.Split(objectives, ",")
+	}
+	if constraint != "" {
+		reported = append(slices.Clone(reported), constraint)
+	}
+	return task, reported, ok
+}
+
 // exampleFile is one Experiment of examples/.
 type exampleFile struct {
 	file   string // base name
@@ -394,13 +422,7 @@ func checkTrialProgram(t *testing.T, e *v1alpha1.Experiment, trial string, c *co
 	if c.Image != trialImage {
 		t.Errorf("%s: image %q, want %s", trial, c.Image, trialImage)
 	}
-	task := "ridge" // the trial program's default
-	for _, a := range c.Args {
-		if v, ok := strings.CutPrefix(a, "--task="); ok {
-			task = v
-		}
-	}
-	reported, ok := taskMetrics[task]
+	task, reported, ok := reportedMetrics(c.Args)
 	if !ok {
 		t.Errorf("%s: --task=%s is not a task of the trial program", trial, task)
 		return false
