@@ -116,7 +116,8 @@ func listTrials(t *testing.T, ns, name string) []v1alpha1.Trial {
 // Trials; every assignment handed out has exactly one Trial, each owned by
 // the Experiment; every ended Trial keeps its Job, owned by it, when the
 // trial template says retain, and none otherwise; no assignment twice; the
-// best trial is the best succeeded or early-stopped one.
+// best trial is the best feasible succeeded or early-stopped one, and the
+// others are counted infeasible.
 func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 	t.Helper()
 	ctx := context.Background()
@@ -174,6 +175,7 @@ func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 	started := 0
 	var best *v1alpha1.Trial
 	var bestValue float64
+	var infeasible int32
 	for i := range trials {
 		tr := &trials[i]
 		phases[tr.Status.Phase()]++
@@ -191,8 +193,12 @@ func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 				t.Errorf("job %s is not controlled by its trial", job.Name)
 			}
 		}
-		if m := tr.Status.Observation.Metric(e.Spec.Objective.ObjectiveMetricName); m != nil &&
-			(tr.Status.Phase() == v1alpha1.TrialReasonSucceeded || tr.Status.Phase() == v1alpha1.TrialReasonEarlyStopped) {
+		completed := tr.Status.Phase() == v1alpha1.TrialReasonSucceeded || tr.Status.Phase() == v1alpha1.TrialReasonEarlyStopped
+		if completed && e.Spec.Objective.Violation(tr.Status.Observation) > 0 {
+			infeasible++
+			continue
+		}
+		if m := tr.Status.Observation.Metric(e.Spec.Objective.ObjectiveMetricName); m != nil && completed {
 			v, err := strconv.ParseFloat(m.Value, 64)
 			if err != nil {
 				t.Errorf("trial %s: %v", tr.Name, err)
@@ -216,6 +222,9 @@ func checkExperiment(t *testing.T, e *v1alpha1.Experiment) []v1alpha1.Trial {
 		phases[v1alpha1.TrialReasonFailed], phases[v1alpha1.TrialReasonMetricsUnavailable], phases[v1alpha1.TrialReasonKilled], phases[v1alpha1.TrialReasonEarlyStopped]}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("counts pending/running/succeeded/failed/metricsUnavailable/killed/earlyStopped = %v, the trials say %v", got, want)
+	}
+	if st.TrialsInfeasible != infeasible {
+		t.Errorf("%d trials counted infeasible, the trials say %d", st.TrialsInfeasible, infeasible)
 	}
 	switch {
 	case best == nil && st.CurrentOptimalTrial != nil:

@@ -1,0 +1,206 @@
+//go:build integration
+
+package integration
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"k8s.io/utils/ptr"
+
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+)
+
+// multiObjectiveAlgorithm is the algorithm TestMultiObjectiveExperiment
+// runs examples/experiment-nsga2.yaml with: random, which ignores the
+// objectives, until main_test.go builds functions/nsga2; then nsga2.
+var multiObjectiveAlgorithm = "random"
+
+// withAlgorithm gives the example Experiment e another algorithm, keeping
+// of its settings only random_state, which every algorithm takes.
+func withAlgorithm(e *v1alpha1.Experiment, name string) {
+	if e.Spec.Algorithm.AlgorithmName == name {
+		return
+	}
+	e.Spec.Algorithm.AlgorithmName = name
+	e.Spec.Algorithm.AlgorithmSettings = slices.DeleteFunc(e.Spec.Algorithm.AlgorithmSettings, func(s v1alpha1.AlgorithmSetting) bool {
+		return s.Name != "random_state"
+	})
+}
+
+// runExample runs an example Experiment, with algorithm and at most
+// maxTrials trials, in a namespace of its own, and returns it ended.
+func runExample(t *testing.T, file, algorithm string, maxTrials int32, change func(*v1alpha1.Experiment)) (*v1alpha1.Experiment, []v1alpha1.Trial) {
+	t.Helper()
+	startController(t, "controller-"+t.Name())
+	ns := namespace(t)
+	fn := startFunction(t, algorithm)
+	createService(t, ns, algorithm, algorithm, fn.url)
+	startNode(t, ns, nil)
+	e := readExperiment(t, file)
+	e.Namespace = ns
+	withAlgorithm(e, algorithm)
+	e.Spec.MaxTrialCount = ptr.To(maxTrials)
+	if change != nil {
+		change(e)
+	}
+	create(t, e)
+	e = waitEnded(t, ns, e.Name, 4*time.Minute)
+	trials := checkExperiment(t, e)
+	if c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); !c.IsTrue() {
+		t.Fatalf("Succeeded = %s", succeeded(e))
+	}
+	return e, trials
+}
+
+// value returns a metric's value in a trial's observation, and whether the
+// trial reported it.
+func value(t *testing.T, tr *v1alpha1.Trial, metric string) (float64, bool) {
+	t.Helper()
+	m := tr.Status.Observation.Metric(metric)
+	if m == nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(m.Value, 64)
+	if err != nil {
+		t.Errorf("trial %s: %s: %v", tr.Name, metric, err)
+		return 0, false
+	}
+	return v, true
+}
+
+// The NSGA-II example's two objectives, branin and currin, both minimised,
+// with currin bounded too: the status lists exactly the feasible trials no
+// other feasible trial beats in both objectives, and the best trial is
+// feasible.
+func TestMultiObjectiveExperiment(t *testing.T) {
+	const currinMax = 10.0
+	e, trials := runExample(t, "examples/experiment-nsga2.yaml", multiObjectiveAlgorithm, 24, func(e *v1alpha1.Experiment) {
+		e.Spec.Objective.Constraints = []v1alpha1.MetricConstraint{{Name: "currin", Max: ptr.To(currinMax)}}
+	})
+	// The front, worked out here: of the feasible succeeded trials, those
+	// that no other is at least as good as in both objectives and better in
+	// one.
+	type point struct {
+		name           string
+		branin, currin float64
+	}
+	var feasible []point
+	infeasible := 0
+	for i := range trials {
+		tr := &trials[i]
+		if tr.Status.Phase() != v1alpha1.TrialReasonSucceeded {
+			continue
+		}
+		b, okB := value(t, tr, "branin")
+		c, okC := value(t, tr, "currin")
+		if !okB || !okC {
+			t.Errorf("trial %s reported %v; want branin and currin", tr.Name, tr.Status.Observation)
+			continue
+		}
+		if c > currinMax {
+			infeasible++
+			continue
+		}
+		feasible = append(feasible, point{tr.Name, b, c})
+	}
+	var want []string
+	for _, p := range feasible {
+		dominated := false
+		for _, q := range feasible {
+			if q.branin <= p.branin && q.currin <= p.currin && (q.branin < p.branin || q.currin < p.currin) {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			want = append(want, p.name)
+		}
+	}
+	slices.Sort(want)
+	var got []string
+	prev := -1.0
+	for i, ot := range e.Status.ParetoOptimalTrials {
+		got = append(got, ot.BestTrialName)
+		tr := trials[slices.IndexFunc(trials, func(tr v1alpha1.Trial) bool { return tr.Name == ot.BestTrialName })]
+		for _, m := range []string{"branin", "currin"} {
+			if ot.Observation.Metric(m) == nil || ot.Observation.Metric(m).Value != tr.Status.Observation.Metric(m).Value {
+				t.Errorf("paretoOptimalTrials[%d] (%s): %s %v, the trial reported %v", i, ot.BestTrialName, m, ot.Observation.Metric(m), tr.Status.Observation.Metric(m))
+			}
+		}
+		b, _ := value(t, &tr, "branin")
+		if i > 0 && b < prev {
+			t.Errorf("paretoOptimalTrials[%d] (%s) has branin %v, better than the one before (%v): want the best first", i, ot.BestTrialName, b, prev)
+		}
+		prev = b
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("paretoOptimalTrials %v, want the non-dominated feasible trials %v", got, want)
+	}
+	if int(e.Status.ParetoOptimalTrialCount) != len(want) {
+		t.Errorf("paretoOptimalTrialCount %d, want %d", e.Status.ParetoOptimalTrialCount, len(want))
+	}
+	if int(e.Status.TrialsInfeasible) != infeasible {
+		t.Errorf("trialsInfeasible %d, want %d (currin above %v)", e.Status.TrialsInfeasible, infeasible, currinMax)
+	}
+	best := e.Status.CurrentOptimalTrial
+	if best == nil {
+		t.Fatal("no currentOptimalTrial")
+	}
+	if c, err := strconv.ParseFloat(best.Observation.Metric("currin").Value, 64); err != nil || c > currinMax {
+		t.Errorf("the best trial %s is infeasible: currin %v (%v)", best.BestTrialName, c, err)
+	}
+	if !slices.Contains(want, best.BestTrialName) {
+		t.Errorf("the best trial %s, best at branin of the feasible trials, is not on the front %v", best.BestTrialName, want)
+	}
+	t.Logf("%s: %d trials, %d infeasible, %d on the front: %v", multiObjectiveAlgorithm, len(trials), infeasible, len(want), want)
+}
+
+// The constrained Branin example: some trials fall outside the disc. The
+// best trial is the best of those inside it, and trialsInfeasible counts
+// the others.
+func TestConstrainedExperiment(t *testing.T) {
+	e, trials := runExample(t, "examples/experiment-bayesopt-constraints.yaml", "random", 20, nil)
+	var best string
+	bestLoss := 0.0
+	infeasible := 0
+	for i := range trials {
+		tr := &trials[i]
+		if tr.Status.Phase() != v1alpha1.TrialReasonSucceeded {
+			continue
+		}
+		loss, okL := value(t, tr, "loss")
+		disc, okD := value(t, tr, "disc")
+		if !okL || !okD {
+			t.Errorf("trial %s reported %v; want loss and disc", tr.Name, tr.Status.Observation)
+			continue
+		}
+		if disc > 0 {
+			infeasible++
+			continue
+		}
+		if best == "" || loss < bestLoss {
+			best, bestLoss = tr.Name, loss
+		}
+	}
+	if infeasible == 0 || best == "" {
+		t.Fatalf("%d of %d trials infeasible; want some of each", infeasible, len(trials))
+	}
+	if int(e.Status.TrialsInfeasible) != infeasible {
+		t.Errorf("trialsInfeasible %d, want %d", e.Status.TrialsInfeasible, infeasible)
+	}
+	got := e.Status.CurrentOptimalTrial
+	if got == nil || got.BestTrialName != best {
+		t.Fatalf("currentOptimalTrial %+v, want %s (loss %v), the best inside the disc", got, best, bestLoss)
+	}
+	if d, err := strconv.ParseFloat(got.Observation.Metric("disc").Value, 64); err != nil || d > 0 {
+		t.Errorf("the best trial's disc is %v (%v): infeasible", d, err)
+	}
+	if len(e.Status.ParetoOptimalTrials) != 0 || e.Status.ParetoOptimalTrialCount != 0 {
+		t.Errorf("one objective, yet %d Pareto-optimal trials listed (%d counted)", len(e.Status.ParetoOptimalTrials), e.Status.ParetoOptimalTrialCount)
+	}
+	t.Logf("%d trials, %d infeasible; best %s, loss %v", len(trials), infeasible, best, bestLoss)
+}
