@@ -71,6 +71,33 @@ func value(t *testing.T, tr *v1alpha1.Trial, metric string) (float64, bool) {
 	return v, true
 }
 
+// reported is what a succeeded trial reported of two metrics.
+type reported struct {
+	name string
+	a, b float64
+}
+
+// succeededWith returns the two metrics a and b of each succeeded trial,
+// in the trials' order; a trial that did not report both is an error.
+func succeededWith(t *testing.T, trials []v1alpha1.Trial, a, b string) []reported {
+	t.Helper()
+	var out []reported
+	for i := range trials {
+		tr := &trials[i]
+		if tr.Status.Phase() != v1alpha1.TrialReasonSucceeded {
+			continue
+		}
+		va, okA := value(t, tr, a)
+		vb, okB := value(t, tr, b)
+		if !okA || !okB {
+			t.Errorf("trial %s reported %v; want %s and %s", tr.Name, tr.Status.Observation, a, b)
+			continue
+		}
+		out = append(out, reported{tr.Name, va, vb})
+	}
+	return out
+}
+
 // The NSGA-II example's two objectives, branin and currin, both minimised,
 // with currin bounded too: the status lists exactly the feasible trials no
 // other feasible trial beats in both objectives, and the best trial is
@@ -83,34 +110,20 @@ func TestMultiObjectiveExperiment(t *testing.T) {
 	// The front, worked out here: of the feasible succeeded trials, those
 	// that no other is at least as good as in both objectives and better in
 	// one.
-	type point struct {
-		name           string
-		branin, currin float64
-	}
-	var feasible []point
+	var feasible []reported // a is branin, b currin
 	infeasible := 0
-	for i := range trials {
-		tr := &trials[i]
-		if tr.Status.Phase() != v1alpha1.TrialReasonSucceeded {
-			continue
-		}
-		b, okB := value(t, tr, "branin")
-		c, okC := value(t, tr, "currin")
-		if !okB || !okC {
-			t.Errorf("trial %s reported %v; want branin and currin", tr.Name, tr.Status.Observation)
-			continue
-		}
-		if c > currinMax {
+	for _, r := range succeededWith(t, trials, "branin", "currin") {
+		if r.b > currinMax {
 			infeasible++
 			continue
 		}
-		feasible = append(feasible, point{tr.Name, b, c})
+		feasible = append(feasible, r)
 	}
 	var want []string
 	for _, p := range feasible {
 		dominated := false
 		for _, q := range feasible {
-			if q.branin <= p.branin && q.currin <= p.currin && (q.branin < p.branin || q.currin < p.currin) {
+			if q.a <= p.a && q.b <= p.b && (q.a < p.a || q.b < p.b) {
 				dominated = true
 				break
 			}
@@ -167,23 +180,13 @@ func TestConstrainedExperiment(t *testing.T) {
 	var best string
 	bestLoss := 0.0
 	infeasible := 0
-	for i := range trials {
-		tr := &trials[i]
-		if tr.Status.Phase() != v1alpha1.TrialReasonSucceeded {
-			continue
-		}
-		loss, okL := value(t, tr, "loss")
-		disc, okD := value(t, tr, "disc")
-		if !okL || !okD {
-			t.Errorf("trial %s reported %v; want loss and disc", tr.Name, tr.Status.Observation)
-			continue
-		}
-		if disc > 0 {
+	for _, r := range succeededWith(t, trials, "loss", "disc") {
+		if r.b > 0 {
 			infeasible++
 			continue
 		}
-		if best == "" || loss < bestLoss {
-			best, bestLoss = tr.Name, loss
+		if best == "" || r.a < bestLoss {
+			best, bestLoss = r.name, r.a
 		}
 	}
 	if infeasible == 0 || best == "" {

@@ -144,21 +144,14 @@ const (
 // names a metric of its own, other than the objective metric, and a
 // direction.
 func (o *ObjectiveSpec) validateAdditionalObjectives() *apis.FieldError {
-	var errs *apis.FieldError
-	if n := len(o.AdditionalObjectives); n > MaxAdditionalObjectives {
-		errs = errs.Also(&apis.FieldError{Message: fmt.Sprintf("%d additional objectives: give at most %d", n, MaxAdditionalObjectives), Paths: []string{"additionalObjectives"}})
-	}
-	seen := map[string]int{}
+	names := make([]string, len(o.AdditionalObjectives))
 	for i, a := range o.AdditionalObjectives {
-		switch j, dup := seen[a.Name]; {
-		case a.Name == "":
-			errs = errs.Also(apis.ErrMissingField("name").ViaFieldIndex("additionalObjectives", i))
-		case a.Name == o.ObjectiveMetricName:
+		names[i] = a.Name
+	}
+	errs := checkNames("additionalObjectives", "additional objectives", names, MaxAdditionalObjectives, "")
+	for i, a := range o.AdditionalObjectives {
+		if a.Name != "" && a.Name == o.ObjectiveMetricName {
 			errs = errs.Also(apis.ErrInvalidValue(a.Name, "name", "it is objectiveMetricName, an objective already: name another metric").ViaFieldIndex("additionalObjectives", i))
-		case dup:
-			errs = errs.Also(apis.ErrInvalidValue(a.Name, "name", fmt.Sprintf("additionalObjectives[%d] has the same name", j)).ViaFieldIndex("additionalObjectives", i))
-		default:
-			seen[a.Name] = i
 		}
 		switch a.Type {
 		case ObjectiveTypeMinimize, ObjectiveTypeMaximize:
@@ -176,20 +169,12 @@ func (o *ObjectiveSpec) validateAdditionalObjectives() *apis.FieldError {
 // own (the objective metric, an additional one or any other) and bounds
 // it from below, above or both.
 func (o *ObjectiveSpec) validateConstraints() *apis.FieldError {
-	var errs *apis.FieldError
-	if n := len(o.Constraints); n > MaxConstraints {
-		errs = errs.Also(&apis.FieldError{Message: fmt.Sprintf("%d constraints: give at most %d", n, MaxConstraints), Paths: []string{"constraints"}})
-	}
-	seen := map[string]int{}
+	names := make([]string, len(o.Constraints))
 	for i, c := range o.Constraints {
-		switch j, dup := seen[c.Name]; {
-		case c.Name == "":
-			errs = errs.Also(apis.ErrMissingField("name").ViaFieldIndex("constraints", i))
-		case dup:
-			errs = errs.Also(apis.ErrInvalidValue(c.Name, "name", fmt.Sprintf("constraints[%d] has the same name: give one constraint both bounds", j)).ViaFieldIndex("constraints", i))
-		default:
-			seen[c.Name] = i
-		}
+		names[i] = c.Name
+	}
+	errs := checkNames("constraints", "constraints", names, MaxConstraints, ": give one constraint both bounds")
+	for i, c := range o.Constraints {
 		switch {
 		case c.Min == nil && c.Max == nil:
 			errs = errs.Also((&apis.FieldError{Message: "a constraint needs min, max or both", Paths: []string{apis.CurrentField}}).ViaFieldIndex("constraints", i))
@@ -206,16 +191,32 @@ func (a *AlgorithmSpec) Validate() *apis.FieldError {
 	if a.AlgorithmName == "" {
 		errs = errs.Also(apis.ErrMissingField("algorithmName"))
 	}
-	seen := map[string]int{}
+	names := make([]string, len(a.AlgorithmSettings))
 	for i, s := range a.AlgorithmSettings {
-		if s.Name == "" {
-			errs = errs.Also(apis.ErrMissingField("name").ViaFieldIndex("algorithmSettings", i))
+		names[i] = s.Name
+	}
+	return errs.Also(checkNames("algorithmSettings", "", names, 0, ""))
+}
+
+// checkNames checks the list field, of items named names: at most most
+// items (what they are, in the error), unless most is 0, each named, and
+// no name twice (the error names the first, and ends with hint).
+func checkNames(field, what string, names []string, most int, hint string) *apis.FieldError {
+	var errs *apis.FieldError
+	if most > 0 && len(names) > most {
+		errs = &apis.FieldError{Message: fmt.Sprintf("%d %s: give at most %d", len(names), what, most), Paths: []string{field}}
+	}
+	first := map[string]int{}
+	for i, n := range names {
+		if n == "" {
+			errs = errs.Also(apis.ErrMissingField("name").ViaFieldIndex(field, i))
 			continue
 		}
-		if j, dup := seen[s.Name]; dup {
-			errs = errs.Also(apis.ErrInvalidValue(s.Name, "name", fmt.Sprintf("algorithmSettings[%d] has the same name", j)).ViaFieldIndex("algorithmSettings", i))
+		if j, dup := first[n]; dup {
+			errs = errs.Also(apis.ErrInvalidValue(n, "name", fmt.Sprintf("%s[%d] has the same name%s", field, j, hint)).ViaFieldIndex(field, i))
+			continue
 		}
-		seen[s.Name] = i
+		first[n] = i
 	}
 	return errs
 }
