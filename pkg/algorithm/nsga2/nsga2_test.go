@@ -96,7 +96,9 @@ func TestConstraintSteersAway(t *testing.T) {
 func TestOneObjective(t *testing.T) {
 	p := algorithmtest.Problem(t, nsga2.NSGA2{}, algorithmtest.Experiment("nsga2", algorithmtest.Settings(algorithm.RandomState, "1", nsga2.PopulationSize, "10"),
 		algorithmtest.Double("x", "-5", "5"), algorithmtest.Double("y", "-5", "5")))
-	sphere := func(pt searchspace.Point) map[string]float64 { return map[string]float64{"loss": pt[0]*pt[0] + pt[1]*pt[1]} }
+	sphere := func(pt searchspace.Point) map[string]float64 {
+		return map[string]float64{"loss": pt[0]*pt[0] + pt[1]*pt[1]}
+	}
 	hist := algorithmtest.Run(t, nsga2.NSGA2{}, p, sphere, 150, 5)
 	best := math.Inf(1)
 	for _, h := range hist {
