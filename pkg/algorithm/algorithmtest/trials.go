@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"knobs.dev/knobs/pkg/algorithm"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
@@ -72,17 +74,22 @@ func RawTrials(p *algorithm.Problem, hist []Trial) []*pb.Trial {
 	return raw
 }
 
-// Run is a search of n trials, batch asked at a time and all completed
-// before the next call: f gives each point's metrics by name (the
-// objective metric among them). It returns the history.
-func Run(t testing.TB, alg algorithm.Algorithm, p *algorithm.Problem, f func(searchspace.Point) map[string]float64, n, batch int) []Trial {
+// Run is a search of exp by n trials, batch asked at a time and all
+// completed before the next call, the state of each reply sent with the
+// next: f gives each point's metrics by name (the objective metric among
+// them). It returns the history.
+func Run(t testing.TB, alg algorithm.Algorithm, exp *pb.Experiment, f func(searchspace.Point) map[string]float64, n, batch int) []Trial {
 	t.Helper()
 	var hist []Trial
+	exp = proto.Clone(exp).(*pb.Experiment)
+	settings := exp.GetExperimentSpec().GetAlgorithm().GetAlgorithmSettings()
 	for len(hist) < n {
+		p := Problem(t, alg, exp)
 		out := Suggest(t, alg, p, Trials(t, p, hist), min(batch, n-len(hist)))
 		if len(out.Points) == 0 {
 			break
 		}
+		exp.ExperimentSpec.Algorithm.AlgorithmSettings = append(slices.Clip(settings), out.State...)
 		for _, pt := range out.Points {
 			m := f(pt)
 			tr := Trial{Point: pt, Condition: pb.TrialCondition_SUCCEEDED, Metrics: map[string]float64{}}

@@ -26,8 +26,7 @@ func zdt1(pt searchspace.Point) map[string]float64 {
 }
 
 // biObjective is an experiment minimising f1 and f2 over [0, 1]^n.
-func biObjective(t testing.TB, alg algorithm.Algorithm, name string, n int, settings ...string) *algorithm.Problem {
-	t.Helper()
+func biObjective(name string, n int, settings ...string) *pb.Experiment {
 	var specs []*pb.ParameterSpec
 	for i := range n {
 		specs = append(specs, algorithmtest.Double(string(rune('a'+i)), "0", "1"))
@@ -35,7 +34,7 @@ func biObjective(t testing.TB, alg algorithm.Algorithm, name string, n int, sett
 	e := algorithmtest.Experiment(name, algorithmtest.Settings(settings...), specs...)
 	e.ExperimentSpec.Objective.ObjectiveMetricName = "f1"
 	e.ExperimentSpec.Objective.AdditionalObjectives = []*pb.AdditionalObjective{{MetricName: "f2", Type: pb.ObjectiveType_MINIMIZE}}
-	return algorithmtest.Problem(t, alg, e)
+	return e
 }
 
 // hypervolume is the hypervolume of the history's front against (1.1, 11).
@@ -53,8 +52,8 @@ func TestBeatsRandomOnZDT1(t *testing.T) {
 	var ours, theirs []float64
 	for seed := range 5 {
 		s := []string{algorithm.RandomState, string(rune('1' + seed)), nsga2.PopulationSize, "20"}
-		ours = append(ours, hypervolume(algorithmtest.Run(t, nsga2.NSGA2{}, biObjective(t, nsga2.NSGA2{}, "nsga2", 6, s...), zdt1, 300, 10)))
-		theirs = append(theirs, hypervolume(algorithmtest.Run(t, random.Random{}, biObjective(t, random.Random{}, "random", 6, s[:2]...), zdt1, 300, 10)))
+		ours = append(ours, hypervolume(algorithmtest.Run(t, nsga2.NSGA2{}, biObjective("nsga2", 6, s...), zdt1, 300, 10)))
+		theirs = append(theirs, hypervolume(algorithmtest.Run(t, random.Random{}, biObjective("random", 6, s[:2]...), zdt1, 300, 10)))
 	}
 	m, r := algorithmtest.Median(ours), algorithmtest.Median(theirs)
 	t.Logf("median hypervolume after 300 trials: nsga2 %.3f, random %.3f (the true front's: %.3f)", m, r, 1.1*11-1.0/3)
@@ -67,16 +66,16 @@ func TestBeatsRandomOnZDT1(t *testing.T) {
 // generations are mostly feasible, and more so than random search's draws.
 func TestConstraintSteersAway(t *testing.T) {
 	feasibleShare := func(alg algorithm.Algorithm, name string, settings ...string) float64 {
-		p := biObjective(t, alg, name, 4, append([]string{algorithm.RandomState, "3"}, settings...)...)
+		e := biObjective(name, 4, append([]string{algorithm.RandomState, "3"}, settings...)...)
 		most := 0.3
-		p.Objective.Constraints = []algorithm.Constraint{{Metric: "c", Max: &most}}
+		e.ExperimentSpec.Objective.Constraints = []*pb.MetricConstraint{{MetricName: "c", Max: &most}}
 		f := func(pt searchspace.Point) map[string]float64 {
 			m := zdt1(pt)
 			// Feasible where the first two parameters sum to 0.3 or less.
 			m["c"] = pt[0] + pt[1]
 			return m
 		}
-		hist := algorithmtest.Run(t, alg, p, f, 200, 10)
+		hist := algorithmtest.Run(t, alg, e, f, 200, 10)
 		ok := 0
 		for _, h := range hist[100:] {
 			if h.Metrics["c"] <= most {
@@ -94,12 +93,12 @@ func TestConstraintSteersAway(t *testing.T) {
 
 // One objective works too: a genetic algorithm.
 func TestOneObjective(t *testing.T) {
-	p := algorithmtest.Problem(t, nsga2.NSGA2{}, algorithmtest.Experiment("nsga2", algorithmtest.Settings(algorithm.RandomState, "1", nsga2.PopulationSize, "10"),
-		algorithmtest.Double("x", "-5", "5"), algorithmtest.Double("y", "-5", "5")))
+	e := algorithmtest.Experiment("nsga2", algorithmtest.Settings(algorithm.RandomState, "1", nsga2.PopulationSize, "10"),
+		algorithmtest.Double("x", "-5", "5"), algorithmtest.Double("y", "-5", "5"))
 	sphere := func(pt searchspace.Point) map[string]float64 {
 		return map[string]float64{"loss": pt[0]*pt[0] + pt[1]*pt[1]}
 	}
-	hist := algorithmtest.Run(t, nsga2.NSGA2{}, p, sphere, 150, 5)
+	hist := algorithmtest.Run(t, nsga2.NSGA2{}, e, sphere, 150, 5)
 	best := math.Inf(1)
 	for _, h := range hist {
 		best = min(best, h.Value)
@@ -116,8 +115,9 @@ func TestOneObjective(t *testing.T) {
 func TestSeedReproduces(t *testing.T) {
 	for _, crossover := range []string{"uniform", "sbx"} {
 		run := func(seed string) []string {
-			p := biObjective(t, nsga2.NSGA2{}, "nsga2", 3, algorithm.RandomState, seed, nsga2.PopulationSize, "4", nsga2.Crossover, crossover)
-			hist := algorithmtest.Run(t, nsga2.NSGA2{}, p, zdt1, 20, 3)
+			e := biObjective("nsga2", 3, algorithm.RandomState, seed, nsga2.PopulationSize, "4", nsga2.Crossover, crossover)
+			p := algorithmtest.Problem(t, nsga2.NSGA2{}, e)
+			hist := algorithmtest.Run(t, nsga2.NSGA2{}, e, zdt1, 20, 3)
 			var pts []searchspace.Point
 			for _, h := range hist {
 				pts = append(pts, h.Point)
@@ -146,9 +146,9 @@ func TestMixedAndConditionalSpace(t *testing.T) {
 		&pb.ParameterSpec{Name: "momentum", ParameterType: pb.ParameterType_DOUBLE, FeasibleSpace: &pb.FeasibleSpace{Min: "0", Max: "1"},
 			ParentName: "--optimizer", ParentValues: []string{"sgd"}})
 	for _, crossover := range []string{"uniform", "sbx"} {
-		p := algorithmtest.Problem(t, nsga2.NSGA2{}, algorithmtest.Experiment("nsga2",
-			algorithmtest.Settings(algorithm.RandomState, "5", nsga2.PopulationSize, "6", nsga2.Crossover, crossover, nsga2.MutationProb, "0.3"), specs...))
-		hist := algorithmtest.Run(t, nsga2.NSGA2{}, p, func(pt searchspace.Point) map[string]float64 {
+		e := algorithmtest.Experiment("nsga2",
+			algorithmtest.Settings(algorithm.RandomState, "5", nsga2.PopulationSize, "6", nsga2.Crossover, crossover, nsga2.MutationProb, "0.3"), specs...)
+		hist := algorithmtest.Run(t, nsga2.NSGA2{}, e, func(pt searchspace.Point) map[string]float64 {
 			return map[string]float64{"loss": pt[0] + pt[1]}
 		}, 40, 4)
 		if len(hist) != 40 {
@@ -158,7 +158,8 @@ func TestMixedAndConditionalSpace(t *testing.T) {
 }
 
 func TestCancelled(t *testing.T) {
-	p := biObjective(t, nsga2.NSGA2{}, "nsga2", 3, nsga2.PopulationSize, "4")
-	hist := algorithmtest.Run(t, nsga2.NSGA2{}, p, zdt1, 12, 4)
+	e := biObjective("nsga2", 3, nsga2.PopulationSize, "4")
+	p := algorithmtest.Problem(t, nsga2.NSGA2{}, e)
+	hist := algorithmtest.Run(t, nsga2.NSGA2{}, e, zdt1, 12, 4)
 	algorithmtest.CancelledMidway(t, nsga2.NSGA2{}, p, algorithmtest.Trials(t, p, hist), 50)
 }
