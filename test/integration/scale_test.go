@@ -271,21 +271,6 @@ func waitScaled(t *testing.T, ns string, names []string, timeout time.Duration) 
 	return out
 }
 
-// waitForEvery is waitFor with a polling interval.
-func waitForEvery(t *testing.T, timeout, every time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, last = cond(); ok {
-			return
-		}
-		time.Sleep(every)
-	}
-	t.Fatalf("not within %s: %s", timeout, last)
-}
-
 // checkScaled checks an Experiment that ran n cheap trials.
 func checkScaled(t *testing.T, e *v1alpha1.Experiment, n int32) {
 	t.Helper()
