@@ -73,7 +73,7 @@ func setup(m *testing.M) (int, error) {
 		return 0, err
 	}
 	env.bin = filepath.Join(tmp, "bin")
-	if _, err := run(root, "go", "build", "-o", env.bin+"/", "./cmd/controller", "./functions/random", "./functions/grid", "./functions/tpe", "./functions/hyperband", "./functions/medianstop", "./examples/trial",
+	if _, err := run(root, "go", "build", "-o", env.bin+"/", "./cmd/controller", "./functions/random", "./functions/grid", "./functions/tpe", "./functions/nsga2", "./functions/hyperband", "./functions/medianstop", "./examples/trial",
 		"./cmd/knobs-collector", "./test/integration/testdata/tfevents"); err != nil {
 		return 0, err
 	}
