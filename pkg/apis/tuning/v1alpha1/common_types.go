@@ -165,7 +165,9 @@ func CurvePointsPerMetric(n int) int {
 
 // Observation is what a trial reported.
 type Observation struct {
-	// Metrics are the objective metric and the additional metrics.
+	// Metrics are the objective metric, then the additional metrics, the
+	// additional objectives' and the constraints' metrics
+	// (ObjectiveSpec.MetricNames).
 	// +optional
 	Metrics []Metric `json:"metrics,omitempty"`
 	// Step is the step (such as the epoch) of the latest report, when the
