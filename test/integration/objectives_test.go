@@ -3,8 +3,11 @@
 package integration
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,4 +210,44 @@ func TestConstrainedExperiment(t *testing.T) {
 		t.Errorf("one objective, yet %d Pareto-optimal trials listed (%d counted)", len(e.Status.ParetoOptimalTrials), e.Status.ParetoOptimalTrialCount)
 	}
 	t.Logf("%d trials, %d infeasible; best %s, loss %v", len(trials), infeasible, best, bestLoss)
+}
+
+// The API server refuses an objective whose additional objective repeats
+// the objective metric, or whose constraint has min above max, or none of
+// the two, naming each field.
+func TestInvalidObjectivesAreRefused(t *testing.T) {
+	ns := namespace(t)
+	yaml := fmt.Sprintf(`apiVersion: tuning.knobs.dev/v1alpha1
+kind: Experiment
+metadata:
+  name: bad-objectives
+  namespace: %s
+spec:
+  objective:
+    type: maximize
+    objectiveMetricName: accuracy
+    additionalObjectives:
+    - {name: accuracy, type: minimize}
+    constraints:
+    - {name: cost, min: 2, max: 1}
+    - {name: memory}
+  algorithm: {algorithmName: random}
+  parameters:
+  - name: --lr
+    parameterType: double
+    feasibleSpace: {min: "0.1", max: "0.5"}
+`, ns)
+	out, err := env.cp.Kubectl(context.Background(), strings.NewReader(yaml), "apply", "-f", "-")
+	if err == nil {
+		t.Fatalf("the objective was accepted: %s", out)
+	}
+	for _, want := range []string{
+		"spec.objective.additionalObjectives: Invalid value",
+		"spec.objective.constraints[0].min: Invalid value",
+		"spec.objective.constraints[1]: Invalid value",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the refusal does not say %q: %s", want, out)
+		}
+	}
 }
