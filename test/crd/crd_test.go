@@ -1667,6 +1667,11 @@ trialsRunning: 3
 		want: map[string]any{"Trials": int64(9), "Pending": int64(1), "Running": int64(3), "Succeeded": int64(4), "Failed": int64(1), "EarlyStopped": int64(1),
 			"Best": "0.9731", "BestTrial": "random-experiment-fsa2f", "Status": "Unknown", "Reason": "Running"},
 	}, {
+		name: "Experiment with several objectives and constraints",
+		kind: "Experiment",
+		obj:  multiObjectiveExperiment(t),
+		want: map[string]any{"Trials": int64(9), "Infeasible": int64(1), "ParetoOptimal": int64(2), "Best": "0.9731"},
+	}, {
 		name:  "Trial",
 		kind:  "Trial",
 		obj:   fromYAML(t, trial),
