@@ -225,29 +225,63 @@ func (d *Dashboard) experiments(w http.ResponseWriter, _ *http.Request) {
 
 // experimentBody is the body of an Experiment's page.
 type experimentBody struct {
-	Row        experimentRow
-	Goal       string
-	Params     []string
-	Columns    []column
-	Metrics    []string
-	Trials     []trialRow
-	BestRow    *trialRow
-	Objective  template.HTML
-	Parallel   template.HTML
-	Importance template.HTML
-	Shares     []share
-	Rest       float64
-	ImpNote    string
-	Curves     template.HTML
-	Suggestion *suggestionBody
-	Conditions []conditionRow
-	YAML       string
+	Row       experimentRow
+	Goal      string
+	Params    []string
+	Columns   []column
+	Metrics   []string
+	Trials    []trialRow
+	BestRow   *trialRow
+	Objective template.HTML
+	// With additional objectives: their axes (the objective metric's
+	// first), the chart of the front, how many trials are on it and a note
+	// when the chart shows two of more than two.
+	Objectives []frontAxis
+	Pareto     template.HTML
+	FrontSize  int
+	FrontNote  string
+	// With constraints: a column per constraint, and how many trials that
+	// ended broke one.
+	Constraints []constraintColumn
+	Infeasible  int
+	Parallel    template.HTML
+	Importance  template.HTML
+	Shares      []share
+	Rest        float64
+	ImpNote     string
+	Curves      template.HTML
+	Suggestion  *suggestionBody
+	Conditions  []conditionRow
+	YAML        string
 }
 
 // column is a parameter's column in the table of trials.
 type column struct {
 	Name    string
 	Numeric bool
+}
+
+// constraintColumn is a constraint metric's column in the table of trials:
+// its name and its bounds, as "≤ 512" or "in [1, 2]".
+type constraintColumn struct {
+	Name, Bounds string
+}
+
+func constraintColumns(cs []v1alpha1.MetricConstraint) []constraintColumn {
+	out := make([]constraintColumn, len(cs))
+	for i, c := range cs {
+		b := ""
+		switch {
+		case c.Min != nil && c.Max != nil:
+			b = fmt.Sprintf("in [%s, %s]", short(*c.Min), short(*c.Max))
+		case c.Min != nil:
+			b = "≥ " + short(*c.Min)
+		case c.Max != nil:
+			b = "≤ " + short(*c.Max)
+		}
+		out[i] = constraintColumn{Name: c.Name, Bounds: b}
+	}
+	return out
 }
 
 type suggestionBody struct {
@@ -301,8 +335,14 @@ func (d *Dashboard) experimentBody(e *v1alpha1.Experiment) (*experimentBody, err
 		cols[i] = column{Name: p.Name, Numeric: p.ParameterType != v1alpha1.ParameterTypeCategorical}
 	}
 	b := &experimentBody{
-		Row: rowOf(e, now), Params: params, Columns: cols, Metrics: e.Spec.Objective.AdditionalMetricNames, Trials: rows,
-		Conditions: conditionRows(e.Status.Conditions, now),
+		Row: rowOf(e, now), Params: params, Columns: cols, Metrics: recordedMetrics(&e.Spec.Objective), Trials: rows,
+		Constraints: constraintColumns(e.Spec.Objective.Constraints),
+		Conditions:  conditionRows(e.Status.Conditions, now),
+	}
+	for _, r := range rows {
+		if r.Feasible == "no" {
+			b.Infeasible++
+		}
 	}
 	if g := e.Spec.Objective.Goal; g != nil {
 		b.Goal = short(*g)
@@ -313,6 +353,15 @@ func (d *Dashboard) experimentBody(e *v1alpha1.Experiment) (*experimentBody, err
 		}
 	}
 	obj := e.Spec.Objective
+	if obj.MultiObjective() {
+		b.FrontSize = markFront(e, rows)
+		b.Objectives = frontAxes(&obj)
+		ax, ay := b.Objectives[0], b.Objectives[1]
+		if n := len(b.Objectives); n > 2 {
+			b.FrontNote = fmt.Sprintf("The first two of %d objectives. The front is over all %d: a trial on it may look beaten here, by one that is worse in another objective.", n, n)
+		}
+		b.Pareto = frontChart(frontPoints(rows, ax, ay), ax, ay, len(b.Objectives) == 2)
+	}
 	b.Objective = objectiveChart(objectivePoints(rows), obj.ObjectiveMetricName, obj.Better, obj.Goal)
 	b.Parallel = parallelChart(parallel(e, rows))
 	b.Shares, b.ImpNote = d.shares(e, rows)

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/pareto"
+	"knobs.dev/knobs/pkg/pareto/observed"
 )
 
 func get(t testing.TB, d *Dashboard, method, path string) (int, string) {
@@ -94,6 +98,140 @@ func TestExperimentPage(t *testing.T) {
 	}
 	if strings.Contains(body, "managedFields") {
 		t.Error("the YAML shows managed fields")
+	}
+	// A single objective without constraints has no front nor feasibility.
+	for _, not := range []string{`id="pareto"`, "Pareto", "Feasible", "infeasible"} {
+		if strings.Contains(body, not) {
+			t.Errorf("a single objective's page has %q", not)
+		}
+	}
+}
+
+// The front the page marks is pkg/pareto's front of the trials that
+// ended, by their losses and violations, without the infeasible ones.
+func TestFrontIsParetosWithoutTheInfeasible(t *testing.T) {
+	e, trials := tradeOff("default", "trade-off", 30)
+	params := []string{"width", "depth"}
+	rows := trialRows(e, trials, params)
+	n := markFront(e, rows)
+	o := &e.Spec.Objective
+	var pts []pareto.Point
+	var at []int
+	for i, tr := range trials {
+		if !rows[i].Done {
+			continue
+		}
+		losses, ok := o.Losses(tr.Status.Observation)
+		if !ok {
+			t.Fatalf("%s lacks an objective", tr.Name)
+		}
+		pts = append(pts, pareto.Point{Values: losses, Violation: o.Violation(tr.Status.Observation)})
+		at = append(at, i)
+	}
+	want := map[int]bool{}
+	for _, k := range pareto.Front(pts) {
+		if pts[k].Feasible() {
+			want[at[k]] = true
+		}
+	}
+	if n != len(want) || n < 2 {
+		t.Errorf("%d trials on the front, want %d (and more than one)", n, len(want))
+	}
+	// Without the constraint, an infeasible trial would be on the front: the
+	// fixture tests the exclusion.
+	unconstrained := *o
+	unconstrained.Constraints = nil
+	obs := make([]*v1alpha1.Observation, len(trials)-1)
+	for i := range obs {
+		obs[i] = trials[i].Status.Observation
+	}
+	excluded := false
+	for _, i := range observed.Front(&unconstrained, obs) {
+		excluded = excluded || rows[i].Feasible == "no"
+	}
+	if !excluded {
+		t.Error("no infeasible trial would be on the front without the constraint")
+	}
+	infeasible := 0
+	for i, r := range rows {
+		if r.Pareto != want[i] {
+			t.Errorf("%s: on the front %v, want %v", r.Name, r.Pareto, want[i])
+		}
+		if r.Feasible == "no" {
+			infeasible++
+			if r.Pareto {
+				t.Errorf("%s is infeasible and on the front", r.Name)
+			}
+		}
+		if r.Running && (r.Pareto || r.Feasible != "") {
+			t.Errorf("the running %s is judged: front %v, feasible %q", r.Name, r.Pareto, r.Feasible)
+		}
+	}
+	if infeasible != 9 { // trials 3, 6, ..., 27 of the 29 that ended
+		t.Errorf("%d infeasible trials, want 9", infeasible)
+	}
+}
+
+func TestParetoPage(t *testing.T) {
+	w := newWorld()
+	e, trials := tradeOff("default", "trade-off", 30)
+	w.add(t, e)
+	for _, tr := range trials {
+		w.add(t, tr)
+	}
+	code, body := get(t, New(w.listers()), "GET", "/experiments/default/trade-off")
+	if code != http.StatusOK {
+		t.Fatalf("status %d:\n%s", code, body)
+	}
+	rows := trialRows(e, trials, []string{"width", "depth"})
+	front := markFront(e, rows)
+	// Every trial that ended is a point, the front and the infeasible ones
+	// drawn as such, the front joined by a step line.
+	par := chart(t, body, "pareto")
+	for _, c := range []struct {
+		what string
+		n    int
+	}{
+		{`<circle class="trial`, 29},
+		{`<circle class="trial pareto"`, front},
+		{`<circle class="trial infeasible"`, 9},
+		{`<path class="front"`, 1},
+		{`>loss (minimize)</text>`, 1},
+		{`>throughput (maximize)</text>`, 1},
+	} {
+		if n := strings.Count(par, c.what); n != c.n {
+			t.Errorf("%d of %s in the chart of the front, want %d", n, c.what, c.n)
+		}
+	}
+	for _, r := range rows {
+		if r.Pareto && !strings.Contains(par, `<a href="`+r.Link+`"><circle class="trial pareto"`) {
+			t.Errorf("the point of %s on the front does not link to its page", r.Name)
+		}
+	}
+	// Infeasible trials are not the best so far on the chart of the objective.
+	if n := strings.Count(chart(t, body, "objective"), `<circle class="trial infeasible"`); n != 9 {
+		t.Errorf("%d infeasible points on the chart of the objective, want 9", n)
+	}
+	// The table has a column for throughput, the front, memory and
+	// feasibility, and a cell in each for every trial.
+	for _, want := range []string{
+		`<th data-type="num" class="objective-col" data-metric="throughput">maximize throughput</th>`,
+		`<th data-type="text" class="pareto-col">Pareto</th>`,
+		`<th data-type="num" data-metric="memory">memory <span class="reason">≤ 512</span></th>`,
+		`<th data-type="text" class="feasible-col">Feasible</th>`,
+		"Best feasible trial by minimize loss",
+		"subject to memory ≤ 512",
+		`id="front-size"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if n := strings.Count(body, `<td class="feasible-col feasible-no">no</td>`); n != 9 {
+		t.Errorf("%d trials marked infeasible in the table, want 9", n)
+	}
+	if n := strings.Count(body, `<span class="tag pareto">`); n != front {
+		t.Errorf("%d trials tagged Pareto in the table, want %d", n, front)
 	}
 }
 

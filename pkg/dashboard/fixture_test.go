@@ -145,3 +145,63 @@ func addBranin(t testing.TB, w *world, ns, name string, n, running int) (*v1alph
 	}
 	return e, trials
 }
+
+// tradeOff is an Experiment minimising loss and maximising throughput, the
+// one at the other's cost, with a constraint that memory stay at most 512,
+// and n trials: every third breaks the constraint, the last is still
+// running. Its best trial is the feasible one of least loss.
+func tradeOff(ns, name string, n int) (*v1alpha1.Experiment, []*v1alpha1.Trial) {
+	e := &v1alpha1.Experiment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: "uid-trade-off", CreationTimestamp: metav1.NewTime(epoch)},
+		Spec: v1alpha1.ExperimentSpec{
+			Objective: v1alpha1.ObjectiveSpec{
+				Type: v1alpha1.ObjectiveTypeMinimize, ObjectiveMetricName: "loss",
+				AdditionalObjectives: []v1alpha1.AdditionalObjective{{Name: "throughput", Type: v1alpha1.ObjectiveTypeMaximize}},
+				Constraints:          []v1alpha1.MetricConstraint{{Name: "memory", Max: ptr.To(512.0)}},
+			},
+			Algorithm: v1alpha1.AlgorithmSpec{AlgorithmName: "nsga2"},
+			Parameters: []v1alpha1.ParameterSpec{
+				{Name: "width", ParameterType: v1alpha1.ParameterTypeDouble, FeasibleSpace: v1alpha1.FeasibleSpace{Min: "0", Max: "1"}},
+				{Name: "depth", ParameterType: v1alpha1.ParameterTypeDouble, FeasibleSpace: v1alpha1.FeasibleSpace{Min: "0", Max: "1"}},
+			},
+			MaxTrialCount: ptr.To(int32(n)),
+		},
+	}
+	e.Status.InitializeConditions()
+	e.Status.MarkRunning(v1alpha1.ExperimentReasonRunning, "1 trial running")
+	rng := rand.New(rand.NewPCG(3, 4))
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	var trials []*v1alpha1.Trial
+	best := math.Inf(1)
+	for i := 1; i <= n; i++ {
+		width, depth := rng.Float64(), rng.Float64()
+		// Loss falls and throughput falls as the model grows: a trade-off;
+		// depth only adds noise to the loss.
+		loss := 1 - width + 0.3*depth*rng.Float64()
+		throughput := 1000 * (1 - width*width)
+		memory := 100 + 300*width
+		if i%3 == 0 {
+			memory = 600 + 100*depth // infeasible
+		}
+		tname := name + "-" + strconv.Itoa(i)
+		tr := &v1alpha1.Trial{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tname, Labels: map[string]string{tuning.ExperimentLabelKey: name},
+				CreationTimestamp: metav1.NewTime(epoch.Add(time.Duration(i) * time.Second))},
+			Spec: v1alpha1.TrialSpec{ParameterAssignments: []v1alpha1.ParameterAssignment{{Name: "width", Value: f(width)}, {Name: "depth", Value: f(depth)}}},
+		}
+		tr.Status.InitializeConditions()
+		tr.Status.Observation = &v1alpha1.Observation{Metrics: []v1alpha1.Metric{{Name: "loss", Value: f(loss)}, {Name: "throughput", Value: f(throughput)}, {Name: "memory", Value: f(memory)}}}
+		if i == n {
+			tr.Status.MarkRunning("the workload runs")
+		} else {
+			tr.Status.MarkSucceeded("the workload succeeded")
+			if memory <= 512 && loss < best {
+				best = loss
+				e.Status.CurrentOptimalTrial = &v1alpha1.OptimalTrial{BestTrialName: tname, ParameterAssignments: tr.Spec.ParameterAssignments, Observation: tr.Status.Observation}
+			}
+		}
+		trials = append(trials, tr)
+	}
+	e.Status.Trials, e.Status.TrialsSucceeded, e.Status.TrialsRunning = int32(n), int32(n-1), 1
+	return e, trials
+}
