@@ -360,7 +360,7 @@ func (d *Dashboard) experimentBody(e *v1alpha1.Experiment) (*experimentBody, err
 		if n := len(b.Objectives); n > 2 {
 			b.FrontNote = fmt.Sprintf("The first two of %d objectives. The front is over all %d: a trial on it may look beaten here, by one that is worse in another objective.", n, n)
 		}
-		b.Pareto = frontChart(frontPoints(rows, ax, ay), ax, ay, len(b.Objectives) == 2)
+		b.Pareto = frontChart(frontPoints(e, rows), ax, ay, len(b.Objectives) == 2)
 	}
 	b.Objective = objectiveChart(objectivePoints(rows), obj.ObjectiveMetricName, obj.Better, obj.Goal)
 	b.Parallel = parallelChart(parallel(e, rows))

@@ -236,27 +236,31 @@ func markFront(e *v1alpha1.Experiment, rows []trialRow) int {
 // frontAxes are the Experiment's objectives as axes, the objective metric
 // first.
 func frontAxes(o *v1alpha1.ObjectiveSpec) []frontAxis {
-	axes := []frontAxis{{Name: o.ObjectiveMetricName, Maximize: o.Type == v1alpha1.ObjectiveTypeMaximize}}
-	for _, a := range o.AdditionalObjectives {
-		axes = append(axes, frontAxis{Name: a.Name, Maximize: a.Type == v1alpha1.ObjectiveTypeMaximize})
+	var axes []frontAxis
+	for _, a := range observed.Objectives(o) {
+		axes = append(axes, frontAxis{a})
 	}
 	return axes
 }
 
-// frontPoints are the trials that ended with values of both objectives
-// drawn, by them; markFront has marked the front.
-func frontPoints(rows []trialRow, ax, ay frontAxis) []frontPoint {
+// frontPoints are the trials that ended with a value of every objective,
+// by the first two; markFront has marked the front.
+func frontPoints(e *v1alpha1.Experiment, rows []trialRow) []frontPoint {
+	o := &e.Spec.Objective
 	var pts []frontPoint
 	for _, r := range rows {
 		if !r.Done || !r.HasValue {
 			continue
 		}
 		ob := r.trial.Status.Observation
-		x, okx := ob.Value(ax.Name)
-		y, oky := ob.Value(ay.Name)
-		if okx && oky {
-			pts = append(pts, frontPoint{X: x, Y: y, Name: r.Name, Link: r.Link, Pareto: r.Pareto, Infeasible: r.Feasible == "no"})
+		losses, ok := o.Losses(ob)
+		if !ok {
+			continue
 		}
+		// Values, where Losses found them.
+		x, _ := ob.Value(o.ObjectiveMetricName)
+		y, _ := ob.Value(o.AdditionalObjectives[0].Name)
+		pts = append(pts, frontPoint{X: x, Y: y, LX: losses[0], LY: losses[1], Name: r.Name, Link: r.Link, Pareto: r.Pareto, Infeasible: r.Feasible == "no"})
 	}
 	return pts
 }

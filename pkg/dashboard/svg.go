@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"knobs.dev/knobs/pkg/pareto/observed"
 )
 
 // The charts are SVG written on the server: no script draws them, so they
@@ -440,10 +442,7 @@ func curvesChart(id string, curves []curve, metric string) template.HTML {
 }
 
 // frontAxis is an objective as an axis of the chart of the Pareto front.
-type frontAxis struct {
-	Name     string
-	Maximize bool
-}
+type frontAxis struct{ observed.Objective }
 
 func (a frontAxis) label() string {
 	if a.Maximize {
@@ -452,18 +451,11 @@ func (a frontAxis) label() string {
 	return a.Name + " (minimize)"
 }
 
-// loss turns a value of the objective to be minimised.
-func (a frontAxis) loss(v float64) float64 {
-	if a.Maximize {
-		return -v
-	}
-	return v
-}
-
 // frontPoint is one trial on the chart of the Pareto front: its values of
-// the two objectives drawn.
+// the two objectives drawn, and the same turned to be minimised.
 type frontPoint struct {
 	X, Y       float64
+	LX, LY     float64
 	Name, Link string
 	Pareto     bool
 	Infeasible bool
@@ -509,10 +501,10 @@ func frontChart(points []frontPoint, ax, ay frontAxis, step bool) template.HTML 
 		// Along the first objective from its best end: across to the next
 		// point, then down (or up) to it.
 		slices.SortFunc(front, func(a, b frontPoint) int {
-			if c := cmp.Compare(ax.loss(a.X), ax.loss(b.X)); c != 0 {
+			if c := cmp.Compare(a.LX, b.LX); c != 0 {
 				return c
 			}
-			return cmp.Compare(ay.loss(a.Y), ay.loss(b.Y))
+			return cmp.Compare(a.LY, b.LY)
 		})
 		var path strings.Builder
 		fmt.Fprintf(&path, "M%.1f %.1f", x.at(front[0].X), y.at(front[0].Y))

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"knobs.dev/knobs/pkg/pareto/observed"
 )
 
 func TestScaleTicks(t *testing.T) {
@@ -77,7 +79,7 @@ func TestChartsEscapeNames(t *testing.T) {
 	out := string(objectiveChart([]objectivePoint{{N: 1, Value: 1, Name: name, Done: true, Best: true}}, name, func(a, b float64) bool { return a < b }, nil))
 	out += string(importanceChart([]share{{Name: name, Share: 0.5}}))
 	out += string(parallelChart([]axis{{Name: name}, {Name: "y"}}, []line{{Name: name, At: []float64{0, 1}}}))
-	out += string(frontChart([]frontPoint{{X: 1, Y: 2, Name: name, Pareto: true}}, frontAxis{Name: name}, frontAxis{Name: "y"}, true))
+	out += string(frontChart([]frontPoint{{X: 1, Y: 2, Name: name, Pareto: true}}, frontAxis{observed.Objective{Name: name}}, frontAxis{observed.Objective{Name: "y"}}, true))
 	if strings.Contains(out, "<script>") {
 		t.Error("a name reached the SVG unescaped")
 	}
@@ -87,13 +89,13 @@ func TestChartsEscapeNames(t *testing.T) {
 }
 
 func TestFrontChart(t *testing.T) {
-	ax, ay := frontAxis{Name: "loss"}, frontAxis{Name: "throughput", Maximize: true}
+	ax, ay := frontAxis{observed.Objective{Name: "loss"}}, frontAxis{observed.Objective{Name: "throughput", Maximize: true}}
 	pts := []frontPoint{
-		{X: 3, Y: 30, Name: "c", Link: "/c", Pareto: true},
-		{X: 1, Y: 10, Name: "a", Link: "/a", Pareto: true},
-		{X: 2, Y: 20, Name: "b", Link: "/b", Pareto: true},
-		{X: 3, Y: 5, Name: "beaten", Link: "/beaten"},
-		{X: 0, Y: 40, Name: "broke", Link: "/broke", Infeasible: true},
+		{X: 3, Y: 30, LX: 3, LY: -30, Name: "c", Link: "/c", Pareto: true},
+		{X: 1, Y: 10, LX: 1, LY: -10, Name: "a", Link: "/a", Pareto: true},
+		{X: 2, Y: 20, LX: 2, LY: -20, Name: "b", Link: "/b", Pareto: true},
+		{X: 3, Y: 5, LX: 3, LY: -5, Name: "beaten", Link: "/beaten"},
+		{X: 0, Y: 40, LX: 0, LY: -40, Name: "broke", Link: "/broke", Infeasible: true},
 	}
 	out := string(frontChart(pts, ax, ay, true))
 	for _, c := range []struct {

@@ -37,6 +37,23 @@ func Front(o *v1alpha1.ObjectiveSpec, obs []*v1alpha1.Observation) []int {
 	return front
 }
 
+// Objective is one of an Experiment's objectives: its metric, and whether
+// it is maximised.
+type Objective struct {
+	Name     string
+	Maximize bool
+}
+
+// Objectives are the Experiment's objectives, the objective metric first,
+// in the order of ObjectiveSpec.Losses.
+func Objectives(o *v1alpha1.ObjectiveSpec) []Objective {
+	out := []Objective{{Name: o.ObjectiveMetricName, Maximize: o.Type == v1alpha1.ObjectiveTypeMaximize}}
+	for _, a := range o.AdditionalObjectives {
+		out = append(out, Objective{Name: a.Name, Maximize: a.Type == v1alpha1.ObjectiveTypeMaximize})
+	}
+	return out
+}
+
 // Feasible reports whether an observation keeps every constraint of o; one
 // that does not report a constraint's metric does not.
 func Feasible(o *v1alpha1.ObjectiveSpec, ob *v1alpha1.Observation) bool {
