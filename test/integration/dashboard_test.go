@@ -5,10 +5,14 @@ package integration
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,9 +21,15 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	listers "knobs.dev/knobs/pkg/client/listers/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/dashboard"
+	"knobs.dev/knobs/pkg/pareto/observed"
 )
 
 // dashboardSetup builds knobs-dashboard and applies its ServiceAccount and
@@ -288,6 +298,174 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Errorf("%d experiments listed", got)
 	}
 	b.checkNoErrors(t)
+}
+
+// TestDashboardParetoInABrowser opens, in headless Chromium, the page of an
+// Experiment that minimises loss and maximises throughput with memory at
+// most 512: the chart of the front holds a point per trial that ended, the
+// front highlighted and joined, the infeasible trials apart; the table has
+// the objectives' and the constraint's columns and sorts by them. The
+// dashboard reads the Experiment and its trials from informer caches filled
+// here, with observations written in their status, as the controller would.
+// With KNOBS_SCREENSHOTS set, it saves a screenshot of the page there.
+func TestDashboardParetoInABrowser(t *testing.T) {
+	shots := os.Getenv("KNOBS_SCREENSHOTS")
+	e, trials := tradeOffExperiment("default", "nsga2-mlp", 40)
+	idx := func() cache.Indexer {
+		return cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	}
+	experiments, trialIdx, suggestions := idx(), idx(), idx()
+	if err := experiments.Add(e); err != nil {
+		t.Fatal(err)
+	}
+	obs := make([]*v1alpha1.Observation, len(trials))
+	ended, infeasible, best := 0, 0, ""
+	bestThroughput := math.Inf(-1)
+	for i, tr := range trials {
+		if err := trialIdx.Add(tr); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := tr.Status.Observation.Value("throughput"); v > bestThroughput {
+			best, bestThroughput = tr.Name, v
+		}
+		if tr.Status.Phase() != v1alpha1.TrialReasonSucceeded {
+			continue
+		}
+		ended++
+		obs[i] = tr.Status.Observation
+		if !observed.Feasible(&e.Spec.Objective, tr.Status.Observation) {
+			infeasible++
+		}
+	}
+	front := len(observed.Front(&e.Spec.Objective, obs))
+	srv := httptest.NewServer(dashboard.New(dashboard.Listers{
+		Experiments: listers.NewExperimentLister(experiments),
+		Trials:      listers.NewTrialLister(trialIdx),
+		Suggestions: listers.NewSuggestionLister(suggestions),
+	}))
+	t.Cleanup(srv.Close)
+	page := srv.URL + "/experiments/default/nsga2-mlp"
+	b := newBrowser(t, 1400, 1000)
+	b.open(t, page)
+	for _, c := range []struct {
+		selector string
+		want     int
+	}{
+		{"#pareto circle.trial", ended},
+		{"#pareto circle.trial.pareto", front},
+		{"#pareto circle.trial.infeasible", infeasible},
+		{"#pareto a > circle.trial", ended},
+		{"#pareto path.front", 1},
+		{"#trials th[data-metric=throughput]", 1},
+		{"#trials th[data-metric=memory]", 1},
+		{"#trials td.feasible-no", infeasible},
+		{"#trials .tag.pareto", front},
+		{"#front-size", 1},
+	} {
+		if got := count(t, b, c.selector); got != c.want {
+			t.Errorf("%d of %s, want %d", got, c.selector, c.want)
+		}
+	}
+	if front < 2 || infeasible == 0 {
+		t.Fatalf("the fixture has %d trials on the front and %d infeasible: it tests too little", front, infeasible)
+	}
+	// Drawn: the step line and the points take room on the screen.
+	if w := eval[float64](t, b, "document.querySelector('#pareto path.front').getBBox().width"); w <= 0 {
+		t.Errorf("the front's line is %v wide", w)
+	}
+	if got := eval[string](t, b, "document.querySelector('#pareto .axis-label').textContent"); got != "throughput (maximize)" {
+		t.Errorf("the y axis is labelled %q", got)
+	}
+	// Sorting by throughput, twice for descending, puts the largest first.
+	for range 2 {
+		eval[bool](t, b, "document.querySelector('#trials th[data-metric=throughput]').click(), true")
+	}
+	if got := eval[string](t, b, "document.querySelector('#trials tbody tr').dataset.trial"); got != best {
+		t.Errorf("sorted by throughput, the first trial is %q, want %q", got, best)
+	}
+	// Sorting by feasibility puts the infeasible ("no") before the
+	// feasible, after the running trial, which has none yet.
+	eval[bool](t, b, "document.querySelector('#trials th.feasible-col').click(), true")
+	want := strings.Repeat("no ", infeasible) + strings.Repeat("yes ", ended-infeasible)
+	if got := eval[string](t, b, "Array.from(document.querySelectorAll('#trials tbody td.feasible-col')).map(td => td.textContent).join(' ')"); got != " "+strings.TrimSpace(want) {
+		t.Errorf("sorted by feasibility: %q, want %q", got, " "+strings.TrimSpace(want))
+	}
+	if got := eval[string](t, b, "document.querySelector('#best .label').textContent"); !strings.Contains(got, "Best feasible trial") {
+		t.Errorf("the best trial's box says %q", got)
+	}
+	// A point links to its trial's page.
+	href := eval[string](t, b, "document.querySelector('#pareto a').getAttribute('href')")
+	b.open(t, srv.URL+href)
+	if got := eval[string](t, b, "document.querySelector('h1').firstChild.textContent.trim()"); !strings.HasPrefix(href, "/experiments/default/nsga2-mlp/trials/") || !strings.HasSuffix(href, "/"+got) {
+		t.Errorf("the point links to %q, whose page is of %q", href, got)
+	}
+	b.checkNoErrors(t)
+	if shots != "" {
+		screenshot(t, b, filepath.Join(shots, "experiment-pareto.png"), page)
+	}
+}
+
+// tradeOffExperiment is an Experiment minimising loss and maximising
+// throughput, the one at the other's cost, with memory at most 512, and n
+// trials that have reported all three: every fourth breaks the constraint,
+// the last runs still. Its best trial is the feasible one of least loss.
+func tradeOffExperiment(ns, name string, n int) (*v1alpha1.Experiment, []*v1alpha1.Trial) {
+	start := time.Now().Add(-time.Hour)
+	e := &v1alpha1.Experiment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: "uid-trade-off", CreationTimestamp: metav1.NewTime(start)},
+		Spec: v1alpha1.ExperimentSpec{
+			Objective: v1alpha1.ObjectiveSpec{
+				Type: v1alpha1.ObjectiveTypeMinimize, ObjectiveMetricName: "loss",
+				AdditionalObjectives: []v1alpha1.AdditionalObjective{{Name: "throughput", Type: v1alpha1.ObjectiveTypeMaximize}},
+				Constraints:          []v1alpha1.MetricConstraint{{Name: "memory", Max: ptr.To(512.0)}},
+			},
+			Algorithm: v1alpha1.AlgorithmSpec{AlgorithmName: "nsga2"},
+			Parameters: []v1alpha1.ParameterSpec{
+				{Name: "width", ParameterType: v1alpha1.ParameterTypeInt, FeasibleSpace: v1alpha1.FeasibleSpace{Min: "16", Max: "1024"}},
+				{Name: "lr", ParameterType: v1alpha1.ParameterTypeDouble, FeasibleSpace: v1alpha1.FeasibleSpace{Min: "0.0001", Max: "0.1", Distribution: v1alpha1.DistributionLogUniform}},
+			},
+			MaxTrialCount: ptr.To(int32(n + 10)),
+		},
+	}
+	e.Status.InitializeConditions()
+	e.Status.MarkRunning(v1alpha1.ExperimentReasonRunning, "1 trial running")
+	rng := rand.New(rand.NewPCG(5, 6))
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	var trials []*v1alpha1.Trial
+	best := math.Inf(1)
+	for i := 1; i <= n; i++ {
+		u, lr := rng.Float64(), math.Pow(10, -4+3*rng.Float64())
+		width := 16 + int(1008*u)
+		// A wider model learns better and runs slower; a learning rate far
+		// from 0.01 costs loss.
+		loss := 0.1 + 0.5*(1-u) + 0.1*math.Abs(math.Log10(lr)+2) + 0.05*rng.Float64()
+		throughput := 2000*(1-0.8*u) + 100*rng.Float64()
+		memory := 64 + 400*u
+		if i%4 == 0 {
+			memory += 200
+		}
+		tr := &v1alpha1.Trial{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-" + strconv.Itoa(i), Labels: map[string]string{tuning.ExperimentLabelKey: name},
+				CreationTimestamp: metav1.NewTime(start.Add(time.Duration(i) * time.Minute))},
+			Spec: v1alpha1.TrialSpec{ParameterAssignments: []v1alpha1.ParameterAssignment{{Name: "width", Value: strconv.Itoa(width)}, {Name: "lr", Value: f(lr)}}},
+		}
+		tr.Status.InitializeConditions()
+		tr.Status.StartTime = ptr.To(metav1.NewTime(start.Add(time.Duration(i) * time.Minute)))
+		tr.Status.Observation = &v1alpha1.Observation{Metrics: []v1alpha1.Metric{{Name: "loss", Value: f(loss)}, {Name: "throughput", Value: f(throughput)}, {Name: "memory", Value: f(memory)}}}
+		if i == n {
+			tr.Status.MarkRunning("the workload runs")
+		} else {
+			tr.Status.MarkSucceeded("the workload succeeded")
+			tr.Status.CompletionTime = ptr.To(metav1.NewTime(start.Add(time.Duration(i)*time.Minute + 50*time.Second)))
+			if memory <= 512 && loss < best {
+				best = loss
+				e.Status.CurrentOptimalTrial = &v1alpha1.OptimalTrial{BestTrialName: tr.Name, ParameterAssignments: tr.Spec.ParameterAssignments, Observation: tr.Status.Observation}
+			}
+		}
+		trials = append(trials, tr)
+	}
+	e.Status.Trials, e.Status.TrialsSucceeded, e.Status.TrialsRunning = int32(n), int32(n-1), 1
+	return e, trials
 }
 
 // screenshot saves a PNG of the whole page at url.
