@@ -286,6 +286,15 @@ func TestEnvName(t *testing.T) {
 	}
 }
 
+// trialNames are the names in the first column of a table of trials.
+func trialNames(out string) string {
+	var ns []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		ns = append(ns, strings.Fields(l)[0])
+	}
+	return strings.Join(ns, " ")
+}
+
 func TestTrials(t *testing.T) {
 	e := experiment("a", 30, running(1, 3), withBest("a-10", "0.5"))
 	objs := []runtime.Object{e,
@@ -295,13 +304,6 @@ func TestTrials(t *testing.T) {
 		trial(e, "a-3", v1alpha1.TrialReasonRunning, "", pa("x1", "7"), pa("x2", "8")),
 	}
 	h := newHarness(objs)
-	names := func(out string) string {
-		var ns []string
-		for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
-			ns = append(ns, strings.Fields(l)[0])
-		}
-		return strings.Join(ns, " ")
-	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -312,8 +314,8 @@ func TestTrials(t *testing.T) {
 		{[]string{"trials", "a", "--sort=name"}, "a-1 a-10 a-2 a-3"},
 	} {
 		out, _, err := h.run(t, false, c.args...)
-		if err != nil || names(out) != c.want {
-			t.Errorf("%v: %v, order %q, want %q\n%s", c.args, err, names(out), c.want, out)
+		if err != nil || trialNames(out) != c.want {
+			t.Errorf("%v: %v, order %q, want %q\n%s", c.args, err, trialNames(out), c.want, out)
 		}
 	}
 	out, _, err := h.run(t, false, "trials", "a")
@@ -332,8 +334,8 @@ func TestTrials(t *testing.T) {
 	if _, err := h.knobs.TuningV1alpha1().Experiments("ns").Update(context.Background(), e, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if out, _, err := h.run(t, false, "trials", "a", "--sort"); err != nil || names(out) != "a-2 a-1 a-10 a-3" {
-		t.Errorf("trials --sort, maximising: %v %q", err, names(out))
+	if out, _, err := h.run(t, false, "trials", "a", "--sort"); err != nil || trialNames(out) != "a-2 a-1 a-10 a-3" {
+		t.Errorf("trials --sort, maximising: %v %q", err, trialNames(out))
 	}
 
 	out, _, err = h.run(t, false, "trials", "a", "-o", "json")
@@ -344,8 +346,8 @@ func TestTrials(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(out), &list) != nil || list.Kind != "List" || len(list.Items) != 4 || list.Items[0].Kind != "Trial" {
 		t.Errorf("trials -o json: %v\n%s", err, out)
 	}
-	if out, _, err := h.run(t, false, "trials", "a", "--sort=loss"); err != nil || names(out) != "a-2 a-1 a-10 a-3" {
-		t.Errorf("trials --sort=loss, the objective metric: %v %q", err, names(out))
+	if out, _, err := h.run(t, false, "trials", "a", "--sort=loss"); err != nil || trialNames(out) != "a-2 a-1 a-10 a-3" {
+		t.Errorf("trials --sort=loss, the objective metric: %v %q", err, trialNames(out))
 	}
 	if _, _, err := h.run(t, false, "trials", "a", "--sort=accuracy"); err == nil || !strings.Contains(err.Error(), `unknown order "accuracy" for --sort: use number, objective, name or an objective's metric (loss)`) {
 		t.Errorf("--sort=accuracy: %v", err)
@@ -448,19 +450,12 @@ func TestMultiObjective(t *testing.T) {
 	if err != nil || strings.Join(cut, "") != want {
 		t.Errorf("trials mo: %v\n%s\nwant\n%s", err, strings.Join(cut, ""), want)
 	}
-	names := func(out string) string {
-		var ns []string
-		for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
-			ns = append(ns, strings.Fields(l)[0])
-		}
-		return strings.Join(ns, " ")
-	}
 	for by, want := range map[string]string{
 		"throughput": "mo-4 mo-1 mo-3 mo-2", // the largest first
 		"loss":       "mo-4 mo-2 mo-1 mo-3",
 	} {
-		if out, _, err := h.run(t, false, "trials", "mo", "--sort="+by); err != nil || names(out) != want {
-			t.Errorf("trials --sort=%s: %v %q, want %q", by, err, names(out), want)
+		if out, _, err := h.run(t, false, "trials", "mo", "--sort="+by); err != nil || trialNames(out) != want {
+			t.Errorf("trials --sort=%s: %v %q, want %q", by, err, trialNames(out), want)
 		}
 	}
 	if _, _, err := h.run(t, false, "trials", "mo", "--sort=memory"); err == nil || !strings.Contains(err.Error(), "an objective's metric (loss, throughput)") {
