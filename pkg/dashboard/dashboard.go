@@ -22,6 +22,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -237,9 +238,11 @@ type experimentBody struct {
 	// first), the chart of the front, how many trials are on it and a note
 	// when the chart shows two of more than two.
 	Objectives []frontAxis
-	Pareto     template.HTML
-	FrontSize  int
-	FrontNote  string
+	// PlotX and PlotY are the indices in Objectives of the two plotted.
+	PlotX, PlotY int
+	Pareto       template.HTML
+	FrontSize    int
+	FrontNote    string
 	// With constraints: a column per constraint, and how many trials that
 	// ended broke one.
 	Constraints []constraintColumn
@@ -306,7 +309,7 @@ func (d *Dashboard) experiment(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, http.StatusInternalServerError, "Cannot read the Experiment", err.Error())
 		return
 	}
-	body, err := d.experimentBody(e)
+	body, err := d.experimentBody(e, r.URL.Query())
 	if err != nil {
 		d.fail(w, http.StatusInternalServerError, "Cannot read the Experiment's trials", err.Error())
 		return
@@ -317,7 +320,10 @@ func (d *Dashboard) experiment(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (d *Dashboard) experimentBody(e *v1alpha1.Experiment) (*experimentBody, error) {
+// experimentBody builds an Experiment's page. With more than two
+// objectives, the chart of the front plots the two that q names as x and
+// y, by metric, or else the first two.
+func (d *Dashboard) experimentBody(e *v1alpha1.Experiment, q url.Values) (*experimentBody, error) {
 	now := d.now()
 	sel := labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: e.Name})
 	trials, err := d.listers.Trials.Trials(e.Namespace).List(sel)
@@ -356,11 +362,17 @@ func (d *Dashboard) experimentBody(e *v1alpha1.Experiment) (*experimentBody, err
 	if obj.MultiObjective() {
 		b.FrontSize = markFront(e, rows)
 		b.Objectives = frontAxes(&obj)
-		ax, ay := b.Objectives[0], b.Objectives[1]
+		b.PlotX, b.PlotY = 0, 1
 		if n := len(b.Objectives); n > 2 {
-			b.FrontNote = fmt.Sprintf("The first two of %d objectives. The front is over all %d: a trial on it may look beaten here, by one that is worse in another objective.", n, n)
+			x := slices.IndexFunc(b.Objectives, func(a frontAxis) bool { return a.Name == q.Get("x") })
+			y := slices.IndexFunc(b.Objectives, func(a frontAxis) bool { return a.Name == q.Get("y") })
+			if x >= 0 && y >= 0 && x != y {
+				b.PlotX, b.PlotY = x, y
+			}
+			b.FrontNote = fmt.Sprintf("Two of %d objectives. The front is over all %d: a trial on it may look beaten here, by one that is worse in another objective.", n, n)
 		}
-		b.Pareto = frontChart(frontPoints(e, rows), ax, ay, len(b.Objectives) == 2)
+		ax, ay := b.Objectives[b.PlotX], b.Objectives[b.PlotY]
+		b.Pareto = frontChart(frontPoints(e, rows, b.PlotX, b.PlotY), ax, ay, len(b.Objectives) == 2)
 	}
 	b.Objective = objectiveChart(objectivePoints(rows), obj.ObjectiveMetricName, obj.Better, obj.Goal)
 	b.Parallel = parallelChart(parallel(e, rows))

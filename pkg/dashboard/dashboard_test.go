@@ -251,6 +251,57 @@ func TestParetoPage(t *testing.T) {
 	}
 }
 
+// With three objectives, the chart plots two, the first two unless the
+// page's query names others, and draws no step line.
+func TestParetoPageOfThreeObjectives(t *testing.T) {
+	w := newWorld()
+	e, trials := dashboardtest.TradeOff("default", "three", 30, epoch)
+	e.Spec.Objective.AdditionalObjectives = append(e.Spec.Objective.AdditionalObjectives, v1alpha1.AdditionalObjective{Name: "memory", Type: v1alpha1.ObjectiveTypeMinimize})
+	w.add(t, e)
+	for _, tr := range trials {
+		w.add(t, tr)
+	}
+	d := New(w.listers())
+	for _, c := range []struct {
+		query  string
+		x, y   string
+		inForm string
+	}{
+		{"", "loss (minimize)", "throughput (maximize)", `<option value="loss" selected>`},
+		{"?x=memory&y=throughput", "memory (minimize)", "throughput (maximize)", `<option value="memory" selected>`},
+		{"?x=memory&y=memory", "loss (minimize)", "throughput (maximize)", `<option value="loss" selected>`},
+		{"?x=nope&y=loss", "loss (minimize)", "throughput (maximize)", `<option value="loss" selected>`},
+	} {
+		code, body := get(t, d, "GET", "/experiments/default/three"+c.query)
+		if code != http.StatusOK {
+			t.Fatalf("%s: status %d", c.query, code)
+		}
+		par := chart(t, body, "pareto")
+		if !strings.Contains(par, ">"+c.x+"</text>") || !strings.Contains(par, ">"+c.y+"</text>") {
+			t.Errorf("%q: the axes are not %s and %s", c.query, c.x, c.y)
+		}
+		if strings.Contains(par, `class="front"`) {
+			t.Errorf("%q: a step line for three objectives", c.query)
+		}
+		if n := strings.Count(par, `<circle class="trial`); n != 29 {
+			t.Errorf("%q: %d points, want 29", c.query, n)
+		}
+		if !strings.Contains(body, `<form class="axes" id="front-axes" method="get">`) || !strings.Contains(body, c.inForm) || !strings.Contains(body, "Two of 3 objectives") {
+			t.Errorf("%q: no choice of axes, %s chosen, or no note", c.query, c.inForm)
+		}
+	}
+	// Two objectives need no choice.
+	w2 := newWorld()
+	e2, trials2 := dashboardtest.TradeOff("default", "two", 10, epoch)
+	w2.add(t, e2)
+	for _, tr := range trials2 {
+		w2.add(t, tr)
+	}
+	if _, body := get(t, New(w2.listers()), "GET", "/experiments/default/two"); strings.Contains(body, `id="front-axes"`) {
+		t.Error("a choice of axes for two objectives")
+	}
+}
+
 func TestTrialPage(t *testing.T) {
 	w := newWorld()
 	addBranin(t, w, "default", "tpe-branin", 4, 1)

@@ -244,9 +244,11 @@ func frontAxes(o *v1alpha1.ObjectiveSpec) []frontAxis {
 }
 
 // frontPoints are the trials that ended with a value of every objective,
-// by the first two; markFront has marked the front.
-func frontPoints(e *v1alpha1.Experiment, rows []trialRow) []frontPoint {
+// by objectives ix and iy (0 the objective metric, 1 the first additional
+// objective, and so on); markFront has marked the front.
+func frontPoints(e *v1alpha1.Experiment, rows []trialRow, ix, iy int) []frontPoint {
 	o := &e.Spec.Objective
+	axes := observed.Objectives(o)
 	var pts []frontPoint
 	for _, r := range rows {
 		if !r.Done || !r.HasValue {
@@ -258,9 +260,9 @@ func frontPoints(e *v1alpha1.Experiment, rows []trialRow) []frontPoint {
 			continue
 		}
 		// Values, where Losses found them.
-		x, _ := ob.Value(o.ObjectiveMetricName)
-		y, _ := ob.Value(o.AdditionalObjectives[0].Name)
-		pts = append(pts, frontPoint{X: x, Y: y, LX: losses[0], LY: losses[1], Name: r.Name, Link: r.Link, Pareto: r.Pareto, Infeasible: r.Feasible == "no"})
+		x, _ := ob.Value(axes[ix].Name)
+		y, _ := ob.Value(axes[iy].Name)
+		pts = append(pts, frontPoint{X: x, Y: y, LX: losses[ix], LY: losses[iy], Name: r.Name, Link: r.Link, Pareto: r.Pareto, Infeasible: r.Feasible == "no"})
 	}
 	return pts
 }
