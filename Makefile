@@ -87,9 +87,11 @@ bench:
 	$(GO) test ./pkg/... -run '^$$' -bench . -benchmem
 
 # One Experiment of SCALE_TRIALS trials (SCALE_PARALLEL at once), then
-# SCALE_EXPERIMENTS Experiments of 20 trials at once; the controller's
-# limits as config/500-controller.yaml sets them (SCALE_QPS, SCALE_BURST,
-# SCALE_THREADS to change them). Prints a table and a last line "scale: ...".
+# SCALE_EXPERIMENTS Experiments of 20 trials at once, in a namespace of
+# their own (SCALE_SAME_NAMESPACE=1: in the large Experiment's, beside its
+# Trials); the controller's limits as config/500-controller.yaml sets them
+# (SCALE_QPS, SCALE_BURST, SCALE_THREADS to change them). Prints a table and
+# a last line "scale: ...".
 SCALE_TRIALS      ?= 100000
 SCALE_EXPERIMENTS ?= 1000
 SCALE_PARALLEL    ?= 500

@@ -46,19 +46,25 @@ func main() {
 		controller.DefaultThreadsPerController = n
 	}
 	sharedmain.Main("knobs-controller",
-		withTrimmedCaches(experiment.NewController),
+		withCaches(experiment.NewController),
 		suggestion.NewController,
 		withReceiver(trial.NewController),
 	)
 }
 
-// withTrimmedCaches drops managedFields from the Experiments, Suggestions
-// and Trials the informers cache, before sharedmain starts them: the cache
-// of many Trials is most of the controller's memory.
-func withTrimmedCaches(ctor injection.ControllerConstructor) injection.ControllerConstructor {
+// withCaches sets up the informers' caches before sharedmain starts them:
+// it drops managedFields from the Experiments, Suggestions and Trials they
+// cache (the cache of many Trials is most of the controller's memory), and
+// indexes the Trials by Experiment, so that the reconcilers read an
+// Experiment's Trials without scanning its namespace (reconciler.TrialsOf).
+func withCaches(ctor injection.ControllerConstructor) injection.ControllerConstructor {
 	return func(ctx context.Context, cmw configmap.Watcher) *controller.Impl {
-		if err := reconciler.TrimCaches(experimentinformer.Get(ctx).Informer(), suggestioninformer.Get(ctx).Informer(), trialinformer.Get(ctx).Informer()); err != nil {
+		trials := trialinformer.Get(ctx).Informer()
+		if err := reconciler.TrimCaches(experimentinformer.Get(ctx).Informer(), suggestioninformer.Get(ctx).Informer(), trials); err != nil {
 			logging.FromContext(ctx).Fatalw("cannot trim the informers' caches", "error", err)
+		}
+		if err := reconciler.IndexTrials(trials); err != nil {
+			logging.FromContext(ctx).Fatalw("cannot index the Trials' cache", "error", err)
 		}
 		return ctor(ctx, cmw)
 	}

@@ -27,6 +27,7 @@ import (
 	knobsclientset "knobs.dev/knobs/pkg/client/clientset/versioned"
 	"knobs.dev/knobs/pkg/client/informers/externalversions"
 	"knobs.dev/knobs/pkg/dashboard"
+	"knobs.dev/knobs/pkg/reconciler"
 )
 
 func main() {
@@ -49,8 +50,11 @@ func run(ctx context.Context, listen string, client knobsclientset.Interface) er
 	factory := externalversions.NewSharedInformerFactory(client, 0)
 	tuning := factory.Tuning().V1alpha1()
 	experiments, trials, suggestions := tuning.Experiments(), tuning.Trials(), tuning.Suggestions()
+	if err := reconciler.IndexTrials(trials.Informer()); err != nil {
+		return err
+	}
 	d := dashboard.New(dashboard.Listers{
-		Experiments: experiments.Lister(), Trials: trials.Lister(), Suggestions: suggestions.Lister(),
+		Experiments: experiments.Lister(), Trials: trials.Informer().GetIndexer(), Suggestions: suggestions.Lister(),
 	})
 	if err := d.Watch(experiments.Informer(), trials.Informer(), suggestions.Informer()); err != nil {
 		return err

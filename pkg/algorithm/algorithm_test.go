@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -72,7 +73,7 @@ func TestNewProblem(t *testing.T) {
 		t.Errorf("Experiment = %q", p.Experiment)
 	}
 	want := algorithm.Objective{Maximize: true, Metric: "Validation-accuracy", Goal: 0.99}
-	if p.Objective != want {
+	if !reflect.DeepEqual(p.Objective, want) {
 		t.Errorf("Objective = %+v, want %+v", p.Objective, want)
 	}
 	if p.Space.Len() != 3 || p.Space.Params[2].Name != "--optimizer" {

@@ -176,6 +176,7 @@ func (t *target) behaviourChecks() []check {
 		{"tampered-state", t.checkTamperedState},
 		{"exhaustion", t.checkExhaustion},
 		{"conditional", t.checkConditional},
+		{"objectives", t.checkObjectives},
 		{"bad-search-space", t.checkBadSpace},
 		{"bad-request-number", t.checkBadRequestNumber},
 		{"bad-setting-value", t.checkBadSettingValue},
@@ -687,6 +688,66 @@ func (t *target) checkConditional(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("a finite conditional space: %w", err)
 	}
 	return note + "; a finite conditional space: " + ex, nil
+}
+
+// checkObjectives asks with a second objective and a constraint: the
+// function takes them and answers valid points round after round, or
+// refuses the second objective, in validation and suggestion alike, naming
+// the field. A constraint alone every function must take.
+func (t *target) checkObjectives(ctx context.Context) (string, error) {
+	most := 3.0
+	exp := t.experiment(basicSpace(t.profile()), nil)
+	exp.ExperimentSpec.Objective.Constraints = []*pb.MetricConstraint{{MetricName: costMetric, Max: &most}}
+	if _, err := t.rounds(ctx, exp, 3); err != nil {
+		return "", fmt.Errorf("a constraint: %w", err)
+	}
+	exp.ExperimentSpec.Objective.AdditionalObjectives = []*pb.AdditionalObjective{{MetricName: costMetric, Type: pb.ObjectiveType_MINIMIZE}}
+	verr := t.caller.ValidateAlgorithmSettings(ctx, &pb.ValidateAlgorithmSettingsRequest{Experiment: exp})
+	if verr != nil {
+		msg, err := checkRefusal(verr, "additionalObjectives")
+		if err != nil {
+			return "", fmt.Errorf("validate, two objectives: %w", err)
+		}
+		if _, err := t.refused(ctx, &pb.GetSuggestionsRequest{Experiment: exp, RequestNumber: 2}, "additionalObjectives"); err != nil {
+			return "", fmt.Errorf("validate refused two objectives, suggest: %w", err)
+		}
+		return "takes a constraint; refuses two objectives: " + msg, nil
+	}
+	n, err := t.rounds(ctx, exp, 3)
+	if err != nil {
+		return "", fmt.Errorf("two objectives and a constraint: %w", err)
+	}
+	return fmt.Sprintf("takes a constraint, and two objectives with it: %d points", n), nil
+}
+
+// costMetric is the second metric of the objectives check: it grows with
+// the numbers of a point, where the loss has its minimum inside.
+const costMetric = "cost"
+
+// rounds asks for 3 points a round, each answered with its loss and its
+// cost, and returns how many were handed out.
+func (t *target) rounds(ctx context.Context, exp *pb.Experiment, n int) (int, error) {
+	var history []*pb.Trial
+	for round := range n {
+		_, pts, err := t.ask(ctx, exp, history, 3)
+		if err != nil {
+			return 0, fmt.Errorf("round %d: %w", round+1, err)
+		}
+		sp, _ := searchspace.Parse(exp.GetExperimentSpec().GetParameterSpecs().GetParameters())
+		for _, pt := range pts {
+			as := sp.Format(pt)
+			tr := trial(exp, len(history), as, pb.TrialCondition_SUCCEEDED, true)
+			cost := 0.0
+			for _, a := range as {
+				if v, err := strconv.ParseFloat(a.GetValue(), 64); err == nil {
+					cost += math.Log1p(math.Abs(v))
+				}
+			}
+			tr.Status.Observation.Metrics = append(tr.Status.Observation.Metrics, &pb.Metric{Name: costMetric, Value: strconv.FormatFloat(cost, 'g', -1, 64)})
+			history = append(history, tr)
+		}
+	}
+	return len(history), nil
 }
 
 func (t *target) checkBadSpace(ctx context.Context) (string, error) {

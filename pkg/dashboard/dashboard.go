@@ -39,6 +39,7 @@ import (
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	listers "knobs.dev/knobs/pkg/client/listers/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/reconciler"
 )
 
 //go:embed templates/*.html
@@ -55,10 +56,13 @@ const EventInterval = 500 * time.Millisecond
 // heartbeat keeps an idle event stream open through proxies.
 const heartbeat = 25 * time.Second
 
-// Listers are the informer caches the dashboard reads.
+// Listers are the informer caches the dashboard reads. Trials is the
+// informer's cache itself, indexed by Experiment (reconciler.IndexTrials),
+// so that an Experiment's page reads its Trials without scanning its
+// namespace.
 type Listers struct {
 	Experiments listers.ExperimentLister
-	Trials      listers.TrialLister
+	Trials      cache.Indexer
 	Suggestions listers.SuggestionLister
 }
 
@@ -325,8 +329,7 @@ func (d *Dashboard) experiment(w http.ResponseWriter, r *http.Request) {
 // y, by metric, or else the first two.
 func (d *Dashboard) experimentBody(e *v1alpha1.Experiment, q url.Values) (*experimentBody, error) {
 	now := d.now()
-	sel := labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: e.Name})
-	trials, err := d.listers.Trials.Trials(e.Namespace).List(sel)
+	trials, err := reconciler.TrialsOf(d.listers.Trials, e.Namespace, e.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +449,7 @@ func (d *Dashboard) trial(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("There is no Experiment %s in namespace %s (or it has been deleted). The list of Experiments is at /.", name, ns))
 		return
 	}
-	t, err := d.listers.Trials.Trials(ns).Get(tname)
+	t, err := listers.NewTrialLister(d.listers.Trials).Trials(ns).Get(tname)
 	if err != nil || t.Labels[tuning.ExperimentLabelKey] != name {
 		d.fail(w, http.StatusNotFound, "No such Trial",
 			fmt.Sprintf("Experiment %s/%s has no Trial %s. Its trials are listed at %s.", ns, name, tname, experimentLink(ns, name)))

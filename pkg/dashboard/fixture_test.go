@@ -16,6 +16,7 @@ import (
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	"knobs.dev/knobs/pkg/benchmark"
 	listers "knobs.dev/knobs/pkg/client/listers/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/reconciler"
 )
 
 // world holds the objects a dashboard under test reads, in real informer
@@ -28,13 +29,17 @@ func newWorld() *world {
 	idx := func() cache.Indexer {
 		return cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	}
-	return &world{experiments: idx(), trials: idx(), suggestions: idx()}
+	w := &world{experiments: idx(), trials: idx(), suggestions: idx()}
+	if err := w.trials.AddIndexers(reconciler.TrialIndexers); err != nil {
+		panic(err) // a fresh indexer has no index of that name
+	}
+	return w
 }
 
 func (w *world) listers() Listers {
 	return Listers{
 		Experiments: listers.NewExperimentLister(w.experiments),
-		Trials:      listers.NewTrialLister(w.trials),
+		Trials:      w.trials,
 		Suggestions: listers.NewSuggestionLister(w.suggestions),
 	}
 }

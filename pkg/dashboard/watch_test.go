@@ -23,7 +23,7 @@ func TestWatchTellsThePagesThatShowTheChange(t *testing.T) {
 	client := fake.NewSimpleClientset()
 	factory := externalversions.NewSharedInformerFactory(client, 0)
 	inf := factory.Tuning().V1alpha1()
-	d := New(Listers{Experiments: inf.Experiments().Lister(), Trials: inf.Trials().Lister(), Suggestions: inf.Suggestions().Lister()})
+	d := New(Listers{Experiments: inf.Experiments().Lister(), Trials: inf.Trials().Informer().GetIndexer(), Suggestions: inf.Suggestions().Lister()})
 	if err := d.Watch(inf.Experiments().Informer(), inf.Trials().Informer(), inf.Suggestions().Informer()); err != nil {
 		t.Fatal(err)
 	}

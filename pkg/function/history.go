@@ -608,10 +608,16 @@ func ReadTrials(ctx context.Context, p *algorithm.Problem, req *pb.GetSuggestion
 	for j, col := range h.GetParameters() {
 		params[j].t = col.GetTexts()
 	}
-	var objective []metricReader
-	for _, col := range h.GetMetrics() {
-		if p.Objective.Metric != "" && col.GetName() == p.Objective.Metric {
-			objective = append(objective, metricReader{col: col, texts: texts{t: col.GetTexts()}})
+	// The columns of the metrics the objective reads, each with its
+	// column's index and its slots.
+	obs := p.Observer()
+	var read []metricReader
+	var at []int
+	var slots [][]int
+	for c, col := range h.GetMetrics() {
+		if sl := obs.Slots(col.GetName()); len(sl) > 0 {
+			read = append(read, metricReader{col: col, texts: texts{t: col.GetTexts()}})
+			at, slots = append(at, c), append(slots, sl)
 		}
 	}
 	names := texts{t: h.GetNames()}
@@ -638,9 +644,10 @@ func ReadTrials(ctx context.Context, p *algorithm.Problem, req *pb.GetSuggestion
 			}
 			pt[j] = v
 		}
-		t := algorithm.Trial{Point: pt}
-		for c := range objective {
-			r := &objective[c]
+		t := algorithm.Trial{Point: pt, Condition: h.GetConditions()[k]}
+		obs.Reset()
+		for x := range read {
+			r, c := &read[x], at[x]
 			pos, ok := r.present(k)
 			if !ok {
 				continue
@@ -661,17 +668,18 @@ func ReadTrials(ctx context.Context, p *algorithm.Problem, req *pb.GetSuggestion
 				}
 				return nil, algorithm.Invalidf(path, "metric %q: %q is not a finite number", r.col.GetName(), s)
 			}
-			t.Value, t.HasValue = v, true
+			obs.Set(slots[x], v)
 		}
+		obs.Fill(&t)
 		if name, ok := names.at(i); ok {
 			t.Name = name
 		} else {
 			t.Name = h.GetNamePrefix() + strconv.FormatInt(h.GetNameFirst()+int64(i), 10)
 		}
-		t.Condition = algorithm.DefaultCondition(h.GetConditions()[k], t.HasValue)
 		out[i] = t
 		k++
 	}
+	p.Score(out)
 	return out, nil
 }
 

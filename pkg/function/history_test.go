@@ -168,7 +168,8 @@ func sameTrials(a, b []algorithm.Trial) error {
 	}
 	for i := range a {
 		x, y := a[i], b[i]
-		if x.Name != y.Name || x.Condition != y.Condition || x.HasValue != y.HasValue || x.Value != y.Value || fmt.Sprint(x.Point) != fmt.Sprint(y.Point) {
+		if x.Name != y.Name || x.Condition != y.Condition || x.HasValue != y.HasValue || x.Value != y.Value || fmt.Sprint(x.Point) != fmt.Sprint(y.Point) ||
+			fmt.Sprint(x.Losses) != fmt.Sprint(y.Losses) || x.Violation != y.Violation || x.Loss != y.Loss {
 			return fmt.Errorf("trial %d: %+v against %+v", i, x, y)
 		}
 	}
@@ -198,6 +199,49 @@ func TestReadTrialsFromColumns(t *testing.T) {
 	}
 	if c := columns[3]; c.Condition != pb.TrialCondition_SUCCEEDED || !c.HasValue || c.Value != 0.8 {
 		t.Errorf("trial without condition reporting 0.80: %+v", c)
+	}
+}
+
+// Several objectives and a constraint read the same from both forms: each
+// trial's losses, its violation and the loss an algorithm minimises.
+func TestReadTrialsFromColumnsWithSeveralObjectives(t *testing.T) {
+	exp := historyExperiment()
+	limit := 0.3
+	exp.ExperimentSpec.Objective.AdditionalObjectives = []*pb.AdditionalObjective{{MetricName: "loss", Type: pb.ObjectiveType_MINIMIZE}}
+	exp.ExperimentSpec.Objective.Constraints = []*pb.MetricConstraint{{MetricName: "loss", Max: &limit}}
+	var trials []*pb.Trial
+	for _, tr := range historyTrials() {
+		switch tr.GetName() {
+		case "exp-5", "exp-10", "exp-12":
+			continue
+		}
+		trials = append(trials, tr)
+	}
+	plain, columns, err1, err2 := readBoth(t, exp, trials)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("errors: %v, %v", err1, err2)
+	}
+	if err := sameTrials(plain, columns); err != nil {
+		t.Error(err)
+	}
+	both, infeasible := 0, 0
+	for _, tr := range plain {
+		if !tr.HasValue {
+			continue
+		}
+		both++
+		if len(tr.Losses) != 2 || tr.Losses[0] != -tr.Value {
+			t.Errorf("%s: Losses %v, want the accuracy negated and the loss", tr.Name, tr.Losses)
+		}
+		if tr.Violation != max(0, tr.Losses[1]-limit) {
+			t.Errorf("%s: Violation %v with loss %v over the limit %v", tr.Name, tr.Violation, tr.Losses[1], limit)
+		}
+		if tr.Violation > 0 {
+			infeasible++
+		}
+	}
+	if both == 0 || infeasible == 0 || infeasible == both {
+		t.Errorf("%d trials report both metrics, %d of them infeasible: the history should hold both kinds", both, infeasible)
 	}
 }
 

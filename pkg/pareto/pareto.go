@@ -133,18 +133,58 @@ func Sort(pts []Point) [][]int {
 	for len(left) > 0 {
 		f := frontOf(pts, left)
 		fronts = append(fronts, f)
-		rest := left[:0:0]
-		k := 0
-		for _, i := range left {
-			if k < len(f) && f[k] == i {
-				k++
-				continue
-			}
-			rest = append(rest, i)
-		}
-		left = rest
+		left = without(left, f)
 	}
 	return fronts
+}
+
+// without returns the members of idx not in f; both ascending.
+func without(idx, f []int) []int {
+	rest := make([]int, 0, len(idx)-len(f))
+	k := 0
+	for _, i := range idx {
+		if k < len(f) && f[k] == i {
+			k++
+			continue
+		}
+		rest = append(rest, i)
+	}
+	return rest
+}
+
+// Select returns the k best points by NSGA-II's environmental selection:
+// whole fronts in rank order while they fit, then the members of the next
+// front that are least crowded (ties to the lower index). It returns
+// every point when there are k or fewer, and each selected point's rank
+// and crowding distance in the order of the indices returned. Only the
+// fronts it needs are computed.
+func Select(pts []Point, k int) (chosen []int, rank []int, crowding []float64) {
+	left := make([]int, 0, len(pts))
+	for i := range pts {
+		left = append(left, i)
+	}
+	for r := 0; len(left) > 0 && len(chosen) < k; r++ {
+		f := frontOf(pts, left)
+		d := Crowding(pts, f)
+		if len(chosen)+len(f) > k {
+			order := make([]int, len(f))
+			for i := range order {
+				order[i] = i
+			}
+			slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(d[b], d[a]) })
+			order = order[:k-len(chosen)]
+			slices.Sort(order)
+			for _, o := range order {
+				chosen, rank, crowding = append(chosen, f[o]), append(rank, r), append(crowding, d[o])
+			}
+			break
+		}
+		for o, i := range f {
+			chosen, rank, crowding = append(chosen, i), append(rank, r), append(crowding, d[o])
+		}
+		left = without(left, f)
+	}
+	return chosen, rank, crowding
 }
 
 // Crowding returns the crowding distance of each member of front (NSGA-II):

@@ -83,6 +83,36 @@ func TestSortRanksEveryPointOnce(t *testing.T) {
 	}
 }
 
+func TestSelect(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	pts := randomPoints(r, 80, 2, 0.2)
+	fronts := Sort(pts)
+	for _, k := range []int{0, 1, 5, 20, 80, 100} {
+		chosen, rank, crowding := Select(pts, k)
+		if want := min(k, len(pts)); len(chosen) != want || len(rank) != want || len(crowding) != want {
+			t.Fatalf("Select(%d) chose %d, want %d", k, len(chosen), want)
+		}
+		// Whole fronts first: every point of a better front than the
+		// last one chosen is chosen.
+		last := 0
+		if len(rank) > 0 {
+			last = rank[len(rank)-1]
+		}
+		for r, f := range fronts[:min(last, len(fronts))] {
+			for _, i := range f {
+				if !slices.Contains(chosen, i) {
+					t.Errorf("Select(%d) left out point %d of front %d, before the last front chosen (%d)", k, i, r, last)
+				}
+			}
+		}
+		for n, i := range chosen {
+			if !slices.Contains(fronts[rank[n]], i) {
+				t.Errorf("point %d given rank %d, not in that front", i, rank[n])
+			}
+		}
+	}
+}
+
 func TestDominatesUnderConstraints(t *testing.T) {
 	good := Point{Values: []float64{1, 1}}
 	worse := Point{Values: []float64{1, 2}}

@@ -27,6 +27,7 @@ import (
 	"knobs.dev/knobs/pkg/dashboard"
 	"knobs.dev/knobs/pkg/dashboard/dashboardtest"
 	"knobs.dev/knobs/pkg/pareto/observed"
+	"knobs.dev/knobs/pkg/reconciler"
 )
 
 // dashboardSetup builds knobs-dashboard and applies its ServiceAccount and
@@ -312,6 +313,9 @@ func TestDashboardParetoInABrowser(t *testing.T) {
 		return cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	}
 	experiments, trialIdx, suggestions := idx(), idx(), idx()
+	if err := trialIdx.AddIndexers(reconciler.TrialIndexers); err != nil {
+		t.Fatal(err)
+	}
 	if err := experiments.Add(e); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +341,7 @@ func TestDashboardParetoInABrowser(t *testing.T) {
 	front := len(observed.Front(&e.Spec.Objective, obs))
 	srv := httptest.NewServer(dashboard.New(dashboard.Listers{
 		Experiments: listers.NewExperimentLister(experiments),
-		Trials:      listers.NewTrialLister(trialIdx),
+		Trials:      trialIdx,
 		Suggestions: listers.NewSuggestionLister(suggestions),
 	}))
 	t.Cleanup(srv.Close)

@@ -241,6 +241,13 @@ func namespace(t testing.TB) string {
 // waitFor polls cond until it holds or the timeout passes.
 func waitFor(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
 	t.Helper()
+	waitForEvery(t, timeout, 100*time.Millisecond, cond)
+}
+
+// waitForEvery is waitFor, asking every so often: for a condition that
+// costs a list of many objects.
+func waitForEvery(t testing.TB, timeout, every time.Duration, cond func() (bool, string)) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var last string
 	for time.Now().Before(deadline) {
@@ -248,7 +255,7 @@ func waitFor(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
 		if ok, last = cond(); ok {
 			return
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(every)
 	}
 	t.Fatalf("not within %s: %s", timeout, last)
 }

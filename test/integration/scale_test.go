@@ -45,7 +45,9 @@ import (
 // default 200) and SCALE_PARALLEL (the large Experiment's parallelTrialCount,
 // default 100); SCALE_QPS, SCALE_BURST and SCALE_THREADS set the
 // controller's client limits and workers per reconciler (default 200, 400
-// and 4, as config/500-controller.yaml does, with its GOMEMLIMIT). make
+// and 4, as config/500-controller.yaml does, with its GOMEMLIMIT).
+// SCALE_SAME_NAMESPACE=1 runs the many Experiments in the large one's
+// namespace, beside its Trials, instead of a namespace of their own. make
 // bench-scale runs it at 100,000 trials and 1,000 Experiments, 500 trials
 // at once. Its last line reads
 //
@@ -54,6 +56,7 @@ func TestScale(t *testing.T) {
 	trials := scaleInt(t, "SCALE_TRIALS", 10000)
 	experiments := scaleInt(t, "SCALE_EXPERIMENTS", 200)
 	parallel := scaleInt(t, "SCALE_PARALLEL", 100)
+	sameNamespace := scaleBool(t, "SCALE_SAME_NAMESPACE")
 	const small = 20
 
 	qps, burst, threads := scaleInt(t, "SCALE_QPS", 200), scaleInt(t, "SCALE_BURST", 400), scaleInt(t, "SCALE_THREADS", 4)
@@ -107,12 +110,17 @@ func TestScale(t *testing.T) {
 	perTenThousand := float64(after.rss-idle.rss) / (float64(trials) / 10000)
 
 	// (b) Many Experiments of a few trials at once, in a namespace of
-	// their own: the listers find an Experiment's Trials by scanning its
-	// namespace, so beside the large Experiment's each reconcile would
-	// scan them all.
-	ns = namespace(t)
-	createService(t, ns, "random", "random", fn.url)
-	obs = startObserver(t, client, ns)
+	// their own, or with SCALE_SAME_NAMESPACE beside the large
+	// Experiment's Trials: the index of Trials by Experiment keeps a
+	// reconcile from reading those.
+	where := "a namespace of their own"
+	if sameNamespace {
+		where = "the large Experiment's namespace"
+	} else {
+		ns = namespace(t)
+		createService(t, ns, "random", "random", fn.url)
+		obs = startObserver(t, client, ns)
+	}
 	names := make([]string, experiments)
 	created := make([]time.Time, experiments)
 	before, reqs, sent = procSample(t, pid), apiRequests(t, kube), obs.writes.Load()
@@ -150,7 +158,7 @@ func TestScale(t *testing.T) {
 	sort.Slice(firsts, func(i, j int) bool { return firsts[i] < firsts[j] })
 	largest.suggestion(t, ns, names[0])
 	rows = append(rows, scaleRow{
-		what: fmt.Sprintf("%d Experiments of %d trials at once, 5 at once each", experiments, small), trials: experiments * small, elapsed: elapsed,
+		what: fmt.Sprintf("%d Experiments of %d trials at once, 5 at once each, in %s", experiments, small, where), trials: experiments * small, elapsed: elapsed,
 		requests: apiRequests(t, kube) - reqs, own: obs.writes.Load() - sent,
 		cpu: after.cpu - before.cpu, rss: after.rss, peak: after.peak, largest: largest.bytes, largestKind: largest.kind,
 		firstMedian: quantile(firsts, 0.5), firstMax: quantile(firsts, 1),
@@ -206,6 +214,20 @@ func scaleInt(t *testing.T, name string, def int) int {
 	return n
 }
 
+// scaleBool reads a switch: unset, false; otherwise 1 or 0 (true or false).
+func scaleBool(t *testing.T, name string) bool {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		t.Fatalf("%s=%q: want 1 or 0", name, v)
+	}
+	return b
+}
+
 // cheapExperiment is random search over two doubles, its Trials without a
 // workload: each succeeds once its objective metric is written.
 func cheapExperiment(name, ns string, parallel, maxTrials int32) *v1alpha1.Experiment {
@@ -247,21 +269,6 @@ func waitScaled(t *testing.T, ns string, names []string, timeout time.Duration) 
 		return done == len(names), fmt.Sprintf("%d of %d Experiments ended, %d trials succeeded", done, len(names), trials)
 	})
 	return out
-}
-
-// waitForEvery is waitFor with a polling interval.
-func waitForEvery(t *testing.T, timeout, every time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, last = cond(); ok {
-			return
-		}
-		time.Sleep(every)
-	}
-	t.Fatalf("not within %s: %s", timeout, last)
 }
 
 // checkScaled checks an Experiment that ran n cheap trials.

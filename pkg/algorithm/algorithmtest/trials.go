@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
 
 	"knobs.dev/knobs/pkg/algorithm"
 	"knobs.dev/knobs/pkg/searchspace"
@@ -19,6 +23,9 @@ type Trial struct {
 	Condition pb.TrialCondition
 	Value     float64
 	Valued    bool
+	// Metrics are further metrics the trial reported, such as additional
+	// objectives and constraint metrics.
+	Metrics map[string]float64
 }
 
 // Done returns a trial that succeeded with the given value.
@@ -52,12 +59,51 @@ func RawTrials(p *algorithm.Problem, hist []Trial) []*pb.Trial {
 			Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: p.Space.Format(h.Point)}},
 			Status: &pb.TrialStatus{Condition: h.Condition},
 		}
+		if h.Valued || len(h.Metrics) > 0 {
+			raw[i].Status.Observation = &pb.Observation{}
+		}
 		if h.Valued {
-			raw[i].Status.Observation = &pb.Observation{Metrics: []*pb.Metric{
-				{Name: p.Objective.Metric, Value: strconv.FormatFloat(h.Value, 'g', -1, 64)}}}
+			raw[i].Status.Observation.Metrics = []*pb.Metric{
+				{Name: p.Objective.Metric, Value: strconv.FormatFloat(h.Value, 'g', -1, 64)}}
+		}
+		for _, name := range slices.Sorted(maps.Keys(h.Metrics)) {
+			raw[i].Status.Observation.Metrics = append(raw[i].Status.Observation.Metrics,
+				&pb.Metric{Name: name, Value: strconv.FormatFloat(h.Metrics[name], 'g', -1, 64)})
 		}
 	}
 	return raw
+}
+
+// Run is a search of exp by n trials, batch asked at a time and all
+// completed before the next call, the state of each reply sent with the
+// next: f gives each point's metrics by name (the objective metric among
+// them). It returns the history.
+func Run(t testing.TB, alg algorithm.Algorithm, exp *pb.Experiment, f func(searchspace.Point) map[string]float64, n, batch int) []Trial {
+	t.Helper()
+	var hist []Trial
+	exp = proto.Clone(exp).(*pb.Experiment)
+	settings := exp.GetExperimentSpec().GetAlgorithm().GetAlgorithmSettings()
+	for len(hist) < n {
+		p := Problem(t, alg, exp)
+		out := Suggest(t, alg, p, Trials(t, p, hist), min(batch, n-len(hist)))
+		if len(out.Points) == 0 {
+			break
+		}
+		exp.ExperimentSpec.Algorithm.AlgorithmSettings = append(slices.Clip(settings), out.State...)
+		for _, pt := range out.Points {
+			m := f(pt)
+			tr := Trial{Point: pt, Condition: pb.TrialCondition_SUCCEEDED, Metrics: map[string]float64{}}
+			for name, v := range m {
+				if name == p.Objective.Metric {
+					tr.Value, tr.Valued = v, true
+				} else {
+					tr.Metrics[name] = v
+				}
+			}
+			hist = append(hist, tr)
+		}
+	}
+	return hist
 }
 
 // Trials returns the trials as the algorithm sees them: RawTrials, parsed.

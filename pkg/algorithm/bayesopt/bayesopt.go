@@ -348,7 +348,7 @@ func (s *search) observations() observations {
 		t := &s.trials[i]
 		if t.Completed() && s.space.Contains(t.Point) {
 			o.pts = append(o.pts, t.Point)
-			o.loss = append(o.loss, s.p.Objective.Loss(t.Value))
+			o.loss = append(o.loss, t.Loss)
 		}
 	}
 	// An infinite loss counts as the worst (or best) finite one.

@@ -185,7 +185,7 @@ func fit(p *algorithm.Problem, sc *hyperband.Schedule, trials []algorithm.Trial)
 		}
 		o := observation{unit: m.encode(t.Point), loss: math.Inf(1)}
 		if t.Completed() {
-			o.loss = p.Objective.Loss(t.Value)
+			o.loss = t.Loss
 			completed[level]++
 		}
 		byLevel[level] = append(byLevel[level], o)

@@ -306,7 +306,7 @@ func (v *view) learnCategories(p *algorithm.Problem, trials []algorithm.Trial) {
 		return
 	}
 	slices.SortStableFunc(done, func(a, b int) int {
-		return cmp.Compare(p.Objective.Loss(trials[a].Value), p.Objective.Loss(trials[b].Value))
+		return cmp.Compare(trials[a].Loss, trials[b].Loss)
 	})
 	good := max(1, int(math.Ceil(goodFraction*float64(len(done)))))
 	v.weights = make([][]float64, len(v.cats))
@@ -335,6 +335,9 @@ func (v *view) learnCategories(p *algorithm.Problem, trials []algorithm.Trial) {
 // Validate implements algorithm.Algorithm.
 func (CMAES) Validate(p *algorithm.Problem) error {
 	if err := p.RequireObjective(); err != nil {
+		return err
+	}
+	if err := algorithm.RefuseMultiObjective(p, "cmaes", "its distribution moves, generation by generation, toward the best of one loss"); err != nil {
 		return err
 	}
 	n := len(newView(p.Space).dims)
@@ -494,7 +497,7 @@ func newCall(p *algorithm.Problem, trials []algorithm.Trial) (*call, error) {
 func (c *call) warmStart(trials []algorithm.Trial) {
 	best := -1
 	for i := range trials {
-		if trials[i].Completed() && (best < 0 || c.p.Objective.Loss(trials[i].Value) < c.p.Objective.Loss(trials[best].Value)) {
+		if trials[i].Completed() && (best < 0 || trials[i].Loss < trials[best].Loss) {
 			best = i
 		}
 	}
@@ -534,7 +537,7 @@ func (c *call) tell(trials []algorithm.Trial) {
 		case !ok || trials[j].Active():
 			pending = append(pending, m)
 		case trials[j].Completed():
-			m.loss = c.p.Objective.Loss(trials[j].Value)
+			m.loss = trials[j].Loss
 			done = append(done, m)
 		}
 	}

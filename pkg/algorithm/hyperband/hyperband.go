@@ -93,6 +93,9 @@ func Validate(p *algorithm.Problem) error {
 	if err := p.RequireObjective(); err != nil {
 		return err
 	}
+	if err := algorithm.RefuseMultiObjective(p, "Hyperband (and BOHB)", "its brackets promote the best configurations of one loss from rung to rung"); err != nil {
+		return err
+	}
 	sc, err := NewSchedule(p)
 	if err != nil {
 		return err
@@ -403,7 +406,7 @@ func (r *run) finished(b *bracket, level int) bool {
 // reported no objective, or is lost.
 func (r *run) loss(h uint64, level int) float64 {
 	if i, ok := r.have[slot{h, level}]; ok && r.trials[i].Completed() {
-		return r.p.Objective.Loss(r.trials[i].Value)
+		return r.trials[i].Loss
 	}
 	return math.Inf(1)
 }

@@ -11,6 +11,7 @@ import (
 	"knobs.dev/knobs/pkg/algorithm/cmaes"
 	"knobs.dev/knobs/pkg/algorithm/grid"
 	"knobs.dev/knobs/pkg/algorithm/hyperband"
+	"knobs.dev/knobs/pkg/algorithm/nsga2"
 	"knobs.dev/knobs/pkg/algorithm/random"
 	"knobs.dev/knobs/pkg/algorithm/smac"
 	"knobs.dev/knobs/pkg/algorithm/sobol"
@@ -55,6 +56,7 @@ var entries = named.NewList("algorithm", func(e Entry) string { return e.Name },
 	Entry{Name: "smac", Algorithm: smac.SMAC{}, Needs: Needs{Objective: true}},
 	Entry{Name: "hyperband", Algorithm: hyperband.Hyperband{}, Needs: Needs{Objective: true, Budget: true}},
 	Entry{Name: "bohb", Algorithm: bohb.BOHB{}, Needs: Needs{Objective: true, Budget: true}},
+	Entry{Name: "nsga2", Algorithm: nsga2.NSGA2{}, Needs: Needs{Objective: true}},
 )
 
 // All returns every algorithm, in a fixed order.

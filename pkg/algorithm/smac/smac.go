@@ -243,7 +243,7 @@ func newRun(ctx context.Context, p *algorithm.Problem, trials []algorithm.Trial)
 		case t.Completed():
 			r.obsPts = append(r.obsPts, t.Point)
 			r.obsTrial = append(r.obsTrial, i)
-			losses = append(losses, p.Objective.Loss(t.Value))
+			losses = append(losses, t.Loss)
 		case t.Condition == pb.TrialCondition_FAILED:
 			failed = append(failed, t.Point)
 			failedAt = append(failedAt, i)

@@ -217,7 +217,7 @@ func (TPE) Suggest(ctx context.Context, p *algorithm.Problem, trials []algorithm
 	for i := range trials {
 		t := &trials[i]
 		if t.Completed() && space.Contains(t.Point) {
-			obs = append(obs, observation{x: toModel(space, t.Point), loss: p.Objective.Loss(t.Value)})
+			obs = append(obs, observation{x: toModel(space, t.Point), loss: t.Loss})
 			completed++
 			worst = max(worst, obs[len(obs)-1].loss)
 		}

@@ -31,7 +31,7 @@ func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 	r := &Reconciler{
 		client:           knobsclient.Get(ctx),
 		suggestionLister: suggestionInformer.Lister(),
-		trialLister:      trialInformer.Lister(),
+		trialIndexer:     trialInformer.Informer().GetIndexer(),
 		createsAtOnce:    defaultCreatesAtOnce,
 	}
 	impl := experimentreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options { return options })

@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 	"knative.dev/pkg/kmeta"
 	"knative.dev/pkg/logging"
 	pkgreconciler "knative.dev/pkg/reconciler"
@@ -50,7 +51,9 @@ const (
 type Reconciler struct {
 	client           versioned.Interface
 	suggestionLister listers.SuggestionLister
-	trialLister      listers.TrialLister
+	// trialIndexer is the informer's cache of Trials, indexed by
+	// Experiment (reconciler.TrialsOf).
+	trialIndexer cache.Indexer
 	// checked remembers, per Experiment, the generation whose trial
 	// template was last checked and what the check found: a template is
 	// rendered once per change of the spec, not on every reconcile.
@@ -228,7 +231,7 @@ func (r *Reconciler) findSuggestion(_ context.Context, p *pass) error {
 // listTrials finds the Trials labelled with the Experiment, and those of
 // them it controls.
 func (r *Reconciler) listTrials(_ context.Context, p *pass) error {
-	trials, err := r.trialLister.Trials(p.e.Namespace).List(labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: p.e.Name}))
+	trials, err := reconciler.TrialsOf(r.trialIndexer, p.e.Namespace, p.e.Name)
 	if err != nil {
 		return err
 	}

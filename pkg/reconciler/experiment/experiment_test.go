@@ -622,7 +622,7 @@ spec:
 		r := &Reconciler{
 			client:           fakeknobsclient.Get(ctx),
 			suggestionLister: listers.GetSuggestionLister(),
-			trialLister:      listers.GetTrialLister(),
+			trialIndexer:     listers.IndexerFor(&v1alpha1.Trial{}),
 		}
 		return experimentreconciler.NewReconciler(ctx, logging.FromContext(ctx), fakeknobsclient.Get(ctx),
 			listers.GetExperimentLister(), controller.GetEventRecorder(ctx), r, options)
@@ -652,7 +652,7 @@ func TestTrialsCreatedAtOnce(t *testing.T) {
 		return false, nil, nil
 	})
 	listers := NewListers(objs)
-	r := &Reconciler{client: client, suggestionLister: listers.GetSuggestionLister(), trialLister: listers.GetTrialLister(), createsAtOnce: 8}
+	r := &Reconciler{client: client, suggestionLister: listers.GetSuggestionLister(), trialIndexer: listers.IndexerFor(&v1alpha1.Trial{}), createsAtOnce: 8}
 	ctx := logging.WithLogger(context.Background(), logtesting.TestLogger(t))
 	event := r.ReconcileKind(ctx, e.DeepCopy())
 	trials, err := client.TuningV1alpha1().Trials(ns).List(ctx, metav1.ListOptions{})

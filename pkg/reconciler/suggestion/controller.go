@@ -33,7 +33,7 @@ func NewController(ctx context.Context, cmw configmap.Watcher) *controller.Impl 
 	r := &Reconciler{
 		client:           knobsclient.Get(ctx),
 		experimentLister: experimentInformer.Lister(),
-		trialLister:      trialInformer.Lister(),
+		trialIndexer:     trialInformer.Informer().GetIndexer(),
 		serviceLister:    serviceInformer.Lister(),
 		functions:        &function.Client{HTTP: &http.Client{}, Source: "knobs.dev/controller"},
 	}

@@ -40,7 +40,7 @@ func TestRefusedRequestIsNotResent(t *testing.T) {
 	reconcile := func(exp *v1alpha1.Experiment, s *v1alpha1.Suggestion, r *Reconciler) error {
 		ls := NewListers([]runtime.Object{exp, s})
 		r.client = fakeknobsclientset.NewSimpleClientset(s)
-		r.experimentLister, r.trialLister, r.serviceLister = ls.GetExperimentLister(), ls.GetTrialLister(), ls.GetServiceLister()
+		r.experimentLister, r.trialIndexer, r.serviceLister = ls.GetExperimentLister(), ls.IndexerFor(&v1alpha1.Trial{}), ls.GetServiceLister()
 		ctx := config.ToContext(context.Background(), &config.Config{Algorithms: &config.Algorithms{
 			URLs: map[string]string{"grid": srv.URL}, RequestTimeout: 5 * time.Second}})
 		return r.ReconcileKind(ctx, s)
@@ -107,7 +107,7 @@ func TestNewRevisionIsAskedAgain(t *testing.T) {
 		})
 		ls := NewListers([]runtime.Object{bad, s, svc})
 		r.client = fakeknobsclientset.NewSimpleClientset(s)
-		r.experimentLister, r.trialLister, r.serviceLister = ls.GetExperimentLister(), ls.GetTrialLister(), ls.GetServiceLister()
+		r.experimentLister, r.trialIndexer, r.serviceLister = ls.GetExperimentLister(), ls.IndexerFor(&v1alpha1.Trial{}), ls.GetServiceLister()
 		ctx := config.ToContext(context.Background(), &config.Config{Algorithms: &config.Algorithms{RequestTimeout: 5 * time.Second}})
 		_ = r.ReconcileKind(ctx, s)
 	}

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 	"knative.dev/pkg/controller"
 	"knative.dev/pkg/logging"
 	pkgreconciler "knative.dev/pkg/reconciler"
@@ -41,8 +42,10 @@ type Reconciler struct {
 	// read from a stale cache never decides what is asked for.
 	client           versioned.Interface
 	experimentLister listers.ExperimentLister
-	trialLister      listers.TrialLister
-	serviceLister    servinglisters.ServiceLister
+	// trialIndexer is the informer's cache of Trials, indexed by
+	// Experiment (reconciler.TrialsOf).
+	trialIndexer  cache.Indexer
+	serviceLister servinglisters.ServiceLister
 	// functions calls the algorithms' functions.
 	functions *function.Client
 	// rejected remembers the last request a function refused, per
@@ -197,7 +200,7 @@ func (r *Reconciler) prune(_ context.Context, p *pass) error {
 	if err != nil {
 		return err
 	}
-	if p.trials, err = r.trialLister.Trials(s.Namespace).List(labels.SelectorFromSet(labels.Set{tuning.ExperimentLabelKey: exp.Name})); err != nil {
+	if p.trials, err = reconciler.TrialsOf(r.trialIndexer, s.Namespace, exp.Name); err != nil {
 		return err
 	}
 	if len(s.Status.Suggestions) == 0 {

@@ -448,7 +448,7 @@ func TestReconcile(t *testing.T) {
 		r := &Reconciler{
 			client:           fakeknobsclient.Get(ctx),
 			experimentLister: listers.GetExperimentLister(),
-			trialLister:      listers.GetTrialLister(),
+			trialIndexer:     listers.IndexerFor(&v1alpha1.Trial{}),
 			serviceLister:    listers.GetServiceLister(),
 			functions:        &function.Client{Source: "test"},
 		}

@@ -15,6 +15,7 @@ import (
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
 	fakeknobsclientset "knobs.dev/knobs/pkg/client/clientset/versioned/fake"
 	listers "knobs.dev/knobs/pkg/client/listers/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/reconciler"
 )
 
 var clientSetSchemes = []func(*runtime.Scheme) error{
@@ -28,10 +29,16 @@ type Listers struct {
 	sorter rtesting.ObjectSorter
 }
 
-// NewListers returns listers over objs.
+// NewListers returns listers over objs. The cache of Trials is indexed by
+// Experiment, as the controller's is (reconciler.IndexTrials).
 func NewListers(objs []runtime.Object) Listers {
 	scheme := NewScheme()
 	ls := Listers{sorter: rtesting.NewObjectSorter(scheme)}
+	// The sorter's indexers start empty; the objects added after are
+	// indexed as they come.
+	if err := ls.IndexerFor(&v1alpha1.Trial{}).AddIndexers(reconciler.TrialIndexers); err != nil {
+		panic(err) // a fresh indexer has no index of that name
+	}
 	ls.sorter.AddObjects(objs...)
 	return ls
 }
