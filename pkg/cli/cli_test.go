@@ -697,7 +697,7 @@ func TestOpen(t *testing.T) {
 }
 
 func TestCompletion(t *testing.T) {
-	h := newHarness([]runtime.Object{experiment("tpe-branin", 3), experiment("tpe-other", 3), experiment("random", 3)})
+	h := newHarness([]runtime.Object{experiment("tpe-branin", 3), experiment("tpe-other", 3), experiment("random", 3), experiment("mo", 3, multiObjective)})
 	out, _, err := h.run(t, false, "__complete", "watch", "tpe")
 	if err != nil || !strings.HasPrefix(out, "tpe-branin\ntpe-other\n:4\n") {
 		t.Errorf("completing watch tpe: %v\n%s", err, out)
@@ -705,6 +705,10 @@ func TestCompletion(t *testing.T) {
 	out, _, err = h.run(t, false, "__complete", "trials", "x", "--sort=")
 	if err != nil || !strings.Contains(out, "number\nobjective\nname\n") {
 		t.Errorf("completing --sort: %v\n%s", err, out)
+	}
+	out, _, err = h.run(t, false, "__complete", "trials", "mo", "--sort=")
+	if err != nil || !strings.Contains(out, "number\nobjective\nname\nloss\nthroughput\n") {
+		t.Errorf("completing --sort for a multi-objective Experiment: %v\n%s", err, out)
 	}
 	out, _, err = h.run(t, false, "completion", "bash")
 	if err != nil || !strings.Contains(out, "bash completion") {

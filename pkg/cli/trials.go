@@ -76,8 +76,31 @@ kept them all.`,
 	outputFlag(cmd, &output)
 	cmd.Flags().StringVar(&by, "sort", sortNumber, "order: number (as created), objective (best first), an objective's metric (best first) or name")
 	cmd.Flags().Lookup("sort").NoOptDefVal = sortObjective
-	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions([]cobra.Completion{sortNumber, sortObjective, sortName}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("sort", completeSort(c))
 	return cmd
+}
+
+// completeSort completes --sort: number, objective, name, and the
+// objectives' metrics of the Experiment named, when it can be read.
+func completeSort(c *config) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		orders := []cobra.Completion{sortNumber, sortObjective, sortName}
+		if len(args) != 1 {
+			return orders, cobra.ShellCompDirectiveNoFileComp
+		}
+		cl, err := c.clients()
+		if err != nil {
+			return orders, cobra.ShellCompDirectiveNoFileComp
+		}
+		e, err := cl.Knobs.TuningV1alpha1().Experiments(cl.Namespace).Get(cmd.Context(), args[0], metav1.GetOptions{})
+		if err != nil {
+			return orders, cobra.ShellCompDirectiveNoFileComp
+		}
+		for _, a := range observed.Objectives(&e.Spec.Objective) {
+			orders = append(orders, a.Name)
+		}
+		return orders, cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
 // sortMetric is the objective --sort orders by, if it names one: objective
