@@ -37,14 +37,20 @@ func TestExperimentsPage(t *testing.T) {
 	w := newWorld()
 	addBranin(t, w, "default", "tpe-branin", 12, 2)
 	addBranin(t, w, "team-a", "sweep", 5, 0)
+	mo, _ := dashboardtest.TradeOff("team-a", "trade-off", 5, epoch)
+	mo.Status.ParetoOptimalTrialCount = 3
+	w.add(t, mo)
 	code, body := get(t, New(w.listers()), "GET", "/")
 	if code != http.StatusOK {
 		t.Fatalf("status %d:\n%s", code, body)
 	}
-	if n := strings.Count(body, "<tr data-experiment="); n != 2 {
-		t.Errorf("%d experiment rows, want 2", n)
+	if n := strings.Count(body, "<tr data-experiment="); n != 3 {
+		t.Errorf("%d experiment rows, want 3", n)
 	}
-	for _, want := range []string{`href="/experiments/default/tpe-branin"`, `href="/experiments/team-a/sweep"`, "2 running", "10/22", `data-events="/events"`} {
+	if n := strings.Count(body, "more objective"); n != 1 {
+		t.Errorf("%d experiments said to have more objectives, want 1", n)
+	}
+	for _, want := range []string{"minimize loss and 1 more objective, a Pareto front of 3",`href="/experiments/default/tpe-branin"`, `href="/experiments/team-a/sweep"`, "2 running", "10/22", `data-events="/events"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
@@ -190,6 +196,9 @@ func overMemory(trials []*v1alpha1.Trial) int {
 func TestParetoPage(t *testing.T) {
 	w := newWorld()
 	e, trials := dashboardtest.TradeOff("default", "trade-off", 30, epoch)
+	// Recorded as well: they keep the columns they have as an objective and
+	// a constraint, and get no other.
+	e.Spec.Objective.AdditionalMetricNames = []string{"throughput", "memory"}
 	w.add(t, e)
 	for _, tr := range trials {
 		w.add(t, tr)
@@ -245,6 +254,11 @@ func TestParetoPage(t *testing.T) {
 	}
 	if n := strings.Count(body, `<td class="feasible-col feasible-no">no</td>`); n != infeasible {
 		t.Errorf("%d trials marked infeasible in the table, want %d", n, infeasible)
+	}
+	for _, m := range []string{"throughput", "memory"} {
+		if strings.Contains(body, `<th data-type="num">`+m+`</th>`) {
+			t.Errorf("%s has a second column", m)
+		}
 	}
 	if n := strings.Count(body, `<span class="tag pareto">`); n != front {
 		t.Errorf("%d trials tagged Pareto in the table, want %d", n, front)

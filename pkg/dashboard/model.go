@@ -30,13 +30,17 @@ type experimentRow struct {
 	Running, Failed int32
 	Percent         float64
 	Objective       string
-	Best            string
-	BestValue       float64
-	HasBest         bool
-	BestTrial       string
-	BestLink        string
-	Age             string
-	Created         int64
+	// MoreObjectives counts the additional objectives; Front is the size of
+	// the Pareto front, as the Experiment's status has it.
+	MoreObjectives int
+	Front          int32
+	Best           string
+	BestValue      float64
+	HasBest        bool
+	BestTrial      string
+	BestLink       string
+	Age            string
+	Created        int64
 }
 
 func experimentLink(ns, name string) string { return "/experiments/" + ns + "/" + name }
@@ -54,14 +58,16 @@ func rowOf(e *v1alpha1.Experiment, now time.Time) experimentRow {
 	st := &e.Status
 	r := experimentRow{
 		Namespace: e.Namespace, Name: e.Name, Link: experimentLink(e.Namespace, e.Name),
-		Algorithm: e.Spec.Algorithm.AlgorithmName,
-		Done:      st.TrialsSucceeded + st.TrialsFailed + st.TrialsEarlyStopped + st.TrialsMetricsUnavailable + st.TrialsKilled,
-		Running:   st.TrialsRunning + st.TrialsPending,
-		Failed:    st.TrialsFailed + st.TrialsMetricsUnavailable,
-		Objective: fmt.Sprintf("%s %s", e.Spec.Objective.Type, e.Spec.Objective.ObjectiveMetricName),
-		Age:       age(e.CreationTimestamp.Time, now),
-		Created:   e.CreationTimestamp.Unix(),
-		State:     "Running",
+		Algorithm:      e.Spec.Algorithm.AlgorithmName,
+		Done:           st.TrialsSucceeded + st.TrialsFailed + st.TrialsEarlyStopped + st.TrialsMetricsUnavailable + st.TrialsKilled,
+		Running:        st.TrialsRunning + st.TrialsPending,
+		Failed:         st.TrialsFailed + st.TrialsMetricsUnavailable,
+		Objective:      fmt.Sprintf("%s %s", e.Spec.Objective.Type, e.Spec.Objective.ObjectiveMetricName),
+		Age:            age(e.CreationTimestamp.Time, now),
+		Created:        e.CreationTimestamp.Unix(),
+		State:          "Running",
+		MoreObjectives: len(e.Spec.Objective.AdditionalObjectives),
+		Front:          st.ParetoOptimalTrialCount,
 	}
 	if e.Spec.MaxTrialCount != nil {
 		r.Max = *e.Spec.MaxTrialCount
