@@ -50,7 +50,7 @@ func TestExperimentsPage(t *testing.T) {
 	if n := strings.Count(body, "more objective"); n != 1 {
 		t.Errorf("%d experiments said to have more objectives, want 1", n)
 	}
-	for _, want := range []string{"minimize loss and 1 more objective, a Pareto front of 3",`href="/experiments/default/tpe-branin"`, `href="/experiments/team-a/sweep"`, "2 running", "10/22", `data-events="/events"`} {
+	for _, want := range []string{"minimize loss and 1 more objective, a Pareto front of 3", `href="/experiments/default/tpe-branin"`, `href="/experiments/team-a/sweep"`, "2 running", "10/22", `data-events="/events"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
