@@ -460,6 +460,17 @@ func (d *Dashboard) trial(w http.ResponseWriter, r *http.Request) {
 		params[i] = p.Name
 	}
 	rows := trialRows(e, []*v1alpha1.Trial{t}, params)
+	if e.Spec.Objective.MultiObjective() {
+		// Whether it is on the front depends on every trial.
+		all, err := reconciler.TrialsOf(d.listers.Trials, ns, name)
+		if err != nil {
+			d.fail(w, http.StatusInternalServerError, "Cannot read the Experiment's trials", err.Error())
+			return
+		}
+		others := trialRows(e, all, params)
+		markFront(e, others)
+		rows[0].Pareto = slices.ContainsFunc(others, func(o trialRow) bool { return o.Pareto && o.Name == t.Name })
+	}
 	b := trialBody{Experiment: rowOf(e, d.now()), Row: rows[0], Params: t.Spec.ParameterAssignments, Conditions: conditionRows(t.Status.Conditions, d.now()), YAML: toYAML(t, "Trial")}
 	if t.Status.Observation != nil {
 		b.Metrics = t.Status.Observation.Metrics

@@ -263,6 +263,20 @@ func TestParetoPage(t *testing.T) {
 	if n := strings.Count(body, `<span class="tag pareto">`); n != front {
 		t.Errorf("%d trials tagged Pareto in the table, want %d", n, front)
 	}
+	// A trial's page says whether it is on the front, and whether it kept
+	// the constraints.
+	for _, r := range rows {
+		if !r.Done {
+			continue
+		}
+		_, page := get(t, New(w.listers()), "GET", r.Link)
+		if got := strings.Contains(page, "Pareto optimal</span>"); got != r.Pareto {
+			t.Errorf("the page of %s says Pareto optimal %v, want %v", r.Name, got, r.Pareto)
+		}
+		if !strings.Contains(page, `feasible: <strong class="feasible-`+r.Feasible+`">`) {
+			t.Errorf("the page of %s does not say feasible: %s", r.Name, r.Feasible)
+		}
+	}
 }
 
 // With three objectives, the chart plots two, the first two unless the
