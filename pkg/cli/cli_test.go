@@ -421,6 +421,12 @@ func TestMultiObjective(t *testing.T) {
 		t.Errorf("best mo, a long front: %v %q", err, errOut)
 	}
 
+	if got, want := strings.Join(render(e), "\n"), "mo  [##..................] 4/30  running 0  failed 0  Running (Running)\n"+
+		"best feasible loss=0.5 (mo-2)  x1=3 x2=4\n"+
+		"Pareto front 150  infeasible 1"; got != want {
+		t.Errorf("watch mo:\n%s\nwant\n%s", got, want)
+	}
+
 	out, _, err = h.run(t, false, "get", "-o", "wide")
 	if err != nil {
 		t.Fatal(err)
