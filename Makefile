@@ -60,7 +60,7 @@ test-integration: tools
 # A TPE experiment on the local control plane, its pages saved as PNGs.
 screenshots: tools
 	hack/install-tools.sh --no-protoc --chromium >/dev/null
-	KNOBS_SCREENSHOTS=$(CURDIR)/docs/dashboard $(GO) test -tags integration -count=1 -timeout 20m -run '^TestDashboardInABrowser$$' ./test/integration/
+	KNOBS_SCREENSHOTS=$(CURDIR)/docs/dashboard $(GO) test -tags integration -count=1 -timeout 20m -run '^TestDashboard(Pareto)?InABrowser$$' ./test/integration/
 
 codegen:
 	hack/update-codegen.sh

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/pareto/observed"
 )
 
 // The forms of best's --as.
@@ -28,13 +29,22 @@ the parameter values of the best trial that succeeded.
 parameter named as a flag, --lr, keeps its name),
 --as env as environment variables (LR=0.01), --as yaml as a YAML mapping;
 values are quoted for a POSIX shell where they need it. -o json or -o yaml
-prints the whole best trial instead: its name, assignment and metrics.`,
+prints the whole best trial instead: its name, assignment and metrics.
+
+For a multi-objective Experiment (additionalObjectives) there is no one
+best trial: best prints the Pareto-optimal trials
+(status.paretoOptimalTrials), the feasible trials no other beats in every
+objective at once, as a table of each one's objectives and parameters;
+-o json or -o yaml prints them with their count. --as prints the assignment
+of the best feasible trial by the objective metric.`,
 		Example: example(c,
 			"best tpe-branin",
 			"# train once more with the best values",
 			"python train.py $(%s best tpe-branin)",
 			"best tpe-branin --as env > best.env",
-			"best tpe-branin -o yaml"),
+			"best tpe-branin -o yaml",
+			"# the Pareto front of a multi-objective Experiment",
+			"best nsga2-mlp"),
 		PreRunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("as") && output != "" {
 				return fmt.Errorf("--as and -o do not go together: --as prints the assignment, -o the whole best trial")
@@ -51,6 +61,9 @@ prints the whole best trial instead: its name, assignment and metrics.`,
 		if err != nil {
 			return err
 		}
+		if e.Spec.Objective.MultiObjective() && !cmd.Flags().Changed("as") {
+			return printFront(c, output, e)
+		}
 		b := e.Status.CurrentOptimalTrial
 		if b == nil {
 			return fmt.Errorf("experiment %s has no best trial yet: none of its %d trials has succeeded with its objective metric %s",
@@ -66,6 +79,52 @@ prints the whole best trial instead: its name, assignment and metrics.`,
 	cmd.Flags().StringVarP(&output, "output", "o", "", "print the whole best trial: json or yaml")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]cobra.Completion{outputJSON, outputYAML}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// front is how best prints a multi-objective Experiment's Pareto-optimal
+// trials as JSON or YAML: as its status has them.
+type front struct {
+	ParetoOptimalTrialCount int32                   `json:"paretoOptimalTrialCount"`
+	ParetoOptimalTrials     []v1alpha1.OptimalTrial `json:"paretoOptimalTrials"`
+}
+
+// printFront prints the Pareto-optimal trials of a multi-objective
+// Experiment: a table of their names, objectives and parameters, or JSON or
+// YAML.
+func printFront(c *config, output string, e *v1alpha1.Experiment) error {
+	st := &e.Status
+	o := &e.Spec.Objective
+	var names []string
+	for _, a := range observed.Objectives(o) {
+		names = append(names, a.Name)
+	}
+	if len(st.ParetoOptimalTrials) == 0 {
+		keeping := ""
+		if len(o.Constraints) > 0 {
+			keeping = " kept its constraints and"
+		}
+		return fmt.Errorf("experiment %s has no Pareto-optimal trial yet: none of its %d trials has succeeded,%s reported every objective (%s)",
+			e.Name, st.Trials, keeping, strings.Join(names, ", "))
+	}
+	if output != "" {
+		return writeAs(c.Out, output, front{ParetoOptimalTrialCount: max(st.ParetoOptimalTrialCount, int32(len(st.ParetoOptimalTrials))), ParetoOptimalTrials: st.ParetoOptimalTrials})
+	}
+	if n := int(st.ParetoOptimalTrialCount); n > len(st.ParetoOptimalTrials) {
+		fmt.Fprintf(c.ErrOut, "%d of the %d Pareto-optimal trials, spread along the front; %s trials %s lists every trial.\n", len(st.ParetoOptimalTrials), n, c.name, e.Name)
+	}
+	header := []string{"NAME"}
+	for _, n := range names {
+		header = append(header, strings.ToUpper(n))
+	}
+	t := newTable(c.Out, append(header, parameterHeader(e)...)...)
+	for _, b := range st.ParetoOptimalTrials {
+		row := []string{b.BestTrialName}
+		for _, n := range names {
+			row = append(row, metricCell(b.Observation, n))
+		}
+		t.row(append(row, parameterCells(e, b.ParameterAssignments)...)...)
+	}
+	return t.flush()
 }
 
 // printAssignment writes an assignment in one of bestForms.

@@ -286,6 +286,15 @@ func TestEnvName(t *testing.T) {
 	}
 }
 
+// trialNames are the names in the first column of a table of trials.
+func trialNames(out string) string {
+	var ns []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		ns = append(ns, strings.Fields(l)[0])
+	}
+	return strings.Join(ns, " ")
+}
+
 func TestTrials(t *testing.T) {
 	e := experiment("a", 30, running(1, 3), withBest("a-10", "0.5"))
 	objs := []runtime.Object{e,
@@ -295,13 +304,6 @@ func TestTrials(t *testing.T) {
 		trial(e, "a-3", v1alpha1.TrialReasonRunning, "", pa("x1", "7"), pa("x2", "8")),
 	}
 	h := newHarness(objs)
-	names := func(out string) string {
-		var ns []string
-		for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
-			ns = append(ns, strings.Fields(l)[0])
-		}
-		return strings.Join(ns, " ")
-	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -312,8 +314,8 @@ func TestTrials(t *testing.T) {
 		{[]string{"trials", "a", "--sort=name"}, "a-1 a-10 a-2 a-3"},
 	} {
 		out, _, err := h.run(t, false, c.args...)
-		if err != nil || names(out) != c.want {
-			t.Errorf("%v: %v, order %q, want %q\n%s", c.args, err, names(out), c.want, out)
+		if err != nil || trialNames(out) != c.want {
+			t.Errorf("%v: %v, order %q, want %q\n%s", c.args, err, trialNames(out), c.want, out)
 		}
 	}
 	out, _, err := h.run(t, false, "trials", "a")
@@ -332,8 +334,8 @@ func TestTrials(t *testing.T) {
 	if _, err := h.knobs.TuningV1alpha1().Experiments("ns").Update(context.Background(), e, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if out, _, err := h.run(t, false, "trials", "a", "--sort"); err != nil || names(out) != "a-2 a-1 a-10 a-3" {
-		t.Errorf("trials --sort, maximising: %v %q", err, names(out))
+	if out, _, err := h.run(t, false, "trials", "a", "--sort"); err != nil || trialNames(out) != "a-2 a-1 a-10 a-3" {
+		t.Errorf("trials --sort, maximising: %v %q", err, trialNames(out))
 	}
 
 	out, _, err = h.run(t, false, "trials", "a", "-o", "json")
@@ -344,11 +346,126 @@ func TestTrials(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(out), &list) != nil || list.Kind != "List" || len(list.Items) != 4 || list.Items[0].Kind != "Trial" {
 		t.Errorf("trials -o json: %v\n%s", err, out)
 	}
-	if _, _, err := h.run(t, false, "trials", "a", "--sort=loss"); err == nil || !strings.Contains(err.Error(), `unknown order "loss" for --sort: use number, objective or name`) {
-		t.Errorf("--sort=loss: %v", err)
+	if out, _, err := h.run(t, false, "trials", "a", "--sort=loss"); err != nil || trialNames(out) != "a-2 a-1 a-10 a-3" {
+		t.Errorf("trials --sort=loss, the objective metric: %v %q", err, trialNames(out))
+	}
+	if _, _, err := h.run(t, false, "trials", "a", "--sort=accuracy"); err == nil || !strings.Contains(err.Error(), `unknown order "accuracy" for --sort: use number, objective, name or an objective's metric (loss)`) {
+		t.Errorf("--sort=accuracy: %v", err)
 	}
 	if _, _, err := h.run(t, false, "trials", "nope"); err == nil || !strings.Contains(err.Error(), `"nope" not found`) {
 		t.Errorf("trials nope: %v", err)
+	}
+}
+
+// multiObjective makes e minimise loss and maximise throughput, with memory
+// at most 512.
+func multiObjective(e *v1alpha1.Experiment) {
+	e.Spec.Objective.AdditionalObjectives = []v1alpha1.AdditionalObjective{{Name: "throughput", Type: v1alpha1.ObjectiveTypeMaximize}}
+	e.Spec.Objective.Constraints = []v1alpha1.MetricConstraint{{Name: "memory", Max: ptr.To(512.0)}}
+}
+
+// measured is trial with throughput and memory reported besides loss.
+func measured(e *v1alpha1.Experiment, name, loss, throughput, memory string, as ...v1alpha1.ParameterAssignment) *v1alpha1.Trial {
+	t := trial(e, name, v1alpha1.TrialReasonSucceeded, loss, as...)
+	t.Status.Observation.Metrics = append(t.Status.Observation.Metrics, v1alpha1.Metric{Name: "throughput", Value: throughput}, v1alpha1.Metric{Name: "memory", Value: memory})
+	return t
+}
+
+func optimal(t *v1alpha1.Trial) v1alpha1.OptimalTrial {
+	return v1alpha1.OptimalTrial{BestTrialName: t.Name, ParameterAssignments: t.Spec.ParameterAssignments, Observation: t.Status.Observation}
+}
+
+func TestMultiObjective(t *testing.T) {
+	e := experiment("mo", 30, running(0, 4), multiObjective)
+	fast := measured(e, "mo-1", "2", "900", "100", pa("x1", "1"), pa("x2", "2"))
+	good := measured(e, "mo-2", "0.5", "300", "400", pa("x1", "3"), pa("x2", "4"))
+	beaten := measured(e, "mo-3", "2.5", "800", "100", pa("x1", "5"), pa("x2", "6"))
+	broke := measured(e, "mo-4", "0.1", "1000", "900", pa("x1", "7"), pa("x2", "8"))
+	e.Status.CurrentOptimalTrial = ptr.To(optimal(good))
+	e.Status.ParetoOptimalTrials = []v1alpha1.OptimalTrial{optimal(good), optimal(fast)}
+	e.Status.ParetoOptimalTrialCount, e.Status.TrialsInfeasible = 2, 1
+	empty := experiment("empty", 30, running(2, 0), multiObjective)
+	h := newHarness([]runtime.Object{e, fast, good, beaten, broke, empty})
+
+	out, _, err := h.run(t, false, "best", "mo")
+	want := "NAME   LOSS   THROUGHPUT   X1   X2\n" +
+		"mo-2   0.5    300          3    4\n" +
+		"mo-1   2      900          1    2\n"
+	if err != nil || out != want {
+		t.Errorf("best mo: %v\n%s\nwant\n%s", err, out, want)
+	}
+	for _, o := range []string{"json", "yaml"} {
+		out, _, err := h.run(t, false, "best", "mo", "-o", o)
+		var got struct {
+			ParetoOptimalTrialCount int32                   `json:"paretoOptimalTrialCount"`
+			ParetoOptimalTrials     []v1alpha1.OptimalTrial `json:"paretoOptimalTrials"`
+		}
+		if err != nil || yaml.Unmarshal([]byte(out), &got) != nil || got.ParetoOptimalTrialCount != 2 || len(got.ParetoOptimalTrials) != 2 ||
+			got.ParetoOptimalTrials[1].BestTrialName != "mo-1" || got.ParetoOptimalTrials[1].Observation.Metric("throughput").Value != "900" {
+			t.Errorf("best mo -o %s: %v\n%s", o, err, out)
+		}
+	}
+	if out, _, err := h.run(t, false, "best", "mo", "--as", "env"); err != nil || out != "X1=3\nX2=4\n" {
+		t.Errorf("best mo --as env, the best feasible by loss: %v %q", err, out)
+	}
+	if _, _, err := h.run(t, false, "best", "empty"); err == nil ||
+		!strings.Contains(err.Error(), "experiment empty has no Pareto-optimal trial yet: none of its 2 trials has succeeded, kept its constraints and reported every objective (loss, throughput)") {
+		t.Errorf("best empty: %v", err)
+	}
+	// A front longer than the status lists says so.
+	e.Status.ParetoOptimalTrialCount = 150
+	if _, err := h.knobs.TuningV1alpha1().Experiments("ns").Update(context.Background(), e, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := h.run(t, false, "best", "mo"); err != nil || errOut != "2 of the 150 Pareto-optimal trials, spread along the front; kubectl knobs trials mo lists every trial.\n" {
+		t.Errorf("best mo, a long front: %v %q", err, errOut)
+	}
+
+	if got, want := strings.Join(render(e), "\n"), "mo  [##..................] 4/30  running 0  failed 0  Running (Running)\n"+
+		"best feasible loss=0.5 (mo-2)  x1=3 x2=4\n"+
+		"Pareto front 150  infeasible 1"; got != want {
+		t.Errorf("watch mo:\n%s\nwant\n%s", got, want)
+	}
+
+	out, _, err = h.run(t, false, "get", "-o", "wide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	front, infeasible := strings.Index(lines[0], "FRONT"), strings.Index(lines[0], "INFEASIBLE")
+	if front < 0 || infeasible < 0 || !strings.HasPrefix(lines[2][front:], "150 ") || !strings.HasPrefix(lines[2][infeasible:], "1 ") ||
+		!strings.HasPrefix(lines[1][front:], "0 ") {
+		t.Errorf("get -o wide:\n%s", out)
+	}
+
+	out, _, err = h.run(t, false, "trials", "mo")
+	want = "NAME     STATE       LOSS   THROUGHPUT   MEMORY   FEASIBLE   X1   X2\n" +
+		"mo-1     Succeeded   2      900          100      yes        1    2\n" +
+		"mo-2 *   Succeeded   0.5    300          400      yes        3    4\n" +
+		"mo-3     Succeeded   2.5    800          100      yes        5    6\n" +
+		"mo-4     Succeeded   0.1    1000         900      no         7    8\n"
+	var cut []string
+	for _, l := range strings.SplitAfter(out, "\n") {
+		if i := strings.Index(l, "   <none>"); i > 0 { // duration and age
+			l = strings.TrimRight(l[:i], " ") + "\n"
+		} else if i := strings.Index(l, "   DURATION"); i > 0 {
+			l = strings.TrimRight(l[:i], " ") + "\n"
+		}
+		cut = append(cut, l)
+	}
+	if err != nil || strings.Join(cut, "") != want {
+		t.Errorf("trials mo: %v\n%s\nwant\n%s", err, strings.Join(cut, ""), want)
+	}
+	for by, want := range map[string]string{
+		"throughput": "mo-4 mo-1 mo-3 mo-2", // the largest first
+		"loss":       "mo-4 mo-2 mo-1 mo-3",
+	} {
+		if out, _, err := h.run(t, false, "trials", "mo", "--sort="+by); err != nil || trialNames(out) != want {
+			t.Errorf("trials --sort=%s: %v %q, want %q", by, err, trialNames(out), want)
+		}
+	}
+	if _, _, err := h.run(t, false, "trials", "mo", "--sort=memory"); err == nil || !strings.Contains(err.Error(), "an objective's metric (loss, throughput)") {
+		t.Errorf("--sort=memory: %v", err)
 	}
 }
 
@@ -586,7 +703,7 @@ func TestOpen(t *testing.T) {
 }
 
 func TestCompletion(t *testing.T) {
-	h := newHarness([]runtime.Object{experiment("tpe-branin", 3), experiment("tpe-other", 3), experiment("random", 3)})
+	h := newHarness([]runtime.Object{experiment("tpe-branin", 3), experiment("tpe-other", 3), experiment("random", 3), experiment("mo", 3, multiObjective)})
 	out, _, err := h.run(t, false, "__complete", "watch", "tpe")
 	if err != nil || !strings.HasPrefix(out, "tpe-branin\ntpe-other\n:4\n") {
 		t.Errorf("completing watch tpe: %v\n%s", err, out)
@@ -594,6 +711,10 @@ func TestCompletion(t *testing.T) {
 	out, _, err = h.run(t, false, "__complete", "trials", "x", "--sort=")
 	if err != nil || !strings.Contains(out, "number\nobjective\nname\n") {
 		t.Errorf("completing --sort: %v\n%s", err, out)
+	}
+	out, _, err = h.run(t, false, "__complete", "trials", "mo", "--sort=")
+	if err != nil || !strings.Contains(out, "number\nobjective\nname\nloss\nthroughput\n") {
+		t.Errorf("completing --sort for a multi-objective Experiment: %v\n%s", err, out)
 	}
 	out, _, err = h.run(t, false, "completion", "bash")
 	if err != nil || !strings.Contains(out, "bash completion") {

@@ -85,3 +85,35 @@ func assignments(as []v1alpha1.ParameterAssignment) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// parameterHeader is a column per parameter of the Experiment, its name in
+// capitals.
+func parameterHeader(e *v1alpha1.Experiment) []string {
+	out := make([]string, len(e.Spec.Parameters))
+	for i, p := range e.Spec.Parameters {
+		out[i] = strings.ToUpper(p.Name)
+	}
+	return out
+}
+
+// parameterCells are an assignment's values in the columns of
+// parameterHeader.
+func parameterCells(e *v1alpha1.Experiment, as []v1alpha1.ParameterAssignment) []string {
+	values := map[string]string{}
+	for _, a := range as {
+		values[a.Name] = a.Value
+	}
+	out := make([]string, len(e.Spec.Parameters))
+	for i, p := range e.Spec.Parameters {
+		out[i] = orNone(values[p.Name])
+	}
+	return out
+}
+
+// metricCell is a metric's value as reported, or <none>.
+func metricCell(o *v1alpha1.Observation, name string) string {
+	if m := o.Metric(name); m != nil {
+		return m.Value
+	}
+	return "<none>"
+}

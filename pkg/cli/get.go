@@ -73,7 +73,7 @@ func printExperiments(c *config, output string, items []v1alpha1.Experiment, wit
 	}
 	header := []string{"NAME", "ALGORITHM", "PROGRESS", "RUNNING", "FAILED", "BEST", "STATUS", "REASON", "AGE"}
 	if output == outputWide {
-		header = append(header, "BEST-TRIAL", "ASSIGNMENT", "MESSAGE")
+		header = append(header, "BEST-TRIAL", "ASSIGNMENT", "FRONT", "INFEASIBLE", "MESSAGE")
 	}
 	if withNamespace {
 		header = append([]string{"NAMESPACE"}, header...)
@@ -93,7 +93,16 @@ func printExperiments(c *config, output string, items []v1alpha1.Experiment, wit
 			if cond := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); cond != nil {
 				message = cond.Message
 			}
-			row = append(row, orNone(trial), orNone(assignment), orNone(message))
+			// The size of the Pareto front with additional objectives, the
+			// trials that broke a constraint with constraints.
+			var front, infeasible string
+			if e.Spec.Objective.MultiObjective() {
+				front = fmt.Sprint(e.Status.ParetoOptimalTrialCount)
+			}
+			if len(e.Spec.Objective.Constraints) > 0 {
+				infeasible = fmt.Sprint(e.Status.TrialsInfeasible)
+			}
+			row = append(row, orNone(trial), orNone(assignment), orNone(front), orNone(infeasible), orNone(message))
 		}
 		if withNamespace {
 			row = append([]string{e.Namespace}, row...)

@@ -66,7 +66,8 @@ It exits 0 when the Experiment succeeds, and 1 when it fails or is deleted.`,
 }
 
 // render is what watch shows of an Experiment: its progress, then its
-// best so far.
+// best so far, then, with additional objectives or constraints, the size of
+// its Pareto front and how many trials broke a constraint.
 func render(e *v1alpha1.Experiment) []string {
 	st, reason := state(e)
 	if reason != "" {
@@ -74,10 +75,26 @@ func render(e *v1alpha1.Experiment) []string {
 	}
 	lines := []string{fmt.Sprintf("%s  %s  running %d  failed %d  %s", e.Name, progress(e),
 		e.Status.TrialsRunning+e.Status.TrialsPending, failures(&e.Status), st)}
+	o := &e.Spec.Objective
+	best := "best"
+	if o.MultiObjective() || len(o.Constraints) > 0 {
+		best = "best feasible"
+	}
 	if b := e.Status.CurrentOptimalTrial; b != nil && bestValue(e) != "" {
-		lines = append(lines, fmt.Sprintf("best %s (%s)  %s", bestValue(e), b.BestTrialName, assignments(b.ParameterAssignments)))
+		lines = append(lines, fmt.Sprintf("%s %s (%s)  %s", best, bestValue(e), b.BestTrialName, assignments(b.ParameterAssignments)))
 	} else {
-		lines = append(lines, "best: no trial has succeeded yet")
+		lines = append(lines, best+": no trial has succeeded yet")
+	}
+	// The front's size and the infeasible trials, where there are such.
+	var more []string
+	if o.MultiObjective() {
+		more = append(more, fmt.Sprintf("Pareto front %d", e.Status.ParetoOptimalTrialCount))
+	}
+	if len(o.Constraints) > 0 {
+		more = append(more, fmt.Sprintf("infeasible %d", e.Status.TrialsInfeasible))
+	}
+	if len(more) > 0 {
+		lines = append(lines, strings.Join(more, "  "))
 	}
 	return lines
 }

@@ -3,6 +3,8 @@ package dashboard
 import (
 	"net/http/httptest"
 	"testing"
+
+	"knobs.dev/knobs/pkg/dashboard/dashboardtest"
 )
 
 // BenchmarkExperimentPage renders the page of an experiment of 1,000 trials
@@ -29,6 +31,19 @@ func BenchmarkExperimentPageTrialEnded(b *testing.B) {
 			b.Fatal(rec.Code)
 		}
 	}
+}
+
+// BenchmarkParetoPage renders the page of an experiment of 1,000 trials of
+// two objectives and a constraint: the front, the feasibility and the
+// chart of the front besides what BenchmarkExperimentPage renders.
+func BenchmarkParetoPage(b *testing.B) {
+	w := newWorld()
+	e, trials := dashboardtest.TradeOff("default", "big", 1000, epoch)
+	w.add(b, e)
+	for _, tr := range trials {
+		w.add(b, tr)
+	}
+	benchPage(b, New(w.listers()), "/experiments/default/big")
 }
 
 func BenchmarkExperimentsPage(b *testing.B) {

@@ -22,6 +22,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -229,29 +230,65 @@ func (d *Dashboard) experiments(w http.ResponseWriter, _ *http.Request) {
 
 // experimentBody is the body of an Experiment's page.
 type experimentBody struct {
-	Row        experimentRow
-	Goal       string
-	Params     []string
-	Columns    []column
-	Metrics    []string
-	Trials     []trialRow
-	BestRow    *trialRow
-	Objective  template.HTML
-	Parallel   template.HTML
-	Importance template.HTML
-	Shares     []share
-	Rest       float64
-	ImpNote    string
-	Curves     template.HTML
-	Suggestion *suggestionBody
-	Conditions []conditionRow
-	YAML       string
+	Row       experimentRow
+	Goal      string
+	Params    []string
+	Columns   []column
+	Metrics   []string
+	Trials    []trialRow
+	BestRow   *trialRow
+	Objective template.HTML
+	// With additional objectives: their axes (the objective metric's
+	// first), the chart of the front, how many trials are on it and a note
+	// when the chart shows two of more than two.
+	Objectives []frontAxis
+	// PlotX and PlotY are the indices in Objectives of the two plotted.
+	PlotX, PlotY int
+	Pareto       template.HTML
+	FrontSize    int
+	FrontNote    string
+	// With constraints: a column per constraint, and how many trials that
+	// ended broke one.
+	Constraints []constraintColumn
+	Infeasible  int
+	Parallel    template.HTML
+	Importance  template.HTML
+	Shares      []share
+	Rest        float64
+	ImpNote     string
+	Curves      template.HTML
+	Suggestion  *suggestionBody
+	Conditions  []conditionRow
+	YAML        string
 }
 
 // column is a parameter's column in the table of trials.
 type column struct {
 	Name    string
 	Numeric bool
+}
+
+// constraintColumn is a constraint metric's column in the table of trials:
+// its name and its bounds, as "≤ 512" or "in [1, 2]".
+type constraintColumn struct {
+	Name, Bounds string
+}
+
+func constraintColumns(cs []v1alpha1.MetricConstraint) []constraintColumn {
+	out := make([]constraintColumn, len(cs))
+	for i, c := range cs {
+		b := ""
+		switch {
+		case c.Min != nil && c.Max != nil:
+			b = fmt.Sprintf("in [%s, %s]", short(*c.Min), short(*c.Max))
+		case c.Min != nil:
+			b = "≥ " + short(*c.Min)
+		case c.Max != nil:
+			b = "≤ " + short(*c.Max)
+		}
+		out[i] = constraintColumn{Name: c.Name, Bounds: b}
+	}
+	return out
 }
 
 type suggestionBody struct {
@@ -276,7 +313,7 @@ func (d *Dashboard) experiment(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, http.StatusInternalServerError, "Cannot read the Experiment", err.Error())
 		return
 	}
-	body, err := d.experimentBody(e)
+	body, err := d.experimentBody(e, r.URL.Query())
 	if err != nil {
 		d.fail(w, http.StatusInternalServerError, "Cannot read the Experiment's trials", err.Error())
 		return
@@ -287,7 +324,10 @@ func (d *Dashboard) experiment(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (d *Dashboard) experimentBody(e *v1alpha1.Experiment) (*experimentBody, error) {
+// experimentBody builds an Experiment's page. With more than two
+// objectives, the chart of the front plots the two that q names as x and
+// y, by metric, or else the first two.
+func (d *Dashboard) experimentBody(e *v1alpha1.Experiment, q url.Values) (*experimentBody, error) {
 	now := d.now()
 	trials, err := reconciler.TrialsOf(d.listers.Trials, e.Namespace, e.Name)
 	if err != nil {
@@ -304,8 +344,14 @@ func (d *Dashboard) experimentBody(e *v1alpha1.Experiment) (*experimentBody, err
 		cols[i] = column{Name: p.Name, Numeric: p.ParameterType != v1alpha1.ParameterTypeCategorical}
 	}
 	b := &experimentBody{
-		Row: rowOf(e, now), Params: params, Columns: cols, Metrics: e.Spec.Objective.AdditionalMetricNames, Trials: rows,
-		Conditions: conditionRows(e.Status.Conditions, now),
+		Row: rowOf(e, now), Params: params, Columns: cols, Metrics: recordedMetrics(&e.Spec.Objective), Trials: rows,
+		Constraints: constraintColumns(e.Spec.Objective.Constraints),
+		Conditions:  conditionRows(e.Status.Conditions, now),
+	}
+	for _, r := range rows {
+		if r.Feasible == "no" {
+			b.Infeasible++
+		}
 	}
 	if g := e.Spec.Objective.Goal; g != nil {
 		b.Goal = short(*g)
@@ -316,6 +362,21 @@ func (d *Dashboard) experimentBody(e *v1alpha1.Experiment) (*experimentBody, err
 		}
 	}
 	obj := e.Spec.Objective
+	if obj.MultiObjective() {
+		b.FrontSize = markFront(e, rows)
+		b.Objectives = frontAxes(&obj)
+		b.PlotX, b.PlotY = 0, 1
+		if n := len(b.Objectives); n > 2 {
+			x := slices.IndexFunc(b.Objectives, func(a frontAxis) bool { return a.Name == q.Get("x") })
+			y := slices.IndexFunc(b.Objectives, func(a frontAxis) bool { return a.Name == q.Get("y") })
+			if x >= 0 && y >= 0 && x != y {
+				b.PlotX, b.PlotY = x, y
+			}
+			b.FrontNote = fmt.Sprintf("Two of %d objectives. The front is over all %d: a trial on it may look beaten here, by one that is worse in another objective.", n, n)
+		}
+		ax, ay := b.Objectives[b.PlotX], b.Objectives[b.PlotY]
+		b.Pareto = frontChart(frontPoints(e, rows, b.PlotX, b.PlotY), ax, ay, len(b.Objectives) == 2)
+	}
 	b.Objective = objectiveChart(objectivePoints(rows), obj.ObjectiveMetricName, obj.Better, obj.Goal)
 	b.Parallel = parallelChart(parallel(e, rows))
 	b.Shares, b.ImpNote = d.shares(e, rows)
@@ -399,6 +460,17 @@ func (d *Dashboard) trial(w http.ResponseWriter, r *http.Request) {
 		params[i] = p.Name
 	}
 	rows := trialRows(e, []*v1alpha1.Trial{t}, params)
+	if e.Spec.Objective.MultiObjective() {
+		// Whether it is on the front depends on every trial.
+		all, err := reconciler.TrialsOf(d.listers.Trials, ns, name)
+		if err != nil {
+			d.fail(w, http.StatusInternalServerError, "Cannot read the Experiment's trials", err.Error())
+			return
+		}
+		others := trialRows(e, all, params)
+		markFront(e, others)
+		rows[0].Pareto = slices.ContainsFunc(others, func(o trialRow) bool { return o.Pareto && o.Name == t.Name })
+	}
 	b := trialBody{Experiment: rowOf(e, d.now()), Row: rows[0], Params: t.Spec.ParameterAssignments, Conditions: conditionRows(t.Status.Conditions, d.now()), YAML: toYAML(t, "Trial")}
 	if t.Status.Observation != nil {
 		b.Metrics = t.Status.Observation.Metrics

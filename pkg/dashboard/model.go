@@ -14,6 +14,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/pareto/observed"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/resources"
 	"knobs.dev/knobs/pkg/searchspace"
 )
@@ -29,13 +30,17 @@ type experimentRow struct {
 	Running, Failed int32
 	Percent         float64
 	Objective       string
-	Best            string
-	BestValue       float64
-	HasBest         bool
-	BestTrial       string
-	BestLink        string
-	Age             string
-	Created         int64
+	// MoreObjectives counts the additional objectives; Front is the size of
+	// the Pareto front, as the Experiment's status has it.
+	MoreObjectives int
+	Front          int32
+	Best           string
+	BestValue      float64
+	HasBest        bool
+	BestTrial      string
+	BestLink       string
+	Age            string
+	Created        int64
 }
 
 func experimentLink(ns, name string) string { return "/experiments/" + ns + "/" + name }
@@ -53,14 +58,16 @@ func rowOf(e *v1alpha1.Experiment, now time.Time) experimentRow {
 	st := &e.Status
 	r := experimentRow{
 		Namespace: e.Namespace, Name: e.Name, Link: experimentLink(e.Namespace, e.Name),
-		Algorithm: e.Spec.Algorithm.AlgorithmName,
-		Done:      st.TrialsSucceeded + st.TrialsFailed + st.TrialsEarlyStopped + st.TrialsMetricsUnavailable + st.TrialsKilled,
-		Running:   st.TrialsRunning + st.TrialsPending,
-		Failed:    st.TrialsFailed + st.TrialsMetricsUnavailable,
-		Objective: fmt.Sprintf("%s %s", e.Spec.Objective.Type, e.Spec.Objective.ObjectiveMetricName),
-		Age:       age(e.CreationTimestamp.Time, now),
-		Created:   e.CreationTimestamp.Unix(),
-		State:     "Running",
+		Algorithm:      e.Spec.Algorithm.AlgorithmName,
+		Done:           st.TrialsSucceeded + st.TrialsFailed + st.TrialsEarlyStopped + st.TrialsMetricsUnavailable + st.TrialsKilled,
+		Running:        st.TrialsRunning + st.TrialsPending,
+		Failed:         st.TrialsFailed + st.TrialsMetricsUnavailable,
+		Objective:      fmt.Sprintf("%s %s", e.Spec.Objective.Type, e.Spec.Objective.ObjectiveMetricName),
+		Age:            age(e.CreationTimestamp.Time, now),
+		Created:        e.CreationTimestamp.Unix(),
+		State:          "Running",
+		MoreObjectives: len(e.Spec.Objective.AdditionalObjectives),
+		Front:          st.ParetoOptimalTrialCount,
 	}
 	if e.Spec.MaxTrialCount != nil {
 		r.Max = *e.Spec.MaxTrialCount
@@ -82,9 +89,7 @@ func rowOf(e *v1alpha1.Experiment, now time.Time) experimentRow {
 		r.BestLink = trialLink(e.Namespace, e.Name, b.BestTrialName)
 		if m := b.Observation.Metric(e.Spec.Objective.ObjectiveMetricName); m != nil {
 			r.Best = m.Value
-			if v, err := strconv.ParseFloat(m.Value, 64); err == nil {
-				r.BestValue, r.HasBest = v, true
-			}
+			r.BestValue, r.HasBest = b.Observation.Value(m.Name)
 		}
 	}
 	return r
@@ -105,9 +110,17 @@ type trialRow struct {
 	Done      bool // ended with a value that counts (Succeeded, EarlyStopped)
 	Running   bool
 	Metrics   []string
-	Best      bool
-	Duration  string
-	trial     *v1alpha1.Trial
+	// Objectives are the additional objectives' values, Constraints the
+	// constraint metrics' values, as reported.
+	Objectives  []string
+	Constraints []string
+	// Feasible is "yes" or "no" for a trial that ended with a value, when
+	// the Experiment has constraints; "" otherwise.
+	Feasible string
+	Pareto   bool // on the Pareto front of the trials that ended
+	Best     bool
+	Duration string
+	trial    *v1alpha1.Trial
 }
 
 // orderTrials sorts trials in the order they were handed out: by creation,
@@ -133,8 +146,9 @@ func orderTrials(trials []*v1alpha1.Trial) {
 }
 
 func trialRows(e *v1alpha1.Experiment, trials []*v1alpha1.Trial, params []string) []trialRow {
-	obj := e.Spec.Objective.ObjectiveMetricName
-	extra := e.Spec.Objective.AdditionalMetricNames
+	o := &e.Spec.Objective
+	obj := o.ObjectiveMetricName
+	extra := recordedMetrics(o)
 	best := ""
 	if b := e.Status.CurrentOptimalTrial; b != nil {
 		best = b.BestTrialName
@@ -155,18 +169,31 @@ func trialRows(e *v1alpha1.Experiment, trials []*v1alpha1.Trial, params []string
 		for j, p := range params {
 			r.Params[j] = values[p]
 		}
-		if m := t.Status.Observation.Metric(obj); m != nil {
+		ob := t.Status.Observation
+		if m := ob.Metric(obj); m != nil {
 			r.Objective = m.Value
-			if v, err := strconv.ParseFloat(m.Value, 64); err == nil && !math.IsNaN(v) && !math.IsInf(v, 0) {
-				r.Value, r.HasValue = v, true
+			r.Value, r.HasValue = ob.Value(obj)
+		}
+		reported := func(name string) string {
+			if m := ob.Metric(name); m != nil {
+				return m.Value
 			}
+			return ""
 		}
 		for _, name := range extra {
-			v := ""
-			if m := t.Status.Observation.Metric(name); m != nil {
-				v = m.Value
+			r.Metrics = append(r.Metrics, reported(name))
+		}
+		for _, a := range o.AdditionalObjectives {
+			r.Objectives = append(r.Objectives, reported(a.Name))
+		}
+		for _, c := range o.Constraints {
+			r.Constraints = append(r.Constraints, reported(c.Name))
+		}
+		if len(o.Constraints) > 0 && r.Done && r.HasValue {
+			r.Feasible = "no"
+			if observed.Feasible(o, ob) {
+				r.Feasible = "yes"
 			}
-			r.Metrics = append(r.Metrics, v)
 		}
 		if s := t.Status.StartTime; s != nil {
 			end := time.Now()
@@ -180,13 +207,79 @@ func trialRows(e *v1alpha1.Experiment, trials []*v1alpha1.Trial, params []string
 	return rows
 }
 
+// recordedMetrics are the additional metrics the table shows in columns of
+// their own: those that are not an additional objective or a constraint,
+// which have theirs.
+func recordedMetrics(o *v1alpha1.ObjectiveSpec) []string {
+	var out []string
+	for _, name := range o.AdditionalMetricNames {
+		if !slices.ContainsFunc(o.AdditionalObjectives, func(a v1alpha1.AdditionalObjective) bool { return a.Name == name }) &&
+			!slices.ContainsFunc(o.Constraints, func(c v1alpha1.MetricConstraint) bool { return c.Name == name }) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// markFront marks the rows of the trials on the Pareto front: of the trials
+// that ended with a value, those that keep the constraints and that no
+// other such trial beats in every objective at once. It returns how many
+// there are.
+func markFront(e *v1alpha1.Experiment, rows []trialRow) int {
+	obs := make([]*v1alpha1.Observation, len(rows))
+	for i, r := range rows {
+		if r.Done && r.HasValue {
+			obs[i] = r.trial.Status.Observation
+		}
+	}
+	front := observed.Front(&e.Spec.Objective, obs)
+	for _, i := range front {
+		rows[i].Pareto = true
+	}
+	return len(front)
+}
+
+// frontAxes are the Experiment's objectives as axes, the objective metric
+// first.
+func frontAxes(o *v1alpha1.ObjectiveSpec) []frontAxis {
+	var axes []frontAxis
+	for _, a := range observed.Objectives(o) {
+		axes = append(axes, frontAxis{a})
+	}
+	return axes
+}
+
+// frontPoints are the trials that ended with a value of every objective,
+// by objectives ix and iy (0 the objective metric, 1 the first additional
+// objective, and so on); markFront has marked the front.
+func frontPoints(e *v1alpha1.Experiment, rows []trialRow, ix, iy int) []frontPoint {
+	o := &e.Spec.Objective
+	axes := observed.Objectives(o)
+	var pts []frontPoint
+	for _, r := range rows {
+		if !r.Done || !r.HasValue {
+			continue
+		}
+		ob := r.trial.Status.Observation
+		losses, ok := o.Losses(ob)
+		if !ok {
+			continue
+		}
+		// Values, where Losses found them.
+		x, _ := ob.Value(axes[ix].Name)
+		y, _ := ob.Value(axes[iy].Name)
+		pts = append(pts, frontPoint{X: x, Y: y, LX: losses[ix], LY: losses[iy], Name: r.Name, Link: r.Link, Pareto: r.Pareto, Infeasible: r.Feasible == "no"})
+	}
+	return pts
+}
+
 func objectivePoints(rows []trialRow) []objectivePoint {
 	var pts []objectivePoint
 	for _, r := range rows {
 		if !r.HasValue || (!r.Done && !r.Running) {
 			continue
 		}
-		pts = append(pts, objectivePoint{N: r.N, Value: r.Value, Name: r.Name, Link: r.Link, Done: r.Done, Best: r.Best})
+		pts = append(pts, objectivePoint{N: r.N, Value: r.Value, Name: r.Name, Link: r.Link, Done: r.Done, Best: r.Best, Infeasible: r.Feasible == "no"})
 	}
 	return pts
 }

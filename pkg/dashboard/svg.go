@@ -1,12 +1,16 @@
 package dashboard
 
 import (
+	"cmp"
 	"fmt"
 	"html"
 	"html/template"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+
+	"knobs.dev/knobs/pkg/pareto/observed"
 )
 
 // The charts are SVG written on the server: no script draws them, so they
@@ -161,6 +165,8 @@ type objectivePoint struct {
 	Link  string
 	Done  bool // ended with its value; otherwise its latest value so far
 	Best  bool
+	// Infeasible ended breaking a constraint: it cannot be the best.
+	Infeasible bool
 }
 
 // objectiveChart plots every trial's objective against its number, and the
@@ -200,7 +206,7 @@ func objectiveChart(points []objectivePoint, metric string, better func(a, b flo
 	var path strings.Builder
 	best, have := 0.0, false
 	for _, p := range points {
-		if !p.Done {
+		if !p.Done || p.Infeasible {
 			continue
 		}
 		if !have || better(p.Value, best) {
@@ -225,9 +231,13 @@ func objectiveChart(points []objectivePoint, metric string, better func(a, b flo
 		}
 		fill, stroke := colourMain, colourMain
 		cls := "trial"
-		if !p.Done {
+		switch {
+		case !p.Done:
 			fill, cls = "none", "trial running"
 			stroke = colourRunning
+		case p.Infeasible:
+			fill, cls = "none", "trial infeasible"
+			stroke = colourOther
 		}
 		w.f(`<a href="%s"><circle class="%s" cx="%.1f" cy="%.1f" r="4" fill="%s" fill-opacity="0.7" stroke="%s"><title>%s: %s</title></circle></a>`,
 			esc(p.Link), cls, x.at(float64(p.N)), y.at(p.Value), fill, stroke, esc(p.Name), esc(strconv.FormatFloat(p.Value, 'g', -1, 64)))
@@ -427,6 +437,105 @@ func curvesChart(id string, curves []curve, metric string) template.HTML {
 	}
 	if best != nil {
 		draw(best, colourBest, "curve best", 3, 1)
+	}
+	return w.html()
+}
+
+// frontAxis is an objective as an axis of the chart of the Pareto front.
+type frontAxis struct{ observed.Objective }
+
+func (a frontAxis) label() string {
+	if a.Maximize {
+		return a.Name + " (maximize)"
+	}
+	return a.Name + " (minimize)"
+}
+
+// frontPoint is one trial on the chart of the Pareto front: its values of
+// the two objectives drawn, and the same turned to be minimised.
+type frontPoint struct {
+	X, Y       float64
+	LX, LY     float64
+	Name, Link string
+	Pareto     bool
+	Infeasible bool
+}
+
+// frontChart plots the trials that ended by two objectives: the Pareto
+// optimal ones in vermillion, joined by the step line that bounds what they
+// beat (when step is set: with more objectives, the front is not a
+// staircase in two of them), the infeasible ones hollow and grey, every
+// other in blue. Each point links to its trial.
+func frontChart(points []frontPoint, ax, ay frontAxis, step bool) template.HTML {
+	var w svg
+	w.open("pareto", fmt.Sprintf("%s against %s of every trial that ended, the Pareto front highlighted", ay.Name, ax.Name), chartH)
+	if len(points) == 0 {
+		w.f(`<text x="%d" y="%d" text-anchor="middle" class="empty">no trial has ended with %s and %s yet</text>`, chartW/2, chartH/2, esc(ax.Name), esc(ay.Name))
+		return w.html()
+	}
+	xLo, xHi, yLo, yHi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for _, p := range points {
+		xLo, xHi = math.Min(xLo, p.X), math.Max(xHi, p.X)
+		yLo, yHi = math.Min(yLo, p.Y), math.Max(yHi, p.Y)
+	}
+	padded := func(lo, hi float64) (float64, float64, bool) {
+		if wantLog(lo, hi) {
+			return lo, hi, true
+		}
+		pad := (hi - lo) * 0.05
+		return lo - pad, hi + pad, false
+	}
+	xLo, xHi, xLog := padded(xLo, xHi)
+	yLo, yHi, yLog := padded(yLo, yHi)
+	x := newScale(xLo, xHi, padL, chartW-padR, xLog)
+	y := newScale(yLo, yHi, chartH-padB, padT, yLog)
+	w.yAxis(y, ay.label())
+	w.xAxis(x, ax.label(), chartH)
+	var front []frontPoint
+	for _, p := range points {
+		if p.Pareto {
+			front = append(front, p)
+		}
+	}
+	if step && len(front) > 1 {
+		// Along the first objective from its best end: across to the next
+		// point, then down (or up) to it.
+		slices.SortFunc(front, func(a, b frontPoint) int {
+			if c := cmp.Compare(a.LX, b.LX); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.LY, b.LY)
+		})
+		var path strings.Builder
+		fmt.Fprintf(&path, "M%.1f %.1f", x.at(front[0].X), y.at(front[0].Y))
+		for _, p := range front[1:] {
+			fmt.Fprintf(&path, " H%.1f V%.1f", x.at(p.X), y.at(p.Y))
+		}
+		w.f(`<path class="front" d="%s" fill="none" stroke="%s" stroke-width="2"/>`, path.String(), colourBest)
+	}
+	dot := func(p frontPoint) {
+		cls, r, fill, stroke, title := "trial", 4, colourMain, colourMain, p.Name
+		switch {
+		case p.Pareto:
+			cls, r, fill, stroke, title = "trial pareto", 6, colourBest, "#fff", "Pareto optimal: "+p.Name
+		case p.Infeasible:
+			cls, fill, stroke, title = "trial infeasible", "none", colourOther, "infeasible: "+p.Name
+		}
+		w.f(`<a href="%s"><circle class="%s" cx="%.1f" cy="%.1f" r="%d" fill="%s" fill-opacity="0.8" stroke="%s"><title>%s: %s %s, %s %s</title></circle></a>`,
+			esc(p.Link), cls, x.at(p.X), y.at(p.Y), r, fill, stroke, esc(title),
+			esc(ax.Name), esc(strconv.FormatFloat(p.X, 'g', -1, 64)), esc(ay.Name), esc(strconv.FormatFloat(p.Y, 'g', -1, 64)))
+	}
+	// The front last, on top.
+	for _, pass := range []func(frontPoint) bool{
+		func(p frontPoint) bool { return p.Infeasible && !p.Pareto },
+		func(p frontPoint) bool { return !p.Infeasible && !p.Pareto },
+		func(p frontPoint) bool { return p.Pareto },
+	} {
+		for _, p := range points {
+			if pass(p) {
+				dot(p)
+			}
+		}
 	}
 	return w.html()
 }

@@ -5,7 +5,9 @@ package integration
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +19,15 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"k8s.io/client-go/tools/cache"
 
 	"knobs.dev/knobs/pkg/apis/tuning"
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
+	listers "knobs.dev/knobs/pkg/client/listers/tuning/v1alpha1"
+	"knobs.dev/knobs/pkg/dashboard"
+	"knobs.dev/knobs/pkg/dashboard/dashboardtest"
+	"knobs.dev/knobs/pkg/pareto/observed"
+	"knobs.dev/knobs/pkg/reconciler"
 )
 
 // dashboardSetup builds knobs-dashboard and applies its ServiceAccount and
@@ -288,6 +296,114 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Errorf("%d experiments listed", got)
 	}
 	b.checkNoErrors(t)
+}
+
+// TestDashboardParetoInABrowser opens, in headless Chromium, the page of an
+// Experiment that minimises loss and maximises throughput with memory at
+// most 512: the chart of the front holds a point per trial that ended, the
+// front highlighted and joined, the infeasible trials apart; the table has
+// the objectives' and the constraint's columns and sorts by them. The
+// dashboard reads the Experiment and its trials from informer caches filled
+// here, with observations written in their status, as the controller would.
+// With KNOBS_SCREENSHOTS set, it saves a screenshot of the page there.
+func TestDashboardParetoInABrowser(t *testing.T) {
+	shots := os.Getenv("KNOBS_SCREENSHOTS")
+	e, trials := dashboardtest.TradeOff("default", "nsga2-mlp", 40, time.Now().Add(-time.Hour))
+	idx := func() cache.Indexer {
+		return cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	}
+	experiments, trialIdx, suggestions := idx(), idx(), idx()
+	if err := trialIdx.AddIndexers(reconciler.TrialIndexers); err != nil {
+		t.Fatal(err)
+	}
+	if err := experiments.Add(e); err != nil {
+		t.Fatal(err)
+	}
+	obs := make([]*v1alpha1.Observation, len(trials))
+	ended, infeasible, best := 0, 0, ""
+	bestThroughput := math.Inf(-1)
+	for i, tr := range trials {
+		if err := trialIdx.Add(tr); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := tr.Status.Observation.Value("throughput"); v > bestThroughput {
+			best, bestThroughput = tr.Name, v
+		}
+		if tr.Status.Phase() != v1alpha1.TrialReasonSucceeded {
+			continue
+		}
+		ended++
+		obs[i] = tr.Status.Observation
+		if !observed.Feasible(&e.Spec.Objective, tr.Status.Observation) {
+			infeasible++
+		}
+	}
+	front := len(observed.Front(&e.Spec.Objective, obs))
+	srv := httptest.NewServer(dashboard.New(dashboard.Listers{
+		Experiments: listers.NewExperimentLister(experiments),
+		Trials:      trialIdx,
+		Suggestions: listers.NewSuggestionLister(suggestions),
+	}))
+	t.Cleanup(srv.Close)
+	page := srv.URL + "/experiments/default/nsga2-mlp"
+	b := newBrowser(t, 1400, 1000)
+	b.open(t, page)
+	for _, c := range []struct {
+		selector string
+		want     int
+	}{
+		{"#pareto circle.trial", ended},
+		{"#pareto circle.trial.pareto", front},
+		{"#pareto circle.trial.infeasible", infeasible},
+		{"#pareto a > circle.trial", ended},
+		{"#pareto path.front", 1},
+		{"#trials th[data-metric=throughput]", 1},
+		{"#trials th[data-metric=memory]", 1},
+		{"#trials td.feasible-no", infeasible},
+		{"#trials .tag.pareto", front},
+		{"#front-size", 1},
+	} {
+		if got := count(t, b, c.selector); got != c.want {
+			t.Errorf("%d of %s, want %d", got, c.selector, c.want)
+		}
+	}
+	if front < 2 || infeasible == 0 {
+		t.Fatalf("the fixture has %d trials on the front and %d infeasible: it tests too little", front, infeasible)
+	}
+	// Drawn: the step line and the points take room on the screen.
+	if w := eval[float64](t, b, "document.querySelector('#pareto path.front').getBBox().width"); w <= 0 {
+		t.Errorf("the front's line is %v wide", w)
+	}
+	if got := eval[string](t, b, "document.querySelector('#pareto .axis-label').textContent"); got != "throughput (maximize)" {
+		t.Errorf("the y axis is labelled %q", got)
+	}
+	// Sorting by throughput, twice for descending, puts the largest first.
+	for range 2 {
+		eval[bool](t, b, "document.querySelector('#trials th[data-metric=throughput]').click(), true")
+	}
+	if got := eval[string](t, b, "document.querySelector('#trials tbody tr').dataset.trial"); got != best {
+		t.Errorf("sorted by throughput, the first trial is %q, want %q", got, best)
+	}
+	// Sorting by feasibility puts the infeasible ("no") before the
+	// feasible, after the running trial, which has none yet.
+	eval[bool](t, b, "document.querySelector('#trials th.feasible-col').click(), true")
+	want := strings.Repeat("no ", infeasible) + strings.Repeat("yes ", ended-infeasible)
+	if got := eval[string](t, b, "Array.from(document.querySelectorAll('#trials tbody td.feasible-col')).map(td => td.textContent).join(' ')"); got != " "+strings.TrimSpace(want) {
+		t.Errorf("sorted by feasibility: %q, want %q", got, " "+strings.TrimSpace(want))
+	}
+	if got := eval[string](t, b, "document.querySelector('#best .label').textContent"); !strings.Contains(got, "Best feasible trial") {
+		t.Errorf("the best trial's box says %q", got)
+	}
+	// A point links to its trial's page.
+	href := eval[string](t, b, "document.querySelector('#pareto a').getAttribute('href')")
+	b.open(t, srv.URL+href)
+	if got := eval[string](t, b, "document.querySelector('h1').firstChild.textContent.trim()"); !strings.HasPrefix(href, "/experiments/default/nsga2-mlp/trials/") || !strings.HasSuffix(href, "/"+got) {
+		t.Errorf("the point links to %q, whose page is of %q", href, got)
+	}
+	b.checkNoErrors(t)
+	if shots != "" {
+		screenshot(t, b, filepath.Join(shots, "experiment-pareto.png"), page)
+	}
 }
 
 // screenshot saves a PNG of the whole page at url.
