@@ -1670,7 +1670,7 @@ trialsRunning: 3
 		name: "Experiment with several objectives and constraints",
 		kind: "Experiment",
 		obj:  multiObjectiveExperiment(t),
-		want: map[string]any{"Trials": int64(9), "Infeasible": int64(1), "ParetoOptimal": int64(2), "Best": "0.9731"},
+		want: map[string]any{"Trials": int64(9), "Infeasible": int64(1), "Front": int64(2), "Best": "0.9731"},
 	}, {
 		name:  "Trial",
 		kind:  "Trial",

@@ -567,7 +567,7 @@ func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alp
 			best, bestValue = t, v
 		}
 		if obj.MultiObjective() {
-			front.add(obj, t)
+			front.add(t)
 		}
 	}
 	st.ParetoOptimalTrials, st.ParetoOptimalTrialCount = front.list(obj)

@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
-	"knobs.dev/knobs/pkg/pareto"
+	"knobs.dev/knobs/pkg/pareto/observed"
 )
 
 // The bounds of status.paretoOptimalTrials: at most maxParetoListed
@@ -16,34 +16,38 @@ const (
 	paretoBudget    = 256 << 10
 )
 
-// paretoCandidates gathers the feasible completed trials that report every
-// objective, as the tally meets them.
+// paretoCandidates gathers the completed trials, as the tally meets them,
+// for the Pareto front.
 type paretoCandidates struct {
 	trials []*v1alpha1.Trial
-	points []pareto.Point
+	obs    []*v1alpha1.Observation
 }
 
-// add takes t as a candidate when it reports every objective.
-func (c *paretoCandidates) add(obj *v1alpha1.ObjectiveSpec, t *v1alpha1.Trial) {
-	if losses, ok := obj.Losses(t.Status.Observation); ok {
-		c.trials = append(c.trials, t)
-		c.points = append(c.points, pareto.Point{Values: losses})
-	}
+// add takes t as a candidate.
+func (c *paretoCandidates) add(t *v1alpha1.Trial) {
+	c.trials = append(c.trials, t)
+	c.obs = append(c.obs, t.Status.Observation)
 }
 
-// list returns the Pareto front of the candidates as the status lists it,
-// and its size. The front is ordered by the objective metric, best first
-// (then by the other objectives, then by name); when it holds more than
-// fits, the list keeps evenly spaced trials along it, both ends included.
-// Each trial's observation keeps only the objectives' and constraints'
-// metrics, without their curves.
+// list returns the Pareto front of the candidates as the status lists it
+// (observed.Front: of those that report every objective and keep every
+// constraint, the ones no other dominates), and its size. The front is
+// ordered by the objective metric, best first (then by the other
+// objectives, then by name); when it holds more than fits, the list keeps
+// evenly spaced trials along it, both ends included. Each trial's
+// observation keeps only the objectives' and constraints' metrics, without
+// their curves.
 func (c *paretoCandidates) list(obj *v1alpha1.ObjectiveSpec) ([]v1alpha1.OptimalTrial, int32) {
-	idx := pareto.Front(c.points)
+	idx := observed.Front(obj, c.obs)
 	if len(idx) == 0 {
 		return nil, 0
 	}
+	losses := make(map[int][]float64, len(idx))
+	for _, i := range idx {
+		losses[i], _ = obj.Losses(c.obs[i])
+	}
 	slices.SortFunc(idx, func(a, b int) int {
-		if o := slices.Compare(c.points[a].Values, c.points[b].Values); o != 0 {
+		if o := slices.Compare(losses[a], losses[b]); o != 0 {
 			return o
 		}
 		return cmp.Compare(c.trials[a].Name, c.trials[b].Name)

@@ -184,7 +184,7 @@ func TestParetoListKeepsToItsBudget(t *testing.T) {
 	}
 	var c paretoCandidates
 	for i := range 120 {
-		c.add(&e.Spec.Objective, trial(strconv.Itoa(i+1), a, WithTrialSucceeded("Validation-accuracy", strconv.Itoa(i), "latency", strconv.Itoa(i))))
+		c.add(trial(strconv.Itoa(i+1), a, WithTrialSucceeded("Validation-accuracy", strconv.Itoa(i), "latency", strconv.Itoa(i))))
 	}
 	got, count := c.list(&e.Spec.Objective)
 	if count != 120 {
