@@ -322,13 +322,21 @@ func (s *search) exhaust(count int) bool {
 }
 
 // design hands out the initial design's points owed to this call: the k-th
-// trial of the experiment gets the k-th point of one Latin hypercube.
+// trial of the experiment gets the k-th point of one design, the centre
+// followed by a Latin hypercube.
 func (s *search) design(count int) {
 	first := len(s.trials)
 	if first >= s.cfg.nInitial {
 		return
 	}
-	pts := latinHypercube(s.space, s.p.Rand(0), s.cfg.nInitial)
+	rng := s.p.Rand(0)
+	var pts []searchspace.Point
+	if len(s.p.Objective.Constraints) == 0 {
+		// An infeasible centre would rank above every feasible trial: a
+		// peak in the middle of the model.
+		pts = append(pts, centre(s.space, rng))
+	}
+	pts = append(pts, latinHypercube(s.space, rng, s.cfg.nInitial-len(pts))...)
 	for i := first; i < s.cfg.nInitial && len(s.out.Points) < count; i++ {
 		// A point taken already (a finite space's design can repeat itself)
 		// leaves its place to the model or to random search.
