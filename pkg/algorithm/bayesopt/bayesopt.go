@@ -257,6 +257,7 @@ type search struct {
 	trials []algorithm.Trial
 	seen   map[string]struct{}
 	out    *algorithm.Suggestions
+	box    *box
 }
 
 // take adds pt to the reply unless it has been handed out already.
@@ -455,6 +456,7 @@ func (s *search) modelled(count int) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
+	s.box = s.region(obs, tr)
 	pending := s.fantasies()
 	m, ok := newModel(tr.h, s.enc.dim, tr.x, tr.y, pending, need)
 	if !ok {
