@@ -110,15 +110,17 @@ func (s *search) region(obs observations, tr training) *box {
 func (s *search) inRegion(best searchspace.Point) searchspace.Point {
 	r := s.box
 	pt := append(searchspace.Point(nil), best...)
+	movable := func(j int) bool { return s.enc.width[j] == 1 && !searchspace.IsInactive(best[j]) }
+	draw := func(j int) { pt[j] = s.space.Params[j].FromUnit(r.lo[j] + s.rng.Float64()*(r.hi[j]-r.lo[j])) }
 	moved := false
-	for j, w := range s.enc.width {
-		if w == 1 && !searchspace.IsInactive(best[j]) && s.rng.Float64() < r.move {
-			pt[j] = s.space.Params[j].FromUnit(r.lo[j] + s.rng.Float64()*(r.hi[j]-r.lo[j]))
+	for j := range pt {
+		if movable(j) && s.rng.Float64() < r.move {
+			draw(j)
 			moved = true
 		}
 	}
-	if j := s.rng.IntN(len(pt)); !moved && s.enc.width[j] == 1 && !searchspace.IsInactive(best[j]) {
-		pt[j] = s.space.Params[j].FromUnit(r.lo[j] + s.rng.Float64()*(r.hi[j]-r.lo[j]))
+	if j := s.rng.IntN(len(pt)); !moved && movable(j) {
+		draw(j)
 	}
 	return pt
 }
