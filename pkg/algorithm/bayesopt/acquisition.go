@@ -190,6 +190,12 @@ func (s *search) newPool(n int, incumbents []searchspace.Point) *pool {
 	if len(incumbents) > 0 {
 		local = n / 4
 	}
+	inBox := 0
+	if s.box != nil {
+		// Three quarters in the trust region, the rest as above.
+		inBox = 3 * n / 4
+		local = min(local, n-inBox)
+	}
 	pl := &pool{
 		pts: make([]searchspace.Point, 0, n), keys: make([]string, 0, n), feats: make([]float64, n*dim),
 		score: make([]float64, n),
@@ -198,7 +204,9 @@ func (s *search) newPool(n int, incumbents []searchspace.Point) *pool {
 	scales := [...]float64{0.01, 0.03, 0.1, 0.25}
 	for i := range n {
 		var pt searchspace.Point
-		if i < local {
+		if i < inBox {
+			pt = s.inRegion(incumbents[0])
+		} else if i < inBox+local {
 			base := incumbents[i%len(incumbents)]
 			scale := scales[(i/len(incumbents))%len(scales)]
 			pt = make(searchspace.Point, len(base))
@@ -342,8 +350,13 @@ func (s *search) neighbours(pt searchspace.Point, step float64, moves []searchsp
 			}
 		default:
 			u := p.ToUnit(pt[j])
+			lo, hi := 0.0, 1.0
+			if s.box != nil {
+				// Moves end in the trust region.
+				lo, hi = s.box.lo[j], s.box.hi[j]
+			}
 			for _, dir := range [...]int{-1, 1} {
-				v := p.FromUnit(math.Min(math.Max(u+float64(dir)*step, 0), 1))
+				v := p.FromUnit(math.Min(math.Max(u+float64(dir)*step, lo), hi))
 				if v == pt[j] && p.Finite() {
 					var ok bool
 					if v, ok = adjacent(p, pt[j], dir); !ok {

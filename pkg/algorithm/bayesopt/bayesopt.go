@@ -5,11 +5,16 @@
 // # The method
 //
 // Each call rebuilds everything from the request. The first n_initial_points
-// trials of an experiment come from a Latin hypercube design, drawn from a
-// seed that depends on the experiment (random_state, or its name) but not on
-// the number of trials, so that the design stays one design however the calls
-// split it: the k-th trial of the experiment gets the k-th design point.
-// After that, each point comes from the model.
+// trials of an experiment come from a design: the centre of the space (every
+// number at its prior's median, a category at random), where CMA-ES starts
+// its mean and SMAC its default configuration, then a Latin hypercube, drawn
+// from a seed that depends on the experiment (random_state, or its name) but
+// not on the number of trials, so that the design stays one design however
+// the calls split it: the k-th trial of the experiment gets the k-th design
+// point. With constraints the design is the Latin hypercube alone: an
+// infeasible centre ranks above every feasible trial, a peak in the middle
+// of the model that kept the search away from an optimum on the
+// constraint's boundary. After the design, each point comes from the model.
 //
 // The model is a Gaussian process on the completed trials' losses (the
 // objective, negated when maximised), standardised to mean 0 and variance 1.
@@ -47,6 +52,23 @@
 // ints and stepped parameters to their values, categories to one of them, so
 // the acquisition is optimised over what can be suggested. Points already
 // handed out are never scored, and so never suggested again.
+//
+// With 10 or more numeric parameters the search keeps to a trust region, as
+// TuRBO does (Eriksson et al., 2019): a box around the best trial whose side
+// along each parameter is the region's side times the parameter's length
+// scale over their geometric mean. The side starts at 0.8 of the unit cube,
+// doubles (up to 1.6) after three improvements on the best loss in a row and
+// halves after as many trials without one as there are numeric parameters
+// (at least 4); under 1/128 it starts again at 0.8. The function keeps no
+// memory: each call replays the trials after the design, in the order they
+// were created, to find the side. Three quarters of the candidates are then
+// the best trial with each numeric parameter moved, with chance
+// min(1, 20/parameters), to a uniform draw within the box, and the last
+// quarter perturb the five best trials as above (none come from the prior);
+// compass moves end inside the box. In many dimensions a model of a few
+// dozen trials is unsure almost everywhere and would spend them exploring;
+// kept near the best trial, it follows the landscape down (Ackley 20-D in
+// docs/benchmarks.md).
 //
 // A batch is kept from collapsing onto one point by the kriging believer:
 // pending and running trials, and each point already chosen for the reply,
@@ -257,6 +279,7 @@ type search struct {
 	trials []algorithm.Trial
 	seen   map[string]struct{}
 	out    *algorithm.Suggestions
+	box    *box
 }
 
 // take adds pt to the reply unless it has been handed out already.
@@ -322,13 +345,21 @@ func (s *search) exhaust(count int) bool {
 }
 
 // design hands out the initial design's points owed to this call: the k-th
-// trial of the experiment gets the k-th point of one Latin hypercube.
+// trial of the experiment gets the k-th point of one design, the centre
+// followed by a Latin hypercube.
 func (s *search) design(count int) {
 	first := len(s.trials)
 	if first >= s.cfg.nInitial {
 		return
 	}
-	pts := latinHypercube(s.space, s.p.Rand(0), s.cfg.nInitial)
+	rng := s.p.Rand(0)
+	var pts []searchspace.Point
+	if len(s.p.Objective.Constraints) == 0 {
+		// An infeasible centre would rank above every feasible trial: a
+		// peak in the middle of the model.
+		pts = append(pts, centre(s.space, rng))
+	}
+	pts = append(pts, latinHypercube(s.space, rng, s.cfg.nInitial-len(pts))...)
 	for i := first; i < s.cfg.nInitial && len(s.out.Points) < count; i++ {
 		// A point taken already (a finite space's design can repeat itself)
 		// leaves its place to the model or to random search.
@@ -447,6 +478,7 @@ func (s *search) modelled(count int) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
+	s.box = s.region(obs, tr)
 	pending := s.fantasies()
 	m, ok := newModel(tr.h, s.enc.dim, tr.x, tr.y, pending, need)
 	if !ok {

@@ -260,8 +260,8 @@ func TestMixedSpace(t *testing.T) {
 }
 
 // TestInitialDesign checks that the first n_initial_points trials form one
-// Latin hypercube, however the calls split them: each tenth of every axis of
-// the unit cube holds one of ten points.
+// design, however the calls split them: the centre of the unit cube, then a
+// Latin hypercube, each ninth of every axis holding one of nine points.
 func TestInitialDesign(t *testing.T) {
 	specs := []*pb.ParameterSpec{double("a", "0", "1"), param("b", pb.ParameterType_DOUBLE, "1e-4", "1", "", pb.Distribution_LOG_UNIFORM)}
 	p := problem(t, bo, specs, "random_state", "8")
@@ -277,15 +277,44 @@ func TestInitialDesign(t *testing.T) {
 	if !slices.Equal(keys(p.Space, whole), keys(p.Space, split)) {
 		t.Errorf("asked at once, the design is %q; asked 3, 3 and 4 at a time, %q", keys(p.Space, whole), keys(p.Space, split))
 	}
-	for axis := range 2 {
-		var strata [10]int
-		for _, pt := range whole {
-			strata[min(int(p.Space.ToUnit(pt)[axis]*10), 9)]++
+	if u := p.Space.ToUnit(whole[0]); math.Abs(u[0]-0.5) > 1e-9 || math.Abs(u[1]-0.5) > 1e-9 {
+		t.Errorf("first design point at %v in the unit cube, want the centre", u)
+	}
+	checkStrata(t, p.Space, whole[1:])
+}
+
+// checkStrata checks that pts are a Latin hypercube: each of len(pts) equal
+// parts of every axis of the unit cube holds one of them.
+func checkStrata(t *testing.T, space *searchspace.Space, pts []searchspace.Point) {
+	t.Helper()
+	n := len(pts)
+	for axis := range space.Params {
+		strata := make([]int, n)
+		for _, pt := range pts {
+			strata[min(int(space.ToUnit(pt)[axis]*float64(n)), n-1)]++
 		}
-		if strata != [10]int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1} {
-			t.Errorf("axis %d: points per tenth %v, want one in each", axis, strata)
+		for _, c := range strata {
+			if c != 1 {
+				t.Errorf("axis %d: points per %d-th %v, want one in each", axis, n, strata)
+				break
+			}
 		}
 	}
+}
+
+// TestInitialDesignConstrained checks that with constraints the design is
+// a Latin hypercube alone: an infeasible centre would stand above every
+// feasible trial in the middle of the model.
+func TestInitialDesignConstrained(t *testing.T) {
+	specs := []*pb.ParameterSpec{double("a", "0", "1"), double("b", "0", "1")}
+	e := experiment(specs, "random_state", "8")
+	least := 1.0
+	e.ExperimentSpec.Objective.Constraints = []*pb.MetricConstraint{{MetricName: "sum", Min: &least}}
+	p, err := algorithm.NewProblem(bo, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStrata(t, p.Space, suggest(t, bo, p, nil, 10).Points)
 }
 
 // TestHedgeState follows gp_hedge's state through calls: none during the

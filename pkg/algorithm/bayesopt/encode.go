@@ -139,6 +139,19 @@ func latinHypercube(s *searchspace.Space, rng *rand.Rand, n int) []searchspace.P
 	return pts
 }
 
+// centre is the middle of the unit cube mapped to the space: every number
+// at its prior's median, every category drawn at random.
+func centre(s *searchspace.Space, rng *rand.Rand) searchspace.Point {
+	u := make([]float64, len(s.Params))
+	for j := range u {
+		u[j] = 0.5
+		if s.Params[j].Type == searchspace.Categorical {
+			u[j] = rng.Float64()
+		}
+	}
+	return s.FromUnit(u)
+}
+
 // adjacent returns the value next to v (dir -1 below, +1 above) of a finite
 // numeric or discrete parameter, and false at the end of its range.
 func adjacent(p *searchspace.Param, v float64, dir int) (float64, bool) {
