@@ -57,3 +57,15 @@ func Exhaustion(t *testing.T, alg algorithm.Algorithm, p *algorithm.Problem) {
 		})
 	}
 }
+
+// ZDT1 is Zitzler, Deb and Thiele's first bi-objective problem on [0, 1]^n,
+// its objectives named f1 and f2: the Pareto front is f2 = 1 - sqrt(f1),
+// at pt[1:] = 0.
+func ZDT1(pt searchspace.Point) map[string]float64 {
+	g := 0.0
+	for _, x := range pt[1:] {
+		g += x
+	}
+	g = 1 + 9*g/float64(len(pt)-1)
+	return map[string]float64{"f1": pt[0], "f2": g * (1 - math.Sqrt(pt[0]/g))}
+}

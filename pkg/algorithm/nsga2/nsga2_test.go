@@ -14,17 +14,6 @@ import (
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
-// zdt1 is Zitzler, Deb and Thiele's first bi-objective problem on [0, 1]^n:
-// its Pareto front is f2 = 1 - sqrt(f1), at x[1:] = 0.
-func zdt1(pt searchspace.Point) map[string]float64 {
-	g := 0.0
-	for _, x := range pt[1:] {
-		g += x
-	}
-	g = 1 + 9*g/float64(len(pt)-1)
-	return map[string]float64{"f1": pt[0], "f2": g * (1 - math.Sqrt(pt[0]/g))}
-}
-
 // biObjective is an experiment minimising f1 and f2 over [0, 1]^n.
 func biObjective(name string, n int, settings ...string) *pb.Experiment {
 	var specs []*pb.ParameterSpec
@@ -52,8 +41,8 @@ func TestBeatsRandomOnZDT1(t *testing.T) {
 	var ours, theirs []float64
 	for seed := range 5 {
 		s := []string{algorithm.RandomState, string(rune('1' + seed)), nsga2.PopulationSize, "20"}
-		ours = append(ours, hypervolume(algorithmtest.Run(t, nsga2.NSGA2{}, biObjective("nsga2", 6, s...), zdt1, 300, 10)))
-		theirs = append(theirs, hypervolume(algorithmtest.Run(t, random.Random{}, biObjective("random", 6, s[:2]...), zdt1, 300, 10)))
+		ours = append(ours, hypervolume(algorithmtest.Run(t, nsga2.NSGA2{}, biObjective("nsga2", 6, s...), algorithmtest.ZDT1, 300, 10)))
+		theirs = append(theirs, hypervolume(algorithmtest.Run(t, random.Random{}, biObjective("random", 6, s[:2]...), algorithmtest.ZDT1, 300, 10)))
 	}
 	m, r := algorithmtest.Median(ours), algorithmtest.Median(theirs)
 	t.Logf("median hypervolume after 300 trials: nsga2 %.3f, random %.3f (the true front's: %.3f)", m, r, 1.1*11-1.0/3)
@@ -70,7 +59,7 @@ func TestConstraintSteersAway(t *testing.T) {
 		most := 0.3
 		e.ExperimentSpec.Objective.Constraints = []*pb.MetricConstraint{{MetricName: "c", Max: &most}}
 		f := func(pt searchspace.Point) map[string]float64 {
-			m := zdt1(pt)
+			m := algorithmtest.ZDT1(pt)
 			// Feasible where the first two parameters sum to 0.3 or less.
 			m["c"] = pt[0] + pt[1]
 			return m
@@ -117,7 +106,7 @@ func TestSeedReproduces(t *testing.T) {
 		run := func(seed string) []string {
 			e := biObjective("nsga2", 3, algorithm.RandomState, seed, nsga2.PopulationSize, "4", nsga2.Crossover, crossover)
 			p := algorithmtest.Problem(t, nsga2.NSGA2{}, e)
-			hist := algorithmtest.Run(t, nsga2.NSGA2{}, e, zdt1, 20, 3)
+			hist := algorithmtest.Run(t, nsga2.NSGA2{}, e, algorithmtest.ZDT1, 20, 3)
 			var pts []searchspace.Point
 			for _, h := range hist {
 				pts = append(pts, h.Point)
@@ -160,6 +149,6 @@ func TestMixedAndConditionalSpace(t *testing.T) {
 func TestCancelled(t *testing.T) {
 	e := biObjective("nsga2", 3, nsga2.PopulationSize, "4")
 	p := algorithmtest.Problem(t, nsga2.NSGA2{}, e)
-	hist := algorithmtest.Run(t, nsga2.NSGA2{}, e, zdt1, 12, 4)
+	hist := algorithmtest.Run(t, nsga2.NSGA2{}, e, algorithmtest.ZDT1, 12, 4)
 	algorithmtest.CancelledMidway(t, nsga2.NSGA2{}, p, algorithmtest.Trials(t, p, hist), 50)
 }

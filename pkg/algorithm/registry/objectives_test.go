@@ -13,16 +13,6 @@ import (
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
-// zdt1 is Zitzler, Deb and Thiele's first bi-objective problem on [0, 1]^n.
-func zdt1(pt searchspace.Point) map[string]float64 {
-	g := 0.0
-	for _, x := range pt[1:] {
-		g += x
-	}
-	g = 1 + 9*g/float64(len(pt)-1)
-	return map[string]float64{"f1": pt[0], "f2": g * (1 - math.Sqrt(pt[0]/g))}
-}
-
 // Every model-based algorithm that takes several objectives (by random
 // scalarisation) finds a better front than random search with the same
 // small budget, at the median over seeds. NSGA-II, a genetic algorithm,
@@ -37,7 +27,7 @@ func TestSeveralObjectivesBeatRandom(t *testing.T) {
 		o.AdditionalObjectives = []*pb.AdditionalObjective{{MetricName: "f2", Type: pb.ObjectiveType_MINIMIZE}}
 		entry, _ := registry.Lookup(name)
 		var pts [][]float64
-		for _, h := range algorithmtest.Run(t, entry.Algorithm, e, zdt1, 40, 4) {
+		for _, h := range algorithmtest.Run(t, entry.Algorithm, e, algorithmtest.ZDT1, 40, 4) {
 			pts = append(pts, []float64{h.Value, h.Metrics["f2"]})
 		}
 		return pareto.Hypervolume(pts, []float64{1.1, 11})
