@@ -1,7 +1,8 @@
 // Package pareto holds the rules of multi-objective search shared by the
 // controller, the algorithms and the benchmark: which trial beats which when
 // there are several objectives and constraints, the Pareto front, the
-// crowding of a front and the hypervolume it covers.
+// crowding of a front, the hypervolume it covers and what each point adds
+// to it.
 //
 // Every objective is to be minimised: a caller turns a maximised one round
 // (negates it) first.
@@ -159,32 +160,127 @@ func without(idx, f []int) []int {
 // and crowding distance in the order of the indices returned. Only the
 // fronts it needs are computed.
 func Select(pts []Point, k int) (chosen []int, rank []int, crowding []float64) {
+	fill(pts, k, func(r int, f []int, room int) {
+		d := Crowding(pts, f)
+		order := make([]int, len(f))
+		for i := range order {
+			order[i] = i
+		}
+		if len(f) > room {
+			slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(d[b], d[a]) })
+			order = order[:room]
+			slices.Sort(order)
+		}
+		for _, o := range order {
+			chosen, rank, crowding = append(chosen, f[o]), append(rank, r), append(crowding, d[o])
+		}
+	})
+	return chosen, rank, crowding
+}
+
+// SelectHypervolume returns the k best points as multi-objective TPE
+// chooses its good group (Ozaki et al., 2020): whole fronts in rank order
+// while they fit, then members of the next front one at a time, each the
+// one that adds the most hypervolume to the members already taken from
+// it, against that front's Reference (greedy hypervolume subset
+// selection; ties to the lower index). It returns every point when there
+// are k or fewer; the indices ascend.
+func SelectHypervolume(pts []Point, k int) []int {
+	var chosen []int
+	fill(pts, k, func(_ int, f []int, room int) {
+		if len(f) <= room {
+			chosen = append(chosen, f...)
+			return
+		}
+		vals := make([][]float64, len(f))
+		for i, j := range f {
+			vals[i] = pts[j].Values
+		}
+		for _, o := range greedy(vals, Reference(vals), room) {
+			chosen = append(chosen, f[o])
+		}
+	})
+	slices.Sort(chosen)
+	return chosen
+}
+
+// fill hands each front, in rank order, to take with its rank and how many
+// more points are wanted, until the fronts handed over hold k points or
+// there are no more; only those fronts are computed.
+func fill(pts []Point, k int, take func(rank int, front []int, room int)) {
 	left := make([]int, 0, len(pts))
 	for i := range pts {
 		left = append(left, i)
 	}
-	for r := 0; len(left) > 0 && len(chosen) < k; r++ {
+	for r, taken := 0, 0; len(left) > 0 && taken < k; r++ {
 		f := frontOf(pts, left)
-		d := Crowding(pts, f)
-		if len(chosen)+len(f) > k {
-			order := make([]int, len(f))
-			for i := range order {
-				order[i] = i
-			}
-			slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(d[b], d[a]) })
-			order = order[:k-len(chosen)]
-			slices.Sort(order)
-			for _, o := range order {
-				chosen, rank, crowding = append(chosen, f[o]), append(rank, r), append(crowding, d[o])
-			}
-			break
-		}
-		for o, i := range f {
-			chosen, rank, crowding = append(chosen, i), append(rank, r), append(crowding, d[o])
-		}
+		take(r, f, k-taken)
+		taken += len(f)
 		left = without(left, f)
 	}
-	return chosen, rank, crowding
+}
+
+// greedy picks k of points, one at a time, each the one that adds the
+// most hypervolume against ref to those picked before (ties to the lower
+// index), and returns their indices in the order picked. Hypervolume being
+// submodular, the picks cover at least 1 - 1/e of the best k's volume.
+func greedy(points [][]float64, ref []float64, k int) []int {
+	taken := make([]bool, len(points))
+	var picked []int
+	var set [][]float64
+	covered := 0.0
+	for range min(k, len(points)) {
+		best, gain := -1, math.Inf(-1)
+		for i, p := range points {
+			if taken[i] {
+				continue
+			}
+			if g := Hypervolume(append(set, p), ref) - covered; g > gain {
+				best, gain = i, g
+			}
+		}
+		taken[best] = true
+		picked, set = append(picked, best), append(set, points[best])
+		covered += gain
+	}
+	return picked
+}
+
+// Contributions returns the hypervolume each point alone dominates: the
+// volume against ref of all the points less that of the others. A point
+// another one dominates, or a duplicate, contributes 0.
+func Contributions(points [][]float64, ref []float64) []float64 {
+	all := Hypervolume(points, ref)
+	c := make([]float64, len(points))
+	others := make([][]float64, 0, len(points))
+	for i := range points {
+		others = append(append(others[:0], points[:i]...), points[i+1:]...)
+		c[i] = max(all-Hypervolume(others, ref), 0)
+	}
+	return c
+}
+
+// Reference is a reference point for measuring the hypervolume of points
+// against: in each objective their worst value plus a tenth of their
+// range (plus 1 where they all agree), so that every point lies inside
+// and the ones at the edge of the set keep some volume of their own. It
+// moves and stretches with the objectives, whatever their units.
+func Reference(points [][]float64) []float64 {
+	if len(points) == 0 {
+		return nil
+	}
+	ref := make([]float64, len(points[0]))
+	for m := range ref {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, p := range points {
+			lo, hi = min(lo, p[m]), max(hi, p[m])
+		}
+		ref[m] = hi + 0.1*(hi-lo)
+		if !(hi > lo) {
+			ref[m] = hi + 1
+		}
+	}
+	return ref
 }
 
 // Crowding returns the crowding distance of each member of front (NSGA-II):
