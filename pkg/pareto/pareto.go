@@ -223,25 +223,32 @@ func fill(pts []Point, k int, take func(rank int, front []int, room int)) {
 // greedy picks k of points, one at a time, each the one that adds the
 // most hypervolume against ref to those picked before (ties to the lower
 // index), and returns their indices in the order picked. Hypervolume being
-// submodular, the picks cover at least 1 - 1/e of the best k's volume.
+// submodular, the picks cover at least 1 - 1/e of the best k's volume, and
+// what a point adds only shrinks as picks accumulate: a gain computed
+// before bounds the gain now, so only the point of the largest bound is
+// measured again (lazy greedy), until the largest is up to date.
 func greedy(points [][]float64, ref []float64, k int) []int {
-	taken := make([]bool, len(points))
+	bound := make([]float64, len(points))
+	fresh := make([]int, len(points)) // the round bound[i] was measured in
+	for i, p := range points {
+		bound[i] = exclusive(p, nil, ref)
+	}
 	var picked []int
 	var set [][]float64
-	covered := 0.0
-	for range min(k, len(points)) {
-		best, gain := -1, math.Inf(-1)
-		for i, p := range points {
-			if taken[i] {
-				continue
-			}
-			if g := Hypervolume(append(set, p), ref) - covered; g > gain {
-				best, gain = i, g
+	for round := 0; round < min(k, len(points)); {
+		best := -1
+		for i, b := range bound {
+			if b >= 0 && (best < 0 || b > bound[best]) {
+				best = i
 			}
 		}
-		taken[best] = true
+		if fresh[best] != round {
+			bound[best], fresh[best] = exclusive(points[best], set, ref), round
+			continue
+		}
 		picked, set = append(picked, best), append(set, points[best])
-		covered += gain
+		bound[best] = -1 // taken
+		round++
 	}
 	return picked
 }
@@ -250,14 +257,34 @@ func greedy(points [][]float64, ref []float64, k int) []int {
 // volume against ref of all the points less that of the others. A point
 // another one dominates, or a duplicate, contributes 0.
 func Contributions(points [][]float64, ref []float64) []float64 {
-	all := Hypervolume(points, ref)
 	c := make([]float64, len(points))
 	others := make([][]float64, 0, len(points))
-	for i := range points {
+	for i, p := range points {
 		others = append(append(others[:0], points[:i]...), points[i+1:]...)
-		c[i] = max(all-Hypervolume(others, ref), 0)
+		c[i] = exclusive(p, others, ref)
 	}
 	return c
+}
+
+// exclusive is the hypervolume against ref that p dominates and none of
+// others does: p's box less the part of it the others cover, which is
+// the volume dominated by each of them moved up to p.
+func exclusive(p []float64, others [][]float64, ref []float64) float64 {
+	box := 1.0
+	for m := range ref {
+		box *= max(ref[m]-p[m], 0)
+	}
+	if box == 0 {
+		return 0
+	}
+	moved := make([][]float64, len(others))
+	for i, q := range others {
+		moved[i] = make([]float64, len(p))
+		for m := range p {
+			moved[i][m] = max(p[m], q[m])
+		}
+	}
+	return max(box-Hypervolume(moved, ref), 0)
 }
 
 // Reference is a reference point for measuring the hypervolume of points
@@ -361,21 +388,39 @@ func volume(pts [][]float64, ref []float64) float64 {
 	// Slice along the last objective: between two consecutive values of
 	// it, the points at or below the lower one dominate the same region
 	// of the other objectives.
+	// A point whose slice another in the set covers leaves the slice's
+	// volume as it was.
 	s := slices.Clone(pts)
 	slices.SortFunc(s, func(a, b []float64) int { return cmp.Compare(a[d-1], b[d-1]) })
-	v := 0.0
+	v, area := 0.0, 0.0
 	sub := make([][]float64, 0, len(s))
+	changed := false
 	for k, p := range s {
-		sub = append(sub, p[:d-1])
+		if q := p[:d-1]; !slices.ContainsFunc(sub, func(o []float64) bool { return covers(o, q) }) {
+			sub, changed = append(sub, q), true
+		}
 		next := ref[d-1]
 		if k+1 < len(s) {
 			next = s[k+1][d-1]
 		}
 		if next > p[d-1] {
-			v += volume(sub, ref[:d-1]) * (next - p[d-1])
+			if changed {
+				area, changed = volume(sub, ref[:d-1]), false
+			}
+			v += area * (next - p[d-1])
 		}
 	}
 	return v
+}
+
+// covers reports whether a is no worse than b in every objective.
+func covers(a, b []float64) bool {
+	for i := range a {
+		if a[i] > b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Violation is how far value lies outside [lo, hi] (nil: no bound): 0

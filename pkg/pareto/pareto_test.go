@@ -1,6 +1,7 @@
 package pareto
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -285,6 +286,49 @@ func BenchmarkFront(b *testing.B) {
 		b.Run(map[int]string{2: "100k-2obj", 3: "100k-3obj"}[m], func(b *testing.B) {
 			for b.Loop() {
 				Front(pts)
+			}
+		})
+	}
+}
+
+// What TPE's good group costs with many objectives, where fronts are
+// long: a few milliseconds for five objectives and 1000 points.
+func BenchmarkSelectHypervolume(b *testing.B) {
+	for _, m := range []int{2, 3, 4, 5} {
+		for _, n := range []int{250, 1000} {
+			b.Run(fmt.Sprintf("%d objectives, %d points", m, n), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 2))
+				pts := make([]Point, n)
+				for i := range pts {
+					v := make([]float64, m)
+					for k := range v {
+						v[k] = r.Float64()
+					}
+					pts[i].Values = v
+				}
+				for b.Loop() {
+					SelectHypervolume(pts, 25)
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkContributions(b *testing.B) {
+	for _, m := range []int{2, 3, 4, 5} {
+		b.Run(fmt.Sprintf("%d objectives", m), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			pts := make([][]float64, 25)
+			for i := range pts {
+				v := make([]float64, m)
+				for k := range v {
+					v[k] = r.Float64()
+				}
+				pts[i] = v
+			}
+			ref := Reference(pts)
+			for b.Loop() {
+				Contributions(pts, ref)
 			}
 		})
 	}
