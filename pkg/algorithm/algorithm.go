@@ -113,9 +113,9 @@ type Trial struct {
 	// Loss is the one number an algorithm of a single objective
 	// minimises, set by Problem.Score for every completed trial: the
 	// objective metric's value turned to be minimised; with additional
-	// objectives, a random scalarisation of them (ParEGO); with
-	// constraints, infeasible trials rank after every feasible one, by
-	// how far they break them.
+	// objectives, a random scalarisation of them (ParEGO; tpe ranks
+	// Losses and Violation itself instead); with constraints, infeasible
+	// trials rank after every feasible one, by how far they break them.
 	Loss float64
 	// Raw is the trial as it came, for algorithms that read more of it; nil
 	// for a trial of a history sent in columns (GetSuggestionsRequest's
@@ -250,7 +250,7 @@ func RefuseMultiObjective(p *Problem, name, because string) error {
 		return nil
 	}
 	return Invalidf("experiment.experimentSpec.objective.additionalObjectives",
-		"%s optimises one objective, and this experiment has %d: %s; nsga2 searches for the Pareto front, and bayesopt, tpe and smac take several objectives by random scalarisation",
+		"%s optimises one objective, and this experiment has %d: %s; nsga2 and tpe search for the Pareto front, and bayesopt and smac take several objectives by random scalarisation",
 		name, 1+len(p.Objective.Additional), because)
 }
 

@@ -1,7 +1,8 @@
 // Package pareto holds the rules of multi-objective search shared by the
 // controller, the algorithms and the benchmark: which trial beats which when
 // there are several objectives and constraints, the Pareto front, the
-// crowding of a front and the hypervolume it covers.
+// crowding of a front, the hypervolume it covers and what each point adds
+// to it.
 //
 // Every objective is to be minimised: a caller turns a maximised one round
 // (negates it) first.
@@ -159,32 +160,154 @@ func without(idx, f []int) []int {
 // and crowding distance in the order of the indices returned. Only the
 // fronts it needs are computed.
 func Select(pts []Point, k int) (chosen []int, rank []int, crowding []float64) {
+	fill(pts, k, func(r int, f []int, room int) {
+		d := Crowding(pts, f)
+		order := make([]int, len(f))
+		for i := range order {
+			order[i] = i
+		}
+		if len(f) > room {
+			slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(d[b], d[a]) })
+			order = order[:room]
+			slices.Sort(order)
+		}
+		for _, o := range order {
+			chosen, rank, crowding = append(chosen, f[o]), append(rank, r), append(crowding, d[o])
+		}
+	})
+	return chosen, rank, crowding
+}
+
+// SelectHypervolume returns the k best points as multi-objective TPE
+// chooses its good group (Ozaki et al., 2020): whole fronts in rank order
+// while they fit, then members of the next front one at a time, each the
+// one that adds the most hypervolume to the members already taken from
+// it, against that front's Reference (greedy hypervolume subset
+// selection; ties to the lower index). It returns every point when there
+// are k or fewer; the indices ascend.
+func SelectHypervolume(pts []Point, k int) []int {
+	var chosen []int
+	fill(pts, k, func(_ int, f []int, room int) {
+		if len(f) <= room {
+			chosen = append(chosen, f...)
+			return
+		}
+		vals := make([][]float64, len(f))
+		for i, j := range f {
+			vals[i] = pts[j].Values
+		}
+		for _, o := range greedy(vals, Reference(vals), room) {
+			chosen = append(chosen, f[o])
+		}
+	})
+	slices.Sort(chosen)
+	return chosen
+}
+
+// fill hands each front, in rank order, to take with its rank and how many
+// more points are wanted, until the fronts handed over hold k points or
+// there are no more; only those fronts are computed.
+func fill(pts []Point, k int, take func(rank int, front []int, room int)) {
 	left := make([]int, 0, len(pts))
 	for i := range pts {
 		left = append(left, i)
 	}
-	for r := 0; len(left) > 0 && len(chosen) < k; r++ {
+	for r, taken := 0, 0; len(left) > 0 && taken < k; r++ {
 		f := frontOf(pts, left)
-		d := Crowding(pts, f)
-		if len(chosen)+len(f) > k {
-			order := make([]int, len(f))
-			for i := range order {
-				order[i] = i
-			}
-			slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(d[b], d[a]) })
-			order = order[:k-len(chosen)]
-			slices.Sort(order)
-			for _, o := range order {
-				chosen, rank, crowding = append(chosen, f[o]), append(rank, r), append(crowding, d[o])
-			}
-			break
-		}
-		for o, i := range f {
-			chosen, rank, crowding = append(chosen, i), append(rank, r), append(crowding, d[o])
-		}
+		take(r, f, k-taken)
+		taken += len(f)
 		left = without(left, f)
 	}
-	return chosen, rank, crowding
+}
+
+// greedy picks k of points, one at a time, each the one that adds the
+// most hypervolume against ref to those picked before (ties to the lower
+// index), and returns their indices in the order picked. Hypervolume being
+// submodular, the picks cover at least 1 - 1/e of the best k's volume, and
+// what a point adds only shrinks as picks accumulate: a gain computed
+// before bounds the gain now, so only the point of the largest bound is
+// measured again (lazy greedy), until the largest is up to date.
+func greedy(points [][]float64, ref []float64, k int) []int {
+	bound := make([]float64, len(points))
+	fresh := make([]int, len(points)) // the round bound[i] was measured in
+	for i, p := range points {
+		bound[i] = exclusive(p, nil, ref)
+	}
+	var picked []int
+	var set [][]float64
+	for round := 0; round < min(k, len(points)); {
+		best := -1
+		for i, b := range bound {
+			if b >= 0 && (best < 0 || b > bound[best]) {
+				best = i
+			}
+		}
+		if fresh[best] != round {
+			bound[best], fresh[best] = exclusive(points[best], set, ref), round
+			continue
+		}
+		picked, set = append(picked, best), append(set, points[best])
+		bound[best] = -1 // taken
+		round++
+	}
+	return picked
+}
+
+// Contributions returns the hypervolume each point alone dominates: the
+// volume against ref of all the points less that of the others. A point
+// another one dominates, or a duplicate, contributes 0.
+func Contributions(points [][]float64, ref []float64) []float64 {
+	c := make([]float64, len(points))
+	others := make([][]float64, 0, len(points))
+	for i, p := range points {
+		others = append(append(others[:0], points[:i]...), points[i+1:]...)
+		c[i] = exclusive(p, others, ref)
+	}
+	return c
+}
+
+// exclusive is the hypervolume against ref that p dominates and none of
+// others does: p's box less the part of it the others cover, which is
+// the volume dominated by each of them moved up to p.
+func exclusive(p []float64, others [][]float64, ref []float64) float64 {
+	box := 1.0
+	for m := range ref {
+		box *= max(ref[m]-p[m], 0)
+	}
+	if box == 0 {
+		return 0
+	}
+	moved := make([][]float64, len(others))
+	for i, q := range others {
+		moved[i] = make([]float64, len(p))
+		for m := range p {
+			moved[i][m] = max(p[m], q[m])
+		}
+	}
+	return max(box-Hypervolume(moved, ref), 0)
+}
+
+// Reference is a reference point for measuring the hypervolume of points
+// against: in each objective their worst value plus a tenth of their
+// range (plus 1 where they all agree), so that every point lies inside
+// and the ones at the edge of the set keep some volume of their own. It
+// moves and stretches with the objectives, whatever their units.
+func Reference(points [][]float64) []float64 {
+	if len(points) == 0 {
+		return nil
+	}
+	ref := make([]float64, len(points[0]))
+	for m := range ref {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, p := range points {
+			lo, hi = min(lo, p[m]), max(hi, p[m])
+		}
+		ref[m] = hi + 0.1*(hi-lo)
+		if !(hi > lo) {
+			ref[m] = hi + 1
+		}
+	}
+	return ref
 }
 
 // Crowding returns the crowding distance of each member of front (NSGA-II):
@@ -265,21 +388,39 @@ func volume(pts [][]float64, ref []float64) float64 {
 	// Slice along the last objective: between two consecutive values of
 	// it, the points at or below the lower one dominate the same region
 	// of the other objectives.
+	// A point whose slice another in the set covers leaves the slice's
+	// volume as it was.
 	s := slices.Clone(pts)
 	slices.SortFunc(s, func(a, b []float64) int { return cmp.Compare(a[d-1], b[d-1]) })
-	v := 0.0
+	v, area := 0.0, 0.0
 	sub := make([][]float64, 0, len(s))
+	changed := false
 	for k, p := range s {
-		sub = append(sub, p[:d-1])
+		if q := p[:d-1]; !slices.ContainsFunc(sub, func(o []float64) bool { return covers(o, q) }) {
+			sub, changed = append(sub, q), true
+		}
 		next := ref[d-1]
 		if k+1 < len(s) {
 			next = s[k+1][d-1]
 		}
 		if next > p[d-1] {
-			v += volume(sub, ref[:d-1]) * (next - p[d-1])
+			if changed {
+				area, changed = volume(sub, ref[:d-1]), false
+			}
+			v += area * (next - p[d-1])
 		}
 	}
 	return v
+}
+
+// covers reports whether a is no worse than b in every objective.
+func covers(a, b []float64) bool {
+	for i := range a {
+		if a[i] > b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Violation is how far value lies outside [lo, hi] (nil: no bound): 0

@@ -1,6 +1,7 @@
 package pareto
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -113,6 +114,83 @@ func TestSelect(t *testing.T) {
 	}
 }
 
+func TestSelectHypervolume(t *testing.T) {
+	pts := []Point{
+		{Values: []float64{0, 1}},
+		{Values: []float64{1, 0}},
+		{Values: []float64{0.5, 0.5}},
+		{Values: []float64{2, 2}},
+		{Values: []float64{0, 0}, Violation: 1},
+	}
+	// Against the front's reference (1.1, 1.1), (0.5, 0.5) covers 0.36
+	// alone and each end 0.11; after it each end adds 0.05, the tie going
+	// to the lower index. The dominated point, then the infeasible one,
+	// come only after the whole front.
+	for k, want := range [][]int{nil, {2}, {0, 2}, {0, 1, 2}, {0, 1, 2, 3}, {0, 1, 2, 3, 4}, {0, 1, 2, 3, 4}} {
+		if got := SelectHypervolume(pts, k); !slices.Equal(got, want) {
+			t.Errorf("SelectHypervolume(%d) = %v, want %v", k, got, want)
+		}
+	}
+
+	r := rand.New(rand.NewPCG(11, 12))
+	for iter := range 100 {
+		pts := randomPoints(r, 1+r.IntN(60), 2+iter%2, []float64{0, 0.3}[iter%2])
+		fronts := Sort(pts)
+		// The first front, exactly, when the size is its size.
+		if got := SelectHypervolume(pts, len(fronts[0])); !slices.Equal(got, fronts[0]) {
+			t.Fatalf("%v: SelectHypervolume(%d) = %v, want the first front %v", pts, len(fronts[0]), got, fronts[0])
+		}
+		// Whole fronts in rank order, then part of the next.
+		k := r.IntN(len(pts) + 1)
+		got := SelectHypervolume(pts, k)
+		if len(got) != k || !slices.IsSorted(got) {
+			t.Fatalf("SelectHypervolume(%d) = %v: want %d ascending indices", k, got, k)
+		}
+		left := k
+		for _, f := range fronts {
+			in := 0
+			for _, i := range f {
+				if slices.Contains(got, i) {
+					in++
+				}
+			}
+			if in != min(left, len(f)) {
+				t.Fatalf("%v: SelectHypervolume(%d) = %v takes %d of front %v, want %d", pts, k, got, in, f, min(left, len(f)))
+			}
+			left -= in
+		}
+	}
+}
+
+func TestContributions(t *testing.T) {
+	// Against (4, 4), each point of the front alone covers the box
+	// between it and its neighbours; (3, 3) is dominated and the
+	// duplicate (2, 1.5)s share theirs.
+	pts := [][]float64{{1, 3}, {2, 1.5}, {3, 1}, {3, 3}}
+	if got, want := Contributions(pts, []float64{4, 4}), []float64{1, 1.5, 0.5, 0}; !slices.Equal(got, want) {
+		t.Errorf("Contributions = %v, want %v", got, want)
+	}
+	pts = append(pts, []float64{2, 1.5})
+	if got, want := Contributions(pts, []float64{4, 4}), []float64{1, 0, 0.5, 0, 0}; !slices.Equal(got, want) {
+		t.Errorf("with a duplicate, Contributions = %v, want %v", got, want)
+	}
+	// In three dimensions, of depth 2: twice the areas.
+	var three [][]float64
+	for _, p := range pts[:4] {
+		three = append(three, []float64{p[0], p[1], 0})
+	}
+	if got, want := Contributions(three, []float64{4, 4, 2}), []float64{2, 3, 1, 0}; !slices.Equal(got, want) {
+		t.Errorf("3-D Contributions = %v, want %v", got, want)
+	}
+}
+
+func TestReference(t *testing.T) {
+	got := Reference([][]float64{{1, 5, -3}, {3, 5, -1}, {2, 5, -2}})
+	if want := []float64{3.2, 6, -0.8}; !slices.EqualFunc(got, want, func(a, b float64) bool { return math.Abs(a-b) < 1e-12 }) {
+		t.Errorf("Reference = %v, want %v", got, want)
+	}
+}
+
 func TestDominatesUnderConstraints(t *testing.T) {
 	good := Point{Values: []float64{1, 1}}
 	worse := Point{Values: []float64{1, 2}}
@@ -208,6 +286,49 @@ func BenchmarkFront(b *testing.B) {
 		b.Run(map[int]string{2: "100k-2obj", 3: "100k-3obj"}[m], func(b *testing.B) {
 			for b.Loop() {
 				Front(pts)
+			}
+		})
+	}
+}
+
+// What TPE's good group costs with many objectives, where fronts are
+// long: a few milliseconds for five objectives and 1000 points.
+func BenchmarkSelectHypervolume(b *testing.B) {
+	for _, m := range []int{2, 3, 4, 5} {
+		for _, n := range []int{250, 1000} {
+			b.Run(fmt.Sprintf("%d objectives, %d points", m, n), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 2))
+				pts := make([]Point, n)
+				for i := range pts {
+					v := make([]float64, m)
+					for k := range v {
+						v[k] = r.Float64()
+					}
+					pts[i].Values = v
+				}
+				for b.Loop() {
+					SelectHypervolume(pts, 25)
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkContributions(b *testing.B) {
+	for _, m := range []int{2, 3, 4, 5} {
+		b.Run(fmt.Sprintf("%d objectives", m), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			pts := make([][]float64, 25)
+			for i := range pts {
+				v := make([]float64, m)
+				for k := range v {
+					v[k] = r.Float64()
+				}
+				pts[i] = v
+			}
+			ref := Reference(pts)
+			for b.Loop() {
+				Contributions(pts, ref)
 			}
 		})
 	}

@@ -58,11 +58,13 @@ func newJoint(space *searchspace.Space, obs []observation, idx []int, priorWeigh
 	for j := range cols {
 		cols[j] = j
 	}
-	return newJointOver(space, cols, obs, idx, priorWeight)
+	return newJointOver(space, cols, obs, group{idx: idx}, priorWeight)
 }
 
-// newJointOver is newJoint over the parameters at the positions cols.
-func newJointOver(space *searchspace.Space, cols []int, obs []observation, idx []int, priorWeight float64) *joint {
+// newJointOver is newJoint over the parameters at the positions cols, for
+// the observations of g with its weights.
+func newJointOver(space *searchspace.Space, cols []int, obs []observation, g group, priorWeight float64) *joint {
+	idx := g.idx
 	n, d := len(idx), len(cols)
 	k := n + 1
 	m := &joint{params: space.Params, cols: cols, cum: make([]float64, k), logW: make([]float64, k), mu: make([][]float64, k),
@@ -71,7 +73,11 @@ func newJointOver(space *searchspace.Space, cols []int, obs []observation, idx [
 	sigma0 := sigma0Magnitude * math.Pow(float64(max(n, 1)), -1/float64(d+4))
 	sigma0 = min(max(sigma0, 1/min(100, 1+float64(k))), 1)
 
-	w := append(obsWeights(n), priorWeight)
+	w := slices.Clone(g.w)
+	if w == nil {
+		w = obsWeights(n)
+	}
+	w = append(w, priorWeight)
 	total := 0.0
 	for _, x := range w {
 		total += x

@@ -72,8 +72,16 @@ type mixture struct {
 // bandwidths are clipped to [1/min(100, 1+kernels), 1] so that few
 // observations give broad kernels and many give no needles.
 func newMixture(obs []float64, priorWeight float64) *mixture {
+	return weightedMixture(obs, nil, priorWeight)
+}
+
+// weightedMixture is newMixture with the observations' kernels weighing ow
+// (nil: obsWeights).
+func weightedMixture(obs, ow []float64, priorWeight float64) *mixture {
 	n := len(obs)
-	ow := obsWeights(n)
+	if ow == nil {
+		ow = obsWeights(n)
+	}
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i
@@ -202,6 +210,15 @@ type categories struct {
 }
 
 func newCategories(obs []int, n int, priorWeight float64) *categories {
+	return weightedCategories(obs, nil, n, priorWeight)
+}
+
+// weightedCategories is newCategories with the observations weighing ow
+// (nil: obsWeights).
+func weightedCategories(obs []int, ow []float64, n int, priorWeight float64) *categories {
+	if ow == nil {
+		ow = obsWeights(len(obs))
+	}
 	// Each observation is a kernel on its category that spreads a little,
 	// a = priorWeight/(len(obs)+1), onto every category, so that it fades
 	// as observations accumulate; the prior is one more kernel, uniform,
@@ -215,7 +232,7 @@ func newCategories(obs []int, n int, priorWeight float64) *categories {
 	for i := range probs {
 		probs[i] = priorWeight / float64(n)
 	}
-	for i, w := range obsWeights(len(obs)) {
+	for i, w := range ow {
 		for c := range probs {
 			probs[c] += w * spread
 		}
