@@ -123,3 +123,41 @@ func TestOptunaNoDriver(t *testing.T) {
 		t.Errorf("error %v, want one naming the driver and what to do", err)
 	}
 }
+
+// The driver runs the samplers of several objectives and of constraints:
+// one score an evaluation, never worse; MOTPESampler, which takes no
+// constraints, is refused them by name.
+func TestOptunaDriverSeveralObjectives(t *testing.T) {
+	py, err := FindPython()
+	if err != nil {
+		t.Skip(err)
+	}
+	o, err := StartOptuna(py, "../../hack/optuna/driver.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	ctx := context.Background()
+	for _, p := range []Problem{ZDT1(), SRN(), Gramacy()} {
+		for _, c := range OptunaPeers(o, OptunaMultiObjectiveSamplers) {
+			if c.Accepts != nil && c.Accepts(p) != nil {
+				continue
+			}
+			run, err := c.Peer(ctx, p, 2, Options{Evaluations: 12, Batch: 1})
+			if err != nil {
+				t.Fatalf("%s on %s: %v", c.Name, p.Name, err)
+			}
+			if len(run.Best) != 12 {
+				t.Fatalf("%s on %s: %d evaluations, want 12", c.Name, p.Name, len(run.Best))
+			}
+			for i := 1; i < len(run.Best); i++ {
+				if run.Best[i] > run.Best[i-1] {
+					t.Fatalf("%s on %s: the score got worse at %d: %v", c.Name, p.Name, i, run.Best)
+				}
+			}
+		}
+	}
+	if _, err := o.Run(ctx, "motpe", SRN(), 1, Options{Evaluations: 3, Batch: 1}); err == nil || !strings.Contains(err.Error(), "no constraints") {
+		t.Errorf("motpe with constraints: error %v, want one saying it takes none", err)
+	}
+}
