@@ -191,14 +191,7 @@ func TestRunSeveralObjectives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(run.Best) != 20 {
-		t.Fatalf("%d scores, want 20", len(run.Best))
-	}
-	for i := 1; i < len(run.Best); i++ {
-		if run.Best[i] > run.Best[i-1] {
-			t.Fatalf("the score got worse at %d: %v", i, run.Best)
-		}
-	}
+	checkRun(t, "random on srn-2d", run, 20)
 	sums := Compare(context.Background(), []Contender{c}, []Problem{SRN(), Gramacy()}, 2, []int{1, 20}, Options{Evaluations: 20, Batch: 1})
 	// Two seeds without a feasible trial by the first checkpoint.
 	sums = append(sums, Summary{Contender: "c", Problem: "p", Measure: "regret", Constrained: true, Checkpoints: []int{5},
