@@ -104,6 +104,11 @@ func run() error {
 		}
 		defer stop()
 	}
+	if *multi {
+		for _, p := range problems {
+			fmt.Println(benchmark.Describe(p))
+		}
+	}
 	checkpoints := []int{}
 	for _, c := range []int{10, 25, 50, 100, 200} {
 		if c < *evals {
@@ -228,14 +233,14 @@ func draw(dir string, sums []benchmark.Summary) error {
 		return err
 	}
 	curves := map[string]map[string][]float64{}
-	measure := map[string]string{}
+	measure, constrained := map[string]string{}, map[string]bool{}
 	for _, s := range sums {
 		if s.Err == nil && s.Skipped == "" {
 			if curves[s.Problem] == nil {
 				curves[s.Problem] = map[string][]float64{}
 			}
 			curves[s.Problem][s.Contender] = s.MedianCurve()
-			measure[s.Problem] = s.Measure
+			measure[s.Problem], constrained[s.Problem] = s.Measure, s.Constrained
 		}
 	}
 	for p, c := range curves {
@@ -244,8 +249,11 @@ func draw(dir string, sums []benchmark.Summary) error {
 			return err
 		}
 		plot := benchmark.RegretPlot(p, c)
-		if measure[p] == "hv-gap" {
+		switch {
+		case measure[p] == "hv-gap":
 			plot.Title = p + ": median hypervolume gap to the true front"
+		case constrained[p]:
+			plot.Title = p + ": median simple regret of the feasible trials"
 		}
 		err = plot.WriteSVG(f)
 		f.Close()

@@ -265,6 +265,17 @@ func Gramacy() Problem {
 // check it against a grid).
 const gramacyOptimum = 0.5997880520
 
+// Describe says what a problem of several objectives or of constraints
+// measures: its reference point and true front's hypervolume, or its
+// feasible optimum.
+func Describe(p Problem) string {
+	s := fmt.Sprintf("%s: %d objective(s), %d constraint(s)", p.Name, p.objectives(), p.Constraints)
+	if p.objectives() > 1 {
+		return s + fmt.Sprintf(", reference point %v, true front's hypervolume %.6g", p.Reference, -p.Optimum)
+	}
+	return s + fmt.Sprintf(", feasible optimum %.6g", p.Optimum)
+}
+
 // MultiObjectiveProblems lists the problems of several objectives and of
 // constraints, in the order tables show them.
 func MultiObjectiveProblems() []Problem {
