@@ -12,6 +12,7 @@
 #   make bench           benchmarks, printed as a table
 #   make bench-receiver  observation reports per second through the controller's receiver (real API server)
 #   make bench-quality   regret of every algorithm on standard test functions, tables and SVG plots
+#   make bench-multiobjective  hypervolume gap and feasible regret on problems of several objectives and constraints
 #   make bench-cost      the size and reading of a request, and the cost of a call of every algorithm, as history and dimensions grow
 #   make bench-scale     one Experiment of SCALE_TRIALS cheap trials and SCALE_EXPERIMENTS at once, through the real API server
 #   make bench-earlystopping  steps saved and best found with and without early stopping, table and SVG plots
@@ -22,7 +23,7 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: bench-scale conformance screenshots all bench bench-collector bench-cost bench-earlystopping bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
+.PHONY: bench-scale conformance screenshots all bench bench-collector bench-cost bench-earlystopping bench-multiobjective bench-quality bench-receiver build run run-once run-functions resolve test test-integration tools codegen verify-codegen vet fuzz bench clean
 
 all: build test
 
@@ -107,6 +108,12 @@ bench-quality:
 	mkdir -p docs/benchmarks
 	$(GO) run ./cmd/knobs-bench -seeds 10 -evals 60 -batch 1,4 -svg docs/benchmarks > docs/benchmarks/results.txt
 	cat docs/benchmarks/results.txt
+
+bench-multiobjective:
+	-hack/optuna/install.sh
+	mkdir -p docs/benchmarks
+	$(GO) run ./cmd/knobs-bench -multiobjective -inprocess -seeds 10 -evals 100 -batch 1 -svg docs/benchmarks > docs/benchmarks/multiobjective.txt
+	cat docs/benchmarks/multiobjective.txt
 
 bench-cost:
 	mkdir -p docs/benchmarks

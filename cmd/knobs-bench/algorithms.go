@@ -41,3 +41,17 @@ func budget(p benchmark.Problem) []*pb.AlgorithmSetting {
 		{Name: "eta", Value: "3"},
 	}
 }
+
+// SeveralObjectives keeps the registered algorithms that take an
+// experiment of several objectives: those that refuse one, such as CMA-ES,
+// the budgeted algorithms, and rows of other settings (tpe-multivariate is
+// the registry's multivariate-tpe) are left out.
+func SeveralObjectives(contenders []benchmark.Contender) []benchmark.Contender {
+	var out []benchmark.Contender
+	for _, c := range contenders {
+		if c.Function == "" && !c.MultiFidelity && benchmark.TakesSeveralObjectives(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -9,6 +9,7 @@
 //	go run ./cmd/knobs-bench                       # what docs/benchmarks.md shows
 //	go run ./cmd/knobs-bench -algorithms random,tpe -problems branin-2d -seeds 5
 //	go run ./cmd/knobs-bench -cost                 # cost of a call as history and dimensions grow
+//	go run ./cmd/knobs-bench -multiobjective -batch 1  # several objectives and constraints
 package main
 
 import (
@@ -45,6 +46,7 @@ func run() error {
 	probs := flag.String("problems", "", "comma-separated problems (default all)")
 	svg := flag.String("svg", "", "folder to draw each problem's regret curves in (batch 1)")
 	inProcess := flag.Bool("inprocess", false, "call the algorithms in process instead of as function processes")
+	multi := flag.Bool("multiobjective", false, "run instead the problems of several objectives and of constraints, with the algorithms that take them, measuring the hypervolume gap or the feasible regret")
 	python := flag.String("python", "", "Python interpreter with Optuna for the optuna-* rows (default: the first of "+strings.Join(benchmark.Pythons, ", ")+" that imports optuna)")
 	driver := flag.String("optuna-driver", "hack/optuna/driver.py", "the driver that runs Optuna's samplers")
 	cost := flag.Bool("cost", false, "measure instead the cost of one call for one point as the history and the dimensions grow, in process, and print a table per dimension")
@@ -74,7 +76,12 @@ func run() error {
 		return runCost(*algs, *costTrials, *costDims, *costLimit, *costPlain)
 	}
 
-	peers := benchmark.GoptunaPeers()
+	knobs, peers := Contenders(), benchmark.GoptunaPeers()
+	all, samplers := append(benchmark.Problems(), benchmark.BraninFidelity()), benchmark.OptunaSamplers
+	if *multi {
+		knobs, peers = SeveralObjectives(knobs), nil
+		all, samplers = benchmark.MultiObjectiveProblems(), benchmark.OptunaMultiObjectiveSamplers
+	}
 	if *algs == "" || strings.Contains(*algs, "optuna-") {
 		o, err := startOptuna(*python, *driver)
 		if err != nil {
@@ -82,11 +89,11 @@ func run() error {
 		} else {
 			defer o.Close()
 			fmt.Printf("optuna-* rows: Optuna %s's samplers, through %s\n", o.Version, *driver)
-			peers = append(peers, benchmark.OptunaPeers(o)...)
+			peers = append(peers, benchmark.OptunaPeers(o, samplers)...)
 		}
 	}
-	contenders := pick(append(Contenders(), peers...), *algs, func(c benchmark.Contender) string { return c.Name })
-	problems := pick(append(benchmark.Problems(), benchmark.BraninFidelity()), *probs, func(p benchmark.Problem) string { return p.Name })
+	contenders := pick(append(knobs, peers...), *algs, func(c benchmark.Contender) string { return c.Name })
+	problems := pick(all, *probs, func(p benchmark.Problem) string { return p.Name })
 	if len(contenders) == 0 || len(problems) == 0 {
 		return errors.New("nothing to run: check -algorithms and -problems")
 	}
@@ -96,6 +103,11 @@ func run() error {
 			return err
 		}
 		defer stop()
+	}
+	if *multi {
+		for _, p := range problems {
+			fmt.Println(benchmark.Describe(p))
+		}
 	}
 	checkpoints := []int{}
 	for _, c := range []int{10, 25, 50, 100, 200} {
@@ -221,12 +233,14 @@ func draw(dir string, sums []benchmark.Summary) error {
 		return err
 	}
 	curves := map[string]map[string][]float64{}
+	measure, constrained := map[string]string{}, map[string]bool{}
 	for _, s := range sums {
 		if s.Err == nil && s.Skipped == "" {
 			if curves[s.Problem] == nil {
 				curves[s.Problem] = map[string][]float64{}
 			}
 			curves[s.Problem][s.Contender] = s.MedianCurve()
+			measure[s.Problem], constrained[s.Problem] = s.Measure, s.Constrained
 		}
 	}
 	for p, c := range curves {
@@ -234,7 +248,14 @@ func draw(dir string, sums []benchmark.Summary) error {
 		if err != nil {
 			return err
 		}
-		err = benchmark.RegretPlot(p, c).WriteSVG(f)
+		plot := benchmark.RegretPlot(p, c)
+		switch {
+		case measure[p] == "hv-gap":
+			plot.Title = p + ": median hypervolume gap to the true front"
+		case constrained[p]:
+			plot.Title = p + ": median simple regret of the feasible trials"
+		}
+		err = plot.WriteSVG(f)
 		f.Close()
 		if err != nil {
 			return err

@@ -16,6 +16,13 @@ lines on stdin and stdout, one run after another:
   ...
   driver -> knobs-bench  {"done": true}                       the run has its evaluations
 
+A run of a problem with several objectives or with constraints says how many
+("objectives": 2, "constraints": 2; every objective is minimised, and a
+constraint is kept when its value is at most 0), and each trial is then told
+its list of objective values, its constraints beside:
+
+  knobs-bench -> driver  {"tell": [[0.5, 2.1], ...], "constraints": [[-3.0, 0.2], ...]}
+
 A run the driver cannot do is answered {"error": "..."} and the driver waits
 for the next run. It ends when its stdin closes. A batch of points is asked
 before any of them is told, as parallel trials run; the TPE samplers then
@@ -30,21 +37,39 @@ import logging
 import sys
 import warnings
 
-SAMPLERS = ("random", "tpe", "tpe-multivariate", "cmaes", "qmc")
+SAMPLERS = ("random", "tpe", "tpe-multivariate", "cmaes", "qmc", "motpe", "nsga2")
+
+# Where a trial keeps the constraint values knobs-bench told, for the
+# samplers' constraints_func to read back.
+CONSTRAINTS_ATTR = "knobs_constraints"
 
 
-def sampler_for(optuna, name, seed):
+def stored_constraints(trial):
+    return trial.user_attrs[CONSTRAINTS_ATTR]
+
+
+def sampler_for(optuna, name, seed, constrained=False):
+    """The sampler called name; constrained gives it the trials' constraints
+    (random search ignores them, and MOTPESampler in Optuna 3.1 takes none:
+    TPESampler is MOTPE for several objectives, and does)."""
     s = optuna.samplers
+    cf = stored_constraints if constrained else None
     if name == "random":
         return s.RandomSampler(seed=seed)
     if name == "tpe":
-        return s.TPESampler(seed=seed, constant_liar=True)
+        return s.TPESampler(seed=seed, constant_liar=True, constraints_func=cf)
     if name == "tpe-multivariate":
-        return s.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+        return s.TPESampler(seed=seed, multivariate=True, constant_liar=True, constraints_func=cf)
     if name == "cmaes":
         return s.CmaEsSampler(seed=seed)
     if name == "qmc":
         return s.QMCSampler(qmc_type="sobol", scramble=True, seed=seed)
+    if name == "motpe":
+        if constrained:
+            raise ValueError("motpe takes no constraints: use tpe, which is MOTPE with them")
+        return s.MOTPESampler(seed=seed)
+    if name == "nsga2":
+        return s.NSGAIISampler(seed=seed, constraints_func=cf)
     raise ValueError("unknown sampler %r: use one of %s" % (name, ", ".join(SAMPLERS)))
 
 
@@ -89,8 +114,12 @@ def run(optuna, spec):
     evaluations, batch = int(spec["evaluations"]), int(spec.get("batch", 1))
     if evaluations < 1 or batch < 1:
         raise ValueError("evaluations and batch must be at least 1")
+    objectives, constraints = int(spec.get("objectives", 1)), int(spec.get("constraints", 0))
+    if objectives < 1 or constraints < 0:
+        raise ValueError("objectives must be at least 1, and constraints not below 0")
     space = distributions_for(optuna, spec["params"])
-    study = optuna.create_study(direction="minimize", sampler=sampler_for(optuna, spec["sampler"], seed))
+    sampler = sampler_for(optuna, spec["sampler"], seed, constraints > 0)
+    study = optuna.create_study(directions=["minimize"] * objectives, sampler=sampler)
     done = 0
     while done < evaluations:
         trials = [study.ask(space) for _ in range(min(batch, evaluations - done))]
@@ -101,11 +130,21 @@ def run(optuna, spec):
         losses = reply.get("tell")
         if not isinstance(losses, list) or len(losses) != len(trials):
             raise ValueError("want {\"tell\": [...]} with %d losses, got %r" % (len(trials), reply))
-        for t, loss in zip(trials, losses):
+        bounds = reply.get("constraints") if constraints else [None] * len(trials)
+        if not isinstance(bounds, list) or len(bounds) != len(trials):
+            raise ValueError("want \"constraints\" beside \"tell\", %d lists of %d, got %r" % (len(trials), constraints, reply))
+        for t, loss, bound in zip(trials, losses, bounds):
             if loss is None:
                 study.tell(t, state=optuna.trial.TrialState.FAIL)
-            else:
-                study.tell(t, float(loss))
+                continue
+            values = [float(v) for v in loss] if isinstance(loss, list) else [float(loss)]
+            if len(values) != objectives:
+                raise ValueError("want %d objective values a trial, got %r" % (objectives, loss))
+            if constraints:
+                if not isinstance(bound, list) or len(bound) != constraints:
+                    raise ValueError("want %d constraint values a trial, got %r" % (constraints, bound))
+                t.set_user_attr(CONSTRAINTS_ATTR, [float(c) for c in bound])
+            study.tell(t, values)
         done += len(trials)
     send({"done": True})
     return True

@@ -22,6 +22,11 @@ func GoptunaPeers() []Contender {
 	peer := func(name string, sampler func(seed int64) []goptuna.StudyOption) Contender {
 		return Contender{Name: name, Peer: func(ctx context.Context, p Problem, seed int64, opts Options) (Run, error) {
 			return runGoptuna(ctx, p, seed, opts, sampler(seed))
+		}, Accepts: func(p Problem) error {
+			if p.Eval == nil {
+				return errors.New("the goptuna rows run one objective without constraints")
+			}
+			return nil
 		}}
 	}
 	return []Contender{

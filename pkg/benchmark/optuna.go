@@ -22,6 +22,13 @@ import (
 // as bad (constant_liar), which matters only in batches.
 var OptunaSamplers = []string{"random", "tpe", "tpe-multivariate", "cmaes", "qmc"}
 
+// OptunaMultiObjectiveSamplers are the samplers the driver runs on problems
+// of several objectives or of constraints: random search; TPE, which in
+// Optuna 3.1 is MOTPE for several objectives and takes constraints; the
+// MOTPESampler class itself (several objectives, no constraints); and
+// NSGA-II. All but motpe are given the constraints.
+var OptunaMultiObjectiveSamplers = []string{"random", "tpe", "motpe", "nsga2"}
+
 // Optuna is a running driver (hack/optuna/driver.py): a Python process that
 // asks Optuna's samplers for points and has the benchmark evaluate them, so
 // that every problem is defined once, here. Runs go one at a time.
@@ -198,9 +205,11 @@ func (o *Optuna) Run(ctx context.Context, sampler string, p Problem, seed int64,
 		o.dead = fmt.Errorf("optuna driver: %w", err)
 		return run, o.dead
 	}
-	if err := o.write(map[string]any{"sampler": sampler, "seed": seed, "evaluations": opts.Evaluations, "batch": max(opts.Batch, 1), "params": params}); err != nil {
+	if err := o.write(map[string]any{"sampler": sampler, "seed": seed, "evaluations": opts.Evaluations, "batch": max(opts.Batch, 1), "params": params,
+		"objectives": p.objectives(), "constraints": p.Constraints}); err != nil {
 		return fail(err)
 	}
+	progress := NewProgress(p)
 	best := math.Inf(1)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -217,20 +226,36 @@ func (o *Optuna) Run(ctx context.Context, sampler string, p Problem, seed int64,
 		case len(m.Ask) == 0:
 			return fail(fmt.Errorf("a line with no points, no error and not done: %q", o.out.Text()))
 		}
-		losses := make([]*float64, len(m.Ask))
+		// A loss each, or with several objectives a list; null for a
+		// failed trial. Constraints, when the problem has them, go beside.
+		tell := make([]any, len(m.Ask))
+		var constraints [][]float64
+		if p.Constraints > 0 {
+			constraints = make([][]float64, len(m.Ask))
+		}
 		for i, values := range m.Ask {
-			loss, err := evaluate(p, values)
+			out, err := evaluate(p, values)
 			if err != nil {
-				_ = o.write(map[string]any{"tell": losses})
+				_ = o.write(map[string]any{"tell": tell})
 				return fail(fmt.Errorf("sampler %s on %s: %w", sampler, p.Name, err))
 			}
-			if !math.IsInf(loss, 0) && !math.IsNaN(loss) {
-				losses[i] = &loss
-				best = math.Min(best, loss)
+			if finite(out.Objectives) && finite(out.Constraints) {
+				tell[i] = out.Objectives
+				if p.objectives() == 1 {
+					tell[i] = out.Objectives[0]
+				}
+				if constraints != nil {
+					constraints[i] = out.Constraints
+				}
+				best = progress.Add(out)
 			}
 			run.Best = append(run.Best, best)
 		}
-		if err := o.write(map[string]any{"tell": losses}); err != nil {
+		msg := map[string]any{"tell": tell}
+		if constraints != nil {
+			msg["constraints"] = constraints
+		}
+		if err := o.write(msg); err != nil {
 			return fail(err)
 		}
 	}
@@ -238,10 +263,10 @@ func (o *Optuna) Run(ctx context.Context, sampler string, p Problem, seed int64,
 
 // evaluate checks that a point the driver sent names every parameter, then
 // evaluates it.
-func evaluate(p Problem, values map[string]string) (loss float64, err error) {
+func evaluate(p Problem, values map[string]string) (out Outcome, err error) {
 	for _, ps := range p.Params {
 		if _, ok := values[ps.GetName()]; !ok {
-			return 0, fmt.Errorf("a point without parameter %s: %v", ps.GetName(), values)
+			return out, fmt.Errorf("a point without parameter %s: %v", ps.GetName(), values)
 		}
 	}
 	defer func() {
@@ -249,17 +274,40 @@ func evaluate(p Problem, values map[string]string) (loss float64, err error) {
 			err = fmt.Errorf("a point the problem cannot evaluate: %v", r)
 		}
 	}()
-	return p.Eval(values), nil
+	return p.outcome(values), nil
 }
 
-// OptunaPeers are reference rows, one per sampler in OptunaSamplers, named
-// optuna-<sampler>, all run by one driver.
-func OptunaPeers(o *Optuna) []Contender {
+// finite reports whether every value is a number, not infinite.
+func finite(vs []float64) bool {
+	for _, v := range vs {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// OptunaPeers are reference rows, one per sampler named (OptunaSamplers,
+// OptunaMultiObjectiveSamplers), named optuna-<sampler>, all run by one
+// driver. The motpe row takes no constraints, and says so.
+func OptunaPeers(o *Optuna, samplers []string) []Contender {
 	var out []Contender
-	for _, s := range OptunaSamplers {
-		out = append(out, Contender{Name: "optuna-" + s, Peer: func(ctx context.Context, p Problem, seed int64, opts Options) (Run, error) {
+	for _, s := range samplers {
+		c := Contender{Name: "optuna-" + s, Peer: func(ctx context.Context, p Problem, seed int64, opts Options) (Run, error) {
 			return o.Run(ctx, s, p, seed, opts)
-		}})
+		}}
+		if s == "motpe" {
+			c.Accepts = func(p Problem) error {
+				switch {
+				case p.objectives() < 2:
+					return errors.New("MOTPESampler is for several objectives")
+				case p.Constraints > 0:
+					return errors.New("MOTPESampler takes no constraints in Optuna 3.1 (optuna-tpe is MOTPE with them)")
+				}
+				return nil
+			}
+		}
+		out = append(out, c)
 	}
 	return out
 }

@@ -76,29 +76,14 @@ func TestOptunaProtocolErrors(t *testing.T) {
 // unknown sampler refused by name without ending the driver. Skipped where
 // no python3 imports optuna (make test does not install it).
 func TestOptunaDriver(t *testing.T) {
-	py, err := FindPython()
-	if err != nil {
-		t.Skip(err)
-	}
-	o, err := StartOptuna(py, "../../hack/optuna/driver.py")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
+	o := startDriver(t)
 	ctx := context.Background()
 	for _, s := range OptunaSamplers {
 		run, err := o.Run(ctx, s, MixedNet(), 3, Options{Evaluations: 14, Batch: 4})
 		if err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
-		if len(run.Best) != 14 {
-			t.Fatalf("%s: %d evaluations, want 14", s, len(run.Best))
-		}
-		for i := 1; i < len(run.Best); i++ {
-			if run.Best[i] > run.Best[i-1] {
-				t.Fatalf("%s: best got worse at %d: %v", s, i, run.Best)
-			}
-		}
+		checkRun(t, s, run, 14)
 	}
 	if _, err := o.Run(ctx, "hyperopt", Branin(), 1, Options{Evaluations: 3, Batch: 1}); err == nil || !strings.Contains(err.Error(), "unknown sampler") {
 		t.Errorf("an unknown sampler: error %v, want one saying so", err)
@@ -121,5 +106,58 @@ func TestOptunaNoDriver(t *testing.T) {
 	_, err := StartOptuna("python3", "no/such/driver.py")
 	if err == nil || !strings.Contains(err.Error(), "no/such/driver.py") || !strings.Contains(err.Error(), "repository's root") {
 		t.Errorf("error %v, want one naming the driver and what to do", err)
+	}
+}
+
+// The driver runs the samplers of several objectives and of constraints:
+// one score an evaluation, never worse; MOTPESampler, which takes no
+// constraints, is refused them by name.
+func TestOptunaDriverSeveralObjectives(t *testing.T) {
+	o := startDriver(t)
+	ctx := context.Background()
+	for _, p := range []Problem{ZDT1(), SRN(), Gramacy()} {
+		for _, c := range OptunaPeers(o, OptunaMultiObjectiveSamplers) {
+			if c.Accepts != nil && c.Accepts(p) != nil {
+				continue
+			}
+			run, err := c.Peer(ctx, p, 2, Options{Evaluations: 12, Batch: 1})
+			if err != nil {
+				t.Fatalf("%s on %s: %v", c.Name, p.Name, err)
+			}
+			checkRun(t, c.Name+" on "+p.Name, run, 12)
+		}
+	}
+	if _, err := o.Run(ctx, "motpe", SRN(), 1, Options{Evaluations: 3, Batch: 1}); err == nil || !strings.Contains(err.Error(), "no constraints") {
+		t.Errorf("motpe with constraints: error %v, want one saying it takes none", err)
+	}
+}
+
+// startDriver starts the real driver, and skips the test where no python3
+// imports optuna (make test does not install it).
+func startDriver(t *testing.T) *Optuna {
+	t.Helper()
+	py, err := FindPython()
+	if err != nil {
+		t.Skip(err)
+	}
+	o, err := StartOptuna(py, "../../hack/optuna/driver.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	return o
+}
+
+// checkRun fails the test unless the run has a score for each of n
+// evaluations, never worse than the one before.
+func checkRun(t *testing.T, name string, run Run, n int) {
+	t.Helper()
+	if len(run.Best) != n {
+		t.Fatalf("%s: %d evaluations, want %d", name, len(run.Best), n)
+	}
+	for i := 1; i < len(run.Best); i++ {
+		if run.Best[i] > run.Best[i-1] {
+			t.Fatalf("%s: the score got worse at %d: %v", name, i, run.Best)
+		}
 	}
 }

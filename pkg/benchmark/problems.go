@@ -18,9 +18,21 @@ type Problem struct {
 	Name string
 	// Params is the search space, as an experiment states it.
 	Params []*pb.ParameterSpec
-	// Eval returns the loss of an assignment (name → value as sent).
+	// Eval returns the loss of an assignment (name → value as sent); nil
+	// when Measure is set.
 	Eval func(values map[string]string) float64
-	// Optimum is the smallest loss attainable, for regret.
+	// Measure, for a problem with several objectives or with constraints,
+	// returns the outcome of an assignment.
+	Measure func(values map[string]string) Outcome
+	// Objectives and Constraints are how many of each Measure returns.
+	Objectives, Constraints int
+	// Reference is the point the hypervolume of a front of two objectives
+	// is measured against.
+	Reference []float64
+	// Optimum is the smallest loss attainable (with constraints, by a
+	// feasible point), for regret. With two objectives it is minus the
+	// hypervolume of the true Pareto front, so that the regret of a run is
+	// the gap between that and its feasible front's (see Progress).
 	Optimum float64
 	// Budget names the parameter that carries a trial's budget, for
 	// multi-fidelity algorithms; "" when the problem has none.
@@ -187,23 +199,30 @@ func BraninFidelity() Problem {
 
 // box builds a d-dimensional problem on [lo, hi]^d from f.
 func box(name string, d int, lo, hi string, optimum float64, f func(x []float64) float64) Problem {
+	params, at := coordinates(d, lo, hi)
+	return Problem{
+		Name:    name,
+		Params:  params,
+		Eval:    func(v map[string]string) float64 { return f(at(v)) },
+		Optimum: optimum,
+	}
+}
+
+// coordinates are the parameters x1 … xd of the box [lo, hi]^d, and the
+// reader of a point of it from an assignment.
+func coordinates(d int, lo, hi string) ([]*pb.ParameterSpec, func(map[string]string) []float64) {
 	var names []string
 	var params []*pb.ParameterSpec
 	for j := 0; j < d; j++ {
 		names = append(names, fmt.Sprintf("x%d", j+1))
 		params = append(params, double(names[j], lo, hi))
 	}
-	return Problem{
-		Name:   name,
-		Params: params,
-		Eval: func(v map[string]string) float64 {
-			x := make([]float64, d)
-			for j, n := range names {
-				x[j] = num(v, n)
-			}
-			return f(x)
-		},
-		Optimum: optimum,
+	return params, func(v map[string]string) []float64 {
+		x := make([]float64, d)
+		for j, n := range names {
+			x[j] = num(v, n)
+		}
+		return x
 	}
 }
 

@@ -9,18 +9,24 @@ import (
 	"time"
 )
 
-// WriteRegret prints, per problem, each contender's simple regret at the
-// checkpoints: the median over seeds, with the quartiles.
+// WriteRegret prints, per problem, each contender's simple regret (or
+// hypervolume gap) at the checkpoints: the median over seeds, with the
+// quartiles. On a problem with constraints, a cell says how many seeds had
+// no feasible trial yet, if any.
 func WriteRegret(w io.Writer, sums []Summary, seeds int) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	problem := ""
 	var skipped []string
+	measures := map[string]bool{}
+	constrained := false
 	for _, s := range sums {
+		measures[s.measure()] = true
+		constrained = constrained || s.Constrained
 		if s.Problem != problem {
 			problem = s.Problem
 			fmt.Fprintf(tw, "\n%s\t", problem)
 			for _, n := range s.Checkpoints {
-				fmt.Fprintf(tw, "regret@%d\t", n)
+				fmt.Fprintf(tw, "%s@%d\t", s.measure(), n)
 			}
 			fmt.Fprintf(tw, "\n")
 		}
@@ -36,13 +42,27 @@ func WriteRegret(w io.Writer, sums []Summary, seeds int) error {
 		}
 		for k := range s.Checkpoints {
 			q1, med, q3 := s.Median(k)
-			fmt.Fprintf(tw, "%s [%s, %s]\t", g(med), g(q1), g(q3))
+			fmt.Fprintf(tw, "%s [%s, %s]%s\t", g(med), g(q1), g(q3), s.infeasible(k))
 		}
 		fmt.Fprintf(tw, "\n")
 	}
-	fmt.Fprintf(tw, "\nsimple regret (best loss found − optimum): median [quartiles] over %d seeds\t\n", seeds)
+	if measures["regret"] {
+		fmt.Fprintf(tw, "\nsimple regret (best loss found − optimum): median [quartiles] over %d seeds\t\n", seeds)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	var notes []string
+	if constrained {
+		notes = append(notes, "with constraints, regret counts feasible trials only; (k none): k seeds had no feasible trial yet, an infinite regret (-)")
+	}
+	if measures["hv-gap"] {
+		notes = append(notes, fmt.Sprintf("hv-gap: hypervolume of the true Pareto front − that of the feasible trials' front, against the problem's reference point: median [quartiles] over %d seeds", seeds))
+	}
+	for _, n := range notes {
+		if _, err := fmt.Fprintln(w, n); err != nil {
+			return err
+		}
 	}
 	for _, s := range skipped {
 		if _, err := fmt.Fprintf(w, "n/a: %s\n", s); err != nil {
@@ -50,6 +70,29 @@ func WriteRegret(w io.Writer, sums []Summary, seeds int) error {
 		}
 	}
 	return nil
+}
+
+// measure is the name of what Regret holds: "regret" unless said.
+func (s *Summary) measure() string {
+	if s.Measure == "" {
+		return "regret"
+	}
+	return s.Measure
+}
+
+// infeasible says, for a problem with constraints, how many seeds had no
+// feasible trial by checkpoint k; "" when every seed had one.
+func (s *Summary) infeasible(k int) string {
+	n := 0
+	for _, r := range s.Regret[k] {
+		if math.IsInf(r, 1) {
+			n++
+		}
+	}
+	if !s.Constrained || n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d none)", n)
 }
 
 // historyBuckets group calls by the number of trials they carried.

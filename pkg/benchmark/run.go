@@ -44,6 +44,8 @@ type Contender struct {
 	// Peer, when set, runs a library the way it is meant to be used instead
 	// of a function (a reference row, such as goptuna's samplers).
 	Peer func(ctx context.Context, p Problem, seed int64, opts Options) (Run, error)
+	// Accepts, when set, says why a Peer does not take a problem.
+	Accepts func(Problem) error
 }
 
 // FunctionName is the name of the function that serves the contender.
@@ -86,7 +88,8 @@ type Call struct {
 type Run struct {
 	// Best[i] is the smallest loss after i+1 evaluations (for problems with
 	// a budget: the smallest loss at the largest budget after i+1 largest
-	// budgets' worth of resource).
+	// budgets' worth of resource; with constraints or several objectives,
+	// Progress's score).
 	Best  []float64
 	Calls []Call
 }
@@ -111,6 +114,7 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 	var state []*pb.AlgorithmSetting
 	var trials []*pb.Trial
 	var run Run
+	progress := NewProgress(p)
 	best := math.Inf(1)
 	spent := 0.0 // evaluations, or budget used over the largest budget
 	for spent < float64(opts.Evaluations) {
@@ -138,7 +142,7 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 			for _, pa := range a.GetAssignments() {
 				values[pa.GetName()] = pa.GetValue()
 			}
-			loss := p.Eval(values)
+			outcome := p.outcome(values)
 			full := true
 			if p.Budget != "" {
 				b := num(values, p.Budget)
@@ -147,8 +151,8 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 			} else {
 				spent++
 			}
-			if full && loss < best {
-				best = loss
+			if full {
+				best = progress.Add(outcome)
 			}
 			// One entry per evaluation, or per largest budget's worth of
 			// resource spent, so that curves compare like for like.
@@ -158,7 +162,7 @@ func RunOne(ctx context.Context, c Contender, p Problem, seed int64, opts Option
 			trials = append(trials, &pb.Trial{
 				Name:   fmt.Sprintf("t%d", len(trials)),
 				Spec:   &pb.TrialSpec{ParameterAssignments: &pb.ParameterAssignments{Assignments: a.GetAssignments()}},
-				Status: &pb.TrialStatus{Condition: pb.TrialCondition_SUCCEEDED, Observation: &pb.Observation{Metrics: []*pb.Metric{{Name: "loss", Value: strconv.FormatFloat(loss, 'g', -1, 64)}}}},
+				Status: &pb.TrialStatus{Condition: pb.TrialCondition_SUCCEEDED, Observation: p.observation(outcome)},
 			})
 		}
 		if reply.GetSearchSpaceExhausted() {
@@ -173,7 +177,7 @@ func experiment(c Contender, p Problem, seed int64, settings []*pb.AlgorithmSett
 		Name: fmt.Sprintf("%s-%s-%d", c.Name, p.Name, seed),
 		ExperimentSpec: &pb.ExperimentSpec{
 			Algorithm:      &pb.AlgorithmSpec{AlgorithmName: c.FunctionName(), AlgorithmSettings: settings},
-			Objective:      &pb.ObjectiveSpec{Type: pb.ObjectiveType_MINIMIZE, ObjectiveMetricName: "loss"},
+			Objective:      p.objectiveSpec(),
 			ParameterSpecs: &pb.ParameterSpecs{Parameters: p.Params},
 		},
 	}
@@ -182,6 +186,9 @@ func experiment(c Contender, p Problem, seed int64, settings []*pb.AlgorithmSett
 // applicable asks the algorithm whether it takes the problem at all (CMA-ES,
 // for one, needs two numeric parameters), and says why not.
 func applicable(ctx context.Context, c Contender, p Problem) error {
+	if c.Accepts != nil {
+		return c.Accepts(p)
+	}
 	if c.Algorithm == nil {
 		return nil
 	}
@@ -197,9 +204,20 @@ func applicable(ctx context.Context, c Contender, p Problem) error {
 	return nil
 }
 
+// TakesSeveralObjectives reports whether the contender's algorithm accepts
+// an experiment of two objectives (ZDT1's).
+func TakesSeveralObjectives(c Contender) bool {
+	return applicable(context.Background(), c, ZDT1()) == nil
+}
+
 // Summary is a contender's result on a problem over all seeds.
 type Summary struct {
 	Contender, Problem string
+	// Measure names what Regret holds (Problem's measure): "regret" or
+	// "hv-gap"; Constrained says the problem has constraints, so that a
+	// regret can be +Inf, no feasible trial yet.
+	Measure     string
+	Constrained bool
 	// Regret[k] holds, per seed, the simple regret after Checkpoints[k]
 	// evaluations.
 	Checkpoints []int
@@ -258,7 +276,8 @@ func Compare(ctx context.Context, contenders []Contender, problems []Problem, se
 			if c.MultiFidelity != (p.Budget != "") {
 				continue
 			}
-			s := Summary{Contender: c.Name, Problem: p.Name, Checkpoints: checkpoints, Regret: make([][]float64, len(checkpoints))}
+			s := Summary{Contender: c.Name, Problem: p.Name, Measure: p.measure(), Constrained: p.Constraints > 0,
+				Checkpoints: checkpoints, Regret: make([][]float64, len(checkpoints))}
 			if err := applicable(ctx, c, p); err != nil {
 				s.Skipped = err.Error()
 				out = append(out, s)

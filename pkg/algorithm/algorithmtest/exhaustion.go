@@ -8,6 +8,7 @@ import (
 	"knobs.dev/knobs/pkg/algorithm"
 	"knobs.dev/knobs/pkg/searchspace"
 	pb "knobs.dev/knobs/pkg/suggestionpb"
+	"knobs.dev/knobs/pkg/testfunctions"
 )
 
 // TwelveLoss is a loss over Twelve, least at n=3, c=a.
@@ -58,14 +59,10 @@ func Exhaustion(t *testing.T, alg algorithm.Algorithm, p *algorithm.Problem) {
 	}
 }
 
-// ZDT1 is Zitzler, Deb and Thiele's first bi-objective problem on [0, 1]^n,
-// its objectives named f1 and f2: the Pareto front is f2 = 1 - sqrt(f1),
-// at pt[1:] = 0.
+// ZDT1 is Zitzler, Deb and Thiele's first bi-objective problem on [0, 1]^n
+// (testfunctions.ZDT1), its objectives named f1 and f2: the Pareto front is
+// f2 = 1 - sqrt(f1), at pt[1:] = 0.
 func ZDT1(pt searchspace.Point) map[string]float64 {
-	g := 0.0
-	for _, x := range pt[1:] {
-		g += x
-	}
-	g = 1 + 9*g/float64(len(pt)-1)
-	return map[string]float64{"f1": pt[0], "f2": g * (1 - math.Sqrt(pt[0]/g))}
+	f1, f2 := testfunctions.ZDT1(pt)
+	return map[string]float64{"f1": f1, "f2": f2}
 }
