@@ -67,9 +67,10 @@ func (ts *TrialStatus) MarkKilled(messageFormat string, messageA ...interface{})
 }
 
 // Phase returns the trial's phase: one of the TrialReason constants, Pending
-// when nothing is known yet.
+// when nothing is known yet. It reads the condition in place: the tallies
+// call it for every Trial on every pass.
 func (ts *TrialStatus) Phase() string {
-	c := trialCondSet.Manage(ts).GetCondition(TrialConditionSucceeded)
+	c := ts.succeeded()
 	if c == nil || c.Reason == "" {
 		return TrialReasonPending
 	}
@@ -78,8 +79,19 @@ func (ts *TrialStatus) Phase() string {
 
 // IsDone reports whether the trial has ended, well or badly.
 func (ts *TrialStatus) IsDone() bool {
-	c := trialCondSet.Manage(ts).GetCondition(TrialConditionSucceeded)
+	c := ts.succeeded()
 	return c != nil && !c.IsUnknown()
+}
+
+// succeeded returns the Succeeded condition in place, without the copy
+// GetCondition makes, or nil.
+func (ts *TrialStatus) succeeded() *apis.Condition {
+	for i := range ts.Conditions {
+		if ts.Conditions[i].Type == TrialConditionSucceeded {
+			return &ts.Conditions[i]
+		}
+	}
+	return nil
 }
 
 // GetCondition returns the named condition, or nil.

@@ -145,3 +145,18 @@ func TestExperimentLifecycle(t *testing.T) {
 		t.Errorf("GetStatus() = %p, want %p", got, &e.Status.Status)
 	}
 }
+
+// Phase and IsDone run for every Trial on every pass of a reconciler: they
+// read the condition in place, without allocating.
+func TestTrialPhaseAllocates(t *testing.T) {
+	ts := &TrialStatus{}
+	ts.MarkRunning("running")
+	ts.MarkSucceeded("done")
+	if n := testing.AllocsPerRun(100, func() {
+		if ts.Phase() != TrialReasonSucceeded || !ts.IsDone() {
+			t.Fatal("Phase() or IsDone() wrong")
+		}
+	}); n != 0 {
+		t.Errorf("Phase() and IsDone() allocate %v times, want 0", n)
+	}
+}
