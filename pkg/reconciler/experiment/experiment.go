@@ -572,16 +572,7 @@ func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alp
 	}
 	st.ParetoOptimalTrials, st.ParetoOptimalTrialCount = front.list(obj)
 	if s != nil {
-		have := make(map[string]bool, len(trials))
-		for _, t := range trials {
-			have[t.Name] = true
-		}
-		waiting := int32(0)
-		for _, a := range s.Status.Suggestions {
-			if !have[a.Name] {
-				waiting++
-			}
-		}
+		waiting := int32(len(reconciler.Waiting(s.Status.Suggestions, trials, nil)))
 		tl.open += waiting
 		// Trials of an earlier Suggestion of the same name can make
 		// more trials than assignments: none is missing then.

@@ -206,18 +206,10 @@ func (r *Reconciler) prune(_ context.Context, p *pass) error {
 	if len(s.Status.Suggestions) == 0 {
 		return nil
 	}
-	created := make(map[string]bool, len(s.Status.Suggestions))
-	for _, t := range p.trials {
-		if c := metav1.GetControllerOf(t); c != nil && c.UID == exp.UID {
-			created[t.Name] = true
-		}
-	}
-	var kept []v1alpha1.TrialAssignment
-	for _, a := range s.Status.Suggestions {
-		if !created[a.Name] {
-			kept = append(kept, a)
-		}
-	}
+	kept := reconciler.Waiting(s.Status.Suggestions, p.trials, func(t *v1alpha1.Trial) bool {
+		c := metav1.GetControllerOfNoCopy(t)
+		return c != nil && c.UID == exp.UID
+	})
 	if len(kept) < len(s.Status.Suggestions) {
 		s.Status.Suggestions = kept
 	}

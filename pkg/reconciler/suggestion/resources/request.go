@@ -68,20 +68,7 @@ func history(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []*pb.Trial {
 // waiting returns the assignments handed out that have no Trial of their
 // name yet.
 func waiting(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []v1alpha1.TrialAssignment {
-	if len(s.Status.Suggestions) == 0 {
-		return nil
-	}
-	have := make(map[string]bool, len(trials))
-	for _, t := range trials {
-		have[t.Name] = true
-	}
-	var out []v1alpha1.TrialAssignment
-	for _, a := range s.Status.Suggestions {
-		if !have[a.Name] {
-			out = append(out, a)
-		}
-	}
-	return out
+	return reconciler.Waiting(s.Status.Suggestions, trials, nil)
 }
 
 // TrialName is the stable name of the n-th assignment (from 1) of a
