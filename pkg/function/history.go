@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,14 +48,22 @@ func CompactHistory(specs []*pb.ParameterSpec, trials []*pb.Trial) *pb.TrialColu
 			return nil
 		}
 	}
-	h := &pb.TrialColumns{Names: &pb.Texts{}}
+	// Sized up front for every trial in the columns, the usual case: one
+	// allocation a column rather than a series as it grows.
+	n := len(trials)
+	h := &pb.TrialColumns{Names: &pb.Texts{}, Conditions: make([]pb.TrialCondition, 0, n)}
 	values := make([][]string, len(specs)) // each parameter's strings, by column row
+	for j := range values {
+		values[j] = make([]string, 0, n)
+	}
 	var metrics []*metricColumn
 	byName := map[string]int{}
-	var names []string
-	var rows []int // the history row of each column row
+	names := make([]string, 0, n)
+	rows := make([]int, 0, n) // the history row of each column row
+	var buf []int             // metricPositions' positions, one trial at a time
 	for i, t := range trials {
-		at, ok := metricPositions(t, byName, len(metrics))
+		at, ok := metricPositions(t, byName, len(metrics), buf[:0])
+		buf = at[:0]
 		if !ok || !fitsColumns(specs, t) {
 			h.PlainRows = append(h.PlainRows, uint32(i))
 			h.Plain = append(h.Plain, t)
@@ -69,7 +78,7 @@ func CompactHistory(specs []*pb.ParameterSpec, trials []*pb.Trial) *pb.TrialColu
 		for _, m := range t.GetStatus().GetObservation().GetMetrics() {
 			if _, ok := byName[m.GetName()]; !ok {
 				byName[m.GetName()] = len(metrics)
-				metrics = append(metrics, &metricColumn{name: m.GetName(), absent: allRows(k)})
+				metrics = append(metrics, newMetricColumn(m.GetName(), k, n-i))
 			}
 		}
 		ms := t.GetStatus().GetObservation().GetMetrics()
@@ -114,9 +123,9 @@ func fitsColumns(specs []*pb.ParameterSpec, t *pb.Trial) bool {
 }
 
 // metricPositions returns the columns of t's metrics, new ones numbered from
-// n on, or false when they are not in the columns' order (a name twice
-// among them) or t has an observation without metrics.
-func metricPositions(t *pb.Trial, byName map[string]int, n int) ([]int, bool) {
+// n on, in at (appended to), or false when they are not in the columns'
+// order (a name twice among them) or t has an observation without metrics.
+func metricPositions(t *pb.Trial, byName map[string]int, n int, at []int) ([]int, bool) {
 	obs := t.GetStatus().GetObservation()
 	if obs == nil {
 		return nil, true
@@ -125,7 +134,7 @@ func metricPositions(t *pb.Trial, byName map[string]int, n int) ([]int, bool) {
 	if len(ms) == 0 {
 		return nil, false
 	}
-	at := make([]int, len(ms))
+	at = slices.Grow(at[:0], len(ms))[:len(ms)]
 	for i, m := range ms {
 		c, ok := byName[m.GetName()]
 		if !ok {
@@ -278,6 +287,12 @@ type metricColumn struct {
 	curves      bool
 	steps       []int64
 	curveValues []string
+}
+
+// newMetricColumn returns the column of a metric first met at column row
+// k, sized for the rest rows still to come.
+func newMetricColumn(name string, k, rest int) *metricColumn {
+	return &metricColumn{name: name, absent: allRows(k), values: make([]string, 0, rest), lengths: make([]uint32, 0, rest)}
 }
 
 func (c *metricColumn) add(m *pb.Metric) {
