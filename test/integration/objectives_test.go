@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
 	"knobs.dev/knobs/pkg/apis/tuning/v1alpha1"
@@ -250,4 +252,45 @@ spec:
 			t.Errorf("the refusal does not say %q: %s", want, out)
 		}
 	}
+}
+
+// The conditional example, run by TPE: momentum is assigned exactly to the
+// trials whose optimizer is momentum, and the argument that names it is
+// left out of the other trials' Jobs (the trial program refuses it with
+// another optimizer, so every trial succeeding says so too).
+func TestConditionalExperiment(t *testing.T) {
+	e, trials := runExample(t, "examples/experiment-tpe-conditional.yaml", "tpe", 9, func(e *v1alpha1.Experiment) {
+		e.Spec.TrialTemplate.Retain = true
+		e.Spec.Objective.Goal = nil
+	})
+	kube := kubernetes.NewForConfigOrDie(env.cp.Config)
+	optimizers := map[string]int{}
+	for i := range trials {
+		tr := &trials[i]
+		if tr.Status.Phase() != v1alpha1.TrialReasonSucceeded {
+			t.Errorf("trial %s: %s, want succeeded", tr.Name, tr.Status.Phase())
+		}
+		got := map[string]string{}
+		for _, a := range tr.Spec.ParameterAssignments {
+			got[a.Name] = a.Value
+		}
+		optimizer := got["optimizer"]
+		optimizers[optimizer]++
+		if _, has := got["momentum"]; has != (optimizer == "momentum") {
+			t.Errorf("trial %s: optimizer %q, momentum assigned %v", tr.Name, optimizer, has)
+		}
+		job, err := kube.BatchV1().Jobs(e.Namespace).Get(context.Background(), tr.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Errorf("trial %s: %v", tr.Name, err)
+			continue
+		}
+		args := strings.Join(job.Spec.Template.Spec.Containers[0].Args, " ")
+		if strings.Contains(args, "--momentum") != (optimizer == "momentum") {
+			t.Errorf("trial %s: optimizer %q, args %q", tr.Name, optimizer, args)
+		}
+	}
+	if optimizers["momentum"] == 0 || len(optimizers) < 2 {
+		t.Fatalf("optimizers %v: want trials with momentum and without", optimizers)
+	}
+	t.Logf("%d trials, optimizers %v", len(trials), optimizers)
 }

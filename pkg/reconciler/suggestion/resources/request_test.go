@@ -787,3 +787,35 @@ func TestMakeRequestCarriesObjectivesAndConstraints(t *testing.T) {
 	}
 	check("columns", columns, got)
 }
+
+// A conditional parameter its parent leaves inactive is absent from the
+// reply, and stays absent from the assignments handed out: an empty value
+// would reach the trial's template and the next request.
+func TestCheckReplyLeavesInactiveOut(t *testing.T) {
+	e := NewExperiment("mnist", ns)
+	e.Spec.Parameters = append(e.Spec.Parameters, v1alpha1.ParameterSpec{
+		Name:          "--momentum",
+		ParameterType: v1alpha1.ParameterTypeDouble,
+		FeasibleSpace: v1alpha1.FeasibleSpace{Min: "0.5", Max: "0.99"},
+		ParentName:    "--optimizer",
+		ParentValues:  []string{"sgd"},
+	})
+	sp, err := resources.ParseSpace(e)
+	if err != nil {
+		t.Fatalf("ParseSpace() = %v", err)
+	}
+	s := NewSuggestion("mnist", ns, WithRequests(2))
+	got, err := resources.CheckReply(sp, s, nil, reply(false,
+		[]string{"--lr", "0.02", "--num-layers", "3", "--optimizer", "adam"},
+		[]string{"--lr", "0.01", "--num-layers", "2", "--optimizer", "sgd", "--momentum", "0.9"}), 2)
+	if err != nil {
+		t.Fatalf("CheckReply() = %v", err)
+	}
+	want := [][]v1alpha1.ParameterAssignment{
+		Assignments("--lr", "0.02", "--num-layers", "3", "--optimizer", "adam"),
+		Assignments("--lr", "0.01", "--num-layers", "2", "--optimizer", "sgd", "--momentum", "0.9"),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("CheckReply (-want, +got):\n%s", diff)
+	}
+}

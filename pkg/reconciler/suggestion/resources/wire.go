@@ -180,7 +180,9 @@ func FromProtoSettings(settings []*pb.AlgorithmSetting) []v1alpha1.AlgorithmSett
 
 // fromProtoAssignments returns a reply's assignments as the resource's, each
 // with the parameters in the space's order (the Experiment's) and the
-// function's own strings: what the user will see.
+// function's own strings: what the user will see. A parameter the reply
+// leaves out (a conditional one its parent leaves inactive; the reply was
+// checked against the space) is left out here too.
 func fromProtoAssignments(space *searchspace.Space, reply *pb.GetSuggestionsReply) [][]v1alpha1.ParameterAssignment {
 	out := make([][]v1alpha1.ParameterAssignment, len(reply.GetParameterAssignments()))
 	for i, a := range reply.GetParameterAssignments() {
@@ -188,9 +190,11 @@ func fromProtoAssignments(space *searchspace.Space, reply *pb.GetSuggestionsRepl
 		for _, pa := range a.GetAssignments() {
 			values[pa.GetName()] = pa.GetValue()
 		}
-		row := make([]v1alpha1.ParameterAssignment, len(space.Params))
+		row := make([]v1alpha1.ParameterAssignment, 0, len(values))
 		for j := range space.Params {
-			row[j] = v1alpha1.ParameterAssignment{Name: space.Params[j].Name, Value: values[space.Params[j].Name]}
+			if v, ok := values[space.Params[j].Name]; ok {
+				row = append(row, v1alpha1.ParameterAssignment{Name: space.Params[j].Name, Value: v})
+			}
 		}
 		out[i] = row
 	}
