@@ -119,7 +119,7 @@ func (h *eventHandler) handle(ctx context.Context, r *http.Request, in **event.E
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
-			return nil, status.Errorf(codes.ResourceExhausted, "request body over %d bytes: send fewer trials or raise the function's limit", h.maxBytes)
+			return nil, status.Errorf(codes.ResourceExhausted, "request body over %d bytes: send fewer trials, or raise the function's limit with %s (and its memory)", h.maxBytes, MaxRequestBytesEnv)
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return nil, status.Errorf(codes.InvalidArgument, "request body not received within %s: send it at once", h.bodyTimeout)
 		case errors.Is(err, binding.ErrUnknownEncoding):

@@ -108,7 +108,11 @@ func NewEarlyStoppingHandler(svc *EarlyStoppingService, opts Options) http.Handl
 // runs a search algorithm.
 func MainEarlyStopping(name string, alg earlystopping.Algorithm) {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if err := serveMain(name, NewEarlyStoppingHandler(&EarlyStoppingService{Name: name, Algorithm: alg}, Options{Logger: log}), log); err != nil {
+	opts, err := optionsFromEnv(log)
+	if err == nil {
+		err = serveMain(name, NewEarlyStoppingHandler(&EarlyStoppingService{Name: name, Algorithm: alg}, opts), log)
+	}
+	if err != nil {
 		log.Error("function stopped", "algorithm", name, "error", err)
 		os.Exit(1)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,12 @@ const (
 	// the largest body at half a megabyte a second.
 	DefaultBodyReadTimeout = 64 * time.Second
 )
+
+// MaxRequestBytesEnv names the environment variable that raises (or
+// lowers) a function's MaxRequestBytes: a size in bytes, such as 67108864,
+// or with a binary suffix, such as 64Mi. A history of 100,000 trials of 50
+// doubles takes 39 MiB in columns; raise the container's memory with it.
+const MaxRequestBytesEnv = "KNOBS_MAX_REQUEST_BYTES"
 
 // Options configure a function's server.
 type Options struct {
@@ -174,8 +181,43 @@ func Main(name string, alg algorithm.Algorithm) {
 }
 
 func run(name string, alg algorithm.Algorithm, log *slog.Logger) error {
+	opts, err := optionsFromEnv(log)
+	if err != nil {
+		return err
+	}
 	svc := &Service{Name: name, Algorithm: alg}
-	return serveMain(name, NewHandler(svc, Options{Logger: log}), log)
+	return serveMain(name, NewHandler(svc, opts), log)
+}
+
+// optionsFromEnv returns a function's options as its environment sets
+// them: the limit of a request from $KNOBS_MAX_REQUEST_BYTES.
+func optionsFromEnv(log *slog.Logger) (Options, error) {
+	opts := Options{Logger: log}
+	if v := os.Getenv(MaxRequestBytesEnv); v != "" {
+		n, err := parseBytes(v)
+		if err != nil {
+			return opts, fmt.Errorf("%s=%q: %w", MaxRequestBytesEnv, v, err)
+		}
+		opts.MaxRequestBytes = n
+	}
+	return opts, nil
+}
+
+// parseBytes reads a size: a whole number of bytes, optionally with a
+// binary suffix (Ki, Mi, Gi), between 1Ki and 2Gi.
+func parseBytes(v string) (int64, error) {
+	const want = "want a size in bytes, such as 67108864 or 64Mi, from 1Ki to 2Gi"
+	digits, unit := v, int64(1)
+	for suffix, u := range map[string]int64{"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30} {
+		if d, ok := strings.CutSuffix(v, suffix); ok {
+			digits, unit = d, u
+		}
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n <= 0 || n > (2<<30)/unit || n*unit < 1<<10 {
+		return 0, errors.New(want)
+	}
+	return n * unit, nil
 }
 
 func recoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {

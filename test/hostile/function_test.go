@@ -300,7 +300,7 @@ func eventCases(t *testing.T) []eventCase {
 			body: []byte(`{"specversion": "1.0", "id": "1", "source": "s", "type": "dev.knobs.suggestion.request", "datacontenttype": "application/protobuf", "data_base64": "!!!"}`), status: 400, want: "not a valid CloudEvent: illegal base64 data"},
 		{name: "a batch", contentType: "application/cloudevents-batch+json", header: http.Header{"Ce-Specversion": {""}, "Ce-Id": {""}, "Ce-Source": {""}, "Ce-Type": {""}},
 			body: []byte(`[{"specversion": "1.0", "id": "1", "source": "s", "type": "dev.knobs.suggestion.request"}]`), status: 400, want: "not a valid CloudEvent: not supported for batch events"},
-		{name: "body over 32 MiB", contentType: function.ContentTypeProtobuf, body: make([]byte, function.DefaultMaxRequestBytes+1), status: 413, want: "request body over 33554432 bytes: send fewer trials or raise the function's limit"},
+		{name: "body over 32 MiB", contentType: function.ContentTypeProtobuf, body: make([]byte, function.DefaultMaxRequestBytes+1), status: 413, want: "request body over 33554432 bytes: send fewer trials, or raise the function's limit with KNOBS_MAX_REQUEST_BYTES"},
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -266,28 +269,7 @@ func TestHundredThousandTrialsInColumns(t *testing.T) {
 	}
 
 	p := startRandom(t)
-	post := func(req *pb.GetSuggestionsRequest) (int, []byte, int) {
-		data, err := proto.Marshal(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hreq, err := http.NewRequest(http.MethodPost, p.URL, bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		hreq.Header = http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"big"}, "Ce-Source": {"hostile"},
-			"Ce-Type": {function.TypeSuggestionRequest}, "Content-Type": {function.ContentTypeProtobuf}}
-		resp, err := http.DefaultClient.Do(hreq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode, body, len(data)
-	}
+	post := func(req *pb.GetSuggestionsRequest) (int, []byte, int) { return postRequest(t, p.URL, req) }
 	code, body, n := post(columns)
 	reply := &pb.GetSuggestionsReply{}
 	if code != http.StatusOK || proto.Unmarshal(body, reply) != nil || len(reply.GetParameterAssignments()) != 3 {
@@ -307,5 +289,62 @@ func TestHundredThousandTrialsInColumns(t *testing.T) {
 	}
 	if code, body, n := post(&pb.GetSuggestionsRequest{Experiment: exp, Trials: plain, RequestNumber: 3}); code != http.StatusRequestEntityTooLarge {
 		t.Errorf("%d bytes in trials: status %d, want 413: %s", n, code, body)
+	}
+}
+
+// postRequest sends req to the function at url as a binary CloudEvent and
+// returns the status, the body and the size of the request.
+func postRequest(t *testing.T, url string, req *pb.GetSuggestionsRequest) (int, []byte, int) {
+	t.Helper()
+	data, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hreq, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hreq.Header = http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"big"}, "Ce-Source": {"hostile"},
+		"Ce-Type": {function.TypeSuggestionRequest}, "Content-Type": {function.ContentTypeProtobuf}}
+	resp, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, body, len(data)
+}
+
+// A function's limit on a request is set by KNOBS_MAX_REQUEST_BYTES, both
+// ways, and a value it cannot read stops it at once with a message saying
+// what to write.
+func TestRequestLimitFromEnvironment(t *testing.T) {
+	req := bigRequest(10000) // about 1.3 MiB
+	t.Setenv(function.MaxRequestBytesEnv, "1Mi")
+	small := startRandom(t)
+	code, body, n := postRequest(t, small.URL, req)
+	if code != http.StatusRequestEntityTooLarge || !bytes.Contains(body, []byte("request body over 1048576 bytes")) || !bytes.Contains(body, []byte(function.MaxRequestBytesEnv)) {
+		t.Errorf("%d bytes to a function limited to 1Mi: status %d: %s; want 413 naming the limit and %s", n, code, body, function.MaxRequestBytesEnv)
+	}
+	small.Alive(t)
+
+	t.Setenv(function.MaxRequestBytesEnv, "2Mi")
+	large := startRandom(t)
+	code, body, n = postRequest(t, large.URL, req)
+	reply := &pb.GetSuggestionsReply{}
+	if code != http.StatusOK || proto.Unmarshal(body, reply) != nil || len(reply.GetParameterAssignments()) != 3 {
+		t.Errorf("%d bytes to a function limited to 2Mi: status %d: %s; want 3 assignments", n, code, body)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "random"))
+	cmd.Env = append(os.Environ(), function.MaxRequestBytesEnv+"=64MB", "PORT="+fnproc.FreePort(t))
+	out, err := cmd.CombinedOutput()
+	if err == nil || !bytes.Contains(out, []byte(`KNOBS_MAX_REQUEST_BYTES=\"64MB\": want a size in bytes`)) {
+		t.Errorf("64MB: %v: %s; want the function to stop, saying what to write", err, out)
 	}
 }
