@@ -14,31 +14,48 @@ import (
 // at its end read as a number (exp-9 before exp-10), so that the trials of
 // handed-out assignments keep the order of the assignments.
 func SortTrials(trials []*v1alpha1.Trial) {
-	type key struct {
-		t      *v1alpha1.Trial
-		unix   int64
-		prefix string
-		n      uint64
-		ok     bool
+	type keyed struct {
+		t *v1alpha1.Trial
+		k OrderKey
 	}
-	keys := make([]key, len(trials))
+	keys := make([]keyed, len(trials))
 	for i, t := range trials {
-		k := key{t: t, unix: t.CreationTimestamp.Unix()}
-		k.prefix, k.n, k.ok = numbered(t.Name)
-		keys[i] = k
+		keys[i] = keyed{t: t, k: OrderOf(t)}
 	}
-	slices.SortStableFunc(keys, func(a, b key) int {
-		if c := cmp.Compare(a.unix, b.unix); c != 0 {
-			return c
-		}
-		if a.ok && b.ok && a.prefix == b.prefix && a.n != b.n {
-			return cmp.Compare(a.n, b.n)
-		}
-		return strings.Compare(a.t.Name, b.t.Name)
-	})
+	slices.SortStableFunc(keys, func(a, b keyed) int { return a.k.Compare(b.k) })
 	for i := range keys {
 		trials[i] = keys[i].t
 	}
+}
+
+// OrderKey is what places a Trial in the order of SortTrials: its creation
+// time and its name, the number at the end of the name read once. Neither
+// changes in a Trial's life, so a key can be kept as long as the Trial.
+type OrderKey struct {
+	unix   int64
+	name   string
+	prefix string
+	n      uint64
+	ok     bool
+}
+
+// OrderOf returns the key of t in the order of SortTrials.
+func OrderOf(t *v1alpha1.Trial) OrderKey {
+	k := OrderKey{unix: t.CreationTimestamp.Unix(), name: t.Name}
+	k.prefix, k.n, k.ok = numbered(t.Name)
+	return k
+}
+
+// Compare returns -1, 0 or 1 as k comes before, with, or after o in the
+// order of SortTrials.
+func (k OrderKey) Compare(o OrderKey) int {
+	if c := cmp.Compare(k.unix, o.unix); c != 0 {
+		return c
+	}
+	if k.ok && o.ok && k.prefix == o.prefix && k.n != o.n {
+		return cmp.Compare(k.n, o.n)
+	}
+	return strings.Compare(k.name, o.name)
 }
 
 // numbered splits a name such as exp-12 into exp and 12.
