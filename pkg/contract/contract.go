@@ -45,15 +45,16 @@ func violation(i int, format string, args ...any) *Violation {
 	return &Violation{Index: i, Message: fmt.Sprintf(format, args...)}
 }
 
-// History is the set of points already handed out, by their keys in a space.
+// History is the set of points already handed out, by their keys in a space,
+// each with the number of times it was added.
 type History struct {
 	space *searchspace.Space
-	keys  map[string]struct{}
+	keys  map[string]int
 }
 
 // NewHistory returns the history of the given points.
 func NewHistory(space *searchspace.Space, points ...searchspace.Point) *History {
-	h := &History{space: space, keys: make(map[string]struct{}, len(points))}
+	h := &History{space: space, keys: make(map[string]int, len(points))}
 	for _, pt := range points {
 		h.Add(pt)
 	}
@@ -74,7 +75,21 @@ func HistoryOf(space *searchspace.Space, assignments [][]*pb.ParameterAssignment
 }
 
 // Add records a point as handed out.
-func (h *History) Add(pt searchspace.Point) { h.keys[h.space.Key(pt)] = struct{}{} }
+func (h *History) Add(pt searchspace.Point) { h.keys[h.space.Key(pt)]++ }
+
+// Remove takes back one Add of pt: a history kept from call to call follows
+// a trial that is gone, or a pending assignment added for one check.
+func (h *History) Remove(pt searchspace.Point) {
+	k := h.space.Key(pt)
+	if h.keys[k] <= 1 {
+		delete(h.keys, k)
+		return
+	}
+	h.keys[k]--
+}
+
+// Space returns the space whose keys the history holds.
+func (h *History) Space() *searchspace.Space { return h.space }
 
 // Has reports whether a point was handed out.
 func (h *History) Has(pt searchspace.Point) bool {

@@ -119,3 +119,19 @@ func TestCheckPointsLeavesTheHistoryAlone(t *testing.T) {
 		t.Error("CheckPoints accepted a point of the history")
 	}
 }
+
+// Remove takes back one Add: a point added twice stays until removed twice.
+func TestHistoryRemove(t *testing.T) {
+	space, err := searchspace.Parse([]*pb.ParameterSpec{{Name: "x", ParameterType: pb.ParameterType_DOUBLE, FeasibleSpace: &pb.FeasibleSpace{Min: "0", Max: "1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt := searchspace.Point{0.5}
+	h := contract.NewHistory(space, pt, pt)
+	for i, want := range []bool{true, false, false} {
+		h.Remove(pt)
+		if got := h.Has(pt); got != want {
+			t.Errorf("after %d removals Has() = %v, want %v", i+1, got, want)
+		}
+	}
+}
