@@ -29,7 +29,7 @@ func MakeEarlyStoppingRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, 
 		Trials: make([]*pb.Trial, len(sorted)),
 	}
 	for i, t := range sorted {
-		req.Trials[i] = protoTrial(t)
+		req.Trials[i] = ProtoTrial(t)
 	}
 	return req
 }

@@ -25,6 +25,26 @@ import (
 // has room for (Room; the rest comes next time). From function.ColumnsFrom
 // trials on, the history travels in columns.
 func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1alpha1.Trial) *pb.GetSuggestionsRequest {
+	sorted := append([]*v1alpha1.Trial(nil), trials...)
+	reconciler.SortTrials(sorted)
+	done := make([]*pb.Trial, len(sorted))
+	for i, t := range sorted {
+		done[i] = ProtoTrial(t)
+	}
+	return MakeRequestOf(s, exp, done, waiting(s, trials))
+}
+
+// MakeRequestOf builds the request as MakeRequest does, from the
+// Experiment's Trials already as the wire's messages and in the order they
+// came to be (reconciler.SortTrials), and the assignments handed out that
+// have no Trial yet, sent as pending after them. The messages of the Trials
+// are read, not changed, so they can be kept from one request to the next.
+func MakeRequestOf(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*pb.Trial, waiting []v1alpha1.TrialAssignment) *pb.GetSuggestionsRequest {
+	history := make([]*pb.Trial, len(trials), len(trials)+len(waiting))
+	copy(history, trials)
+	for _, a := range waiting {
+		history = append(history, pendingTrial(a.Name, a.ParameterAssignments))
+	}
 	req := &pb.GetSuggestionsRequest{
 		Experiment: &pb.Experiment{
 			Name: exp.Name,
@@ -37,7 +57,7 @@ func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1a
 				ParameterSpecs: &pb.ParameterSpecs{Parameters: ProtoParameters(exp.Spec.Parameters)},
 			},
 		},
-		Trials:        history(s, trials),
+		Trials:        history,
 		RequestNumber: max(0, min(s.Spec.Requests-s.Status.SuggestionCount, function.DefaultMaxRequestNumber, Room(s, exp.Spec.Parameters))),
 	}
 	if len(req.Trials) >= function.ColumnsFrom {
@@ -47,22 +67,6 @@ func MakeRequest(s *v1alpha1.Suggestion, exp *v1alpha1.Experiment, trials []*v1a
 		}
 	}
 	return req
-}
-
-// history lists the experiment's trials in the order they came to be
-// (reconciler.SortTrials), each with what its Trial says, then the
-// assignments handed out that have no Trial yet, as pending.
-func history(s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) []*pb.Trial {
-	sorted := append([]*v1alpha1.Trial(nil), trials...)
-	reconciler.SortTrials(sorted)
-	out := make([]*pb.Trial, 0, len(sorted)+len(s.Status.Suggestions))
-	for _, t := range sorted {
-		out = append(out, protoTrial(t))
-	}
-	for _, a := range waiting(s, trials) {
-		out = append(out, pendingTrial(a.Name, a.ParameterAssignments))
-	}
-	return out
 }
 
 // waiting returns the assignments handed out that have no Trial of their
@@ -84,15 +88,42 @@ func TrialName(s *v1alpha1.Suggestion, n int) string {
 // assignments, each with the parameters in the Experiment's order and the
 // function's own strings: what the user will see.
 func CheckReply(space *searchspace.Space, s *v1alpha1.Suggestion, trials []*v1alpha1.Trial, reply *pb.GetSuggestionsReply, want int32) ([][]v1alpha1.ParameterAssignment, error) {
-	handed := make([][]*pb.ParameterAssignment, 0, len(trials)+len(s.Status.Suggestions))
+	handed := contract.NewHistory(space)
 	for _, t := range trials {
-		handed = append(handed, ProtoAssignments(t.Spec.ParameterAssignments))
+		if pt, ok := TrialPoint(space, ProtoAssignments(t.Spec.ParameterAssignments)); ok {
+			handed.Add(pt)
+		}
 	}
-	for _, a := range waiting(s, trials) {
-		handed = append(handed, ProtoAssignments(a.ParameterAssignments))
+	return CheckReplyWith(space, handed, waiting(s, trials), reply, want)
+}
+
+// CheckReplyWith checks a reply as CheckReply does, given the history of
+// the experiment's Trials (one kept from request to request) and the
+// assignments handed out that have no Trial yet. These are added to handed
+// for the check and taken back after: handed is left as it was.
+func CheckReplyWith(space *searchspace.Space, handed *contract.History, waiting []v1alpha1.TrialAssignment, reply *pb.GetSuggestionsReply, want int32) ([][]v1alpha1.ParameterAssignment, error) {
+	var added []searchspace.Point
+	for _, a := range waiting {
+		if pt, ok := TrialPoint(space, ProtoAssignments(a.ParameterAssignments)); ok {
+			handed.Add(pt)
+			added = append(added, pt)
+		}
 	}
-	if _, err := contract.CheckReply(space, contract.HistoryOf(space, handed), reply, int(want)); err != nil {
+	defer func() {
+		for _, pt := range added {
+			handed.Remove(pt)
+		}
+	}()
+	if _, err := contract.CheckReply(space, handed, reply, int(want)); err != nil {
 		return nil, err
 	}
 	return fromProtoAssignments(space, reply), nil
+}
+
+// TrialPoint returns a trial's assignments as a point of space, or false
+// when they no longer parse there (the space changed since): such a point
+// cannot be repeated by a reply, and is left out of the history.
+func TrialPoint(space *searchspace.Space, as []*pb.ParameterAssignment) (searchspace.Point, bool) {
+	pt, err := space.ParseAssignments(as)
+	return pt, err == nil
 }

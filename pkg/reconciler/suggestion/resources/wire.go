@@ -122,9 +122,9 @@ var trialConditions = map[string]pb.TrialCondition{
 	v1alpha1.TrialReasonKilled: pb.TrialCondition_FAILED,
 }
 
-// protoTrial returns a Trial as the wire's message: its assignment, the
+// ProtoTrial returns a Trial as the wire's message: its assignment, the
 // condition of its phase and its observation.
-func protoTrial(t *v1alpha1.Trial) *pb.Trial {
+func ProtoTrial(t *v1alpha1.Trial) *pb.Trial {
 	cond, ok := trialConditions[t.Status.Phase()]
 	if !ok {
 		cond = pb.TrialCondition_PENDING
