@@ -52,6 +52,9 @@ type Reconciler struct {
 	// Suggestion, so that it is not sent again: only a changed request (a
 	// new spec, Experiment or trial) is worth sending.
 	rejected digests
+	// histories keeps each Suggestion's last history sent, so that a pass
+	// converts and sorts only the Trials that changed.
+	histories histories
 	// judged remembers the last early-stopping request answered or refused,
 	// per Suggestion: the same request gets the same answer, so only a
 	// changed one (a new report, trial or setting) is worth sending.
@@ -112,6 +115,7 @@ var (
 func (r *Reconciler) ObserveDeletion(_ context.Context, key types.NamespacedName) error {
 	r.rejected.forget(key)
 	r.judged.forget(key)
+	r.histories.forget(key)
 	return nil
 }
 
@@ -140,7 +144,11 @@ type pass struct {
 	// trials are the Trials labelled with the Experiment, listed once a
 	// pass; nil when the Experiment is not found.
 	trials []*v1alpha1.Trial
-	req    *pb.GetSuggestionsRequest
+	// history is the Suggestion's kept history;
+	// waiting, the assignments handed out that have no Trial yet.
+	history *history
+	waiting []v1alpha1.TrialAssignment
+	req     *pb.GetSuggestionsRequest
 	// key and digest identify the request among those refused.
 	key    types.NamespacedName
 	digest [sha256.Size]byte
@@ -233,6 +241,11 @@ func (r *Reconciler) findExperiment(_ context.Context, p *pass) error {
 // stopIfFulfilled ends the reconcile when nothing is wanted: every request
 // is handed out, or the search space has no unseen point left.
 func (r *Reconciler) stopIfFulfilled(_ context.Context, p *pass) error {
+	if c := p.exp.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); c != nil && !c.IsUnknown() {
+		// An Experiment that has ended asks for nothing more, unless it
+		// resumes: its kept history is let go until then.
+		r.histories.forget(p.key)
+	}
 	switch s := p.s; {
 	case s.Status.SearchSpaceExhausted:
 		s.Status.MarkExhausted()
@@ -266,7 +279,9 @@ func (r *Reconciler) makeRequest(ctx context.Context, p *pass) error {
 		return controller.NewRequeueImmediately()
 	}
 
-	p.space, p.req = space, resources.MakeRequest(s, exp, p.trials)
+	p.history = r.histories.get(p.key)
+	p.waiting = reconciler.Waiting(s.Status.Suggestions, p.trials, nil)
+	p.space, p.req = space, resources.MakeRequestOf(s, exp, p.history.update(exp, space, p.trials), p.waiting)
 	if p.req.GetRequestNumber() == 0 {
 		// status.suggestions is full of assignments waiting for their
 		// Trials: each Trial created frees room, and requeues.
@@ -310,7 +325,7 @@ func (r *Reconciler) call(ctx context.Context, p *pass) error {
 // assignments; everything lands in one status update (ReconcileKind).
 func (r *Reconciler) record(ctx context.Context, p *pass) error {
 	s, url, reply := p.s, p.url, p.reply
-	assignments, err := resources.CheckReply(p.space, s, p.trials, reply, p.req.GetRequestNumber())
+	assignments, err := resources.CheckReplyWith(p.space, p.history.handed, p.waiting, reply, p.req.GetRequestNumber())
 	if err != nil {
 		s.Status.MarkRequestRetrying(v1alpha1.ReasonInvalidReply, "%s: %v", url, err)
 		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonInvalidReply, "%s: %v", url, err))
