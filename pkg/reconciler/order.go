@@ -32,38 +32,33 @@ func SortTrials(trials []*v1alpha1.Trial) {
 // time and its name, the number at the end of the name read once. Neither
 // changes in a Trial's life, so a key can be kept as long as the Trial.
 type OrderKey struct {
-	unix   int64
-	name   string
-	prefix string
-	n      uint64
-	ok     bool
+	unix int64
+	name string
+	n    uint64
+	// prefix is the length of the name before the number at its end, -1
+	// when it has none.
+	prefix int32
 }
 
 // OrderOf returns the key of t in the order of SortTrials.
 func OrderOf(t *v1alpha1.Trial) OrderKey {
-	k := OrderKey{unix: t.CreationTimestamp.Unix(), name: t.Name}
-	k.prefix, k.n, k.ok = numbered(t.Name)
+	k := OrderKey{unix: t.CreationTimestamp.Unix(), name: t.Name, prefix: -1}
+	if i := strings.LastIndexByte(t.Name, '-'); i >= 0 {
+		if n, err := strconv.ParseUint(t.Name[i+1:], 10, 64); err == nil {
+			k.n, k.prefix = n, int32(i)
+		}
+	}
 	return k
 }
 
 // Compare returns -1, 0 or 1 as k comes before, with, or after o in the
-// order of SortTrials.
+// order of SortTrials: a name such as exp-9 before exp-10.
 func (k OrderKey) Compare(o OrderKey) int {
 	if c := cmp.Compare(k.unix, o.unix); c != 0 {
 		return c
 	}
-	if k.ok && o.ok && k.prefix == o.prefix && k.n != o.n {
+	if k.prefix >= 0 && o.prefix >= 0 && k.n != o.n && k.name[:k.prefix] == o.name[:o.prefix] {
 		return cmp.Compare(k.n, o.n)
 	}
 	return strings.Compare(k.name, o.name)
-}
-
-// numbered splits a name such as exp-12 into exp and 12.
-func numbered(name string) (string, uint64, bool) {
-	i := strings.LastIndexByte(name, '-')
-	if i < 0 {
-		return "", 0, false
-	}
-	n, err := strconv.ParseUint(name[i+1:], 10, 64)
-	return name[:i], n, err == nil
 }
