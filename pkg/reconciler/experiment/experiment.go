@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
@@ -57,73 +56,20 @@ type Reconciler struct {
 	// checked remembers, per Experiment, the generation whose trial
 	// template was last checked and what the check found: a template is
 	// rendered once per change of the spec, not on every reconcile.
-	checked checks
+	checked reconciler.Keyed[check]
 	// createsAtOnce is how many Trials a reconcile creates at once; 0 or
 	// 1, one after another.
 	createsAtOnce int
 	// gone remembers, per Experiment, how many trials of handed-out
 	// assignments the API server was found not to have: deleted by hand.
-	gone goneCounts
+	gone reconciler.Keyed[int32]
 }
 
-// goneCounts maps an Experiment's key to a number.
-type goneCounts struct {
-	mu sync.Mutex
-	m  map[types.NamespacedName]int32
-}
-
-func (c *goneCounts) get(key types.NamespacedName) int32 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[key]
-}
-
-func (c *goneCounts) set(key types.NamespacedName, n int32) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[types.NamespacedName]int32{}
-	}
-	c.m[key] = n
-}
-
-func (c *goneCounts) forget(key types.NamespacedName) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, key)
-}
-
-// checks maps an Experiment's key to its last template check.
-type checks struct {
-	mu sync.Mutex
-	m  map[types.NamespacedName]check
-}
-
+// check is what the last check of an Experiment's trial template found, and
+// the generation it checked.
 type check struct {
 	generation int64
 	err        error
-}
-
-func (c *checks) get(key types.NamespacedName, generation int64) (error, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	last, ok := c.m[key]
-	return last.err, ok && last.generation == generation
-}
-
-func (c *checks) set(key types.NamespacedName, generation int64, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[types.NamespacedName]check{}
-	}
-	c.m[key] = check{generation: generation, err: err}
-}
-
-func (c *checks) forget(key types.NamespacedName) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, key)
 }
 
 var (
@@ -133,8 +79,8 @@ var (
 
 // ObserveDeletion forgets a deleted Experiment's template check.
 func (r *Reconciler) ObserveDeletion(_ context.Context, key types.NamespacedName) error {
-	r.checked.forget(key)
-	r.gone.forget(key)
+	r.checked.Forget(key)
+	r.gone.Forget(key)
 	return nil
 }
 
@@ -310,10 +256,11 @@ func (r *Reconciler) checkTemplate(ctx context.Context, p *pass) error {
 		return nil
 	}
 	key := types.NamespacedName{Namespace: p.e.Namespace, Name: p.e.Name}
-	err, ok := r.checked.get(key, p.e.Generation)
-	if !ok {
+	last, ok := r.checked.Get(key)
+	err := last.err
+	if !ok || last.generation != p.e.Generation {
 		err = trialtemplate.Check(tt, p.e.Spec.Parameters)
-		r.checked.set(key, p.e.Generation, err)
+		r.checked.Set(key, check{generation: p.e.Generation, err: err})
 	}
 	if err == nil {
 		return nil
@@ -348,7 +295,7 @@ func (r *Reconciler) decide(ctx context.Context, p *pass) error {
 // deleted trial counts as ended.
 func (r *Reconciler) confirmMissing(ctx context.Context, p *pass) error {
 	key := types.NamespacedName{Namespace: p.e.Namespace, Name: p.e.Name}
-	if p.tally.missing <= r.gone.get(key) {
+	if gone, _ := r.gone.Get(key); p.tally.missing <= gone {
 		p.tally.open -= p.tally.missing
 		return nil
 	}
@@ -363,7 +310,7 @@ func (r *Reconciler) confirmMissing(ctx context.Context, p *pass) error {
 	}
 	p.setTrials(trials)
 	p.tally = tallyTrials(p.e, p.s, p.owned)
-	r.gone.set(key, p.tally.missing)
+	r.gone.Set(key, p.tally.missing)
 	p.tally.open -= p.tally.missing
 	return nil
 }

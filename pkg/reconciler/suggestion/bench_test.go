@@ -56,7 +56,7 @@ func BenchmarkSuggestionPass(b *testing.B) {
 				onePass()
 			}
 			// What the reconciler keeps between passes, a Trial.
-			h := r.histories.get(types.NamespacedName{Namespace: s.Namespace, Name: s.Name})
+			h, _ := r.histories.Get(types.NamespacedName{Namespace: s.Namespace, Name: s.Name})
 			kept := heapAlloc()
 			*h = history{}
 			b.ReportMetric(float64(int64(kept)-int64(heapAlloc()))/float64(n), "kept-B/trial")

@@ -2,7 +2,6 @@ package suggestion
 
 import (
 	"slices"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
 
@@ -14,42 +13,12 @@ import (
 	pb "knobs.dev/knobs/pkg/suggestionpb"
 )
 
-// histories keeps, per Suggestion, the history its last request sent: each
-// Trial as the wire's message, in the order the Trials came to be, and the
-// points they hold. A pass converts only the Trials that changed since
-// (another resource version, or new), and sorts only the new ones; the rest
-// is reused. It costs about what one request of the history takes, for as
-// long as the Suggestion is reconciled by this replica.
-type histories struct {
-	mu sync.Mutex
-	m  map[types.NamespacedName]*history
-}
-
-// get returns the history kept for key, a new one the first time. The
-// workqueue hands a key to one worker at a time, so one pass at a time
-// uses a Suggestion's history.
-func (hs *histories) get(key types.NamespacedName) *history {
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	h := hs.m[key]
-	if h == nil {
-		if hs.m == nil {
-			hs.m = map[types.NamespacedName]*history{}
-		}
-		h = &history{}
-		hs.m[key] = h
-	}
-	return h
-}
-
-func (hs *histories) forget(key types.NamespacedName) {
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	delete(hs.m, key)
-}
-
-// history is an Experiment's Trials as its last request sent them. It
-// holds for one Experiment (by UID) and one generation of its spec, whose
+// history is an Experiment's Trials as the last request of its Suggestion
+// sent them: each Trial as the wire's message, in the order the Trials came
+// to be, and the points they hold. A pass converts only the Trials that
+// changed since (another resource version, or new), and sorts only the new
+// ones; the rest is reused. It costs about what one request of the history
+// takes, for as long as the Experiment runs. It holds for one Experiment (by UID) and one generation of its spec, whose
 // search space the points are parsed in; another is started afresh.
 type history struct {
 	uid        types.UID

@@ -53,8 +53,9 @@ type Reconciler struct {
 	// new spec, Experiment or trial) is worth sending.
 	rejected digests
 	// histories keeps each Suggestion's last history sent, so that a pass
-	// converts and sorts only the Trials that changed.
-	histories histories
+	// converts and sorts only the Trials that changed. The workqueue hands
+	// a key to one worker at a time, so one pass at a time uses one.
+	histories reconciler.Keyed[*history]
 	// judged remembers the last early-stopping request answered or refused,
 	// per Suggestion: the same request gets the same answer, so only a
 	// changed one (a new report, trial or setting) is worth sending.
@@ -115,7 +116,7 @@ var (
 func (r *Reconciler) ObserveDeletion(_ context.Context, key types.NamespacedName) error {
 	r.rejected.forget(key)
 	r.judged.forget(key)
-	r.histories.forget(key)
+	r.histories.Forget(key)
 	return nil
 }
 
@@ -244,7 +245,7 @@ func (r *Reconciler) stopIfFulfilled(_ context.Context, p *pass) error {
 	if c := p.exp.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded); c != nil && !c.IsUnknown() {
 		// An Experiment that has ended asks for nothing more, unless it
 		// resumes: its kept history is let go until then.
-		r.histories.forget(p.key)
+		r.histories.Forget(p.key)
 	}
 	switch s := p.s; {
 	case s.Status.SearchSpaceExhausted:
@@ -279,7 +280,7 @@ func (r *Reconciler) makeRequest(ctx context.Context, p *pass) error {
 		return controller.NewRequeueImmediately()
 	}
 
-	p.history = r.histories.get(p.key)
+	p.history = r.histories.GetOrSet(p.key, func() *history { return &history{} })
 	p.waiting = reconciler.Waiting(s.Status.Suggestions, p.trials, nil)
 	p.space, p.req = space, resources.MakeRequestOf(s, exp, p.history.update(exp, space, p.trials), p.waiting)
 	if p.req.GetRequestNumber() == 0 {
