@@ -22,7 +22,7 @@ func SortTrials(trials []*v1alpha1.Trial) {
 	for i, t := range trials {
 		keys[i] = keyed{t: t, k: OrderOf(t)}
 	}
-	slices.SortStableFunc(keys, func(a, b keyed) int { return a.k.Compare(b.k) })
+	slices.SortStableFunc(keys, func(a, b keyed) int { return a.k.Compare(&b.k) })
 	for i := range keys {
 		trials[i] = keys[i].t
 	}
@@ -53,7 +53,7 @@ func OrderOf(t *v1alpha1.Trial) OrderKey {
 
 // Compare returns -1, 0 or 1 as k comes before, with, or after o in the
 // order of SortTrials: a name such as exp-9 before exp-10.
-func (k OrderKey) Compare(o OrderKey) int {
+func (k *OrderKey) Compare(o *OrderKey) int {
 	if c := cmp.Compare(k.unix, o.unix); c != 0 {
 		return c
 	}

@@ -98,7 +98,7 @@ func (h *history) update(exp *v1alpha1.Experiment, space *searchspace.Space, tri
 			kept = append(kept, e)
 		}
 	}
-	slices.SortStableFunc(fresh, func(a, b *entry) int { return a.key.Compare(b.key) })
+	slices.SortStableFunc(fresh, func(a, b *entry) int { return a.key.Compare(&b.key) })
 	h.order = mergeOrdered(kept, fresh)
 	return h.messages()
 }
@@ -129,7 +129,7 @@ func (h *history) messages() []*pb.Trial {
 func mergeOrdered(a, b []*entry) []*entry {
 	out := make([]*entry, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
-		if b[0].key.Compare(a[0].key) < 0 {
+		if b[0].key.Compare(&a[0].key) < 0 {
 			out, b = append(out, b[0]), b[1:]
 		} else {
 			out, a = append(out, a[0]), a[1:]
