@@ -406,11 +406,15 @@ func (r *Reconciler) stopTrials(ctx context.Context, p *pass) error {
 	if c == nil || c.IsUnknown() || p.spec.TrialsOnEnd == v1alpha1.TrialsOnEndFinish {
 		return nil
 	}
-	stopped := 0
+	var running []*v1alpha1.Trial
 	for _, t := range p.owned {
-		if t.Status.IsDone() || t.Spec.Stop {
-			continue
+		if !t.Status.IsDone() && !t.Spec.Stop {
+			running = append(running, t)
 		}
+	}
+	reconciler.SortTrials(running) // stopped in the order they came to be
+	stopped := 0
+	for _, t := range running {
 		t = t.DeepCopy()
 		t.Spec.Stop = true
 		// The lister's resource version makes a stale decision conflict.
@@ -457,19 +461,19 @@ type tally struct {
 // be the best or on the front.
 //
 // The trials are those the Experiment controls, each of a handed-out
-// assignment, counted in the order they came to be.
+// assignment, in any order: of trials equally good, the best is the first
+// to come to be, and the last failure the last to. Only the candidates for
+// the Pareto front are sorted (reconciler.SortTrials), not every trial.
 func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alpha1.Trial) tally {
-	reconciler.SortTrials(trials)
-
 	obj := &e.Spec.Objective
 	st := &e.Status
 	st.Trials, st.TrialsPending, st.TrialsRunning, st.TrialsSucceeded = int32(len(trials)), 0, 0, 0
 	st.TrialsFailed, st.TrialsMetricsUnavailable, st.TrialsEarlyStopped, st.TrialsKilled = 0, 0, 0, 0
 	st.TrialsInfeasible = 0
 	var tl tally
-	var best *v1alpha1.Trial
+	var best, lastFailed *v1alpha1.Trial
 	var bestValue float64
-	var front paretoCandidates
+	var candidates []*v1alpha1.Trial
 	for _, t := range trials {
 		phase := t.Status.Phase()
 		switch phase {
@@ -493,10 +497,8 @@ func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alp
 		} else {
 			tl.open++
 		}
-		if phase == v1alpha1.TrialReasonFailed || phase == v1alpha1.TrialReasonMetricsUnavailable {
-			if c := t.Status.GetCondition(v1alpha1.TrialConditionSucceeded); c != nil {
-				tl.lastFailure = fmt.Sprintf("trial %s: %s", t.Name, c.Message)
-			}
+		if (phase == v1alpha1.TrialReasonFailed || phase == v1alpha1.TrialReasonMetricsUnavailable) && (lastFailed == nil || before(lastFailed, t)) {
+			lastFailed = t
 		}
 		if phase != v1alpha1.TrialReasonSucceeded && phase != v1alpha1.TrialReasonEarlyStopped {
 			continue
@@ -510,12 +512,23 @@ func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alp
 		if !ok {
 			continue
 		}
-		if best == nil || obj.Better(v, bestValue) {
+		// Values are finite (Observation.Value): equal ones tie.
+		if best == nil || obj.Better(v, bestValue) || (v == bestValue && before(t, best)) {
 			best, bestValue = t, v
 		}
 		if obj.MultiObjective() {
-			front.add(t)
+			candidates = append(candidates, t)
 		}
+	}
+	if lastFailed != nil {
+		if c := lastFailed.Status.GetCondition(v1alpha1.TrialConditionSucceeded); c != nil {
+			tl.lastFailure = fmt.Sprintf("trial %s: %s", lastFailed.Name, c.Message)
+		}
+	}
+	reconciler.SortTrials(candidates)
+	var front paretoCandidates
+	for _, t := range candidates {
+		front.add(t)
 	}
 	st.ParetoOptimalTrials, st.ParetoOptimalTrialCount = front.list(obj)
 	if s != nil {
@@ -535,6 +548,12 @@ func tallyTrials(e *v1alpha1.Experiment, s *v1alpha1.Suggestion, trials []*v1alp
 		}
 	}
 	return tl
+}
+
+// before reports whether a came to be before b (reconciler.SortTrials).
+func before(a, b *v1alpha1.Trial) bool {
+	ka, kb := reconciler.OrderOf(a), reconciler.OrderOf(b)
+	return ka.Compare(&kb) < 0
 }
 
 // isStuck reports whether the experiment waits for a fix of its spec.
