@@ -15,7 +15,9 @@ import (
 // of trials equally good the best is the first to come to be, the last
 // failure the last, and the Pareto front the same.
 func TestTallyInAnyOrder(t *testing.T) {
-	a := func(i int) []string { return []string{"--lr", "0.0" + strconv.Itoa(i), "--num-layers", "2", "--optimizer", "sgd"} }
+	a := func(i int) []string {
+		return []string{"--lr", "0.0" + strconv.Itoa(i), "--num-layers", "2", "--optimizer", "sgd"}
+	}
 	var trials []*v1alpha1.Trial
 	for i, acc := range []string{"0.5", "0.9", "0.7", "0.9", "0.9"} {
 		trials = append(trials, trial(strconv.Itoa(i+1), a(i+1), WithTrialSucceeded("Validation-accuracy", acc, "latency", strconv.Itoa(9-i), "cost", "0.1")))
