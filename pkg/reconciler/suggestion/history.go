@@ -18,8 +18,9 @@ import (
 // to be, and the points they hold. A pass converts only the Trials that
 // changed since (another resource version, or new), and sorts only the new
 // ones; the rest is reused. It costs about what one request of the history
-// takes, for as long as the Experiment runs. It holds for one Experiment (by UID) and one generation of its spec, whose
-// search space the points are parsed in; another is started afresh.
+// takes, for as long as the Experiment runs. It holds for one Experiment
+// (by UID) and one generation of its spec, whose search space the points
+// are parsed in; another is started afresh.
 type history struct {
 	uid        types.UID
 	generation int64

@@ -145,8 +145,8 @@ type pass struct {
 	// trials are the Trials labelled with the Experiment, listed once a
 	// pass; nil when the Experiment is not found.
 	trials []*v1alpha1.Trial
-	// history is the Suggestion's kept history;
-	// waiting, the assignments handed out that have no Trial yet.
+	// history is the Suggestion's kept history; waiting, the assignments
+	// handed out that have no Trial yet.
 	history *history
 	waiting []v1alpha1.TrialAssignment
 	req     *pb.GetSuggestionsRequest
