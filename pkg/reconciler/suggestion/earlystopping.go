@@ -77,7 +77,7 @@ func (r *Reconciler) earlyStop(ctx context.Context, p *pass) error {
 	}
 	req := resources.MakeEarlyStoppingRequest(s, exp, judged)
 	d := digest(req, f.url, f.revision)
-	if r.judged.has(p.key, d) {
+	if last, ok := r.judged.Get(p.key); ok && last == d {
 		return nil
 	}
 	callCtx, cancel := context.WithTimeout(ctx, p.cfg.Algorithms.RequestTimeout)
@@ -86,7 +86,7 @@ func (r *Reconciler) earlyStop(ctx context.Context, p *pass) error {
 	if err != nil {
 		var ce *function.CallError
 		if errors.As(err, &ce) && ce.Permanent() {
-			r.judged.set(p.key, d, true)
+			r.judged.Set(p.key, d)
 			s.Status.MarkEarlyStoppingFailed(v1alpha1.ReasonFunctionRejected, "the early-stopping function for %q refused the request: %s", es.AlgorithmName, ce.Message)
 			controller.GetEventRecorder(ctx).Eventf(s, corev1.EventTypeWarning, v1alpha1.ReasonFunctionRejected,
 				"the early-stopping function for %q refused the request: %s", es.AlgorithmName, ce.Message)
@@ -116,7 +116,7 @@ func (r *Reconciler) earlyStop(ctx context.Context, p *pass) error {
 		logging.FromContext(ctx).Infow("trial stopped early", "trial", t.Name, "algorithm", es.AlgorithmName, "why", dec.GetMessage())
 		controller.GetEventRecorder(ctx).Eventf(s, corev1.EventTypeNormal, reasonTrialEarlyStopped, "trial %s: %s", t.Name, t.Spec.StopMessage)
 	}
-	r.judged.set(p.key, d, true)
+	r.judged.Set(p.key, d)
 	s.Status.MarkEarlyStoppingJudged("the running trials are judged by %s at %s", es.AlgorithmName, f.url)
 	return nil
 }

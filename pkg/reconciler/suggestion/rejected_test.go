@@ -76,14 +76,14 @@ func TestDeletionForgetsTheRefusal(t *testing.T) {
 	r := &Reconciler{}
 	key := types.NamespacedName{Namespace: ns, Name: name}
 	d := [32]byte{1}
-	r.rejected.set(key, d, true)
-	if !r.rejected.has(key, d) {
+	r.rejected.Set(key, d)
+	if got, ok := r.rejected.Get(key); !ok || got != d {
 		t.Fatal("the refusal was not remembered")
 	}
 	if err := r.ObserveDeletion(context.Background(), key); err != nil {
 		t.Fatal(err)
 	}
-	if r.rejected.has(key, d) {
+	if _, ok := r.rejected.Get(key); ok {
 		t.Error("the refusal outlived the Suggestion")
 	}
 }

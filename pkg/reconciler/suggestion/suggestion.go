@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 
 	"google.golang.org/protobuf/proto"
 	corev1 "k8s.io/api/core/v1"
@@ -51,7 +50,7 @@ type Reconciler struct {
 	// rejected remembers the last request a function refused, per
 	// Suggestion, so that it is not sent again: only a changed request (a
 	// new spec, Experiment or trial) is worth sending.
-	rejected digests
+	rejected reconciler.Keyed[[sha256.Size]byte]
 	// histories keeps each Suggestion's last history sent, so that a pass
 	// converts and sorts only the Trials that changed. The workqueue hands
 	// a key to one worker at a time, so one pass at a time uses one.
@@ -59,41 +58,7 @@ type Reconciler struct {
 	// judged remembers the last early-stopping request answered or refused,
 	// per Suggestion: the same request gets the same answer, so only a
 	// changed one (a new report, trial or setting) is worth sending.
-	judged digests
-}
-
-// digests maps a Suggestion's key to the digest of a request.
-type digests struct {
-	mu     sync.Mutex
-	digest map[types.NamespacedName][sha256.Size]byte
-}
-
-func (r *digests) has(key types.NamespacedName, d [sha256.Size]byte) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	old, ok := r.digest[key]
-	return ok && old == d
-}
-
-func (r *digests) forget(key types.NamespacedName) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.digest, key)
-}
-
-// set remembers d for key when keep is true, and forgets key's digest when
-// not.
-func (r *digests) set(key types.NamespacedName, d [sha256.Size]byte, keep bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !keep {
-		delete(r.digest, key)
-		return
-	}
-	if r.digest == nil {
-		r.digest = map[types.NamespacedName][sha256.Size]byte{}
-	}
-	r.digest[key] = d
+	judged reconciler.Keyed[[sha256.Size]byte]
 }
 
 // digest identifies a request to a function by the function's URL and
@@ -114,8 +79,8 @@ var (
 // ObserveDeletion forgets a deleted Suggestion's refused request, so that one
 // created again under its name is asked anew.
 func (r *Reconciler) ObserveDeletion(_ context.Context, key types.NamespacedName) error {
-	r.rejected.forget(key)
-	r.judged.forget(key)
+	r.rejected.Forget(key)
+	r.judged.Forget(key)
 	r.histories.Forget(key)
 	return nil
 }
@@ -150,9 +115,8 @@ type pass struct {
 	history *history
 	waiting []v1alpha1.TrialAssignment
 	req     *pb.GetSuggestionsRequest
-	// key and digest identify the request among those refused.
-	key    types.NamespacedName
-	digest [sha256.Size]byte
+	// key is the Suggestion's, by which a refused request is remembered.
+	key types.NamespacedName
 	reply  *pb.GetSuggestionsReply
 
 	// ended stops the steps after the current one, with no event: the
@@ -291,9 +255,11 @@ func (r *Reconciler) makeRequest(ctx context.Context, p *pass) error {
 		p.ended = true
 		return nil
 	}
-	p.digest = digest(p.req, p.url, p.revision)
-	// Refused before, and nothing has changed; the condition says why.
-	p.ended = r.rejected.has(p.key, p.digest)
+	// Refused before, and nothing has changed; the condition says why. The
+	// digest, a pass over the whole request, is taken only then.
+	if refused, ok := r.rejected.Get(p.key); ok {
+		p.ended = refused == digest(p.req, p.url, p.revision)
+	}
 	return nil
 }
 
@@ -309,7 +275,7 @@ func (r *Reconciler) call(ctx context.Context, p *pass) error {
 		if errors.As(err, &ce) && ce.Permanent() {
 			// The function refused the request: asking again cannot help
 			// until the Experiment or the Suggestion changes.
-			r.rejected.set(p.key, p.digest, true)
+			r.rejected.Set(p.key, digest(p.req, p.url, p.revision))
 			s.Status.MarkRequestFailed(v1alpha1.ReasonFunctionRejected, "%s", ce.Message)
 			return pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonFunctionRejected, "the function for %q refused the request: %s", s.Spec.Algorithm.AlgorithmName, ce.Message)
 		}
@@ -317,7 +283,7 @@ func (r *Reconciler) call(ctx context.Context, p *pass) error {
 		// Wrapped, the event is recorded and the key requeued with backoff.
 		return fmt.Errorf("%w", pkgreconciler.NewEvent(corev1.EventTypeWarning, v1alpha1.ReasonFunctionUnavailable, "calling %s: %v", url, err))
 	}
-	r.rejected.set(p.key, p.digest, false)
+	r.rejected.Forget(p.key)
 	p.reply = reply
 	return nil
 }
