@@ -116,8 +116,8 @@ type pass struct {
 	waiting []v1alpha1.TrialAssignment
 	req     *pb.GetSuggestionsRequest
 	// key is the Suggestion's, by which a refused request is remembered.
-	key types.NamespacedName
-	reply  *pb.GetSuggestionsReply
+	key   types.NamespacedName
+	reply *pb.GetSuggestionsReply
 
 	// ended stops the steps after the current one, with no event: the
 	// conditions say why.
