@@ -43,6 +43,8 @@ type Options struct {
 	Dir string
 	// Log receives the processes' output; discarded if nil.
 	Log io.Writer
+	// Profiling serves the API server's /debug/pprof, to profile it.
+	Profiling bool
 }
 
 // ControlPlane is a running etcd, kube-apiserver and garbage collector.
@@ -121,7 +123,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		"--service-cluster-ip-range=10.96.0.0/24",
 		"--endpoint-reconciler-type=none",
 		"--enable-priority-and-fairness=false",
-		"--profiling=false",
+		"--profiling="+strconv.FormatBool(opts.Profiling),
 	); err != nil {
 		return nil, err
 	}
@@ -194,6 +196,17 @@ func (cp *ControlPlane) Stop() error {
 	}
 	cp.procs, cp.done = nil, nil
 	return errors.Join(errs...)
+}
+
+// Pid is the process ID of the named process of the control plane (etcd,
+// kube-apiserver or kube-controller-manager), 0 if it is not running.
+func (cp *ControlPlane) Pid(name string) int {
+	for _, p := range cp.procs {
+		if filepath.Base(p.Path) == name && p.Process != nil {
+			return p.Process.Pid
+		}
+	}
+	return 0
 }
 
 // Kubectl runs kubectl against the control plane and returns its output.

@@ -84,7 +84,9 @@ func setup(m *testing.M) (int, error) {
 	}
 	defer logf.Close()
 	start := time.Now()
-	env.cp, err = controlplane.Start(ctx, controlplane.Options{BinDir: lastLine(cpBin), Dir: filepath.Join(tmp, "cp"), Log: logf})
+	env.cp, err = controlplane.Start(ctx, controlplane.Options{BinDir: lastLine(cpBin), Dir: filepath.Join(tmp, "cp"), Log: logf,
+		// TestScale's SCALE_PROFILE profiles the API server too.
+		Profiling: os.Getenv("SCALE_PROFILE") != ""})
 	if err != nil {
 		return 0, err
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,7 +47,9 @@ import (
 // default 100); SCALE_QPS, SCALE_BURST and SCALE_THREADS set the
 // controller's client limits and workers per reconciler (default 200, 400
 // and 4, as config/500-controller.yaml does, with its GOMEMLIMIT).
-// SCALE_SAME_NAMESPACE=1 runs the many Experiments in the large one's
+// SCALE_PROFILE=<file> writes a 30-second CPU profile of the controller
+// there, and one of the API server to <file>.apiserver, 20 seconds into the
+// large Experiment. SCALE_SAME_NAMESPACE=1 runs the many Experiments in the large one's
 // namespace, beside its Trials, instead of a namespace of their own. make
 // bench-scale runs it at 100,000 trials and 1,000 Experiments, 500 trials
 // at once. Its last line reads
@@ -85,27 +88,45 @@ func TestScale(t *testing.T) {
 	var rows []scaleRow
 	idle := procSample(t, pid)
 
+	// The API server and etcd, and the machine as a whole: where the
+	// loop's CPU goes.
+	server := []int{env.cp.Pid("kube-apiserver"), env.cp.Pid("etcd")}
+
 	// (a) One Experiment of many trials.
 	largest := &largestObject{}
 	stopWatch := largest.watch(t, ns, "big")
 	before, reqs := procSample(t, pid), apiRequests(t, kube)
+	serverBefore, busyBefore := cpuOf(t, server...), machineBusy(t)
 	sent := obs.writes.Load()
 	start := time.Now()
 	create(t, cheapExperiment("big", ns, int32(parallel), int32(trials)))
 	if path := os.Getenv("SCALE_PROFILE"); path != "" {
 		// A CPU profile of the controller while the large Experiment runs.
 		go profile(t, "http://127.0.0.1:"+profilePort+"/debug/pprof/profile?seconds=30", path)
+		// And one of the API server, beside it.
+		go func() {
+			time.Sleep(20 * time.Second)
+			b, err := kube.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", "30").DoRaw(context.Background())
+			if err == nil {
+				err = os.WriteFile(path+".apiserver", b, 0o644)
+			}
+			if err != nil {
+				t.Logf("profile of the API server: %v", err)
+			}
+		}()
 	}
 	e := waitScaled(t, ns, []string{"big"}, time.Duration(trials)*50*time.Millisecond+5*time.Minute)[0]
 	elapsed := time.Since(start)
 	stopWatch()
 	after := procSample(t, pid)
+	serverAfter, busyAfter := cpuOf(t, server...), machineBusy(t)
 	checkScaled(t, e, int32(trials))
 	largest.trial(t, ns, "big-1")
 	rows = append(rows, scaleRow{
 		what: fmt.Sprintf("1 Experiment of %d trials, %d at once", trials, parallel), trials: trials, elapsed: elapsed,
-		requests: apiRequests(t, kube) - reqs, own: obs.writes.Load() - sent,
+		requests: apiRequests(t, kube).since(reqs), own: obs.writes.Load() - sent,
 		cpu: after.cpu - before.cpu, rss: after.rss, peak: after.peak, largest: largest.bytes, largestKind: largest.kind,
+		server: serverAfter - serverBefore, busy: busyAfter - busyBefore,
 	})
 	perTenThousand := float64(after.rss-idle.rss) / (float64(trials) / 10000)
 
@@ -124,6 +145,7 @@ func TestScale(t *testing.T) {
 	names := make([]string, experiments)
 	created := make([]time.Time, experiments)
 	before, reqs, sent = procSample(t, pid), apiRequests(t, kube), obs.writes.Load()
+	serverBefore, busyBefore = cpuOf(t, server...), machineBusy(t)
 	start = time.Now()
 	var wg sync.WaitGroup
 	work := make(chan int)
@@ -148,6 +170,7 @@ func TestScale(t *testing.T) {
 	ended := waitScaled(t, ns, names, time.Duration(experiments*small)*50*time.Millisecond+5*time.Minute)
 	elapsed = time.Since(start)
 	after = procSample(t, pid)
+	serverAfter, busyAfter = cpuOf(t, server...), machineBusy(t)
 	var firsts []time.Duration
 	for i, e := range ended {
 		checkScaled(t, e, small)
@@ -159,22 +182,38 @@ func TestScale(t *testing.T) {
 	largest.suggestion(t, ns, names[0])
 	rows = append(rows, scaleRow{
 		what: fmt.Sprintf("%d Experiments of %d trials at once, 5 at once each, in %s", experiments, small, where), trials: experiments * small, elapsed: elapsed,
-		requests: apiRequests(t, kube) - reqs, own: obs.writes.Load() - sent,
+		requests: apiRequests(t, kube).since(reqs), own: obs.writes.Load() - sent,
 		cpu: after.cpu - before.cpu, rss: after.rss, peak: after.peak, largest: largest.bytes, largestKind: largest.kind,
+		server: serverAfter - serverBefore, busy: busyAfter - busyBefore,
 		firstMedian: quantile(firsts, 0.5), firstMax: quantile(firsts, 1),
 	})
 
-	fmt.Printf("\n| run | trials | time | trials/s | API requests per trial (controller) | controller CPU | controller RSS (peak) | largest object | first trial (median, max) |\n")
-	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---|---|\n")
+	fmt.Printf("\n| run | trials | time | trials/s | API requests per trial (controller) | controller CPU | API server and etcd CPU | machine busy | controller RSS (peak) | largest object | first trial (median, max) |\n")
+	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, r := range rows {
 		first := "-"
 		if r.firstMax > 0 {
 			first = fmt.Sprintf("%.1f s, %.1f s", r.firstMedian.Seconds(), r.firstMax.Seconds())
 		}
-		fmt.Printf("| %s | %d | %.0f s | %.1f | %.2f (%.2f) | %.1f s | %d MiB (%d MiB) | %s %d bytes | %s |\n",
+		fmt.Printf("| %s | %d | %.0f s | %.1f | %.2f (%.2f) | %.1f s | %.1f s | %.2f of %d cores | %d MiB (%d MiB) | %s %d bytes | %s |\n",
 			r.what, r.trials, r.elapsed.Seconds(), float64(r.trials)/r.elapsed.Seconds(),
-			float64(r.requests)/float64(r.trials), float64(r.requests-r.own)/float64(r.trials),
-			r.cpu.Seconds(), r.rss>>20, r.peak>>20, r.largestKind, r.largest, first)
+			float64(r.requests.total())/float64(r.trials), float64(r.requests.total()-r.own)/float64(r.trials),
+			r.cpu.Seconds(), r.server.Seconds(), r.busy.Seconds()/r.elapsed.Seconds(), runtime.NumCPU(),
+			r.rss>>20, r.peak>>20, r.largestKind, r.largest, first)
+	}
+	for _, r := range rows {
+		fmt.Printf("\nAPI requests per trial, by kind (%s):", r.what)
+		kinds := make([]string, 0, len(r.requests))
+		for k := range r.requests {
+			kinds = append(kinds, k)
+		}
+		sort.Slice(kinds, func(i, j int) bool { return r.requests[kinds[i]] > r.requests[kinds[j]] })
+		for _, k := range kinds {
+			if per := float64(r.requests[k]) / float64(r.trials); per >= 0.005 {
+				fmt.Printf(" %s %.2f;", k, per)
+			}
+		}
+		fmt.Println()
 	}
 	fmt.Printf("\ncontroller RSS idle %d MiB; %.1f MiB more per 10,000 Trials held (after the large Experiment)\n", idle.rss>>20, perTenThousand/(1<<20))
 	total := trials + experiments*small
@@ -193,8 +232,10 @@ type scaleRow struct {
 	what                  string
 	trials                int
 	elapsed               time.Duration
-	requests, own         int64
+	requests              requestCounts // by kind
+	own                   int64         // the test's own writes
 	cpu                   time.Duration
+	server, busy          time.Duration // the API server's and etcd's CPU; the machine's
 	rss, peak             int64
 	largest               int
 	largestKind           string
@@ -469,25 +510,89 @@ func procSample(t *testing.T, pid int) procStat {
 	return st
 }
 
-// apiRequests is the number of requests the API server has served, from
-// its apiserver_request_total metric.
-func apiRequests(t *testing.T, kube kubernetes.Interface) int64 {
+// cpuOf is the CPU time the processes have used.
+func cpuOf(t *testing.T, pids ...int) time.Duration {
+	t.Helper()
+	var sum time.Duration
+	for _, pid := range pids {
+		sum += procSample(t, pid).cpu
+	}
+	return sum
+}
+
+// machineBusy is the CPU time the machine has spent on anything but
+// idling, all cores together, from /proc/stat.
+func machineBusy(t *testing.T) time.Duration {
+	t.Helper()
+	stat, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(stat), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	var busy int64
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		if i != 3 && i != 4 && i < 8 { // not idle, not iowait; guest time is in user already
+			busy += n
+		}
+	}
+	return time.Duration(busy) * time.Second / 100 // USER_HZ
+}
+
+// requestCounts counts the requests the API server has served, by verb,
+// resource and subresource ("PUT trials/status"), from its
+// apiserver_request_total metric.
+type requestCounts map[string]int64
+
+func (c requestCounts) total() int64 {
+	var n int64
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// since returns the requests served since the counts before.
+func (c requestCounts) since(before requestCounts) requestCounts {
+	out := requestCounts{}
+	for k, v := range c {
+		if d := v - before[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+func apiRequests(t *testing.T, kube kubernetes.Interface) requestCounts {
 	t.Helper()
 	raw, err := kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n float64
+	out := requestCounts{}
 	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.HasPrefix(line, "apiserver_request_total{") {
+		labels, ok := strings.CutPrefix(line, "apiserver_request_total{")
+		if !ok {
 			continue
 		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err == nil {
-			n += v
+		labels, value, _ := strings.Cut(labels, "} ")
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
 		}
+		l := map[string]string{}
+		for _, kv := range strings.Split(labels, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			l[k] = strings.Trim(v, `"`)
+		}
+		key := l["verb"] + " " + l["resource"]
+		if l["subresource"] != "" {
+			key += "/" + l["subresource"]
+		}
+		out[key] += int64(v)
 	}
-	return int64(n)
+	return out
 }
 
 func quantile(ds []time.Duration, q float64) time.Duration {
