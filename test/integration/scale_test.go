@@ -120,7 +120,7 @@ func TestScale(t *testing.T) {
 	stopWatch()
 	after := procSample(t, pid)
 	serverAfter, busyAfter := cpuOf(t, server...), machineBusy(t)
-	checkScaled(t, e, int32(trials))
+	checkScaled(t, []*v1alpha1.Experiment{e}, int32(trials))
 	largest.trial(t, ns, "big-1")
 	rows = append(rows, scaleRow{
 		what: fmt.Sprintf("1 Experiment of %d trials, %d at once", trials, parallel), trials: trials, elapsed: elapsed,
@@ -171,9 +171,9 @@ func TestScale(t *testing.T) {
 	elapsed = time.Since(start)
 	after = procSample(t, pid)
 	serverAfter, busyAfter = cpuOf(t, server...), machineBusy(t)
+	checkScaled(t, ended, small)
 	var firsts []time.Duration
-	for i, e := range ended {
-		checkScaled(t, e, small)
+	for i := range ended {
 		if at, ok := obs.first(names[i]); ok {
 			firsts = append(firsts, at.Sub(created[i]))
 		}
@@ -312,16 +312,33 @@ func waitScaled(t *testing.T, ns string, names []string, timeout time.Duration) 
 	return out
 }
 
-// checkScaled checks an Experiment that ran n cheap trials.
-func checkScaled(t *testing.T, e *v1alpha1.Experiment, n int32) {
+// checkScaled checks Experiments of one namespace that each ran n cheap
+// trials, and their Suggestions, read in one list.
+func checkScaled(t *testing.T, es []*v1alpha1.Experiment, n int32) {
 	t.Helper()
-	c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded)
-	if !c.IsTrue() || c.Reason != v1alpha1.ExperimentReasonMaxTrialsReached || e.Status.Trials != n || e.Status.TrialsSucceeded != n {
-		t.Errorf("Experiment %s: %s, %d trials, %d succeeded; want MaxTrialsReached with %d of each", e.Name, succeeded(e), e.Status.Trials, e.Status.TrialsSucceeded, n)
+	if len(es) == 0 {
+		return
 	}
-	s := getSuggestion(t, e.Namespace, e.Name)
-	if s.Status.SuggestionCount != n || len(s.Status.Suggestions) != 0 {
-		t.Errorf("Suggestion %s: %d handed out, %d waiting; want %d and none", s.Name, s.Status.SuggestionCount, len(s.Status.Suggestions), n)
+	list, err := env.knobs.TuningV1alpha1().Suggestions(es[0].Namespace).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	suggestions := map[string]*v1alpha1.Suggestion{}
+	for i := range list.Items {
+		suggestions[list.Items[i].Name] = &list.Items[i]
+	}
+	for _, e := range es {
+		c := e.Status.GetCondition(v1alpha1.ExperimentConditionSucceeded)
+		if !c.IsTrue() || c.Reason != v1alpha1.ExperimentReasonMaxTrialsReached || e.Status.Trials != n || e.Status.TrialsSucceeded != n {
+			t.Errorf("Experiment %s: %s, %d trials, %d succeeded; want MaxTrialsReached with %d of each", e.Name, succeeded(e), e.Status.Trials, e.Status.TrialsSucceeded, n)
+		}
+		s := suggestions[e.Name]
+		switch {
+		case s == nil:
+			t.Errorf("Experiment %s has no Suggestion", e.Name)
+		case s.Status.SuggestionCount != n || len(s.Status.Suggestions) != 0:
+			t.Errorf("Suggestion %s: %d handed out, %d waiting; want %d and none", s.Name, s.Status.SuggestionCount, len(s.Status.Suggestions), n)
+		}
 	}
 }
 
