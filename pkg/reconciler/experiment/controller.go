@@ -16,6 +16,7 @@ import (
 	suggestioninformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/suggestion"
 	trialinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/trial"
 	experimentreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/experiment"
+	"knobs.dev/knobs/pkg/reconciler"
 )
 
 // options of the generated reconciler: the reconciler writes status itself
@@ -36,11 +37,13 @@ func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 	}
 	impl := experimentreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options { return options })
 
-	experimentInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
+	// Passes of a large Experiment are spaced out (reconciler.Pace).
+	r.pace = reconciler.NewPace(impl)
+	experimentInformer.Informer().AddEventHandler(controller.HandleAll(r.pace.Enqueue))
 	// What an Experiment owns changing moves it on.
 	owned := cache.FilteringResourceEventHandler{
 		FilterFunc: controller.FilterController(&v1alpha1.Experiment{}),
-		Handler:    controller.HandleAll(impl.EnqueueControllerOf),
+		Handler:    controller.HandleAll(r.pace.EnqueueControllerOf),
 	}
 	suggestionInformer.Informer().AddEventHandler(owned)
 	// A Trial is its Experiment's by label: those it controls, and one in
@@ -48,7 +51,7 @@ func NewController(ctx context.Context, _ configmap.Watcher) *controller.Impl {
 	// Experiment on.
 	trialInformer.Informer().AddEventHandler(cache.FilteringResourceEventHandler{
 		FilterFunc: pkgreconciler.LabelExistsFilterFunc(tuning.ExperimentLabelKey),
-		Handler:    controller.HandleAll(impl.EnqueueLabelOfNamespaceScopedResource("", tuning.ExperimentLabelKey)),
+		Handler:    controller.HandleAll(r.pace.EnqueueLabel(tuning.ExperimentLabelKey)),
 	})
 	return impl
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
@@ -48,6 +49,9 @@ const (
 
 // Reconciler implements experimentreconciler.Interface.
 type Reconciler struct {
+	// pace spaces out the passes of a large Experiment; nil in tests,
+	// which call ReconcileKind without an Impl.
+	pace             *reconciler.Pace
 	client           versioned.Interface
 	suggestionLister listers.SuggestionLister
 	// trialIndexer is the informer's cache of Trials, indexed by
@@ -89,6 +93,9 @@ func (r *Reconciler) ObserveDeletion(_ context.Context, key types.NamespacedName
 // status computed from a stale copy (a trial not yet seen to finish) must not
 // overwrite a newer one.
 func (r *Reconciler) ReconcileKind(ctx context.Context, e *v1alpha1.Experiment) pkgreconciler.Event {
+	if r.pace != nil {
+		defer r.pace.Passed(types.NamespacedName{Namespace: e.Namespace, Name: e.Name}, time.Now())
+	}
 	return reconciler.ReconcileStatus(ctx, e, &e.Status, r.reconcile, r.client.TuningV1alpha1().Experiments(e.Namespace).UpdateStatus)
 }
 

@@ -19,6 +19,7 @@ import (
 	trialinformer "knobs.dev/knobs/pkg/client/injection/informers/tuning/v1alpha1/trial"
 	suggestionreconciler "knobs.dev/knobs/pkg/client/injection/reconciler/tuning/v1alpha1/suggestion"
 	"knobs.dev/knobs/pkg/function"
+	"knobs.dev/knobs/pkg/reconciler"
 	"knobs.dev/knobs/pkg/reconciler/suggestion/config"
 )
 
@@ -46,13 +47,16 @@ func NewController(ctx context.Context, cmw configmap.Watcher) *controller.Impl 
 		return controller.Options{ConfigStore: store, SkipStatusUpdates: true}
 	})
 
-	suggestionInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
+	// Passes of a large Experiment's Suggestion are spaced out
+	// (reconciler.Pace).
+	r.pace = reconciler.NewPace(impl)
+	suggestionInformer.Informer().AddEventHandler(controller.HandleAll(r.pace.Enqueue))
 	// An Experiment's Suggestion has its name.
-	experimentInformer.Informer().AddEventHandler(controller.HandleAll(impl.Enqueue))
+	experimentInformer.Informer().AddEventHandler(controller.HandleAll(r.pace.Enqueue))
 	// A Trial's Suggestion is named by its experiment label.
 	trialInformer.Informer().AddEventHandler(cache.FilteringResourceEventHandler{
 		FilterFunc: pkgreconciler.LabelExistsFilterFunc(tuning.ExperimentLabelKey),
-		Handler:    controller.HandleAll(impl.EnqueueLabelOfNamespaceScopedResource("", tuning.ExperimentLabelKey)),
+		Handler:    controller.HandleAll(r.pace.EnqueueLabel(tuning.ExperimentLabelKey)),
 	})
 	// A function's Knative Service changing may unblock the Suggestions of
 	// its algorithm, in any namespace.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	corev1 "k8s.io/api/core/v1"
@@ -37,6 +38,9 @@ import (
 
 // Reconciler implements suggestionreconciler.Interface.
 type Reconciler struct {
+	// pace spaces out the passes of a large Experiment; nil in tests,
+	// which call ReconcileKind without an Impl.
+	pace *reconciler.Pace
 	// client reads the Suggestion fresh before a call, so that a status
 	// read from a stale cache never decides what is asked for.
 	client           versioned.Interface
@@ -94,6 +98,9 @@ func (r *Reconciler) ObserveDeletion(_ context.Context, key types.NamespacedName
 // reconcile reads the latest copy and asks again, and a function gives the
 // same reply to the same request.
 func (r *Reconciler) ReconcileKind(ctx context.Context, s *v1alpha1.Suggestion) pkgreconciler.Event {
+	if r.pace != nil {
+		defer r.pace.Passed(types.NamespacedName{Namespace: s.Namespace, Name: s.Name}, time.Now())
+	}
 	return reconciler.ReconcileStatus(ctx, s, &s.Status, r.reconcile, r.client.TuningV1alpha1().Suggestions(s.Namespace).UpdateStatus)
 }
 
