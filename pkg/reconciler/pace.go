@@ -15,7 +15,7 @@ import (
 // whose last pass took d queues it d×PaceFactor later (at most
 // MaxPaceDelay), and the events meanwhile join that one pass, so that a
 // reconciler spends at most about a fifth of a worker's time on it. An
-// object whose passes take under a millisecond, an Experiment of a few
+// object whose passes take under a millisecond, an Experiment of about a
 // thousand Trials or fewer, is queued at once, as without a Pace.
 type Pace struct {
 	impl *controller.Impl
