@@ -119,7 +119,6 @@ bench-cost:
 	mkdir -p docs/benchmarks
 	$(GO) run ./cmd/knobs-bench -cost-decode -cost-trials 1000,10000,100000 > docs/benchmarks/cost.txt
 	$(GO) run ./cmd/knobs-bench -cost -cost-trials 100,1000,10000 >> docs/benchmarks/cost.txt
-	$(GO) run ./cmd/knobs-bench -cost -cost-trials 100000 -cost-limit 2m > docs/benchmarks/cost-100k.txt
 	cat docs/benchmarks/cost.txt
 
 bench-earlystopping:
